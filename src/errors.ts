@@ -1,0 +1,105 @@
+/**
+ * The BktError family and the exit-code table (README "Exit codes").
+ *
+ * | exit | meaning                                              |
+ * |------|------------------------------------------------------|
+ * | 0    | success (also EPIPE on stdout)                       |
+ * | 1    | unexpected internal error (a bug)                    |
+ * | 2    | usage: bad or missing flags                          |
+ * | 3    | input data invalid                                   |
+ * | 4    | not found (concept, params id, session, user)        |
+ * | 5    | storage unavailable or schema mismatch               |
+ * | 6    | quality gate failed (invalid/degenerate parameters)  |
+ *
+ * Every message is one line naming the input (file, line, column, flag or id) and ending with
+ * what to do. Connection strings are redacted with `redactConnectionString` before they appear.
+ */
+export const EXIT_CODES = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  input: 3,
+  notFound: 4,
+  storage: 5,
+  qualityGate: 6,
+} as const;
+
+export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
+
+export class BktError extends Error {
+  readonly code: string;
+  readonly exitCode: ExitCode;
+  readonly hint?: string;
+
+  constructor(message: string, options: { code: string; exitCode: ExitCode; hint?: string; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options.code;
+    this.exitCode = options.exitCode;
+    this.hint = options.hint;
+  }
+
+  /** The one line printed to stderr: message, then the hint when there is one. */
+  toLine(): string {
+    return this.hint ? `${this.message}. ${this.hint}` : this.message;
+  }
+}
+
+/** Bad or missing flags or options (exit 2). */
+export class UsageError extends BktError {
+  constructor(message: string, hint?: string) {
+    super(message, { code: 'USAGE', exitCode: EXIT_CODES.usage, hint });
+  }
+}
+
+/** Input data that cannot be used: malformed file, missing column, bad value (exit 3). */
+export class InputError extends BktError {
+  constructor(message: string, hint?: string, cause?: unknown) {
+    super(message, { code: 'INPUT', exitCode: EXIT_CODES.input, hint, cause });
+  }
+}
+
+/** A named thing does not exist: concept, parameter set, session, user (exit 4). */
+export class NotFoundError extends BktError {
+  constructor(message: string, hint?: string) {
+    super(message, { code: 'NOT_FOUND', exitCode: EXIT_CODES.notFound, hint });
+  }
+}
+
+/** The database cannot be reached, or its tables do not match the schema (exit 5). */
+export class StorageError extends BktError {
+  constructor(message: string, hint?: string, cause?: unknown) {
+    super(redactConnectionString(message), { code: 'STORAGE', exitCode: EXIT_CODES.storage, hint, cause });
+  }
+}
+
+/** Parameters failed a quality gate: invalid, degenerate, or below held-out thresholds (exit 6). */
+export class QualityGateError extends BktError {
+  constructor(message: string, hint?: string) {
+    super(message, { code: 'QUALITY_GATE', exitCode: EXIT_CODES.qualityGate, hint });
+  }
+}
+
+/** A learner scope tried to read or write another learner's state (exit 2: the call is not allowed). */
+export class ScopeError extends BktError {
+  constructor(message: string, hint?: string) {
+    super(message, { code: 'FORBIDDEN', exitCode: EXIT_CODES.usage, hint });
+  }
+}
+
+/**
+ * Replace the password (and any `password=` parameter) of every URL-like connection string in
+ * `text` with `***`, so a message can be printed or logged.
+ */
+export function redactConnectionString(text: string): string {
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@\s]*)@/gi, '$1***@')
+    .replace(/(password=)([^&\s]+)/gi, '$1***');
+}
+
+/** Exit code for anything thrown: a BktError's own, else 1 (a bug). */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof BktError) return error.exitCode;
+  const oclifExit = (error as { oclif?: { exit?: number } } | null)?.oclif?.exit;
+  return typeof oclifExit === 'number' ? oclifExit : EXIT_CODES.internal;
+}

@@ -1,0 +1,91 @@
+import type { BktParams, ParamBounds } from './params.js';
+import type { QualityFinding, QualityThresholds } from './quality.js';
+
+/** Trainer settings shared by `fit`, `recompute`, `evaluate --folds` and `fit --cv`. */
+export interface TrainerOptions {
+  /** Random restarts per concept; the best log-likelihood wins (ties: lowest restart index). Default 5. */
+  restarts: number;
+  /** Seed of the restart generator; each (concept, restart) draws from its own derived stream. Default 42. */
+  seed: number;
+  /** EM iterations per restart at most. Default 500. */
+  maxIterations: number;
+  /** Stop when the log-likelihood gain of one EM step is at most tolerance x n_attempts (nats per attempt). Default 1e-9. */
+  tolerance: number;
+  /** Box every M-step projects onto. Default DEFAULT_BOUNDS; NO_BOUNDS for `--no-bounds`. */
+  bounds: ParamBounds;
+  /** Fit the forgetting parameter p_F (otherwise held at 0). Default false. */
+  forgets: boolean;
+  /** Parameters held fixed at the given values (`--fix p_G=0.25`). Default {}. */
+  fixed: Partial<BktParams>;
+  /** Concepts with fewer attempts are skipped, never fitted. Default 10. */
+  minAttempts: number;
+  /** Concepts with fewer distinct learners are skipped. Default 3. */
+  minUsers: number;
+  /** Worker threads; 0 = decide from the work size and the cores. Results do not depend on it. Default 0. */
+  workers: number;
+  /** Quality thresholds for each fit's verdict. */
+  quality: QualityThresholds;
+  /** Explicit initial parameters per restart (tests against pyBKT's recorded starts). */
+  initialParams?: (conceptId: string, restart: number) => BktParams | undefined;
+}
+
+/** In-sample (or held-out) prediction metrics, each prediction made before its answer is seen. */
+export interface PredictionMetrics {
+  auc: number | null;
+  rmse: number;
+  log_loss: number;
+  accuracy: number;
+  n: number;
+}
+
+/** One restart's outcome, kept in fit metadata (identifiability checks compare them). */
+export interface RestartResult {
+  restart: number;
+  initial: BktParams;
+  params: BktParams;
+  log_likelihood: number;
+  iterations: number;
+  converged: boolean;
+}
+
+export type ConceptFitStatus = 'fitted' | 'skipped' | 'failed';
+
+/** One concept's result as `bkt fit --json` prints it (snake_case keys, as the schema). */
+export interface ConceptFitResult {
+  concept_id: string;
+  status: ConceptFitStatus;
+  /** Why the concept was skipped or failed; null when fitted. */
+  reason: string | null;
+  params: BktParams | null;
+  log_likelihood: number | null;
+  iterations: number | null;
+  converged: boolean | null;
+  n_attempts: number;
+  n_users: number;
+  metrics: PredictionMetrics | null;
+  valid: boolean | null;
+  degenerate: boolean | null;
+  /** Each violated validity or degeneracy rule, named. */
+  violations: QualityFinding[];
+  restarts: RestartResult[];
+}
+
+export interface FitSummary {
+  concepts_total: number;
+  fitted: number;
+  skipped: number;
+  failed: number;
+  invalid: number;
+  degenerate: number;
+  n_attempts: number;
+  total_log_likelihood: number;
+  seconds: number;
+  workers: number;
+}
+
+export interface FitReport {
+  concepts: ConceptFitResult[];
+  summary: FitSummary;
+  /** The trainer settings used (bounds, restarts, seed, tolerance...), stored in params metrics. */
+  settings: Omit<TrainerOptions, 'initialParams' | 'quality'> & { quality: QualityThresholds };
+}
