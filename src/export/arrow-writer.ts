@@ -1,0 +1,103 @@
+/**
+ * Arrow IPC file writer (the Feather v2 / `.arrow` format: pyarrow.ipc.open_file,
+ * pyarrow.feather.read_table and apache-arrow's tableFromIPC read it). One record batch per
+ * chunk of rows, so memory holds one chunk at a time. Types: uuid/text/json -> Utf8,
+ * float -> Float64, int -> Int32, bool -> Bool, timestamp -> Timestamp(ms, "UTC").
+ * apache-arrow costs ~240 ms to import, so this module is loaded only when asked for.
+ */
+import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import {
+  Bool,
+  Field,
+  Float64,
+  Int32,
+  makeData,
+  RecordBatch,
+  RecordBatchFileWriter,
+  Schema,
+  Struct,
+  TimeUnit,
+  Timestamp,
+  Utf8,
+  vectorFromArray,
+  type DataType,
+} from 'apache-arrow';
+import type { ColumnSpec } from './columns.js';
+import { textValue, toBool, toEpochMs, toNumber, type Row } from './writers.js';
+
+function arrowType(column: ColumnSpec): DataType {
+  switch (column.type) {
+    case 'float':
+      return new Float64();
+    case 'int':
+      return new Int32();
+    case 'bool':
+      return new Bool();
+    case 'timestamp':
+      return new Timestamp(TimeUnit.MILLISECOND, 'UTC');
+    default:
+      return new Utf8();
+  }
+}
+
+function arrowValue(value: unknown, column: ColumnSpec): unknown {
+  if (value === null || value === undefined) return null;
+  switch (column.type) {
+    case 'float':
+    case 'int':
+      return toNumber(value);
+    case 'bool':
+      return toBool(value);
+    case 'timestamp':
+      return toEpochMs(value);
+    default:
+      return textValue(value, column);
+  }
+}
+
+/** The Arrow schema of a column list (exported for tests and readers). */
+export function arrowSchema(columns: readonly ColumnSpec[]): Schema {
+  return new Schema(columns.map((c) => new Field(c.name, arrowType(c), c.nullable)));
+}
+
+export async function writeArrow(
+  rows: AsyncIterable<Row> | Iterable<Row>,
+  columns: readonly ColumnSpec[],
+  out: Writable,
+  chunkRows: number,
+): Promise<number> {
+  const schema = arrowSchema(columns);
+  const writer = new RecordBatchFileWriter();
+  const piped = pipeline(writer.toNodeStream(), out, { end: false });
+  let values: unknown[][] = columns.map(() => []);
+  let pending = 0;
+  let count = 0;
+
+  const flush = async (): Promise<void> => {
+    const children = schema.fields.map((f, i) => vectorFromArray(values[i], f.type).data[0]);
+    const data = makeData({ type: new Struct(schema.fields), length: pending, nullCount: 0, children });
+    writer.write(new RecordBatch(schema, data));
+    values = columns.map(() => []);
+    pending = 0;
+    // Let the piped stream flush the batch before building the next one.
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  try {
+    for await (const row of rows) {
+      for (let i = 0; i < columns.length; i += 1) values[i].push(arrowValue(row[columns[i].name], columns[i]));
+      pending += 1;
+      count += 1;
+      if (pending >= chunkRows) await flush();
+    }
+    // An empty export still carries its schema (one empty batch keeps every reader happy).
+    if (pending > 0 || count === 0) await flush();
+    writer.finish();
+    await piped;
+  } catch (error) {
+    writer.abort();
+    throw error;
+  }
+  return count;
+}

@@ -1,0 +1,132 @@
+/**
+ * Streaming row writers: CSV, JSON (one array, streamed), NDJSON and Arrow IPC (file format).
+ *
+ * Each writer takes an (async) iterable of plain rows and a typed column list, holds at most one
+ * chunk of rows in memory (`chunkRows`, default 8192) and waits for the output to drain before
+ * going on, so memory stays constant however many rows pass through.
+ */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { ColumnSpec, ExportFormat } from './columns.js';
+
+export type Row = Record<string, unknown>;
+
+export interface WriteOptions {
+  /** Rows per chunk (and per Arrow record batch). Default 8192. */
+  chunkRows?: number;
+}
+
+/** Write `rows` to `out` in `format`; returns the number of rows written. Does not end `out`. */
+export async function writeRows(
+  rows: AsyncIterable<Row> | Iterable<Row>,
+  columns: readonly ColumnSpec[],
+  format: ExportFormat,
+  out: Writable,
+  options: WriteOptions = {},
+): Promise<number> {
+  const chunkRows = options.chunkRows ?? 8192;
+  if (format === 'arrow') {
+    const { writeArrow } = await import('./arrow-writer.js');
+    return writeArrow(rows, columns, out, chunkRows);
+  }
+  const encode = TEXT_ENCODERS[format];
+  let count = 0;
+  let buffer: string[] = [];
+  if (format === 'csv') buffer.push(columns.map((c) => csvField(c.name)).join(',') + '\n');
+  if (format === 'json') buffer.push('[');
+  for await (const row of rows) {
+    buffer.push(encode(row, columns, count));
+    count += 1;
+    if (buffer.length >= chunkRows) {
+      await writeChunk(out, buffer.join(''));
+      buffer = [];
+    }
+  }
+  if (format === 'json') buffer.push(count === 0 ? ']\n' : '\n]\n');
+  if (buffer.length > 0) await writeChunk(out, buffer.join(''));
+  return count;
+}
+
+/** Write one string, waiting for 'drain' when the stream's buffer is full. */
+export async function writeChunk(out: Writable, text: string | Uint8Array): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain');
+}
+
+type Encoder = (row: Row, columns: readonly ColumnSpec[], index: number) => string;
+
+const TEXT_ENCODERS: Record<Exclude<ExportFormat, 'arrow'>, Encoder> = {
+  csv: (row, columns) => columns.map((c) => csvField(textValue(row[c.name], c))).join(',') + '\n',
+  ndjson: (row, columns) => JSON.stringify(jsonRow(row, columns)) + '\n',
+  json: (row, columns, index) => (index === 0 ? '\n' : ',\n') + JSON.stringify(jsonRow(row, columns)),
+};
+
+/** RFC 4180: quote a field holding a comma, quote, CR or LF; double inner quotes. */
+export function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** A row with every column normalised to its JSON value (null where absent). */
+export function jsonRow(row: Row, columns: readonly ColumnSpec[]): Row {
+  const out: Row = {};
+  for (const c of columns) out[c.name] = jsonValue(row[c.name], c);
+  return out;
+}
+
+function jsonValue(value: unknown, column: ColumnSpec): unknown {
+  if (value === null || value === undefined) return null;
+  switch (column.type) {
+    case 'float':
+    case 'int':
+      return toNumber(value);
+    case 'bool':
+      return toBool(value);
+    case 'timestamp':
+      return toIso(value);
+    case 'json':
+      return typeof value === 'string' ? JSON.parse(value) : value;
+    default:
+      return String(value);
+  }
+}
+
+/** The CSV text of one value: empty for null, ISO for timestamps, JSON text for json. */
+export function textValue(value: unknown, column: ColumnSpec): string {
+  if (value === null || value === undefined) return '';
+  switch (column.type) {
+    case 'float':
+    case 'int':
+      return String(toNumber(value));
+    case 'bool':
+      return toBool(value) ? 'true' : 'false';
+    case 'timestamp':
+      return toIso(value) ?? '';
+    case 'json':
+      return typeof value === 'string' ? value : JSON.stringify(value);
+    default:
+      return String(value);
+  }
+}
+
+export function toNumber(value: unknown): number {
+  return typeof value === 'number' ? value : Number(value);
+}
+
+export function toBool(value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number' || typeof value === 'bigint') return Number(value) !== 0;
+  return value === 'true' || value === 't' || value === '1';
+}
+
+/** Epoch milliseconds of a Date, an ISO string or a number; null when absent or unparseable. */
+export function toEpochMs(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'number') return value;
+  const ms = Date.parse(String(value));
+  return Number.isNaN(ms) ? null : ms;
+}
+
+export function toIso(value: unknown): string | null {
+  const ms = toEpochMs(value);
+  return ms === null ? null : new Date(ms).toISOString();
+}
