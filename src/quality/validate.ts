@@ -1,0 +1,303 @@
+import { z } from 'zod';
+import { clampProbability, updateMastery } from '../model/online-update.js';
+import { DEFAULT_MASTERY_THRESHOLD, PARAM_NAMES, type BktParams } from '../model/params.js';
+import { checkParameterQuality, DEFAULT_QUALITY_THRESHOLDS, type QualityFinding } from '../model/quality.js';
+import type { ConceptEvaluation, EvaluationReport, MetricSet } from './evaluation-types.js';
+import type { ConceptParams } from './params-set.js';
+
+/**
+ * `bkt validate`: the CI gate. Every check, its default and its source are in docs/validation.md.
+ */
+
+export const CHECK_STATUSES = ['pass', 'fail', 'warn'] as const;
+export type CheckStatus = (typeof CHECK_STATUSES)[number];
+
+export interface CheckResult {
+  /** Stable check name, e.g. `validity`, `mastery_reachable`, `held_out_auc`. */
+  name: string;
+  status: CheckStatus;
+  message: string;
+}
+
+export interface ConceptValidation {
+  concept_id: string;
+  params: BktParams;
+  /** Worst status of its checks: fail > warn > pass. */
+  status: CheckStatus;
+  checks: CheckResult[];
+}
+
+export interface ValidationFailure {
+  concept_id: string;
+  check: string;
+  message: string;
+}
+
+export interface ValidationReport {
+  concepts: ConceptValidation[];
+  /** Held-out checks over all scored rows together; null without `--input`. */
+  overall: { status: CheckStatus; checks: CheckResult[] } | null;
+  summary: {
+    concepts_checked: number;
+    passed: number;
+    warned: number;
+    failed: number;
+    /** Every failing check, named; the gate fails when this is not empty. */
+    failures: ValidationFailure[];
+    warnings: ValidationFailure[];
+  };
+  thresholds: ValidateOptions;
+}
+
+const probability = z.number().min(0).max(1);
+
+/** Options of `validate`; every threshold is a flag (docs/validation.md). */
+export const ValidateOptionsSchema = z.object({
+  /** schema.md: T below this is degenerate. Default 0.001. Flag --min-learn. */
+  minLearn: probability.default(DEFAULT_QUALITY_THRESHOLDS.minLearn),
+  /** schema.md: (1 - S) - G below this is degenerate. Default 0.1. Flag --min-discrimination. */
+  minDiscrimination: z.number().min(0).max(1).default(DEFAULT_QUALITY_THRESHOLDS.minDiscrimination),
+  /** schema.md: one correct answer from L0 must raise mastery by this much. Default 0.05. Flag --min-learning-gain. */
+  minLearningGain: probability.default(DEFAULT_QUALITY_THRESHOLDS.minLearningGain),
+  /** Baker et al. 2008: this many correct answers in a row from L0 must reach the threshold. Default 10. */
+  masteryRun: z.number().int().min(1).max(1000).default(10),
+  /** Mastery threshold. Default 0.95 (schema.md). */
+  masteryThreshold: z.number().gt(0).lt(1).default(DEFAULT_MASTERY_THRESHOLD),
+  /** Held-out (with --input): per-concept and overall AUC must be at least this. Default 0.5 (chance). */
+  minAuc: probability.default(0.5),
+  /** Held-out: RMSE must be at most this. Default 0.5 (a constant 0.5 prediction scores 0.5). */
+  maxRmse: probability.default(0.5),
+  /** Held-out: RMSE lift over the per-concept mean baseline (baseline RMSE - model RMSE) must be at least this. Default 0. */
+  minLift: z.number().min(-1).max(1).default(0),
+  /** Held-out checks of a concept with fewer rows than this warn instead of failing (too noisy to gate). Default 50. */
+  minHeldOutRows: z.number().int().min(1).default(50),
+  /** Identifiability: restarts within this many nats of the best log-likelihood count as equally good. Default 1. */
+  identifiabilityGap: z.number().min(0).default(1),
+  /** Identifiability: warn when such restarts differ by more than this in some parameter. Default 0.1. */
+  identifiabilitySpread: z.number().gt(0).max(1).default(0.1),
+});
+
+export type ValidateOptions = z.output<typeof ValidateOptionsSchema>;
+export type ValidateOptionsInput = z.input<typeof ValidateOptionsSchema>;
+
+/** Mastery levels the monotonicity check starts from: 0, 0.01, ..., 1 (clamped by the update). */
+export const MASTERY_GRID: readonly number[] = Array.from({ length: 101 }, (_, i) => i / 100);
+
+const fmt = (x: number) => (Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(4) : x.toExponential(3));
+
+/** schema.md validity rules: one check naming every violated rule. */
+function validityCheck(findings: QualityFinding[]): CheckResult {
+  const invalid = findings.filter((f) => f.kind === 'invalid');
+  return invalid.length === 0
+    ? { name: 'validity', status: 'pass', message: 'every parameter in (0, 1), S + G < 1 and 1 - S > G' }
+    : { name: 'validity', status: 'fail', message: invalid.map((f) => f.message).join('; ') };
+}
+
+const DEGENERACY_CHECKS: ReadonlyArray<{ name: string; rule: string; passMessage: (p: BktParams, o: ValidateOptions) => string }> = [
+  { name: 'learn_rate', rule: 'learn_too_small', passMessage: (p, o) => `T = ${fmt(p.p_T)} >= ${o.minLearn}` },
+  {
+    name: 'discrimination',
+    rule: 'low_discrimination',
+    passMessage: (p, o) => `(1 - S) - G = ${fmt(1 - p.p_S - p.p_G)} >= ${o.minDiscrimination}`,
+  },
+  {
+    name: 'learning_gain',
+    rule: 'small_learning_gain',
+    passMessage: (p, o) => `one correct answer from L0 raises mastery by ${fmt(updateMastery(p.p_L0, true, p) - p.p_L0)} >= ${o.minLearningGain}`,
+  },
+];
+
+/**
+ * Empirical degeneracy 1 (Baker, Corbett & Aleven 2008): a correct answer must never lower
+ * mastery. Checked from every level of MASTERY_GRID. With forgetting (p_F > 0) mastery decays
+ * between attempts by design, so a correct answer is compared with what the transition alone
+ * would give, L(1 - F) + (1 - L)T: the answer itself must not push mastery down.
+ */
+export function masteryMonotoneCheck(params: BktParams): CheckResult {
+  // The same clamping as updateMastery, so the two sides differ only by the answer's evidence.
+  const f = params.p_F > 0 ? clampProbability(params.p_F) : 0;
+  const t = clampProbability(params.p_T);
+  for (const grid of MASTERY_GRID) {
+    const level = clampProbability(grid);
+    const before = updateMastery(level, true, params);
+    const noEvidence = f > 0 ? clampProbability(level * (1 - f) + (1 - level) * t) : level;
+    // 1e-12 absorbs rounding of the clamped arithmetic; a real fall is far larger.
+    if (before < noEvidence - 1e-12) {
+      return {
+        name: 'mastery_monotone',
+        status: 'fail',
+        message: `mastery falls after a correct answer: ${fmt(level)} -> ${fmt(before)}${f > 0 ? ` (transition alone gives ${fmt(noEvidence)})` : ''}`,
+      };
+    }
+  }
+  return { name: 'mastery_monotone', status: 'pass', message: `mastery never falls after a correct answer (grid of ${MASTERY_GRID.length} levels)` };
+}
+
+/** Mastery after `run` correct answers in a row, starting from L0. */
+export function masteryAfterCorrectRun(params: BktParams, run: number): number {
+  let mastery = params.p_L0;
+  for (let i = 0; i < run; i++) mastery = updateMastery(mastery, true, params);
+  return mastery;
+}
+
+/**
+ * Empirical degeneracy 2 (Baker, Corbett & Aleven 2008): after `run` correct answers in a row
+ * from L0, mastery must reach the threshold.
+ */
+export function masteryReachableCheck(params: BktParams, run: number, threshold: number): CheckResult {
+  const mastery = masteryAfterCorrectRun(params, run);
+  return mastery >= threshold
+    ? { name: 'mastery_reachable', status: 'pass', message: `${run} correct answers from L0 reach mastery ${fmt(mastery)} >= ${threshold}` }
+    : { name: 'mastery_reachable', status: 'fail', message: `${run} correct answers from L0 reach only mastery ${fmt(mastery)} < ${threshold}` };
+}
+
+/**
+ * Identifiability: restarts whose log-likelihoods lie within `gap` nats of the best, yet whose
+ * parameters differ by more than `spread`, mean the data do not pin the parameters down: a
+ * warning, never a failure. Returns null when there is no restart metadata to check.
+ */
+export function identifiabilityCheck(
+  restarts: ConceptParams['restarts'],
+  gap: number,
+  spread: number,
+): CheckResult | null {
+  if (!restarts || restarts.length < 2) return null;
+  const finite = restarts.filter((r) => Number.isFinite(r.log_likelihood));
+  if (finite.length < 2) return null;
+  const best = Math.max(...finite.map((r) => r.log_likelihood));
+  const close = finite.filter((r) => r.log_likelihood >= best - gap);
+  let worst = { name: '', range: 0 };
+  for (const name of PARAM_NAMES) {
+    const values = close.map((r) => r.params[name]).filter((v) => Number.isFinite(v));
+    if (values.length < 2) continue;
+    const range = Math.max(...values) - Math.min(...values);
+    if (range > worst.range) worst = { name, range };
+  }
+  if (close.length >= 2 && worst.range > spread) {
+    return {
+      name: 'identifiability',
+      status: 'warn',
+      message: `${close.length} restarts within ${gap} nats of the best log-likelihood disagree on ${worst.name} by ${fmt(worst.range)} > ${spread}: the data do not pin the parameters down`,
+    };
+  }
+  return {
+    name: 'identifiability',
+    status: 'pass',
+    message: `${close.length} of ${finite.length} restarts within ${gap} nats of the best; parameters agree within ${spread}`,
+  };
+}
+
+/** Held-out checks on one metric set (a concept's or the overall one). */
+function heldOutChecks(model: MetricSet, rmseLift: number, options: ValidateOptions, gate: boolean): CheckResult[] {
+  const soft = (ok: boolean): CheckStatus => (ok ? 'pass' : gate ? 'fail' : 'warn');
+  const tooFew = gate ? '' : ` (only ${model.n} rows < ${options.minHeldOutRows}: warning, not failure)`;
+  const checks: CheckResult[] = [];
+  if (model.auc === null) {
+    checks.push({ name: 'held_out_auc', status: 'warn', message: `AUC undefined on ${model.n} rows: only one class of answer` });
+  } else {
+    const ok = model.auc >= options.minAuc;
+    checks.push({ name: 'held_out_auc', status: soft(ok), message: `AUC ${fmt(model.auc)} ${ok ? '>=' : '<'} ${options.minAuc}${ok ? '' : tooFew}` });
+  }
+  const rmseOk = model.rmse <= options.maxRmse;
+  checks.push({ name: 'held_out_rmse', status: soft(rmseOk), message: `RMSE ${fmt(model.rmse)} ${rmseOk ? '<=' : '>'} ${options.maxRmse}${rmseOk ? '' : tooFew}` });
+  const liftOk = rmseLift >= options.minLift;
+  checks.push({
+    name: 'held_out_lift',
+    status: soft(liftOk),
+    message: `RMSE lift over the per-concept mean ${fmt(rmseLift)} ${liftOk ? '>=' : '<'} ${options.minLift}${liftOk ? '' : tooFew}`,
+  });
+  return checks;
+}
+
+function worstStatus(checks: readonly CheckResult[]): CheckStatus {
+  if (checks.some((c) => c.status === 'fail')) return 'fail';
+  if (checks.some((c) => c.status === 'warn')) return 'warn';
+  return 'pass';
+}
+
+/**
+ * Run every check on each concept's parameters; with `heldOut` (an `evaluate` of these params
+ * on `--input`) also the held-out thresholds per concept and overall. Pure: no I/O. Returns
+ * per concept each check {name, status, message}; the gate fails when `summary.failures` is
+ * not empty.
+ */
+export function validateParams(
+  entries: readonly ConceptParams[],
+  optionsInput: ValidateOptionsInput = {},
+  heldOut?: EvaluationReport,
+): ValidationReport {
+  const options = ValidateOptionsSchema.parse(optionsInput);
+  const thresholds = {
+    minLearn: options.minLearn,
+    minDiscrimination: options.minDiscrimination,
+    minLearningGain: options.minLearningGain,
+  };
+  const heldOutByConcept = new Map<string, ConceptEvaluation>();
+  for (const c of heldOut?.concepts ?? []) heldOutByConcept.set(c.concept_id, c);
+
+  const concepts: ConceptValidation[] = entries.map((entry) => {
+    const { params } = entry;
+    const verdict = checkParameterQuality(params, thresholds);
+    const checks: CheckResult[] = [validityCheck(verdict.findings)];
+    for (const d of DEGENERACY_CHECKS) {
+      const finding = verdict.findings.find((f) => f.rule === d.rule);
+      checks.push(finding ? { name: d.name, status: 'fail', message: finding.message } : { name: d.name, status: 'pass', message: d.passMessage(params, options) });
+    }
+    checks.push(masteryMonotoneCheck(params));
+    checks.push(masteryReachableCheck(params, options.masteryRun, options.masteryThreshold));
+    if (heldOut) {
+      const evaluation = heldOutByConcept.get(entry.concept_id);
+      if (!evaluation || evaluation.model === null || evaluation.n === 0) {
+        checks.push({ name: 'held_out', status: 'warn', message: 'no attempts of this concept in --input: held-out thresholds not checked' });
+      } else {
+        checks.push(...heldOutChecks(evaluation.model, evaluation.lift?.rmse ?? 0, options, evaluation.n >= options.minHeldOutRows));
+      }
+    }
+    const identifiability = identifiabilityCheck(entry.restarts, options.identifiabilityGap, options.identifiabilitySpread);
+    if (identifiability) checks.push(identifiability);
+    return { concept_id: entry.concept_id, params, status: worstStatus(checks), checks };
+  });
+
+  let overall: ValidationReport['overall'] = null;
+  if (heldOut) {
+    const checks = heldOut.overall.model
+      ? heldOutChecks(heldOut.overall.model, heldOut.overall.lift?.rmse ?? 0, options, true)
+      : [{ name: 'held_out', status: 'fail' as const, message: 'no row of --input could be scored: no concept there has parameters' }];
+    overall = { status: worstStatus(checks), checks };
+  }
+
+  const failures: ValidationFailure[] = [];
+  const warnings: ValidationFailure[] = [];
+  for (const c of concepts) {
+    for (const check of c.checks) {
+      if (check.status === 'fail') failures.push({ concept_id: c.concept_id, check: check.name, message: check.message });
+      if (check.status === 'warn') warnings.push({ concept_id: c.concept_id, check: check.name, message: check.message });
+    }
+  }
+  for (const check of overall?.checks ?? []) {
+    if (check.status === 'fail') failures.push({ concept_id: OVERALL_ID, check: check.name, message: check.message });
+    if (check.status === 'warn') warnings.push({ concept_id: OVERALL_ID, check: check.name, message: check.message });
+  }
+
+  return {
+    concepts,
+    overall,
+    summary: {
+      concepts_checked: concepts.length,
+      passed: concepts.filter((c) => c.status === 'pass').length,
+      warned: concepts.filter((c) => c.status === 'warn').length,
+      failed: concepts.filter((c) => c.status === 'fail').length,
+      failures,
+      warnings,
+    },
+    thresholds: options,
+  };
+}
+
+/** The pseudo concept id under which overall held-out checks are reported. */
+export const OVERALL_ID = '(overall)';
+
+/** One line per failure, as `bkt validate` prints them on stderr. */
+export function failureLines(report: ValidationReport): string[] {
+  return report.summary.failures.map((f) => `concept ${f.concept_id}: ${f.check} failed: ${f.message}; see docs/validation.md`);
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { escapeXml, validationToJUnit } from '../../src/quality/junit.js';
+import { validateParams } from '../../src/quality/validate.js';
+
+/**
+ * A small well-formedness check: every tag closes in order, attributes are quoted, and no
+ * bare `&` or `<` appears in text. Enough for the XML junit.ts writes.
+ */
+export function assertWellFormedXml(xml: string): void {
+  const body = xml.replace(/^<\?xml[^?]*\?>\s*/, '');
+  const stack: string[] = [];
+  const token = /<(\/?)([A-Za-z_][\w.-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>|([^<]+)/gy;
+  let m: RegExpExecArray | null;
+  let consumed = 0;
+  while ((m = token.exec(body)) !== null) {
+    consumed = token.lastIndex;
+    const [, closing, name, attrs, selfClosing, text] = m;
+    const checkEntities = (s: string) => {
+      if (/&(?!(amp|lt|gt|quot|apos);)/.test(s)) throw new Error(`bare & in ${JSON.stringify(s)}`);
+    };
+    if (text !== undefined) {
+      checkEntities(text);
+      if (stack.length === 0 && text.trim() !== '') throw new Error(`text outside the root: ${text}`);
+      continue;
+    }
+    checkEntities(attrs ?? '');
+    if (closing) {
+      const open = stack.pop();
+      if (open !== name) throw new Error(`</${name}> closes <${open}>`);
+    } else if (!selfClosing) {
+      stack.push(name);
+    }
+  }
+  if (consumed !== body.length) throw new Error(`unparsable XML at offset ${consumed}: ${body.slice(consumed, consumed + 40)}`);
+  if (stack.length !== 0) throw new Error(`unclosed tags: ${stack.join(', ')}`);
+}
+
+describe('escapeXml', () => {
+  it('escapes the five XML specials and drops control characters', () => {
+    expect(escapeXml(`a<b>&"c'\u0001`)).toBe('a&lt;b&gt;&amp;&quot;c&apos;');
+  });
+});
+
+describe('validationToJUnit', () => {
+  const report = validateParams([
+    { concept_id: 'good', params: { p_L0: 0.1, p_T: 0.1, p_S: 0.1, p_G: 0.25, p_F: 0 } },
+    { concept_id: 'bad <&> "one"', params: { p_L0: 0.3, p_T: 0.1, p_S: 0.6, p_G: 0.5, p_F: 0 } },
+  ]);
+  const xml = validationToJUnit(report);
+
+  it('is well formed, with ids and messages escaped', () => {
+    expect(() => assertWellFormedXml(xml)).not.toThrow();
+    expect(xml).toContain('classname="concept.bad &lt;&amp;&gt; &quot;one&quot;"');
+  });
+
+  it('has one testcase per concept and check, failures carrying their message', () => {
+    const cases = xml.match(/<testcase /g) ?? [];
+    expect(cases.length).toBe(report.concepts[0].checks.length + report.concepts[1].checks.length);
+    expect((xml.match(/<failure /g) ?? []).length).toBe(5);
+    expect(xml).toMatch(/<testsuite name="bkt validate" tests="12" failures="5"/);
+    expect(xml).toContain('<failure message="S + G = 1.1000 is not &lt; 1; 1 - S = 0.4000 is not &gt; G = 0.5000" type="validity">');
+  });
+
+  it('the checker itself rejects broken XML', () => {
+    expect(() => assertWellFormedXml('<a><b></a></b>')).toThrow();
+    expect(() => assertWellFormedXml('<a>x & y</a>')).toThrow();
+  });
+});
