@@ -50,18 +50,22 @@ export const DEFAULT_BOUNDS: Readonly<ParamBounds> = Object.freeze({
   F_max: 0.5,
 });
 
-/** `--no-bounds`: the whole open unit interval (EM keeps values inside it by construction). */
+/**
+ * `--no-bounds`: the open unit interval, kept 1e-10 away from 0 and 1 (the online update's clamp)
+ * so that an M-step that would land on exactly 0 or 1 cannot make a later answer impossible
+ * (log 0). The forget parameter may be exactly 0, which is the standard model.
+ */
 export const NO_BOUNDS: Readonly<ParamBounds> = Object.freeze({
-  L0_min: 0,
-  L0_max: 1,
-  T_min: 0,
-  T_max: 1,
-  S_min: 0,
-  S_max: 1,
-  G_min: 0,
-  G_max: 1,
+  L0_min: 1e-10,
+  L0_max: 1 - 1e-10,
+  T_min: 1e-10,
+  T_max: 1 - 1e-10,
+  S_min: 1e-10,
+  S_max: 1 - 1e-10,
+  G_min: 1e-10,
+  G_max: 1 - 1e-10,
   F_min: 0,
-  F_max: 1,
+  F_max: 1 - 1e-10,
 });
 
 /** Built-in parameters when neither a fit nor the algo_params row gives any (schema.md, step 3). */
