@@ -1,0 +1,250 @@
+import { z } from 'zod';
+import type { AttemptsTable } from '../data/attempts-table.js';
+import { UsageError } from '../errors.js';
+import type { EmSettings } from './em-trainer.js';
+import type { ConceptFitResult, FitReport, FitSummary, RestartResult, TrainerOptions } from './fit-types.js';
+import { type FitTask, chooseWorkerCount, runFitTasks } from './fit-pool.js';
+import { predictionMetrics } from './metrics.js';
+import { BOUND_KEYS, type BktParams, DEFAULT_BOUNDS, PARAM_NAMES, type ParamBounds } from './params.js';
+import { predictTable, scoredRows } from './predict.js';
+import { DEFAULT_QUALITY_THRESHOLDS, checkParameterQuality } from './quality.js';
+import { seededRandom } from './random.js';
+
+/** Defaults of every trainer option (docs/algorithms.md explains each choice). */
+export const TRAINER_DEFAULTS: Readonly<Omit<TrainerOptions, 'initialParams'>> = Object.freeze({
+  restarts: 5,
+  seed: 42,
+  maxIterations: 1000,
+  tolerance: 1e-9,
+  bounds: DEFAULT_BOUNDS,
+  forgets: false,
+  fixed: {},
+  minAttempts: 10,
+  minUsers: 3,
+  workers: 0,
+  quality: DEFAULT_QUALITY_THRESHOLDS,
+});
+
+const probability = z.number().min(0).max(1);
+
+/** Validates trainer options coming from flags or files; issues name the option. */
+export const trainerOptionsSchema = z
+  .object({
+    restarts: z.number().int().min(1).max(1000),
+    seed: z.number().int().min(0).max(2 ** 32 - 1),
+    maxIterations: z.number().int().min(1).max(1_000_000),
+    tolerance: z.number().min(0).finite(),
+    bounds: z.object({
+      L0_min: probability, L0_max: probability, T_min: probability, T_max: probability,
+      S_min: probability, S_max: probability, G_min: probability, G_max: probability,
+      F_min: probability, F_max: probability,
+    }),
+    forgets: z.boolean(),
+    fixed: z.object({ p_L0: probability, p_T: probability, p_S: probability, p_G: probability, p_F: probability }).partial(),
+    minAttempts: z.number().int().min(1),
+    minUsers: z.number().int().min(1),
+    workers: z.number().int().min(0).max(64),
+    quality: z.object({ minLearn: z.number(), minDiscrimination: z.number(), minLearningGain: z.number() }),
+  })
+  .superRefine((o, ctx) => {
+    for (const name of PARAM_NAMES) {
+      const [lo, hi] = BOUND_KEYS[name];
+      if (o.bounds[lo] > o.bounds[hi]) {
+        ctx.addIssue({ code: 'custom', path: ['bounds', lo], message: `${lo} ${o.bounds[lo]} is above ${hi} ${o.bounds[hi]}` });
+      }
+    }
+  });
+
+/** Merge partial options over the defaults and validate them; a bad value is a UsageError. */
+export function resolveTrainerOptions(partial: Partial<TrainerOptions> = {}): TrainerOptions {
+  const merged = { ...TRAINER_DEFAULTS, ...partial, bounds: { ...(partial.bounds ?? TRAINER_DEFAULTS.bounds) } };
+  const { initialParams, ...checkable } = merged as TrainerOptions;
+  const parsed = trainerOptionsSchema.safeParse(checkable);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(`trainer option ${issue.path.join('.')}: ${issue.message}`, 'See "bkt fit --help" for the allowed values');
+  }
+  return { ...(parsed.data as Omit<TrainerOptions, 'initialParams'>), initialParams };
+}
+
+/** pyBKT's initial ranges (prior U(0,1), learn U(0,0.4), guess U(0,0.4), slip U(0,0.3)), cut to the box. */
+const INITIAL_CAPS: Record<keyof BktParams, number> = { p_L0: 1, p_T: 0.4, p_S: 0.3, p_G: 0.4, p_F: 0.2 };
+
+/** The seeded random start of one (concept, restart), drawn uniformly inside the bounds. */
+export function drawInitialParams(seed: number, conceptId: string, restart: number, bounds: ParamBounds, forgets: boolean): BktParams {
+  const random = seededRandom(seed, 'restart', conceptId, restart);
+  const draw = (name: keyof BktParams) => {
+    const [loKey, hiKey] = BOUND_KEYS[name];
+    const lo = Math.max(bounds[loKey], 0);
+    const hi = Math.min(bounds[hiKey], INITIAL_CAPS[name]);
+    return hi > lo ? lo + (hi - lo) * random() : Math.min(bounds[hiKey], Math.max(lo, INITIAL_CAPS[name] / 2));
+  };
+  const params = { p_L0: draw('p_L0'), p_T: draw('p_T'), p_G: draw('p_G'), p_S: draw('p_S'), p_F: 0 };
+  if (forgets) params.p_F = draw('p_F');
+  return params;
+}
+
+export interface FitProgress {
+  restartsDone: number;
+  restartsTotal: number;
+}
+
+export interface FitConceptsExtras {
+  /** Fit only these concept indices of the table (default: all). */
+  conceptIndices?: number[];
+  onProgress?: (progress: FitProgress) => void;
+}
+
+/**
+ * Fit BKT parameters per concept by EM (Baum-Welch, Rabiner 1989; SQUAREM-accelerated, bounds
+ * projected at each M-step) from `restarts` seeded random starts, keeping the highest
+ * log-likelihood (ties: the lowest restart). Concepts with fewer than `minAttempts` attempts or
+ * `minUsers` learners are reported as skipped with the reason, never fitted. Each fitted concept
+ * gets in-sample metrics (one-step-ahead predictions) and schema.md's quality verdict.
+ * Results are bit-identical for the same table, options and seed whatever the worker count,
+ * because each restart is a pure function of its own inputs.
+ * Throws UsageError for invalid options.
+ */
+export async function fitConcepts(
+  table: AttemptsTable,
+  partialOptions: Partial<TrainerOptions> = {},
+  extras: FitConceptsExtras = {},
+): Promise<FitReport> {
+  const started = performance.now();
+  const options = resolveTrainerOptions(partialOptions);
+  const settings: EmSettings = {
+    maxIterations: options.maxIterations,
+    tolerance: options.tolerance,
+    bounds: options.bounds,
+    forgets: options.forgets,
+    fixed: options.fixed,
+  };
+  const conceptIndices = extras.conceptIndices ?? table.conceptIds.map((_, c) => c);
+
+  const results = new Map<number, ConceptFitResult>();
+  const tasks: FitTask[] = [];
+  const taskConcept: number[] = [];
+  const taskRestart: number[] = [];
+  for (const c of conceptIndices) {
+    const firstSequence = table.conceptSequenceStart[c];
+    const lastSequence = table.conceptSequenceStart[c + 1];
+    const nAttempts = table.sequenceStart[lastSequence] - table.sequenceStart[firstSequence];
+    const nUsers = lastSequence - firstSequence;
+    const conceptId = table.conceptIds[c];
+    const base = emptyResult(conceptId, nAttempts, nUsers);
+    if (nAttempts < options.minAttempts) {
+      results.set(c, { ...base, status: 'skipped', reason: `${nAttempts} attempts < --min-attempts ${options.minAttempts}` });
+      continue;
+    }
+    if (nUsers < options.minUsers) {
+      results.set(c, { ...base, status: 'skipped', reason: `${nUsers} learners < --min-users ${options.minUsers}` });
+      continue;
+    }
+    results.set(c, base);
+    for (let restart = 0; restart < options.restarts; restart++) {
+      const initial =
+        options.initialParams?.(conceptId, restart) ?? drawInitialParams(options.seed, conceptId, restart, options.bounds, options.forgets);
+      taskConcept.push(c);
+      taskRestart.push(restart);
+      tasks.push({ id: tasks.length, firstSequence, lastSequence, initial, settings, attempts: nAttempts });
+    }
+  }
+
+  const totalWork = tasks.reduce((sum, t) => sum + t.attempts, 0);
+  const workers = chooseWorkerCount(options.workers, totalWork, tasks.length);
+  let done = 0;
+  const outcomes = await runFitTasks(table.correct, table.sequenceStart, tasks, workers, () => {
+    done++;
+    extras.onProgress?.({ restartsDone: done, restartsTotal: tasks.length });
+  });
+
+  const restartsByConcept = new Map<number, { restarts: RestartResult[]; errors: string[] }>();
+  outcomes.forEach((outcome, id) => {
+    const c = taskConcept[id];
+    const entry = restartsByConcept.get(c) ?? { restarts: [], errors: [] };
+    restartsByConcept.set(c, entry);
+    const restart = taskRestart[id];
+    if (outcome.error !== undefined || !Number.isFinite(outcome.result.logLikelihood)) {
+      entry.errors.push(outcome.error ?? `restart ${restart}: log-likelihood is not finite`);
+      return;
+    }
+    entry.restarts.push({
+      restart,
+      initial: tasks[id].initial,
+      params: outcome.result.params,
+      log_likelihood: outcome.result.logLikelihood,
+      iterations: outcome.result.iterations,
+      converged: outcome.result.converged,
+    });
+  });
+
+  const bestParams: (BktParams | undefined)[] = [];
+  for (const [c, { restarts, errors }] of restartsByConcept) {
+    const base = results.get(c)!;
+    if (restarts.length === 0) {
+      results.set(c, { ...base, status: 'failed', reason: `EM failed on every restart: ${errors[0]}` });
+      continue;
+    }
+    let best = restarts[0];
+    for (const r of restarts) if (r.log_likelihood > best.log_likelihood) best = r;
+    bestParams[c] = best.params;
+    const verdict = checkParameterQuality(best.params, options.quality);
+    results.set(c, {
+      ...base,
+      status: 'fitted',
+      params: best.params,
+      log_likelihood: best.log_likelihood,
+      iterations: best.iterations,
+      converged: best.converged,
+      valid: verdict.valid,
+      degenerate: verdict.degenerate,
+      violations: verdict.findings,
+      restarts,
+    });
+  }
+
+  const predictions = predictTable(table, bestParams);
+  for (const [c, result] of results) {
+    if (result.status !== 'fitted') continue;
+    const s0 = table.sequenceStart[table.conceptSequenceStart[c]];
+    const s1 = table.sequenceStart[table.conceptSequenceStart[c + 1]];
+    const { predicted, label } = scoredRows(predictions.pCorrect, table.correct, s0, s1);
+    result.metrics = predictionMetrics(predicted, label);
+  }
+
+  const concepts = conceptIndices.map((c) => results.get(c)!);
+  const fitted = concepts.filter((r) => r.status === 'fitted');
+  const summary: FitSummary = {
+    concepts_total: concepts.length,
+    fitted: fitted.length,
+    skipped: concepts.filter((r) => r.status === 'skipped').length,
+    failed: concepts.filter((r) => r.status === 'failed').length,
+    invalid: fitted.filter((r) => r.valid === false).length,
+    degenerate: fitted.filter((r) => r.degenerate === true).length,
+    n_attempts: concepts.reduce((sum, r) => sum + r.n_attempts, 0),
+    total_log_likelihood: fitted.reduce((sum, r) => sum + (r.log_likelihood ?? 0), 0),
+    seconds: (performance.now() - started) / 1000,
+    workers,
+  };
+  const { initialParams, ...settingsUsed } = options;
+  return { concepts, summary, settings: settingsUsed };
+}
+
+function emptyResult(conceptId: string, nAttempts: number, nUsers: number): ConceptFitResult {
+  return {
+    concept_id: conceptId,
+    status: 'fitted',
+    reason: null,
+    params: null,
+    log_likelihood: null,
+    iterations: null,
+    converged: null,
+    n_attempts: nAttempts,
+    n_users: nUsers,
+    metrics: null,
+    valid: null,
+    degenerate: null,
+    violations: [],
+    restarts: [],
+  };
+}

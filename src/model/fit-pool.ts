@@ -1,0 +1,123 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { type EmResult, type EmSettings, EmWorkspace, runEm } from './em-trainer.js';
+import type { BktParams } from './params.js';
+
+/** One EM run: a restart of one concept, identified by `id` (its index in the task list). */
+export interface FitTask {
+  id: number;
+  firstSequence: number;
+  lastSequence: number;
+  initial: BktParams;
+  settings: EmSettings;
+  /** Attempts covered, for scheduling the largest first. */
+  attempts: number;
+}
+
+export type FitTaskResult = { id: number; result: EmResult; error?: undefined } | { id: number; error: string; result?: undefined };
+
+export interface WorkerData {
+  correct: SharedArrayBuffer;
+  sequenceStart: SharedArrayBuffer;
+}
+
+/**
+ * Below this much work (attempts x restarts) one thread beats a pool: starting a worker and
+ * loading the trainer into it costs tens of milliseconds (measured in bench/em.js).
+ */
+export const PARALLEL_WORK_THRESHOLD = 1_500_000;
+
+/** Workers to use when the caller said 0 (auto): all cores for large work, else one. */
+export function chooseWorkerCount(requested: number, totalWork: number, taskCount: number): number {
+  if (requested > 0) return Math.max(1, Math.min(requested, taskCount));
+  if (totalWork < PARALLEL_WORK_THRESHOLD) return 1;
+  return Math.max(1, Math.min(availableParallelism(), taskCount));
+}
+
+function copyToShared(view: Uint8Array | Uint32Array): SharedArrayBuffer {
+  const shared = new SharedArrayBuffer(view.byteLength);
+  new Uint8Array(shared).set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+  return shared;
+}
+
+/**
+ * The compiled worker module. Running from TypeScript sources (vitest, bin/dev.js) the workers
+ * still load the compiled copy in dist/ (npm test builds first): Node 20 workers do not inherit
+ * the tsx loader, and the compiled trainer computes the same numbers.
+ */
+function workerEntry(): URL {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new URL('./fit-worker.js', here);
+  const compiled = new URL('../../dist/src/model/fit-worker.js', here);
+  if (!existsSync(compiled)) {
+    throw new Error(`worker threads need the compiled trainer at ${compiled.pathname}: run "npm run build" first`);
+  }
+  return compiled;
+}
+
+/**
+ * Run every task and return the results in task order. Each task is a pure function of its
+ * inputs, so the results are identical whatever `workers` is; the pool only changes which
+ * thread computes what (largest tasks first, each worker taking the next when free).
+ */
+export async function runFitTasks(
+  correct: Uint8Array,
+  sequenceStart: Uint32Array,
+  tasks: FitTask[],
+  workers: number,
+  onTaskDone?: (task: FitTask) => void,
+): Promise<FitTaskResult[]> {
+  const results: FitTaskResult[] = new Array(tasks.length);
+  if (workers <= 1) {
+    const workspace = new EmWorkspace();
+    for (const task of tasks) {
+      try {
+        const result = runEm(
+          task.initial,
+          { correct, sequenceStart, firstSequence: task.firstSequence, lastSequence: task.lastSequence },
+          task.settings,
+          workspace,
+        );
+        results[task.id] = { id: task.id, result };
+      } catch (error) {
+        results[task.id] = { id: task.id, error: error instanceof Error ? error.message : String(error) };
+      }
+      onTaskDone?.(task);
+    }
+    return results;
+  }
+
+  const data: WorkerData = { correct: copyToShared(correct), sequenceStart: copyToShared(sequenceStart) };
+  const queue = [...tasks].sort((a, b) => b.attempts - a.attempts || a.id - b.id);
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const url = workerEntry();
+  let next = 0;
+  const pool = Array.from({ length: workers }, () => new Worker(url, { workerData: data }));
+  try {
+    await Promise.all(
+      pool.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const feed = () => {
+              if (next >= queue.length) return resolve();
+              worker.postMessage(queue[next++]);
+            };
+            worker.on('message', (reply: FitTaskResult) => {
+              results[reply.id] = reply;
+              onTaskDone?.(byId.get(reply.id)!);
+              feed();
+            });
+            worker.on('error', reject);
+            worker.on('exit', (code) => {
+              if (code !== 0) reject(new Error(`fit worker exited with code ${code}`));
+            });
+            feed();
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(pool.map((worker) => worker.terminate()));
+  }
+  return results;
+}
