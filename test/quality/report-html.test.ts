@@ -1,0 +1,129 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AttemptsTableBuilder } from '../../src/data/attempts-table-builder.js';
+import { simulateAttempts } from '../../src/model/simulate.js';
+import { evaluateParams } from '../../src/quality/evaluate.js';
+import { buildReportData, calibrationBins, learningCurve, renderReportHtml } from '../../src/quality/report-html.js';
+import { validateParams } from '../../src/quality/validate.js';
+
+describe('learningCurve', () => {
+  // Concept a: u1 answers 1, 0, 1; u2 answers 0, 1; u3 answers 1. Rows in table order:
+  // u1's three (rows 0-2), u2's two (rows 3-4), u3's one (row 5).
+  const table = AttemptsTableBuilder.fromArrays({
+    learner: ['u1', 'u2', 'u1', 'u3', 'u2', 'u1'],
+    concept: ['a', 'a', 'a', 'a', 'a', 'a'],
+    correct: [1, 0, 0, 1, 1, 1],
+  });
+  const predictions = Float64Array.from([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]);
+
+  it('averages the k-th attempt of every learner, by hand', () => {
+    expect(Array.from(table.correct)).toEqual([1, 0, 1, 0, 1, 1]);
+    const curve = learningCurve(table, predictions, 0, 1);
+    expect(curve.points).toHaveLength(3);
+    // Opportunity 1: rows 0, 3, 5 -> answers 1, 0, 1; predictions 0.1, 0.4, 0.6.
+    expect(curve.points[0].opportunity).toBe(1);
+    expect(curve.points[0].n_learners).toBe(3);
+    expect(curve.points[0].observed).toBeCloseTo(2 / 3, 12);
+    expect(curve.points[0].predicted).toBeCloseTo((0.1 + 0.4 + 0.6) / 3, 12);
+    // Opportunity 2: rows 1, 4 -> answers 0, 1; predictions 0.2, 0.5.
+    expect(curve.points[1]).toMatchObject({ opportunity: 2, n_learners: 2 });
+    expect(curve.points[1].observed).toBeCloseTo(0.5, 12);
+    expect(curve.points[1].predicted).toBeCloseTo(0.35, 12);
+    // Opportunity 3: row 2 only -> answer 1, prediction 0.3.
+    expect(curve.points[2]).toMatchObject({ opportunity: 3, n_learners: 1, observed: 1 });
+    expect(curve.points[2].predicted).toBeCloseTo(0.3, 12);
+    expect(curve.truncated).toBe(false);
+  });
+
+  it('stops before the first opportunity with fewer than minLearners learners', () => {
+    const curve = learningCurve(table, predictions, 0, 2);
+    expect(curve.points.map((p) => p.opportunity)).toEqual([1, 2]);
+    expect(curve).toMatchObject({ truncated: true, max_opportunity: 3, min_learners: 2 });
+    expect(learningCurve(table, predictions, 0, 4).points).toEqual([]);
+  });
+});
+
+describe('calibrationBins', () => {
+  it('cuts the rows sorted by prediction into equal-count groups', () => {
+    const bins = calibrationBins(Float64Array.from([0.9, 0.1, 0.5, 0.3]), Uint8Array.from([1, 0, 1, 0]), undefined, 2);
+    expect(bins).toHaveLength(2);
+    expect(bins[0].n).toBe(2);
+    expect(bins[0].predicted).toBeCloseTo(0.2, 12);
+    expect(bins[0].observed).toBe(0);
+    expect(bins[1].predicted).toBeCloseTo(0.7, 12);
+    expect(bins[1].observed).toBe(1);
+  });
+
+  it('gives the first groups the extra rows and never more groups than rows', () => {
+    const bins = calibrationBins(Float64Array.from([0.1, 0.2, 0.3, 0.4, 0.5]), Uint8Array.from([0, 0, 1, 1, 1]), undefined, 2);
+    expect(bins.map((b) => b.n)).toEqual([3, 2]);
+    expect(bins[0].observed).toBeCloseTo(1 / 3, 12);
+    expect(calibrationBins(Float64Array.from([0.5]), Uint8Array.from([1]), undefined, 10)).toHaveLength(1);
+  });
+});
+
+describe('renderReportHtml', () => {
+  const truth = Array.from({ length: 12 }, (_, i) => ({ p_L0: 0.2, p_T: 0.05 + i * 0.01, p_S: 0.1, p_G: 0.15 + i * 0.02, p_F: 0 }));
+  const table = simulateAttempts({ params: truth, learners: 40, attemptsPerLearner: 15, seed: 3 });
+  // Concept 12 is left without params; concept 11 gets degenerate ones.
+  const entries = table.conceptIds.slice(0, 11).map((id, i) => ({
+    concept_id: id,
+    params: i === 10 ? { p_L0: 0.2, p_T: 0.1, p_S: 0.45, p_G: 0.5, p_F: 0 } : truth[i],
+  }));
+  const { report, predictions } = evaluateParams(table, entries);
+  const validation = validateParams(entries, {}, report);
+  const data = buildReportData(table, predictions, report, validation, { title: 'Test <report>' });
+  const html = renderReportHtml(data);
+
+  it('holds every concept, the overview, the scatter and the curves computed by learningCurve', () => {
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).toContain('<title>Test &lt;report&gt;</title>');
+    for (const id of table.conceptIds) expect(html).toContain(`id="c-${id}"`);
+    expect(html).toContain('aria-label="guess versus slip"');
+    expect(html).toContain('<table id="overview"');
+    const c1 = data.concepts.find((c) => c.concept_id === 'concept-1');
+    expect(c1?.curve).toEqual(learningCurve(table, predictions, table.conceptIds.indexOf('concept-1'), 10));
+    expect(data.concepts.find((c) => c.concept_id === 'concept-12')).toMatchObject({ status: null, params: null, calibration: [] });
+    expect(data.concepts.find((c) => c.concept_id === 'concept-11')?.status).toBe('fail');
+  });
+
+  it('fetches nothing: no external URL, stylesheet link or script src', () => {
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    expect(html).not.toMatch(/<link /);
+    expect(html).not.toMatch(/<script [^>]*src=/);
+  });
+
+  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+  it.skipIf(!chromium)('renders in headless Chromium to a non-empty screenshot', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bkt-report-'));
+    try {
+      const file = join(dir, 'report.html');
+      const png = join(dir, 'report.png');
+      writeFileSync(file, html);
+      execFileSync(
+        chromium as string,
+        [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+          `--user-data-dir=${join(dir, 'profile')}`,
+          `--screenshot=${png}`,
+          '--window-size=1400,2000',
+          `file://${file}`,
+        ],
+        { stdio: 'pipe', timeout: 50_000 },
+      );
+      expect(statSync(png).size).toBeGreaterThan(10_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  if (!chromium) console.warn('report-html.test: /usr/bin/chromium not found; the headless rendering test is skipped');
+});
