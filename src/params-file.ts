@@ -1,0 +1,225 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { parse as parseCsvSync } from 'csv-parse/sync';
+import { InputError } from './errors.js';
+import type { ConceptFitResult, FitReport, RestartResult } from './model/fit-types.js';
+import type { BktParams } from './model/params.js';
+
+/**
+ * Parameter files: what `bkt fit --out` writes and what `evaluate`, `validate`, `report`,
+ * `update` and `fit --db` read back. Two forms, chosen by extension:
+ * - JSON (`.json`): `{format: "bkt-params", version: 1, generated_at, settings, summary, concepts: [...]}`,
+ *   each concept as `bkt fit --json` prints it (params object, metrics, violations, restarts);
+ * - CSV (`.csv`): one row per concept, columns `concept_id, status, reason, p_L0, p_T, p_S, p_G,
+ *   p_F, log_likelihood, iterations, converged, n_attempts, n_users, auc, rmse, log_loss,
+ *   accuracy, valid, degenerate, violations`.
+ * The reader also takes what `bkt export params` writes (CSV, JSON array, NDJSON rows with
+ * concept_id and the p_* columns; when several rows name one concept, the active one, else the
+ * latest fitted_at, wins), and a plain JSON array of {concept_id, p_L0, ...} or {concept_id, params}.
+ */
+export const PARAMS_FILE_FORMAT = 'bkt-params';
+export const PARAMS_FILE_VERSION = 1;
+
+/** One concept's parameters as read from a file. */
+export interface ParamsFileEntry {
+  concept_id: string;
+  params: BktParams;
+  /** Per-restart outcomes when the file kept them (identifiability checks). */
+  restarts?: RestartResult[];
+  /** Any other recorded fields (metrics, n_attempts, status...). */
+  extra: Record<string, unknown>;
+}
+
+export const PARAMS_CSV_COLUMNS = [
+  'concept_id', 'status', 'reason', 'p_L0', 'p_T', 'p_S', 'p_G', 'p_F', 'log_likelihood', 'iterations',
+  'converged', 'n_attempts', 'n_users', 'auc', 'rmse', 'log_loss', 'accuracy', 'valid', 'degenerate', 'violations',
+] as const;
+
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** The CSV form of a fit report (header + one row per concept, skipped ones with empty params). */
+export function fitReportToCsv(report: FitReport): string {
+  const lines = [PARAMS_CSV_COLUMNS.join(',')];
+  for (const c of report.concepts) {
+    const row: Record<(typeof PARAMS_CSV_COLUMNS)[number], unknown> = {
+      concept_id: c.concept_id,
+      status: c.status,
+      reason: c.reason,
+      p_L0: c.params?.p_L0,
+      p_T: c.params?.p_T,
+      p_S: c.params?.p_S,
+      p_G: c.params?.p_G,
+      p_F: c.params?.p_F,
+      log_likelihood: c.log_likelihood,
+      iterations: c.iterations,
+      converged: c.converged,
+      n_attempts: c.n_attempts,
+      n_users: c.n_users,
+      auc: c.metrics?.auc,
+      rmse: c.metrics?.rmse,
+      log_loss: c.metrics?.log_loss,
+      accuracy: c.metrics?.accuracy,
+      valid: c.valid,
+      degenerate: c.degenerate,
+      violations: c.violations.map((v) => `${v.kind}: ${v.message}`).join('; '),
+    };
+    lines.push(PARAMS_CSV_COLUMNS.map((k) => csvField(row[k])).join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The JSON form of a fit report. */
+export function fitReportToJson(report: FitReport): string {
+  return `${JSON.stringify(
+    {
+      format: PARAMS_FILE_FORMAT,
+      version: PARAMS_FILE_VERSION,
+      generated_at: new Date().toISOString(),
+      settings: report.settings,
+      summary: report.summary,
+      concepts: report.concepts,
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+/** Write a fit report to `path`, CSV when it ends in .csv, else JSON. */
+export async function writeParamsFile(path: string, report: FitReport): Promise<void> {
+  const text = extname(path).toLowerCase() === '.csv' ? fitReportToCsv(report) : fitReportToJson(report);
+  await writeFile(path, text);
+}
+
+const PARAM_KEYS = ['p_L0', 'p_T', 'p_S', 'p_G', 'p_F'] as const;
+
+function toNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '') return Number(value);
+  return Number.NaN;
+}
+
+/** Build one entry from a flat or nested record; throws InputError naming file, line and column. */
+function entryFromRecord(record: Record<string, unknown>, file: string, where: string): ParamsFileEntry | null {
+  const status = record.status;
+  if (typeof status === 'string' && status !== '' && status !== 'fitted') return null;
+  const conceptId = record.concept_id;
+  if (typeof conceptId !== 'string' && typeof conceptId !== 'number') {
+    throw new InputError(`${file} ${where}: no concept_id`, 'Each parameter row needs a concept_id column or key');
+  }
+  const source = (record.params && typeof record.params === 'object' ? record.params : record) as Record<string, unknown>;
+  if (source === record && record.params === null) return null;
+  const params = { p_F: 0 } as BktParams;
+  for (const key of PARAM_KEYS) {
+    const raw = source[key];
+    if (key === 'p_F' && (raw === undefined || raw === null || raw === '')) {
+      const model = (record.metrics as { model?: { p_F?: unknown } } | undefined)?.model;
+      params.p_F = model?.p_F === undefined ? 0 : toNumber(model.p_F);
+      continue;
+    }
+    const value = toNumber(raw);
+    if (!(value >= 0 && value <= 1)) {
+      throw new InputError(
+        `${file} ${where}: column "${key}" is ${JSON.stringify(raw ?? null)}; expected a probability in [0, 1]`,
+        'Write parameters with "bkt fit --out" or fix the value',
+      );
+    }
+    params[key] = value;
+  }
+  const restarts = Array.isArray(record.restarts) ? (record.restarts as RestartResult[]) : undefined;
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) {
+    if (k !== 'params' && k !== 'restarts' && k !== 'concept_id' && !(PARAM_KEYS as readonly string[]).includes(k)) extra[k] = v;
+  }
+  return { concept_id: String(conceptId), params, restarts, extra };
+}
+
+function isActive(extra: Record<string, unknown>): boolean {
+  const v = extra.is_active;
+  return v === true || v === 1 || v === 'true' || v === '1' || v === 't';
+}
+
+/** When several rows name one concept (an export of the params history), keep the active, then latest. */
+function oneEntryPerConcept(entries: ParamsFileEntry[]): ParamsFileEntry[] {
+  const chosen = new Map<string, ParamsFileEntry>();
+  for (const entry of entries) {
+    const current = chosen.get(entry.concept_id);
+    if (!current) {
+      chosen.set(entry.concept_id, entry);
+      continue;
+    }
+    const better =
+      Number(isActive(entry.extra)) - Number(isActive(current.extra)) ||
+      String(entry.extra.fitted_at ?? '').localeCompare(String(current.extra.fitted_at ?? ''));
+    if (better > 0) chosen.set(entry.concept_id, entry);
+  }
+  return [...chosen.values()];
+}
+
+/**
+ * Read a parameter file (JSON, NDJSON or CSV, optionally gzipped) into one entry per fitted
+ * concept. Skipped or failed concepts of a fit report are left out. Throws InputError naming the
+ * file and line for anything unreadable, and when the file holds no parameters at all.
+ */
+export async function readParamsFile(path: string): Promise<ParamsFileEntry[]> {
+  let buffer: Buffer;
+  try {
+    buffer = await readFile(path);
+  } catch (error) {
+    throw new InputError(`cannot read parameter file ${path}: ${(error as Error).message}`, 'Check the --params path', error);
+  }
+  const gz = path.toLowerCase().endsWith('.gz');
+  const text = (gz ? gunzipSync(buffer) : buffer).toString('utf8');
+  const ext = extname(gz ? path.slice(0, -3) : path).toLowerCase();
+  const entries: ParamsFileEntry[] = [];
+  const push = (entry: ParamsFileEntry | null) => entry && entries.push(entry);
+
+  if (ext === '.csv') {
+    let rows: Record<string, string>[];
+    try {
+      rows = parseCsvSync(text, { columns: true, skip_empty_lines: true, bom: true });
+    } catch (error) {
+      throw new InputError(`${path}: not a readable CSV (${(error as Error).message})`, 'Write parameters with "bkt fit --out params.csv"');
+    }
+    rows.forEach((row, i) => push(entryFromRecord(row, path, `line ${i + 2}`)));
+  } else if (ext === '.ndjson' || ext === '.jsonl') {
+    text.split('\n').forEach((line, i) => {
+      if (line.trim() === '') return;
+      let record: Record<string, unknown>;
+      try {
+        record = JSON.parse(line);
+      } catch {
+        throw new InputError(`${path} line ${i + 1}: not valid JSON`, 'Each line must be one JSON object');
+      }
+      push(entryFromRecord(record, path, `line ${i + 1}`));
+    });
+  } else {
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch (error) {
+      throw new InputError(`${path}: not valid JSON (${(error as Error).message})`, 'Write parameters with "bkt fit --out params.json"');
+    }
+    const list = Array.isArray(document) ? document : (document as { concepts?: unknown }).concepts;
+    if (!Array.isArray(list)) {
+      throw new InputError(`${path}: no "concepts" array`, 'Expected the JSON that "bkt fit --out" writes, or an array of {concept_id, p_L0, p_T, p_S, p_G}');
+    }
+    list.forEach((record, i) => push(entryFromRecord(record as Record<string, unknown>, path, `concept #${i + 1}`)));
+  }
+  const unique = oneEntryPerConcept(entries);
+  if (unique.length === 0) {
+    throw new InputError(`${path}: holds no fitted parameters`, 'Fit some first: bkt fit --input attempts.csv --out params.json');
+  }
+  return unique;
+}
+
+/** Fitted concepts of a report as params-file entries (what reading its --out file gives). */
+export function entriesFromReport(concepts: ConceptFitResult[]): ParamsFileEntry[] {
+  return concepts
+    .filter((c) => c.status === 'fitted' && c.params)
+    .map((c) => ({ concept_id: c.concept_id, params: c.params!, restarts: c.restarts, extra: { metrics: c.metrics, n_attempts: c.n_attempts } }));
+}

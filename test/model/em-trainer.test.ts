@@ -1,0 +1,108 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EmWorkspace, expectationStep, maximizationStep, runEm, type SequenceSlice } from '../../src/model/em-trainer.js';
+import { DEFAULT_BOUNDS, NO_BOUNDS, type BktParams } from '../../src/model/params.js';
+import { simulateAttempts } from '../../src/model/simulate.js';
+
+const sliceOf = (table: ReturnType<typeof simulateAttempts>, c = 0): SequenceSlice => ({
+  correct: table.correct,
+  sequenceStart: table.sequenceStart,
+  firstSequence: table.conceptSequenceStart[c],
+  lastSequence: table.conceptSequenceStart[c + 1],
+});
+const probability = (min: number, max: number) => fc.double({ min, max, noNaN: true });
+const paramsArb = fc.record({
+  p_L0: probability(0.05, 0.9),
+  p_T: probability(0.02, 0.5),
+  p_S: probability(0.02, 0.3),
+  p_G: probability(0.02, 0.4),
+  p_F: fc.constant(0),
+});
+
+describe('EM (Baum-Welch)', () => {
+  it('never lowers the log-likelihood from one step to the next, bounded or not', () => {
+    fc.assert(
+      fc.property(paramsArb, paramsArb, fc.boolean(), fc.integer({ min: 0, max: 1000 }), (truth, start, bounded, seed) => {
+        // Arrange
+        const table = simulateAttempts({ params: [truth], learners: 40, attemptsPerLearner: 12, seed });
+        const settings = { maxIterations: 1, tolerance: 0, bounds: bounded ? DEFAULT_BOUNDS : NO_BOUNDS, forgets: false, fixed: {} };
+        const workspace = new EmWorkspace();
+        workspace.ensure(12);
+        let params: BktParams = start;
+        let previous = Number.NEGATIVE_INFINITY;
+        // Act / Assert: 15 plain EM steps
+        for (let i = 0; i < 15; i++) {
+          const ll = expectationStep(params, sliceOf(table), workspace);
+          if (ll < previous - 1e-9 * Math.abs(previous)) return false;
+          previous = ll;
+          params = maximizationStep(params, workspace.stats, settings);
+        }
+        return true;
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('recovers the parameters of simulated data (20,000 learners x 20 attempts)', () => {
+    const truth: BktParams = { p_L0: 0.3, p_T: 0.12, p_S: 0.08, p_G: 0.22, p_F: 0 };
+    const table = simulateAttempts({ params: [truth], learners: 20_000, attemptsPerLearner: 20, seed: 7 });
+    const result = runEm({ p_L0: 0.5, p_T: 0.3, p_S: 0.2, p_G: 0.3, p_F: 0 }, sliceOf(table), {
+      maxIterations: 500, tolerance: 1e-10, bounds: NO_BOUNDS, forgets: false, fixed: {},
+    });
+    expect(result.converged).toBe(true);
+    // 400,000 answers: standard errors are ~0.005 or less; 0.02 leaves room without being vacuous.
+    expect(result.params.p_L0).toBeCloseTo(truth.p_L0, 1);
+    for (const key of ['p_L0', 'p_T', 'p_S', 'p_G'] as const) {
+      expect(Math.abs(result.params[key] - truth[key])).toBeLessThan(0.02);
+    }
+  });
+
+  it('recovers forgetting when asked to fit it', () => {
+    const truth: BktParams = { p_L0: 0.4, p_T: 0.2, p_S: 0.1, p_G: 0.2, p_F: 0.05 };
+    const table = simulateAttempts({ params: [truth], learners: 20_000, attemptsPerLearner: 25, seed: 3 });
+    const result = runEm({ p_L0: 0.5, p_T: 0.1, p_S: 0.2, p_G: 0.3, p_F: 0.1 }, sliceOf(table), {
+      maxIterations: 1000, tolerance: 1e-10, bounds: NO_BOUNDS, forgets: true, fixed: {},
+    });
+    expect(Math.abs(result.params.p_F - truth.p_F)).toBeLessThan(0.02);
+    expect(Math.abs(result.params.p_T - truth.p_T)).toBeLessThan(0.03);
+  });
+
+  it('keeps every parameter inside the bounds and fixed ones at their value', () => {
+    fc.assert(
+      fc.property(paramsArb, fc.integer({ min: 0, max: 1000 }), (truth, seed) => {
+        const table = simulateAttempts({ params: [{ ...truth, p_G: 0.6, p_S: 0.05 }], learners: 30, attemptsPerLearner: 10, seed });
+        const result = runEm({ p_L0: 0.2, p_T: 0.2, p_S: 0.2, p_G: 0.2, p_F: 0 }, sliceOf(table), {
+          maxIterations: 200, tolerance: 1e-9, bounds: DEFAULT_BOUNDS, forgets: false, fixed: { p_G: 0.25 },
+        });
+        const p = result.params;
+        return (
+          p.p_G === 0.25 && p.p_F === 0 &&
+          p.p_L0 >= DEFAULT_BOUNDS.L0_min && p.p_L0 <= DEFAULT_BOUNDS.L0_max &&
+          p.p_T >= DEFAULT_BOUNDS.T_min && p.p_T <= DEFAULT_BOUNDS.T_max &&
+          p.p_S >= DEFAULT_BOUNDS.S_min && p.p_S <= DEFAULT_BOUNDS.S_max
+        );
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('reaches the same optimum with and without SQUAREM acceleration', () => {
+    const truth: BktParams = { p_L0: 0.25, p_T: 0.08, p_S: 0.12, p_G: 0.25, p_F: 0 };
+    const table = simulateAttempts({ params: [truth], learners: 500, attemptsPerLearner: 15, seed: 11 });
+    const settings = { maxIterations: 20_000, tolerance: 1e-13, bounds: NO_BOUNDS, forgets: false, fixed: {} };
+    const start = { p_L0: 0.6, p_T: 0.3, p_S: 0.05, p_G: 0.1, p_F: 0 };
+    const plain = runEm(start, sliceOf(table), { ...settings, acceleration: 'none' });
+    const fast = runEm(start, sliceOf(table), { ...settings, acceleration: 'squarem' });
+    expect(fast.logLikelihood).toBeGreaterThanOrEqual(plain.logLikelihood - 1e-6);
+    expect(fast.iterations).toBeLessThan(plain.iterations);
+  });
+
+  it('stops at maxIterations and says it did not converge', () => {
+    const table = simulateAttempts({ params: [{ p_L0: 0.3, p_T: 0.1, p_S: 0.1, p_G: 0.2, p_F: 0 }], learners: 200, attemptsPerLearner: 10 });
+    const result = runEm({ p_L0: 0.9, p_T: 0.4, p_S: 0.3, p_G: 0.4, p_F: 0 }, sliceOf(table), {
+      maxIterations: 3, tolerance: 0, bounds: NO_BOUNDS, forgets: false, fixed: {},
+    });
+    expect(result.iterations).toBe(3);
+    expect(result.converged).toBe(false);
+  });
+});
