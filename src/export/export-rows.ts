@@ -1,0 +1,73 @@
+/**
+ * `bkt export`: stream one table's rows from the store to a file or stdout in constant memory.
+ */
+import { z } from 'zod';
+import { DEFAULT_MASTERY_THRESHOLD } from '../model/params.js';
+import type { RunStatus, Store } from '../store/store.js';
+import { EXPORT_COLUMNS, EXPORT_FORMATS, EXPORT_KINDS, type ExportFormat, type ExportKind } from './columns.js';
+import { openOutput } from './output.js';
+import { writeRows, type Row } from './writers.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const uuid = z.string().regex(UUID_RE, 'expected a UUID').transform((s) => s.toLowerCase());
+
+export const exportOptionsSchema = z.object({
+  kind: z.enum(EXPORT_KINDS),
+  format: z.enum(EXPORT_FORMATS),
+  /** File path or `-` for stdout. */
+  out: z.string().min(1),
+  userId: uuid.optional(),
+  conceptIds: z.array(uuid).optional(),
+  /** params: include inactive (past) rows too (default: active only). */
+  all: z.boolean().default(false),
+  /** runs: only runs with this status. */
+  status: z.enum(['RUNNING', 'SUCCESS', 'FAILED']).optional(),
+  /** mastery: is_mastered threshold (default 0.95). */
+  threshold: z.number().min(0).max(1).default(DEFAULT_MASTERY_THRESHOLD),
+});
+export type ExportOptions = z.input<typeof exportOptionsSchema>;
+
+/** The rows of one export kind, as plain objects keyed by the export's column names. */
+export function exportSource(store: Store, o: z.output<typeof exportOptionsSchema>): AsyncIterable<Row> {
+  switch (o.kind) {
+    case 'params':
+      return mapRows(store.streamParams({ conceptIds: o.conceptIds, all: o.all }), (r) => ({
+        ...r,
+        params_id: r.id,
+        p_F: pForget(r.metrics),
+      }));
+    case 'mastery':
+      return mapRows(store.streamStates({ userId: o.userId, conceptIds: o.conceptIds }), (r) => ({ ...r, is_mastered: r.p_mastery >= o.threshold }));
+    case 'snapshots':
+      return store.streamSnapshots({ userId: o.userId, conceptIds: o.conceptIds }) as AsyncIterable<Row>;
+    case 'runs':
+      return store.streamRuns({ status: o.status as RunStatus | undefined }) as AsyncIterable<Row>;
+  }
+}
+
+function pForget(metrics: Record<string, unknown>): number {
+  const model = metrics?.model as Record<string, unknown> | undefined;
+  const f = model?.p_F;
+  return typeof f === 'number' ? f : 0;
+}
+
+async function* mapRows<T>(rows: AsyncIterable<T>, fn: (row: T) => Row): AsyncIterable<Row> {
+  for await (const r of rows) yield fn(r);
+}
+
+/**
+ * Export `kind` in `format` to `out`; returns the row count. A file is written beside the target
+ * and renamed when complete, so a failed export leaves no partial file.
+ */
+export async function exportRows(store: Store, options: ExportOptions): Promise<{ kind: ExportKind; format: ExportFormat; rows: number; out: string }> {
+  const o = exportOptionsSchema.parse(options);
+  const target = openOutput(o.out);
+  try {
+    const rows = await writeRows(exportSource(store, o), EXPORT_COLUMNS[o.kind], o.format, target.stream);
+    await target.commit();
+    return { kind: o.kind, format: o.format, rows, out: o.out };
+  } catch (error) {
+    target.abort();
+    throw error;
+  }
+}
