@@ -1,0 +1,77 @@
+import { InputError } from '../errors.js';
+import type { RowSink } from './row-sink.js';
+import type { SinkFactory } from './read-csv.js';
+
+/** Default table read from a SQLite file when neither `table` nor `query` is given. */
+export const DEFAULT_SQLITE_TABLE = 'attempts';
+
+/**
+ * Read attempts from a SQLite file (opened read-only) with better-sqlite3: every row of `table`
+ * (default `attempts`), or the rows of `query`. Errors name the 1-based result row.
+ * @throws InputError when the file is not SQLite, the table or a column is missing, the query
+ *   fails or returns nothing, or a value is bad.
+ */
+export async function readSqlite(
+  path: string,
+  source: { table?: string; query?: string },
+  makeSink: SinkFactory,
+): Promise<RowSink> {
+  const { default: Database } = await import('better-sqlite3');
+  const table = source.table ?? DEFAULT_SQLITE_TABLE;
+  const sql = source.query ?? `SELECT * FROM "${table.replace(/"/g, '""')}"`;
+  const what = source.query !== undefined ? 'query' : `table "${table}"`;
+  let db: import('better-sqlite3').Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    throw new InputError(`cannot open ${path} as SQLite: ${(error as Error).message}`, 'Check the --input path or pass --format');
+  }
+  try {
+    let stmt: import('better-sqlite3').Statement;
+    try {
+      stmt = db.prepare(sql);
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/no such table/i.test(message) && source.query === undefined) {
+        const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type IN ('table','view') ORDER BY name`).all() as { name: string }[])
+          .map((t) => t.name)
+          .join(', ');
+        throw new InputError(`${path}: no table "${table}" (tables: ${tables || 'none'})`, 'Pass --table NAME or --query "SELECT ..."');
+      }
+      if (/not a database|file is encrypted/i.test(message)) {
+        throw new InputError(`cannot open ${path} as SQLite: ${message}`, 'Check the --input path or pass --format');
+      }
+      throw new InputError(`${path}: the ${what} failed: ${message}`, 'Fix the --query SQL');
+    }
+    if (!stmt.reader) throw new InputError(`${path}: the ${what} returns no rows (not a SELECT)`, 'Pass a SELECT with --query');
+    const sink = makeSink(
+      stmt.columns().map((c) => c.name),
+      `${path} (${what})`,
+    );
+    const ix = sink.index;
+    stmt.raw(true);
+    let row = 0;
+    try {
+      for (const r of stmt.iterate() as Iterable<unknown[]>) {
+        row++;
+        sink.addValues(
+          r[ix.user],
+          r[ix.concept],
+          r[ix.correct],
+          ix.time >= 0 ? r[ix.time] : null,
+          ix.order >= 0 ? r[ix.order] : null,
+          ix.question >= 0 ? r[ix.question] : null,
+          row,
+          false,
+        );
+      }
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      throw new InputError(`${path}: reading the ${what} failed at row ${row + 1}: ${(error as Error).message}`, 'Check the database file');
+    }
+    if (row === 0) throw new InputError(`${path}: the ${what} has no rows`, 'Give a table or query with at least one attempt');
+    return sink;
+  } finally {
+    db.close();
+  }
+}
