@@ -1,0 +1,60 @@
+import type { ColumnDef, EnumDef, LogicalType } from '../schema.js';
+import type { Dialect, SqlValue } from '../sql.js';
+
+/** PostgreSQL's side of the differences: the app's native types, row locks and advisory locks. */
+export const postgresDialect: Dialect = {
+  name: 'postgres',
+  beginWrite: 'BEGIN',
+  // READ COMMITTED lets two writers read the same row: lock it explicitly.
+  forUpdate: ' FOR UPDATE',
+  // Two activations of one concept could each deactivate nothing (no active row yet) and both
+  // insert; a transaction-scoped advisory lock per concept serialises them.
+  conceptLockSql: 'SELECT pg_advisory_xact_lock(hashtext(?::text))',
+
+  columnType(type: LogicalType): string {
+    if (typeof type === 'object') return 'varchar' in type ? `varchar(${type.varchar})` : type.enum;
+    return type === 'double' ? 'double precision' : type;
+  },
+  liveType(type: LogicalType): string {
+    if (typeof type === 'object') return 'varchar' in type ? `character varying(${type.varchar})` : type.enum;
+    switch (type) {
+      case 'double':
+        return 'double precision';
+      case 'timestamptz':
+        return 'timestamp with time zone';
+      default:
+        return type;
+    }
+  },
+  defaultExpression(column: ColumnDef): string | null {
+    const d = column.default;
+    if (d === undefined) return null;
+    // Built into PostgreSQL 13+ (no pgcrypto needed).
+    if (d === 'gen_random_uuid') return 'gen_random_uuid()';
+    if (d === 'now') return 'now()';
+    if (typeof d.literal === 'boolean' || typeof d.literal === 'number') return String(d.literal);
+    const quoted = `'${d.literal.replace(/'/g, "''")}'`;
+    return column.type === 'jsonb' ? `${quoted}::jsonb` : quoted;
+  },
+  createEnum(def: EnumDef): string[] {
+    // CREATE TYPE has no IF NOT EXISTS.
+    return [
+      `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typname = '${def.name}' AND n.nspname = current_schema()) THEN CREATE TYPE ${def.name} AS ENUM (${def.values
+        .map((v) => `'${v}'`)
+        .join(', ')}); END IF; END $$`,
+    ];
+  },
+  enumCheck: () => null,
+
+  jsonText: (column, key) => `(${column}->>'${key}')`,
+  jsonMember: (column, key) => `(CASE WHEN jsonb_typeof(${column}->'${key}') = 'array' THEN ${column}->'${key}' END)`,
+  inList(expr: string, values: readonly string[]) {
+    return { sql: `${expr} = ANY(?)`, params: [[...values]] };
+  },
+  jsonArrayContainsAny(column, key, values) {
+    return { sql: `jsonb_exists_any(${column}->'${key}', ?::text[])`, params: [[...values]] };
+  },
+  // A float8 of epoch ms costs less to receive than a Date per row.
+  epochMs: (expr) => `(extract(epoch from ${expr}) * 1000)::float8`,
+  bool: (value: boolean): SqlValue => value,
+};

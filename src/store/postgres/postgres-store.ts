@@ -1,0 +1,269 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BktError, StorageError, redactConnectionString } from '../../errors.js';
+import { TABLES, type EnumDef, type LiveTable, type TableDef } from '../schema.js';
+import type { Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
+import { SqlStore } from '../sql-store.js';
+import type { DbTarget, OpenStoreOptions, Store } from '../store.js';
+import { postgresDialect } from './postgres-dialect.js';
+import { introspectPostgres, postgresEnumsPresent } from './postgres-schema.js';
+
+/** The part of `pg` bkt uses: a pool and the clients it lends. */
+export interface PgQueryable {
+  query(text: string | object, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }> & any;
+}
+interface PgClient extends PgQueryable {
+  release(error?: Error | boolean): void;
+}
+interface PgPool extends PgQueryable {
+  connect(): Promise<PgClient>;
+  end(): Promise<void>;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/** `?` placeholders to `$1..$n`, leaving quoted strings, identifiers and dollar-quoted bodies alone. */
+export function toNumberedPlaceholders(sql: string): string {
+  let out = '';
+  let n = 0;
+  let i = 0;
+  while (i < sql.length) {
+    const ch = sql[i];
+    if (ch === "'" || ch === '"') {
+      const end = sql.indexOf(ch, i + 1);
+      const stop = end < 0 ? sql.length : end + 1;
+      out += sql.slice(i, stop);
+      i = stop;
+    } else if (ch === '$' && sql[i + 1] === '$') {
+      const end = sql.indexOf('$$', i + 2);
+      const stop = end < 0 ? sql.length : end + 2;
+      out += sql.slice(i, stop);
+      i = stop;
+    } else if (ch === '?') {
+      out += `$${++n}`;
+      i++;
+    } else {
+      out += ch;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** One value in COPY's text format. */
+function copyText(v: SqlValue): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  return String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}
+
+class PgExecutor implements SqlExecutor {
+  constructor(
+    protected readonly db: PgQueryable,
+    protected readonly display: string,
+  ) {}
+
+  protected wrap(error: unknown): never {
+    if (error instanceof BktError) throw error;
+    const e = error as Error & { code?: string };
+    throw new StorageError(`${this.display}: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}`, undefined, error);
+  }
+
+  async query<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    try {
+      return (await this.db.query(toNumberedPlaceholders(sql), params as unknown[])).rows as T[];
+    } catch (e) {
+      this.wrap(e);
+    }
+  }
+
+  async queryArrays(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    try {
+      return (await this.db.query({ text: toNumberedPlaceholders(sql), values: params, rowMode: 'array' })).rows;
+    } catch (e) {
+      this.wrap(e);
+    }
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    try {
+      return (await this.db.query(toNumberedPlaceholders(sql), params as unknown[])).rowCount ?? 0;
+    } catch (e) {
+      this.wrap(e);
+    }
+  }
+
+  /** COPY ... FROM STDIN in text format (pg-copy-streams): ~1 M rows/s here (STACK.md). */
+  async bulkInsert(table: string, columns: readonly string[], rows: Iterable<readonly SqlValue[]>): Promise<number> {
+    const { from } = await import('pg-copy-streams');
+    let n = 0;
+    function* chunks() {
+      let buffer = '';
+      for (const row of rows) {
+        buffer += row.map(copyText).join('\t') + '\n';
+        n++;
+        if (buffer.length > 1 << 16) {
+          yield buffer;
+          buffer = '';
+        }
+      }
+      if (buffer) yield buffer;
+    }
+    try {
+      const stream = this.db.query(from(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+      await pipeline(Readable.from(chunks()), stream);
+    } catch (e) {
+      this.wrap(e);
+    }
+    return n;
+  }
+}
+
+/** PostgreSQL driver over a `pg` pool; a transaction holds one client from BEGIN to COMMIT. */
+export class PostgresDriver extends PgExecutor implements SqlDriver {
+  readonly dialect = postgresDialect;
+
+  constructor(
+    private readonly pool: PgPool,
+    display: string,
+  ) {
+    super(pool, display);
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    let client: PgClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      this.wrap(e);
+    }
+    let broken = false;
+    try {
+      await client.query(this.dialect.beginWrite);
+      const result = await fn(new PgExecutor(client, this.display));
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  iterate<T = Row>(sql: string, params: readonly SqlValue[] = []): AsyncIterable<T> {
+    return this.stream(sql, params, undefined) as AsyncIterable<T>;
+  }
+
+  iterateArrays(sql: string, params: readonly SqlValue[] = []): AsyncIterable<unknown[]> {
+    return this.stream(sql, params, 'array') as AsyncIterable<unknown[]>;
+  }
+
+  /** pg-query-stream over a cursor on a dedicated client: constant memory, released when the loop ends. */
+  private async *stream(sql: string, params: readonly SqlValue[], rowMode: 'array' | undefined): AsyncIterable<unknown> {
+    const { default: QueryStream } = await import('pg-query-stream');
+    let client: PgClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      this.wrap(e);
+    }
+    const query = new QueryStream(toNumberedPlaceholders(sql), params as unknown[], { batchSize: 5000, rowMode } as never);
+    const stream = client.query(query);
+    try {
+      for await (const row of stream as AsyncIterable<unknown>) yield row;
+    } catch (e) {
+      this.wrap(e);
+    } finally {
+      stream.destroy?.();
+      client.release();
+    }
+  }
+
+  async introspect(tables: readonly TableDef[]): Promise<Map<string, LiveTable>> {
+    try {
+      return await introspectPostgres(this.pool, tables);
+    } catch (e) {
+      this.wrap(e);
+    }
+  }
+
+  async enumsPresent(enums: readonly EnumDef[]): Promise<Set<string>> {
+    try {
+      return await postgresEnumsPresent(this.pool, enums);
+    } catch (e) {
+      this.wrap(e);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** host:port/database of a URL, for messages (never the password). */
+export function describePostgresUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname || '/'}`;
+  } catch {
+    return redactConnectionString(url);
+  }
+}
+
+/**
+ * Connect to the URL (user `postgres` when it names none: `$USER` is unset on these machines)
+ * and check the connection with one round trip. StorageError (exit 5) when it fails.
+ */
+export async function openPostgresStore(target: DbTarget, options: OpenStoreOptions = {}): Promise<Store> {
+  const { default: pg } = await import('pg');
+  let connectionString = target.location;
+  try {
+    const u = new URL(connectionString);
+    if (!u.username) {
+      u.username = 'postgres';
+      connectionString = u.toString();
+    }
+    if (!u.username) process.env.PGUSER ??= 'postgres';
+  } catch {
+    // pg reports an unparsable URL itself below.
+  }
+  const where = describePostgresUrl(target.location);
+  let pool: PgPool;
+  try {
+    pool = new pg.Pool({ connectionString, max: 4, connectionTimeoutMillis: 10_000 }) as unknown as PgPool;
+  } catch (e) {
+    throw new StorageError(`cannot use postgres URL ${target.display}: ${(e as Error).message}`, 'Check --db or DATABASE_URL', e);
+  }
+  pool.on('error', () => {
+    // An idle client lost its server; the next query reports it.
+  });
+  try {
+    await pool.query('SELECT 1');
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    throw new StorageError(
+      `cannot connect to postgres at ${where} (password hidden): ${(e as Error).message}`,
+      'Check --db or DATABASE_URL and that the server is running',
+      e,
+    );
+  }
+  const driver = new PostgresDriver(pool, target.display);
+  if ((options.mode ?? 'use') === 'use') {
+    const present = await pool.query(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ANY($1)',
+      [TABLES.map((t) => t.name)],
+    );
+    const have = new Set(present.rows.map((r: { table_name: string }) => r.table_name));
+    const missing = TABLES.filter((t) => !have.has(t.name)).map((t) => t.name);
+    if (missing.length) {
+      await pool.end();
+      throw new StorageError(`${where}: missing table(s) ${missing.join(', ')}`, `Run "bkt db migrate --db <url>" first`);
+    }
+  }
+  return new SqlStore(driver, target.display);
+}

@@ -1,0 +1,87 @@
+/**
+ * The minimal SQL surface the shared store (sql-store.ts) needs from a backend. SQL text is
+ * written once with `?` placeholders; each driver translates what its database needs.
+ */
+import type { LiveTable, LogicalType, TableDef, EnumDef } from './schema.js';
+
+export type SqlValue = string | number | boolean | null | bigint | string[] | Buffer;
+export type Row = Record<string, unknown>;
+
+/** Statements that run inside a transaction (or on the connection outside one). */
+export interface SqlExecutor {
+  /** Rows as objects keyed by column name. */
+  query<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Rows as arrays in select-list order (faster for large reads). */
+  queryArrays(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]>;
+  /** A statement without rows; returns the number of rows changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /**
+   * Insert many rows into one table. PostgreSQL: COPY FROM STDIN (pg-copy-streams); SQLite: one
+   * prepared INSERT run per row (the caller's transaction makes it fast). Values as bkt writes
+   * them: strings (uuid, ISO time, JSON text), numbers, booleans, null.
+   */
+  bulkInsert(table: string, columns: readonly string[], rows: Iterable<readonly SqlValue[]>): Promise<number>;
+}
+
+export interface SqlDriver extends SqlExecutor {
+  readonly dialect: Dialect;
+  /**
+   * Run `fn` in one transaction begun with `dialect.beginWrite`; commit when it resolves, roll
+   * back and rethrow when it throws. Transactions of one driver never interleave.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Stream rows in constant memory. The caller must finish or break the loop. */
+  iterate<T = Row>(sql: string, params?: readonly SqlValue[]): AsyncIterable<T>;
+  /** Like iterate, rows as arrays in select-list order. */
+  iterateArrays(sql: string, params?: readonly SqlValue[]): AsyncIterable<unknown[]>;
+  /** What the live database has for each of the named tables that exists. */
+  introspect(tables: readonly TableDef[]): Promise<Map<string, LiveTable>>;
+  /** Names of enum types present (empty where the database has no enum types). */
+  enumsPresent(enums: readonly EnumDef[]): Promise<Set<string>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Where SQLite and PostgreSQL differ, as named fields (kysely's dialect idea). The shared store
+ * reads these and never asks which database it talks to.
+ */
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres';
+  /** Statement that begins a write transaction. */
+  readonly beginWrite: string;
+  /** Suffix that locks selected rows until commit (empty where the transaction already holds the only write lock). */
+  readonly forUpdate: string;
+  /**
+   * Statement taking a per-concept lock for activation, with one `?` for the key; null where
+   * `beginWrite` already serialises writers.
+   */
+  readonly conceptLockSql: string | null;
+  /** Column type as written in CREATE TABLE. */
+  columnType(type: LogicalType): string;
+  /** Column type as the live catalogue reports it (what `check()` compares). */
+  liveType(type: LogicalType): string;
+  /** DEFAULT clause expression, or null when the database cannot express it (client generates). */
+  defaultExpression(column: TableDef['columns'][number]): string | null;
+  /** Statements creating the enum when missing (none where enums are CHECK constraints). */
+  createEnum(def: EnumDef): string[];
+  /** CHECK clause for a column of an enum type (SQLite), or null (PostgreSQL uses the type). */
+  enumCheck(column: string, def: EnumDef): string | null;
+  /** SQL text of a JSON column's text member: `snapshot_json->>'concept_id'`. */
+  jsonText(column: string, key: string): string;
+  /** SQL of a JSON column's member as JSON (array), decoded by `decodeJson`. */
+  jsonMember(column: string, key: string): string;
+  /**
+   * A boolean SQL condition "expr is one of the n values", with its placeholders, and how to
+   * bind the values (PostgreSQL binds one array; SQLite one placeholder each).
+   */
+  inList(expr: string, values: readonly string[]): { sql: string; params: SqlValue[] };
+  /** Condition "the JSON array member contains one of the values". */
+  jsonArrayContainsAny(column: string, key: string, values: readonly string[]): { sql: string; params: SqlValue[] };
+  /**
+   * SQL reading a timestamp column for bulk reads: epoch milliseconds (PostgreSQL, avoiding a
+   * Date per row) or the stored ISO text (SQLite); `toEpochMs` decodes either.
+   */
+  epochMs(expr: string): string;
+  /** A bound boolean as the database stores it (SQLite 0/1). */
+  bool(value: boolean): SqlValue;
+}

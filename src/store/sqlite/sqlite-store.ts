@@ -1,0 +1,186 @@
+import { existsSync } from 'node:fs';
+import { BktError, StorageError } from '../../errors.js';
+import { TABLES, type EnumDef, type LiveTable, type TableDef } from '../schema.js';
+import type { Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
+import { SqlStore } from '../sql-store.js';
+import type { DbTarget, OpenStoreOptions, Store } from '../store.js';
+import { sqliteDialect } from './sqlite-dialect.js';
+import { introspectSqlite, sqliteEnumsPresent } from './sqlite-schema.js';
+
+/** The part of better-sqlite3 bkt uses (kysely's SqliteDatabase idea: type the surface, not the driver). */
+export interface SqliteStatement {
+  all(...params: unknown[]): unknown[];
+  run(...params: unknown[]): { changes: number };
+  iterate(...params: unknown[]): IterableIterator<unknown>;
+  raw(toggle?: boolean): SqliteStatement;
+}
+export interface SqliteDatabase {
+  prepare(sql: string): SqliteStatement;
+  exec(sql: string): unknown;
+  pragma(sql: string): unknown;
+  close(): unknown;
+  readonly inTransaction: boolean;
+}
+
+/** How long a writer waits for another process's write lock before failing (ms). */
+export const SQLITE_BUSY_TIMEOUT_MS = 30_000;
+
+/**
+ * SQLite driver over one better-sqlite3 connection. better-sqlite3 is synchronous; the async
+ * surface keeps one Store interface for both backends. Transactions of one driver are queued
+ * (a promise chain), because an async callback could otherwise interleave two on one connection.
+ */
+export class SqliteDriver implements SqlDriver {
+  readonly dialect = sqliteDialect;
+  private readonly statements = new Map<string, SqliteStatement>();
+  private readonly rawStatements = new Map<string, SqliteStatement>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly display: string,
+  ) {}
+
+  private statement(sql: string, raw = false): SqliteStatement {
+    const cache = raw ? this.rawStatements : this.statements;
+    let s = cache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      if (raw) s.raw(true);
+      cache.set(sql, s);
+    }
+    return s;
+  }
+
+  private wrap(error: unknown): never {
+    if (error instanceof BktError) throw error;
+    const message = (error as Error).message ?? String(error);
+    if (/SQLITE_BUSY|database is locked/i.test(message) || (error as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new StorageError(`${this.display}: database is locked by another process`, 'Retry when the other bkt command has finished', error);
+    }
+    throw new StorageError(`${this.display}: ${message}`, undefined, error);
+  }
+
+  async query<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    try {
+      return this.statement(sql).all(...params) as T[];
+    } catch (e) {
+      this.wrap(e);
+    }
+  }
+
+  async queryArrays(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    try {
+      return this.statement(sql, true).all(...params) as unknown[][];
+    } catch (e) {
+      this.wrap(e);
+    }
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    try {
+      return this.statement(sql).run(...params).changes;
+    } catch (e) {
+      this.wrap(e);
+    }
+  }
+
+  async bulkInsert(table: string, columns: readonly string[], rows: Iterable<readonly SqlValue[]>): Promise<number> {
+    try {
+      const insert = this.db.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+      let n = 0;
+      for (const row of rows) {
+        insert.run(...row);
+        n++;
+      }
+      return n;
+    } catch (e) {
+      this.wrap(e);
+    }
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      try {
+        this.db.exec(this.dialect.beginWrite);
+      } catch (e) {
+        this.wrap(e);
+      }
+      try {
+        const result = await fn(this);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw e;
+      }
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async *iterate<T = Row>(sql: string, params: readonly SqlValue[] = []): AsyncIterable<T> {
+    let it: IterableIterator<unknown>;
+    try {
+      it = this.db.prepare(sql).iterate(...params);
+    } catch (e) {
+      this.wrap(e);
+    }
+    for (const row of it) yield row as T;
+  }
+
+  async *iterateArrays(sql: string, params: readonly SqlValue[] = []): AsyncIterable<unknown[]> {
+    let it: IterableIterator<unknown>;
+    try {
+      it = this.db.prepare(sql).raw(true).iterate(...params);
+    } catch (e) {
+      this.wrap(e);
+    }
+    for (const row of it) yield row as unknown[];
+  }
+
+  async introspect(tables: readonly TableDef[]): Promise<Map<string, LiveTable>> {
+    return introspectSqlite(this.db, tables);
+  }
+
+  async enumsPresent(enums: readonly EnumDef[]): Promise<Set<string>> {
+    return sqliteEnumsPresent(enums);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+/** Open (mode `migrate`: create) the SQLite file and return a Store over it. */
+export async function openSqliteStore(target: DbTarget, options: OpenStoreOptions = {}): Promise<Store> {
+  const mode = options.mode ?? 'use';
+  const path = target.location;
+  if (mode !== 'migrate' && path !== ':memory:' && !existsSync(path)) {
+    throw new StorageError(`no database at ${path}`, `Run "bkt db migrate --db ${path}" to create it, or pass --db`);
+  }
+  let db: SqliteDatabase;
+  try {
+    const { default: Database } = await import('better-sqlite3');
+    db = new Database(path) as unknown as SqliteDatabase;
+    db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    db.pragma('foreign_keys = ON');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+  } catch (e) {
+    throw new StorageError(`cannot open SQLite database ${path}: ${(e as Error).message}`, 'Check the --db path and its permissions', e);
+  }
+  const driver = new SqliteDriver(db, path);
+  if (mode === 'use') {
+    const present = new Set(
+      (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name),
+    );
+    const missing = TABLES.filter((t) => !present.has(t.name)).map((t) => t.name);
+    if (missing.length) {
+      db.close();
+      throw new StorageError(`${path}: missing table(s) ${missing.join(', ')}`, `Run "bkt db migrate --db ${path}" first`);
+    }
+  }
+  return new SqlStore(driver, target.display);
+}

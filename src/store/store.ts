@@ -1,0 +1,352 @@
+/**
+ * The Store: bkt's domain operations on the app's database, whatever the backend.
+ *
+ * `openStore(db)` picks the backend from `--db` (or env DATABASE_URL): a `postgres://` or
+ * `postgresql://` URL opens PostgreSQL (`pg`, user `postgres` when the URL names none); anything
+ * else is a SQLite file path (better-sqlite3), default `./bkt.sqlite`. Both backends implement
+ * this interface with the same SQL where the databases agree and a dialect object where they differ
+ * (src/store/sql-store.ts, src/store/<db>/<db>-dialect.ts).
+ *
+ * Guarantees every method keeps (the contract suite test/store/contract.test.ts checks them on both):
+ * - every write is one transaction: after a throw the database is exactly as it was;
+ * - timestamps come back as ISO-8601 UTC strings with milliseconds (`2026-01-21T12:00:00.000Z`),
+ *   uuids lower-case, JSON columns as parsed objects, booleans as booleans;
+ * - a connection failure is a StorageError (exit 5) with the password redacted.
+ */
+import type { AttemptsTable } from '../data/attempts-table.js';
+import type { BktParams } from '../model/params.js';
+import type { SchemaDifference } from './schema.js';
+
+export const DEFAULT_DB_PATH = './bkt.sqlite';
+export const BKT_ALGO_KEY = 'bkt';
+export const BKT_ALGO_VERSION = 'v1';
+
+/** Built-in algo_params.params_json written when bkt creates the row itself (schema.md). */
+export const BUILTIN_ALGO_PARAMS_JSON = Object.freeze({
+  default_L0: 0.1,
+  default_T: 0.2,
+  default_S: 0.1,
+  default_G: 0.2,
+  mastery_threshold: 0.95,
+  min_attempts_for_fit: 10,
+  constraints: { L0_min: 0.001, L0_max: 0.5, T_min: 0.001, T_max: 0.5, S_min: 0.001, S_max: 0.4, G_min: 0.001, G_max: 0.4 },
+});
+
+export type BackendName = 'sqlite' | 'postgres';
+
+/** Where `--db` points, parsed. `display` is safe to print (password redacted). */
+export interface DbTarget {
+  backend: BackendName;
+  /** File path (sqlite) or connection URL (postgres). */
+  location: string;
+  display: string;
+}
+
+export interface OpenStoreOptions {
+  /**
+   * `use` (default): the SQLite file must exist and hold bkt's tables, else StorageError naming
+   * `bkt db migrate`. `migrate`: create the file; tables are created by `migrate()`.
+   * `inspect`: the database must exist, its tables may not (`bkt db check`).
+   */
+  mode?: 'use' | 'migrate' | 'inspect';
+}
+
+// ---------------------------------------------------------------- rows
+
+export interface SkillParamsRow {
+  id: string;
+  concept_id: string;
+  algo_version_id: string;
+  p_L0: number;
+  p_T: number;
+  p_S: number;
+  p_G: number;
+  constraints_applied: Record<string, unknown>;
+  fitted_at: string;
+  fitted_on_data_from: string | null;
+  fitted_on_data_to: string | null;
+  metrics: Record<string, unknown>;
+  is_active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UserSkillStateRow {
+  user_id: string;
+  concept_id: string;
+  p_mastery: number;
+  n_attempts: number;
+  last_attempt_at: string | null;
+  last_seen_question_id: string | null;
+  algo_version_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SnapshotRow {
+  id: string;
+  user_id: string;
+  concept_id: string;
+  p_mastery: number;
+  n_attempts: number;
+  algo_version_id: string | null;
+  created_at: string;
+}
+
+export type RunTrigger = 'manual' | 'submit' | 'nightly' | 'cron' | 'api';
+export const RUN_TRIGGERS = ['manual', 'submit', 'nightly', 'cron', 'api'] as const;
+export type RunStatus = 'RUNNING' | 'SUCCESS' | 'FAILED';
+
+export interface RunRow {
+  id: string;
+  algo_version_id: string;
+  params_id: string;
+  user_id: string | null;
+  session_id: string | null;
+  trigger: string;
+  status: RunStatus;
+  started_at: string;
+  completed_at: string | null;
+  input_summary_json: Record<string, unknown>;
+  output_summary_json: Record<string, unknown>;
+  error_message: string | null;
+}
+
+/** schema.md "Parameters when none are fitted": what the online update uses for a concept. */
+export interface ResolvedParams {
+  params: BktParams;
+  /** The bkt_skill_params row used; null when a default was used. */
+  params_id: string | null;
+  algo_version_id: string | null;
+  is_default: boolean;
+  /** Which rule gave the values: the active fit, the algo_params defaults, or the built-in ones. */
+  source: 'fitted' | 'algo_params' | 'builtin';
+}
+
+// ---------------------------------------------------------------- inputs
+
+export interface ReadAttemptsFilter {
+  /** Only these concepts (UUIDs; other ids are mapped as `bkt import` maps them). */
+  conceptIds?: string[];
+  /** Inclusive lower bound on session_answers.answered_at (ISO-8601 or anything Date parses). */
+  fromDate?: string | null;
+  /** Inclusive upper bound on answered_at. */
+  toDate?: string | null;
+  /** Use the app's fallback questions.concept_id (integer n -> UUID n) when the snapshot names no concept. */
+  questionsFallback?: boolean;
+}
+
+export interface SkippedCounts {
+  /** Answers with is_correct NULL (not attempts). */
+  unanswered: number;
+  /** Answered rows whose snapshot (and fallback, when asked) names no concept. */
+  no_concept: number;
+}
+
+export interface ReadAttemptsResult {
+  table: AttemptsTable;
+  skipped: SkippedCounts;
+  /** Answer rows read (before skipping); an answer naming k concepts counts once. */
+  rows_read: number;
+}
+
+export interface ImportResult {
+  /** True when this exact content was imported before: nothing was written. */
+  already_imported: boolean;
+  batch_id: string;
+  users: number;
+  sessions: number;
+  answers: number;
+}
+
+export interface SaveParamsOptions {
+  activate: boolean;
+  /** Defaults to bkt v1's id. */
+  algoVersionId?: string;
+  /** The bounds used, stored as constraints_applied ({L0_min, ...}). */
+  constraints: Record<string, unknown>;
+  dataFrom?: string | null;
+  dataTo?: string | null;
+  metrics: Record<string, unknown>;
+}
+
+export interface SaveParamsInput {
+  concept_id: string;
+  params: Pick<BktParams, 'p_L0' | 'p_T' | 'p_S' | 'p_G'>;
+}
+
+export interface ListParamsFilter {
+  conceptIds?: string[];
+  /** Include inactive (past) rows; otherwise active rows only. */
+  all?: boolean;
+}
+
+export interface StartRunInput {
+  trigger: RunTrigger;
+  input_summary: Record<string, unknown>;
+  user_id?: string | null;
+  session_id?: string | null;
+}
+
+export interface FinishRunInput {
+  status: 'SUCCESS' | 'FAILED';
+  output_summary: Record<string, unknown>;
+  error_message?: string | null;
+}
+
+export interface StateFilter {
+  userId?: string;
+  conceptIds?: string[];
+  /** p_mastery >= this. */
+  minMastery?: number;
+  /** p_mastery < this. */
+  belowMastery?: number;
+}
+
+export interface SnapshotFilter {
+  userId?: string;
+  conceptIds?: string[];
+}
+
+export interface RunFilter {
+  status?: RunStatus;
+}
+
+export interface SnapshotInput {
+  user_id: string;
+  concept_id: string;
+  p_mastery: number;
+  n_attempts: number;
+  algo_version_id: string | null;
+  /** Defaults to now. */
+  created_at?: string;
+}
+
+/** The writable fields of a state; created_at is kept on update, updated_at set to now. */
+export interface StateInput {
+  user_id: string;
+  concept_id: string;
+  p_mastery: number;
+  n_attempts: number;
+  last_attempt_at: string | null;
+  last_seen_question_id: string | null;
+  algo_version_id: string | null;
+}
+
+/**
+ * Operations inside one write transaction (`Store.withWriteTransaction`). Everything done through
+ * it commits together or not at all. Do not keep it after the callback returns.
+ */
+export interface StoreTransaction {
+  /**
+   * Lock the (user, concept) state row for the rest of the transaction and return it, or null when
+   * the state does not exist yet. PostgreSQL: INSERT ... ON CONFLICT DO NOTHING of a placeholder
+   * row (n_attempts 0), then SELECT ... FOR UPDATE, so a second process blocks here until this
+   * transaction ends; a placeholder that is not upserted is rolled back with the transaction only
+   * if the callback throws, so callers must upsert the state they lock. SQLite: the transaction
+   * began with BEGIN IMMEDIATE, which already holds the database's single write lock.
+   * The user must exist in users (foreign key): otherwise NotFoundError (exit 4).
+   * Lock several states in a fixed order (user, then concept) to avoid deadlocks on PostgreSQL.
+   */
+  lockState(userId: string, conceptId: string): Promise<UserSkillStateRow | null>;
+  /**
+   * Record that `attemptKey` was applied to (user, concept). Returns true when the key is new
+   * (apply the attempt), false when it was applied before (a duplicate: skip it).
+   */
+  recordAttempt(userId: string, conceptId: string, attemptKey: string, answeredAt: string | null): Promise<boolean>;
+  /** Insert or update the state row (created_at kept, updated_at = now). */
+  upsertState(state: StateInput): Promise<void>;
+  /** Append one mastery_snapshot row; returns its id. */
+  insertSnapshot(snapshot: SnapshotInput): Promise<string>;
+  /** schema.md parameter resolution, read inside the transaction. */
+  resolveParams(conceptId: string): Promise<ResolvedParams>;
+}
+
+export interface Store {
+  readonly backend: BackendName;
+  /** The --db target with any password redacted. */
+  readonly display: string;
+
+  // schema
+  /** Create every missing enum, table and index of schema.md in one transaction and seed bkt v1. Idempotent. */
+  migrate(): Promise<{ created: string[] }>;
+  /** Compare the live tables with schema.md; an empty list means they match. */
+  check(): Promise<SchemaDifference[]>;
+
+  // attempts
+  /** Load an attempts table into users/test_sessions/session_questions/session_answers (one transaction). */
+  importAttempts(table: AttemptsTable): Promise<ImportResult>;
+  /** schema.md "Attempts from the app's tables", as the same AttemptsTable the file readers produce. */
+  readAttempts(filter?: ReadAttemptsFilter): Promise<ReadAttemptsResult>;
+
+  // parameters
+  /** Insert one fitted parameter set; with activate, deactivate the concept's active rows first (one transaction). */
+  saveParams(input: SaveParamsInput, options: SaveParamsOptions): Promise<SkillParamsRow>;
+  /** Make `paramsId` its concept's only active row (rollback); NotFoundError when it does not exist. */
+  activateParams(paramsId: string): Promise<SkillParamsRow>;
+  listParams(filter?: ListParamsFilter): Promise<SkillParamsRow[]>;
+  getParams(paramsId: string): Promise<SkillParamsRow | null>;
+  /** The concept's active row with the latest fitted_at, or null. */
+  getActiveParams(conceptId: string): Promise<SkillParamsRow | null>;
+  resolveParams(conceptId: string): Promise<ResolvedParams>;
+  /** bkt v1's algo_versions.id and its active algo_params.id (null when absent). */
+  algoVersion(): Promise<{ algo_version_id: string; algo_params_id: string | null; key: string; version: string } | null>;
+
+  // runs
+  /** Insert a RUNNING algo_runs row and commit it at once; returns its id. */
+  startRun(input: StartRunInput): Promise<string>;
+  /** Close a run: status, completed_at = now, output summary, error message. */
+  finishRun(runId: string, input: FinishRunInput): Promise<void>;
+  getRun(runId: string): Promise<RunRow | null>;
+
+  // online mastery (issue 4)
+  /** Run `fn` in one write transaction (PostgreSQL BEGIN; SQLite BEGIN IMMEDIATE). Rolled back if it throws. */
+  withWriteTransaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  /** Lock one state row and run `fn` in the same transaction (see StoreTransaction.lockState). */
+  withStateLock<T>(userId: string, conceptId: string, fn: (state: UserSkillStateRow | null, tx: StoreTransaction) => Promise<T>): Promise<T>;
+  getState(userId: string, conceptId: string): Promise<UserSkillStateRow | null>;
+  /** States ordered by p_mastery descending, then user_id, concept_id. */
+  listStates(filter?: StateFilter): Promise<UserSkillStateRow[]>;
+
+  // constant-memory row streams for export (PostgreSQL: pg-query-stream; SQLite: stmt.iterate())
+  streamParams(filter?: ListParamsFilter): AsyncIterable<SkillParamsRow>;
+  streamStates(filter?: StateFilter): AsyncIterable<UserSkillStateRow>;
+  streamSnapshots(filter?: SnapshotFilter): AsyncIterable<SnapshotRow>;
+  streamRuns(filter?: RunFilter): AsyncIterable<RunRow>;
+
+  /** Row count of one of schema.md's tables (tests, summaries). */
+  countRows(table: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Parse `--db` (or DATABASE_URL when `db` is undefined or empty) into a backend and location.
+ * Throws nothing: any non-URL string is a SQLite path.
+ */
+export function resolveDbTarget(db?: string | null, env: NodeJS.ProcessEnv = process.env): DbTarget {
+  const raw = db && db.length > 0 ? db : env.DATABASE_URL && env.DATABASE_URL.length > 0 ? env.DATABASE_URL : DEFAULT_DB_PATH;
+  if (/^postgres(ql)?:\/\//i.test(raw)) {
+    return { backend: 'postgres', location: raw, display: redactUrl(raw) };
+  }
+  const path = raw.startsWith('sqlite:') ? raw.replace(/^sqlite:(\/\/)?/, '') : raw;
+  return { backend: 'sqlite', location: path, display: path };
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/(:\/\/[^:/?#@\s]*:)([^@\s]*)@/, '$1***@').replace(/(password=)([^&\s]+)/gi, '$1***');
+}
+
+/**
+ * Open the store `--db` names (see resolveDbTarget). The driver is imported lazily, so commands
+ * that never touch a database do not pay for it. Throws StorageError (exit 5) when the database
+ * cannot be reached, or (mode `use`) when the SQLite file is missing or bkt's tables are absent.
+ */
+export async function openStore(db?: string | null, options: OpenStoreOptions = {}): Promise<Store> {
+  const target = resolveDbTarget(db);
+  if (target.backend === 'postgres') {
+    const { openPostgresStore } = await import('./postgres/postgres-store.js');
+    return openPostgresStore(target, options);
+  }
+  const { openSqliteStore } = await import('./sqlite/sqlite-store.js');
+  return openSqliteStore(target, options);
+}
