@@ -1,0 +1,178 @@
+import { Flags } from '@oclif/core';
+import { UsageError } from '../errors.js';
+import { COLUMN_PRESET_NAMES } from '../data/columns.js';
+import { READ_FORMATS, type ReadAttemptsInput } from '../data/read-attempts.js';
+import type { TrainerOptions } from '../model/fit-types.js';
+import { DEFAULT_BOUNDS, NO_BOUNDS, PARAM_NAMES, type BktParams, type ParamBounds } from '../model/params.js';
+
+/**
+ * Flag sets shared by every command that reads attempts (`fit`, `evaluate`, `report`, `import`,
+ * `update --input`) or trains (`fit`, `evaluate --folds`, `recompute`), so they are spelled and
+ * documented once; and the functions that turn parsed flags into src/ options.
+ */
+
+/** A finite number flag: "--tolerance must be a number (got abc)". */
+export const numberFlag = Flags.custom<number>({
+  parse: async (input, _context, options) => {
+    const value = Number(input);
+    if (input.trim() === '' || !Number.isFinite(value)) {
+      throw new UsageError(`--${options.name} must be a number (got ${JSON.stringify(input)})`);
+    }
+    return value;
+  },
+});
+
+/** A probability flag in [0, 1]. */
+export const probabilityFlag = Flags.custom<number>({
+  parse: async (input, _context, options) => {
+    const value = Number(input);
+    if (input.trim() === '' || !(value >= 0 && value <= 1)) {
+      throw new UsageError(`--${options.name} must be a probability in [0, 1] (got ${JSON.stringify(input)})`);
+    }
+    return value;
+  },
+});
+
+/** The database: a SQLite file path or a postgres:// URL; DATABASE_URL when absent. */
+export const dbFlag = Flags.string({
+  summary: 'SQLite file path or postgres:// URL (default ./bkt.sqlite, or DATABASE_URL when set).',
+  helpGroup: 'DATABASE',
+});
+
+/** Flags that say where attempts come from and how to read them. */
+export const readerFlags = {
+  format: Flags.string({ summary: 'Input format (default: from the extension).', options: [...READ_FORMATS], helpGroup: 'INPUT' }),
+  preset: Flags.string({ summary: 'Column preset, as pyBKT.', options: [...COLUMN_PRESET_NAMES], helpGroup: 'INPUT' }),
+  'col-user': Flags.string({ summary: 'Learner column (default user_id).', helpGroup: 'INPUT' }),
+  'col-concept': Flags.string({ summary: 'Concept column (default concept_id, else skill_name).', helpGroup: 'INPUT' }),
+  'col-correct': Flags.string({ summary: 'Correctness column, 0/1 or true/false (default correct).', helpGroup: 'INPUT' }),
+  'col-time': Flags.string({ summary: 'Answer time column, ISO-8601 or epoch (default answered_at).', helpGroup: 'INPUT' }),
+  'col-order': Flags.string({ summary: 'Order column used when there is no time (default order_id).', helpGroup: 'INPUT' }),
+  'col-question': Flags.string({ summary: 'Question column (default question_id, else problem_id).', helpGroup: 'INPUT' }),
+  table: Flags.string({ summary: 'SQLite input: table to read (default attempts).', helpGroup: 'INPUT', exclusive: ['query'] }),
+  query: Flags.string({ summary: 'SQLite input: a SELECT to read instead of a table.', helpGroup: 'INPUT' }),
+  'concept-id': Flags.string({ summary: 'Only this concept (repeatable).', multiple: true, helpGroup: 'FILTERS' }),
+  'from-date': Flags.string({ summary: 'Only attempts answered at or after this ISO date.', helpGroup: 'FILTERS' }),
+  'to-date': Flags.string({ summary: 'Only attempts answered at or before this ISO date (a date includes the whole day).', helpGroup: 'FILTERS' }),
+  'min-attempts-per-user': Flags.integer({ summary: 'Drop learner sequences shorter than this.', min: 1, default: 1, helpGroup: 'FILTERS' }),
+};
+
+type ReaderFlagValues = {
+  format?: string;
+  preset?: string;
+  'col-user'?: string;
+  'col-concept'?: string;
+  'col-correct'?: string;
+  'col-time'?: string;
+  'col-order'?: string;
+  'col-question'?: string;
+  table?: string;
+  query?: string;
+  'concept-id'?: string[];
+  'from-date'?: string;
+  'to-date'?: string;
+  'min-attempts-per-user'?: number;
+};
+
+/** readAttempts options from parsed reader flags and the input path. */
+export function readerOptionsFromFlags(input: string, flags: ReaderFlagValues): ReadAttemptsInput {
+  const columns = Object.fromEntries(
+    (['user', 'concept', 'correct', 'time', 'order', 'question'] as const)
+      .map((role) => [role, flags[`col-${role}`]] as const)
+      .filter(([, v]) => v !== undefined),
+  );
+  return {
+    input,
+    format: flags.format as ReadAttemptsInput['format'],
+    preset: flags.preset as ReadAttemptsInput['preset'],
+    columns,
+    table: flags.table,
+    query: flags.query,
+    conceptIds: flags['concept-id'],
+    fromDate: flags['from-date'],
+    toDate: flags['to-date'],
+    minAttemptsPerUser: flags['min-attempts-per-user'] ?? 1,
+  };
+}
+
+const boundFlag = (key: keyof ParamBounds) =>
+  probabilityFlag({ summary: `Lower/upper bound ${key} (default ${DEFAULT_BOUNDS[key]}).`, helpGroup: 'BOUNDS', exclusive: ['no-bounds'] });
+
+/** `--L0-min` ... `--G-max`, as in the seed's CLI. */
+const boundFlags = {
+  'L0-min': boundFlag('L0_min'),
+  'L0-max': boundFlag('L0_max'),
+  'T-min': boundFlag('T_min'),
+  'T-max': boundFlag('T_max'),
+  'S-min': boundFlag('S_min'),
+  'S-max': boundFlag('S_max'),
+  'G-min': boundFlag('G_min'),
+  'G-max': boundFlag('G_max'),
+};
+
+/** Flags of the EM trainer, shared by fit, recompute and evaluate --folds. */
+export const trainerFlags = {
+  restarts: Flags.integer({ summary: 'Random restarts per concept; the best log-likelihood wins.', default: 5, min: 1, helpGroup: 'TRAINER' }),
+  seed: Flags.integer({ summary: 'Seed of the restart generator.', default: 42, min: 0, helpGroup: 'TRAINER' }),
+  'max-iterations': Flags.integer({ summary: 'EM iterations per restart at most.', default: 1000, min: 1, helpGroup: 'TRAINER' }),
+  tolerance: numberFlag({ summary: 'Stop when an EM step gains at most this many nats per attempt.', default: 1e-9, helpGroup: 'TRAINER' }),
+  forgets: Flags.boolean({ summary: 'Also fit p_F, the probability of forgetting.', default: false, helpGroup: 'TRAINER' }),
+  'no-bounds': Flags.boolean({ summary: 'Fit on the whole unit interval instead of the default bounds.', default: false, helpGroup: 'BOUNDS' }),
+  ...boundFlags,
+  fix: Flags.string({ summary: 'Hold a parameter fixed, e.g. p_G=0.25 (repeatable).', multiple: true, helpGroup: 'TRAINER' }),
+  'min-attempts': Flags.integer({ summary: 'Skip concepts with fewer attempts.', default: 10, min: 1, helpGroup: 'TRAINER' }),
+  'min-users': Flags.integer({ summary: 'Skip concepts with fewer learners.', default: 3, min: 1, helpGroup: 'TRAINER' }),
+  workers: Flags.integer({ summary: 'Worker threads (0 = automatic). Results do not depend on it.', default: 0, min: 0, helpGroup: 'TRAINER' }),
+};
+
+type TrainerFlagValues = {
+  restarts: number;
+  seed: number;
+  'max-iterations': number;
+  tolerance: number;
+  forgets: boolean;
+  'no-bounds': boolean;
+  fix?: string[];
+  'min-attempts': number;
+  'min-users': number;
+  workers: number;
+} & Partial<Record<keyof typeof boundFlags, number>>;
+
+/** Parse `--fix p_G=0.25` values. */
+export function parseFixedParams(values: string[] = []): Partial<BktParams> {
+  const fixed: Partial<BktParams> = {};
+  for (const value of values) {
+    const match = /^\s*(p_L0|p_T|p_S|p_G|p_F)\s*=\s*([0-9.eE+-]+)\s*$/.exec(value);
+    const number = match ? Number(match[2]) : Number.NaN;
+    if (!match || !(number >= 0 && number <= 1)) {
+      throw new UsageError(`--fix ${JSON.stringify(value)}: expected NAME=VALUE with NAME one of ${PARAM_NAMES.join(', ')} and VALUE in [0, 1]`);
+    }
+    fixed[match[1] as keyof BktParams] = number;
+  }
+  return fixed;
+}
+
+/** Trainer options from parsed trainer flags (validated again by fitConcepts' schema). */
+export function trainerOptionsFromFlags(flags: TrainerFlagValues): Partial<TrainerOptions> {
+  const bounds: ParamBounds = { ...(flags['no-bounds'] ? NO_BOUNDS : DEFAULT_BOUNDS) };
+  for (const flag of Object.keys(boundFlags) as (keyof typeof boundFlags)[]) {
+    const value = flags[flag];
+    if (value !== undefined) bounds[flag.replace('-', '_') as keyof ParamBounds] = value;
+  }
+  const fixed = parseFixedParams(flags.fix);
+  if (fixed.p_F !== undefined && fixed.p_F > 0 && !flags.forgets) {
+    throw new UsageError('--fix p_F needs --forgets', 'Add --forgets to use a forgetting model');
+  }
+  return {
+    restarts: flags.restarts,
+    seed: flags.seed,
+    maxIterations: flags['max-iterations'],
+    tolerance: flags.tolerance,
+    forgets: flags.forgets,
+    bounds,
+    fixed,
+    minAttempts: flags['min-attempts'],
+    minUsers: flags['min-users'],
+    workers: flags.workers,
+  };
+}

@@ -1,0 +1,75 @@
+import type { AttemptsTable } from '../data/attempts-table.js';
+import { type ReadAttemptsInput, type ReadSummary, readAttempts } from '../data/read-attempts.js';
+import { UsageError } from '../errors.js';
+import { type FitProgress, fitConcepts } from '../model/fit-concepts.js';
+import type { ConceptFitResult, FitReport, TrainerOptions } from '../model/fit-types.js';
+import { writeParamsFile } from '../params-file.js';
+
+/** What `bkt fit` on a file does, as one options object (flags map onto it one to one). */
+export interface FitAttemptsOptions {
+  /** Where the attempts come from: a file (readAttempts options), or an already-read table. */
+  source: { kind: 'file'; read: ReadAttemptsInput } | { kind: 'table'; table: AttemptsTable; summary: Record<string, unknown> };
+  trainer: Partial<TrainerOptions>;
+  /** Write the fitted parameters here (.csv or JSON). */
+  out?: string;
+  onProgress?: (progress: FitProgress) => void;
+}
+
+export interface FitAttemptsResult {
+  concepts: ConceptFitResult[];
+  summary: FitReport['summary'] & { read: ReadSummary | Record<string, unknown> };
+  settings: FitReport['settings'];
+  /** Where the params file went, when written. */
+  out: string | null;
+}
+
+/**
+ * Read attempts, fit every concept (fitConcepts), and write the params file when asked.
+ * Requested concepts that are not in the data are reported as skipped, never silently dropped.
+ * @throws InputError for unreadable input; UsageError for bad options or no attempts at all.
+ */
+export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttemptsResult> {
+  let table: AttemptsTable;
+  let readSummary: ReadSummary | Record<string, unknown>;
+  let requested: string[] = [];
+  if (options.source.kind === 'file') {
+    const read = await readAttempts(options.source.read);
+    table = read.table;
+    readSummary = read.summary;
+    requested = read.summary.concepts_not_found;
+  } else {
+    table = options.source.table;
+    readSummary = options.source.summary;
+  }
+  if (table.length === 0 && requested.length === 0) {
+    throw new UsageError('no attempts left to fit after the filters', 'Check --concept-id, --from-date/--to-date and --min-attempts-per-user');
+  }
+  const report = await fitConcepts(table, options.trainer, { onProgress: options.onProgress });
+  for (const missing of requested) {
+    report.concepts.push({
+      concept_id: missing,
+      status: 'skipped',
+      reason: 'no attempts in the input',
+      params: null,
+      log_likelihood: null,
+      iterations: null,
+      converged: null,
+      n_attempts: 0,
+      n_users: 0,
+      metrics: null,
+      valid: null,
+      degenerate: null,
+      violations: [],
+      restarts: [],
+    });
+    report.summary.concepts_total++;
+    report.summary.skipped++;
+  }
+  if (options.out) await writeParamsFile(options.out, report);
+  return { concepts: report.concepts, summary: { ...report.summary, read: readSummary }, settings: report.settings, out: options.out ?? null };
+}
+
+/** The fitted concepts that fail the quality gate (invalid or degenerate), for `--strict`. */
+export function conceptsFailingQuality(concepts: ConceptFitResult[]): ConceptFitResult[] {
+  return concepts.filter((c) => c.status === 'fitted' && (c.valid === false || c.degenerate === true));
+}
