@@ -242,28 +242,29 @@ async function readRestWithCsvParse(
   const { parse } = await import('csv-parse');
   const lineOffset = reader.line - 1;
   let failure: unknown = null;
+  // 'data' events with the live `parser.info.lines` (the line the record ends on): csv-parse's
+  // `info` and `on_record` options build a context object per record and cost 3-6x the speed.
   const parser = parse({
     bom: true,
     skip_empty_lines: true,
     relax_column_count: true,
     record_delimiter: ['\r\n', '\n'],
-    on_record: (record: string[], context: { lines: number }) => {
-      if (failure !== null) return undefined;
-      const line = context.lines + lineOffset;
-      try {
-        if (reader.sink === null) {
-          reader.sink = makeSink(
-            record.map((n) => n.trim()),
-            `${source} line ${line} (header)`,
-          );
-        } else {
-          reader.sink.addRecord(record, line);
-        }
-      } catch (error) {
-        failure = error;
+  });
+  parser.on('data', (record: string[]) => {
+    if (failure !== null) return;
+    const line = parser.info.lines + lineOffset;
+    try {
+      if (reader.sink === null) {
+        reader.sink = makeSink(
+          record.map((n) => n.trim()),
+          `${source} line ${line} (header)`,
+        );
+      } else {
+        reader.sink.addRecord(record, line);
       }
-      return undefined;
-    },
+    } catch (error) {
+      failure = error;
+    }
   });
   async function* rest(): AsyncGenerator<Buffer> {
     if (head.length > 0) yield head;
@@ -277,7 +278,6 @@ async function readRestWithCsvParse(
   const input = Readable.from(rest());
   input.on('error', (error) => parser.destroy(error));
   input.pipe(parser);
-  parser.resume();
   try {
     await finished(parser);
   } catch (error) {

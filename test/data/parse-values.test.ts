@@ -1,0 +1,93 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  EPOCH_SECONDS_LIMIT,
+  parseCorrectBytes,
+  parseCorrectString,
+  parseTimeBytes,
+  parseTimeString,
+} from '../../src/data/parse-values.js';
+
+if (process.env.FC_SEED) fc.configureGlobal({ seed: Number(process.env.FC_SEED) });
+
+const bytes = (s: string) => Buffer.from(s, 'utf8');
+
+describe('parseCorrect', () => {
+  it('accepts 0, 1, true, false in any case with surrounding blanks', () => {
+    for (const [text, value] of [
+      ['0', 0],
+      ['1', 1],
+      ['true', 1],
+      ['FALSE', 0],
+      [' True\t', 1],
+      ['fAlSe', 0],
+    ] as const) {
+      expect(parseCorrectString(text)).toBe(value);
+      expect(parseCorrectBytes(bytes(text), 0, bytes(text).length)).toBe(value);
+    }
+  });
+
+  it('rejects anything else with -1', () => {
+    for (const text of ['', '2', '-1', '1.0', 'yes', 'NaN', 'tru', 'truee', '01']) {
+      expect(parseCorrectString(text)).toBe(-1);
+      expect(parseCorrectBytes(bytes(text), 0, bytes(text).length)).toBe(-1);
+    }
+  });
+});
+
+describe('parseTime', () => {
+  it('reads ISO-8601 dates and date-times as UTC unless a zone is given', () => {
+    expect(parseTimeString('2024-03-01')).toBe(Date.UTC(2024, 2, 1));
+    expect(parseTimeString('2024-03-01T12:30')).toBe(Date.UTC(2024, 2, 1, 12, 30));
+    expect(parseTimeString('2024-03-01 12:30:15')).toBe(Date.UTC(2024, 2, 1, 12, 30, 15));
+    expect(parseTimeString('2024-03-01T12:30:15.25Z')).toBe(Date.UTC(2024, 2, 1, 12, 30, 15, 250));
+    expect(parseTimeString('2024-03-01T12:30:15+02:00')).toBe(Date.UTC(2024, 2, 1, 10, 30, 15));
+    expect(parseTimeString('2024-03-01T12:30:15-0130')).toBe(Date.UTC(2024, 2, 1, 14, 0, 15));
+    expect(parseTimeString('2024-03-01T12:30:15+05')).toBe(Date.UTC(2024, 2, 1, 7, 30, 15));
+    expect(parseTimeString('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
+  });
+
+  it('reads epoch numbers below 1e11 as seconds and larger ones as milliseconds', () => {
+    expect(parseTimeString('1700000000')).toBe(1_700_000_000_000);
+    expect(parseTimeString('1700000000.5')).toBe(1_700_000_000_500);
+    expect(parseTimeString('1700000000000')).toBe(1_700_000_000_000);
+    expect(parseTimeString(String(EPOCH_SECONDS_LIMIT))).toBe(EPOCH_SECONDS_LIMIT);
+    expect(parseTimeString('0')).toBe(0);
+  });
+
+  it('rejects impossible or non-ISO dates with NaN', () => {
+    for (const text of [
+      '2023-02-29',
+      '2024-13-01',
+      '2024-03-01T25:00',
+      '2024-03-01T12',
+      '2024-03-01X12:00',
+      '03/01/2024',
+      'March 1, 2024',
+      '2024-3-1',
+      '1e9',
+      'NaN',
+      '2024-03-01T12:00:00Zjunk',
+      '2024-03-01T12:00:00.',
+    ]) {
+      expect(parseTimeString(text), text).toBeNaN();
+    }
+  });
+
+  it('property: the byte and string forms agree and match Date for full ISO strings', () => {
+    fc.assert(
+      fc.property(fc.date({ min: new Date('1971-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }), (d) => {
+        const iso = d.toISOString();
+        expect(parseTimeString(iso)).toBe(d.getTime());
+        expect(parseTimeBytes(bytes(iso), 0, iso.length)).toBe(d.getTime());
+      }),
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 30 }), (s) => {
+        const a = parseTimeString(s);
+        const b = parseTimeBytes(bytes(s), 0, bytes(s).length);
+        expect(Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b))).toBe(true);
+      }),
+    );
+  });
+});
