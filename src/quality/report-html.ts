@@ -150,7 +150,7 @@ export function learningCurveSvg(curve: LearningCurve, width = 300, height = 150
     .map((k) => `<text x="${r1(x(k))}" y="${height - 8}" text-anchor="middle" class="tick">${k}</text>`)
     .join('');
   const predicted = line('predicted');
-  return `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="learning curve">${ticksY}${bars}<polyline points="${line('observed')}" fill="none" stroke="${COLORS.observed}" stroke-width="1.5"/>${predicted ? `<polyline points="${predicted}" fill="none" stroke="${COLORS.predicted}" stroke-width="1.5" stroke-dasharray="4 3"/>` : ''}${dots}${ticksX}<text x="${m.left + w}" y="${height - 8}" text-anchor="end" class="tick axis">opportunity</text></svg>`;
+  return `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="learning curve">${ticksY}${bars}<polyline points="${line('observed')}" fill="none" stroke="${COLORS.observed}" stroke-width="1.5"/>${predicted ? `<polyline points="${predicted}" fill="none" stroke="${COLORS.predicted}" stroke-width="1.5" stroke-dasharray="4 3"/>` : ''}${dots}${ticksX}<text x="${r1(m.left + w * 0.25)}" y="${height - 8}" text-anchor="middle" class="tick axis">opportunity</text></svg>`;
 }
 
 /** Calibration plot: mean prediction (x) against observed share correct (y) per decile, with the diagonal. */
@@ -198,7 +198,7 @@ export function guessSlipScatterSvg(concepts: ReportConcept[], size = 360, minDi
         `<text x="${r1(x(t))}" y="${m.top + h + 14}" text-anchor="middle" class="tick">${t}</text><text x="${m.left - 5}" y="${r1(y(t) + 3)}" text-anchor="end" class="tick">${t}</text>`,
     )
     .join('');
-  return `<svg class="chart" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" role="img" aria-label="guess versus slip"><rect x="${m.left}" y="${m.top}" width="${w}" height="${h}" class="frame"/>${degenerate}${invalid}${bounds}<text x="${x(0.97)}" y="${y(0.9)}" text-anchor="end" class="region">invalid: S + G ≥ 1</text><text x="${x(0.97)}" y="${y(0.08)}" text-anchor="end" class="region">degenerate: (1−S)−G &lt; ${minDiscrimination}</text>${dots}${ticks}<text x="${r1(x(0.5))}" y="${size - 6}" text-anchor="middle" class="axis">guess p_G</text><text transform="translate(12 ${r1(y(0.5))}) rotate(-90)" text-anchor="middle" class="axis">slip p_S</text></svg>`;
+  return `<svg class="chart" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" role="img" aria-label="guess versus slip"><rect x="${m.left}" y="${m.top}" width="${w}" height="${h}" class="frame"/>${degenerate}${invalid}${bounds}<text x="${x(0.97)}" y="${y(0.9)}" text-anchor="end" class="region">invalid: S + G ≥ 1</text><text transform="translate(${r1(x(0.5 - minDiscrimination / 4))} ${r1(y(0.5 - minDiscrimination / 4))}) rotate(45)" text-anchor="middle" class="region" dy="3">degenerate: (1−S)−G &lt; ${minDiscrimination}</text>${dots}${ticks}<text x="${r1(x(0.5))}" y="${size - 6}" text-anchor="middle" class="axis">guess p_G</text><text transform="translate(12 ${r1(y(0.5))}) rotate(-90)" text-anchor="middle" class="axis">slip p_S</text></svg>`;
 }
 
 function metricsTable(overall: EvaluationReport['overall']): string {
@@ -212,8 +212,11 @@ function overviewTable(concepts: ReportConcept[]): string {
   const statusRank = (s: CheckStatus | null) => (s === 'fail' ? 0 : s === 'warn' ? 1 : s === 'pass' ? 2 : 3);
   const rows = concepts
     .map((c) => {
-      const failing = c.checks.filter((k) => k.status !== 'pass').map((k) => k.name).join(', ');
-      return `<tr class="${c.status ?? 'none'}"><td data-v="${esc(c.concept_id)}"><a href="#${anchor(c.concept_id)}">${esc(c.concept_id)}</a></td><td data-v="${statusRank(c.status)}">${statusBadge(c.status)}</td>${cell(c.n_attempts, 0)}${cell(c.n_users, 0)}${cell(c.share_correct)}${cell(c.metrics?.auc)}${cell(c.metrics?.rmse)}${cell(c.lift?.rmse)}${cell(c.params?.p_L0)}${cell(c.params?.p_T)}${cell(c.params?.p_G)}${cell(c.params?.p_S)}${c.params && c.params.p_F > 0 ? cell(c.params.p_F) : '<td data-v="">–</td>'}<td class="checks">${esc(failing)}</td></tr>`;
+      const failing = c.checks
+        .filter((k) => k.status !== 'pass')
+        .map((k) => `<span class="${k.status}" title="${esc(k.message)}">${esc(k.name)}</span>`)
+        .join(', ');
+      return `<tr class="${c.status ?? 'none'}"><td data-v="${esc(c.concept_id)}"><a href="#${anchor(c.concept_id)}">${esc(c.concept_id)}</a></td><td data-v="${statusRank(c.status)}">${statusBadge(c.status)}</td>${cell(c.n_attempts, 0)}${cell(c.n_users, 0)}${cell(c.share_correct)}${cell(c.metrics?.auc)}${cell(c.metrics?.rmse)}${cell(c.lift?.rmse)}${cell(c.params?.p_L0)}${cell(c.params?.p_T)}${cell(c.params?.p_G)}${cell(c.params?.p_S)}${c.params && c.params.p_F > 0 ? cell(c.params.p_F) : '<td data-v="">–</td>'}<td class="checks">${failing}</td></tr>`;
     })
     .join('\n');
   const head = ['concept', 'verdict', 'attempts', 'learners', 'correct', 'AUC', 'RMSE', 'RMSE lift', 'L0', 'T', 'G', 'S', 'F', 'checks not passed']
@@ -254,7 +257,7 @@ th,td{padding:3px 7px;border-bottom:1px solid #e9ecef;text-align:right;white-spa
 th:first-child,td:first-child{text-align:left}
 .overview{font-size:12px;width:100%}.overview thead th{position:sticky;top:0;background:#e9ecef;cursor:pointer;user-select:none}
 .overview thead th.asc::after{content:" ▲"}.overview thead th.desc::after{content:" ▼"}
-.overview td.checks{text-align:left;color:#c92a2a;white-space:normal;font-size:11px}
+.overview td.checks{text-align:left;white-space:normal;font-size:11px}.overview td.checks .fail{color:#c92a2a;font-weight:600}.overview td.checks .warn{color:#e67700}
 .overview tr.fail td:first-child{border-left:3px solid #c92a2a}.overview tr.warn td:first-child{border-left:3px solid #e67700}
 .table-wrap{max-height:640px;overflow:auto;border:1px solid #dee2e6;border-radius:6px}
 .metrics tr.lift{font-weight:600}

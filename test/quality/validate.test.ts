@@ -68,7 +68,8 @@ describe('validateParams on hand-worked parameters', () => {
   it('applies each threshold flag: --min-learn 0.2 fails T 0.1', () => {
     const report = validateParams([{ concept_id: 'c', params: p(0.1, 0.1, 0.1, 0.25) }], { minLearn: 0.2 });
     expect(statusOf(report.concepts[0].checks, 'learn_rate')).toBe('fail');
-    expect(report.thresholds.minLearn).toBe(0.2);
+    expect(report.thresholds.min_learn).toBe(0.2);
+    expect(report.thresholds.mastery_run).toBe(10);
   });
 
   it('rejects an out-of-range threshold', () => {
@@ -193,12 +194,14 @@ describe('held-out thresholds', () => {
     expect(report.summary.failures).toEqual([{ concept_id: 'big', check: 'held_out_auc', message: 'AUC 0.5500 < 0.6' }]);
   });
 
-  it('fails RMSE above --max-rmse and a negative lift', () => {
-    const report = validateParams([{ concept_id: 'c', params: good }], { maxRmse: 0.3 }, heldOut([{ id: 'c', model: m(100, 0.7, 0.45), liftRmse: -0.01 }]));
+  it('fails RMSE above --max-rmse; a concept short of --min-lift warns, the overall lift fails', () => {
+    const report = validateParams([{ concept_id: 'c', params: good }], { maxRmse: 0.3, minLift: 0.05 }, heldOut([{ id: 'c', model: m(100, 0.7, 0.45), liftRmse: -0.01 }]));
     expect(statusOf(report.concepts[0].checks, 'held_out_rmse')).toBe('fail');
-    expect(statusOf(report.concepts[0].checks, 'held_out_lift')).toBe('fail');
-    // The overall RMSE 0.42 > 0.3 fails as well.
+    expect(statusOf(report.concepts[0].checks, 'held_out_lift')).toBe('warn');
+    // Overall: RMSE 0.42 > 0.3 and lift 0.02 < 0.05 both fail.
     expect(report.overall?.checks.find((c) => c.name === 'held_out_rmse')?.status).toBe('fail');
+    expect(report.overall?.checks.find((c) => c.name === 'held_out_lift')?.status).toBe('fail');
+    expect(report.summary.failures.map((f) => `${f.concept_id}/${f.check}`)).toEqual(['c/held_out_rmse', '(overall)/held_out_rmse', '(overall)/held_out_lift']);
   });
 
   it('warns when the concept has no attempts in --input', () => {

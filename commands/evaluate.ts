@@ -1,0 +1,52 @@
+import { Flags } from '@oclif/core';
+import { BktCommand, progressAllowed } from '../src/cli/base-command.js';
+import { readOptionsFromFlags, readerFlags, trainerFlags, trainerOptionsFromFlags } from '../src/quality/flags.js';
+import type { EvaluateCommandResult } from '../src/quality/run-evaluate.js';
+
+export default class Evaluate extends BktCommand {
+  static override summary = 'Score parameters on attempts (AUC, RMSE, log loss, accuracy beside baselines), or cross-validate by learner.';
+
+  static override description = `Every attempt is predicted before its answer is seen, each learner's sequence of a concept starting
+from L0 (as pyBKT's evaluate). Per concept and overall, the model is shown beside two baselines:
+the overall mean correctness and the concept's own mean (from the evaluated rows, or from
+--baseline-input), with the lift. Concepts without parameters are reported as no_params, never
+scored at 0.5. With --folds K, learners are split into K folds (seeded); each fold is fitted on the
+others with the trainer flags, as "bkt fit" would, and scored on its own learners.`;
+
+  static override examples = [
+    '<%= config.bin %> evaluate --input test.csv --params params.json',
+    '<%= config.bin %> evaluate --input test.csv --db ./bkt.sqlite --json',
+    '<%= config.bin %> evaluate --input train.csv --folds 5 --seed 42 --no-bounds',
+  ];
+
+  static override flags = {
+    ...readerFlags,
+    params: Flags.string({ char: 'p', summary: 'Parameter file written by "bkt fit --out" (JSON or CSV).', exclusive: ['db', 'folds'] }),
+    db: Flags.string({ summary: 'Database with active parameters (SQLite path or postgres:// URL; default $DATABASE_URL).', exclusive: ['params', 'folds'] }),
+    'baseline-input': Flags.string({ summary: 'Attempts the baseline means are computed from (e.g. the training file); default the evaluated rows.' }),
+    folds: Flags.integer({ char: 'k', summary: 'Cross-validate with K folds split by learner instead of scoring given parameters.', min: 2, max: 100, exclusive: ['params', 'db'] }),
+    ...trainerFlags,
+  };
+
+  async run(): Promise<EvaluateCommandResult> {
+    const { flags } = await this.parse(Evaluate);
+    const { runEvaluate } = await import('../src/quality/run-evaluate.js');
+    const result = await runEvaluate(
+      {
+        read: readOptionsFromFlags(flags),
+        params: flags.params,
+        db: flags.db,
+        baselineRead: flags['baseline-input'] ? readOptionsFromFlags(flags, flags['baseline-input']) : undefined,
+        folds: flags.folds,
+        seed: flags.seed,
+        trainer: trainerOptionsFromFlags(flags),
+      },
+      { onFold: progressAllowed() ? (k, n) => process.stderr.write(`fold ${k}/${n} done\n`) : undefined },
+    );
+    if (!this.jsonEnabled()) {
+      const { renderEvaluate } = await import('../src/quality/render-text.js');
+      this.log(renderEvaluate(result));
+    }
+    return result;
+  }
+}

@@ -1,0 +1,50 @@
+import { Flags } from '@oclif/core';
+import { BktCommand } from '../src/cli/base-command.js';
+import { readOptionsFromFlags, readerFlags, trainerFlags, trainerOptionsFromFlags } from '../src/quality/flags.js';
+import type { ReportCommandResult } from '../src/quality/run-report.js';
+
+export default class Report extends BktCommand {
+  static override summary = 'Write one self-contained HTML report: learning curves, calibration, parameters and verdicts per concept.';
+
+  static override description = `The page holds the overall metrics beside the baselines, a guess-versus-slip scatter of every
+concept with the invalid and degenerate regions shaded, an overview table sortable by any metric,
+and per concept the learning curve (observed and predicted share correct by opportunity, with
+learner counts), a calibration plot by predicted decile, and the parameters with each check's
+verdict. Inline SVG and CSS only: nothing is fetched. Without --params or --db the parameters are
+fitted first on --input with the trainer flags (the metrics are then in-sample).`;
+
+  static override examples = [
+    '<%= config.bin %> report --input test.csv --params params.json --out report.html',
+    '<%= config.bin %> report --input attempts.csv --out report.html',
+  ];
+
+  static override flags = {
+    ...readerFlags,
+    params: Flags.string({ char: 'p', summary: 'Parameter file written by "bkt fit --out" (JSON or CSV).', exclusive: ['db'] }),
+    db: Flags.string({ summary: 'Database with active parameters (SQLite path or postgres:// URL).', exclusive: ['params'] }),
+    out: Flags.string({ char: 'o', summary: 'HTML file to write.', required: true }),
+    title: Flags.string({ summary: 'Page title (default "BKT report: <input>").' }),
+    'min-learners': Flags.integer({ summary: 'Learning curves stop where fewer learners remain (default 10).', min: 1 }),
+    ...trainerFlags,
+  };
+
+  async run(): Promise<ReportCommandResult> {
+    const { flags } = await this.parse(Report);
+    const { runReport } = await import('../src/quality/run-report.js');
+    const result = await runReport({
+      read: readOptionsFromFlags(flags),
+      params: flags.params,
+      db: flags.db,
+      out: flags.out,
+      title: flags.title,
+      minLearners: flags['min-learners'],
+      trainer: trainerOptionsFromFlags(flags),
+    });
+    if (!this.jsonEnabled()) {
+      this.log(
+        `Wrote ${result.out} (${(result.bytes / 1024).toFixed(0)} KB): ${result.concepts} concepts, ${result.passed} pass, ${result.warned} warn, ${result.failed} fail, ${result.no_params} without parameters; parameters ${result.params_source}.`,
+      );
+    }
+    return result;
+  }
+}
