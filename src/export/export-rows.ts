@@ -2,6 +2,8 @@
  * `bkt export`: stream one table's rows from the store to a file or stdout in constant memory.
  */
 import { z } from 'zod';
+import { parseOptions } from '../mastery/run-update.js';
+import { openStore } from '../store/store.js';
 import { DEFAULT_MASTERY_THRESHOLD } from '../model/params.js';
 import type { RunStatus, Store } from '../store/store.js';
 import { EXPORT_COLUMNS, EXPORT_FORMATS, EXPORT_KINDS, type ExportFormat, type ExportKind } from './columns.js';
@@ -69,5 +71,17 @@ export async function exportRows(store: Store, options: ExportOptions): Promise<
   } catch (error) {
     target.abort();
     throw error;
+  }
+}
+
+/** `bkt export`: validate (a bad value is a UsageError naming its flag), open `--db`, export, close. */
+export async function runExport(options: ExportOptions & { db?: string }): Promise<{ kind: ExportKind; format: ExportFormat; rows: number; out: string }> {
+  const { db, ...rest } = options;
+  const parsed = parseOptions(exportOptionsSchema, rest, 'export');
+  const store = await openStore(db);
+  try {
+    return await exportRows(store, parsed);
+  } finally {
+    await store.close();
   }
 }

@@ -1,0 +1,161 @@
+/**
+ * The one entry point behind `bkt update`, `bkt mastery` and `bkt snapshot`: validate the
+ * options (a bad value is a UsageError naming its flag), open the store `--db` names, run, close.
+ */
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { openStore, type Store } from '../store/store.js';
+import { readBatchAttempts, BATCH_FORMATS } from './batch-input.js';
+import { queryMastery, snapshotStates, type MasteryResult } from './query.js';
+import { ADMIN_SCOPE, learnerScope, type Scope } from './scope.js';
+import { applySession, rebuildStates, type RebuildSummary, type SessionSummary } from './session-update.js';
+import { applyAttempt, applyBatch, type BatchSummary, type UpdateResult } from './update-service.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const uuid = z.string().regex(UUID_RE, 'is not a UUID').transform((s) => s.toLowerCase());
+
+/** Flag name of each option, for error messages. */
+const FLAG_NAMES: Record<string, string> = {
+  userId: '--user',
+  conceptId: '--concept',
+  conceptIds: '--concept',
+  questionId: '--question',
+  asUser: '--as-user',
+  sessionId: '--session',
+  at: '--at',
+  batchSize: '--batch-size',
+  below: '--below',
+  threshold: '--threshold',
+  attemptKey: '--attempt-key',
+  userIdFilter: '--user',
+  out: '--out',
+  format: '--format',
+};
+
+/** Parse with `schema`, turning the first issue into a UsageError that names the flag and value. */
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, command: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const key = String(issue.path[0] ?? '');
+  const flag = FLAG_NAMES[key] ?? (key ? `--${key}` : 'options');
+  let value: unknown = (input as Record<string, unknown>)?.[key];
+  if (Array.isArray(value) && typeof issue.path[1] === 'number') value = value[issue.path[1]];
+  const shown = value === undefined ? '' : ` "${String(value)}"`;
+  throw new UsageError(`${flag}${shown} ${issue.message}`, `see bkt ${command} --help`);
+}
+
+export const updateOptionsSchema = z
+  .object({
+    db: z.string().optional(),
+    asUser: uuid.optional(),
+    // one attempt
+    userId: uuid.optional(),
+    conceptId: uuid.optional(),
+    correct: z.boolean().optional(),
+    questionId: uuid.optional(),
+    at: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'is not an ISO-8601 time').optional(),
+    attemptKey: z.string().min(1).optional(),
+    snapshot: z.boolean().default(false),
+    // a batch file
+    input: z.string().optional(),
+    format: z.enum(BATCH_FORMATS).optional(),
+    columns: z.object({ user: z.string(), concept: z.string(), correct: z.string(), time: z.string(), question: z.string(), key: z.string() }).partial().default({}),
+    batchSize: z.number().int().min(1, 'must be at least 1').default(1000),
+    failFast: z.boolean().default(false),
+    // a session, or a rebuild
+    sessionId: uuid.optional(),
+    rebuild: z.boolean().default(false),
+    conceptIds: z.array(uuid).optional(),
+  })
+  .superRefine((o, ctx) => {
+    const modes = [o.input !== undefined, o.sessionId !== undefined, o.rebuild].filter(Boolean).length;
+    if (modes > 1) ctx.addIssue({ code: 'custom', path: ['input'], message: 'choose one of --input, --session and --rebuild' });
+    if (modes === 0) {
+      for (const [k, flag] of [['userId', '--user'], ['conceptId', '--concept'], ['correct', '--correct']] as const) {
+        if (o[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `is required for one attempt (${flag}), or give --input, --session or --rebuild` });
+      }
+    }
+  });
+export type UpdateOptions = z.input<typeof updateOptionsSchema> & { onProgress?: (done: number, total: number) => void };
+
+export type UpdateCommandResult =
+  | ({ mode: 'attempt' } & UpdateResult)
+  | ({ mode: 'batch'; input: string } & BatchSummary)
+  | ({ mode: 'session' } & SessionSummary)
+  | ({ mode: 'rebuild' } & RebuildSummary);
+
+function scopeOf(asUser: string | undefined): Scope {
+  return asUser ? learnerScope(asUser) : ADMIN_SCOPE;
+}
+
+async function withStore<T>(db: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(db);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** `bkt update` in any of its four modes. */
+export async function runUpdate(options: UpdateOptions): Promise<UpdateCommandResult> {
+  const o = parseOptions(updateOptionsSchema, options, 'update');
+  const scope = scopeOf(o.asUser);
+  if (o.input !== undefined) {
+    // Read (and reject bad rows) before opening the store: a bad file touches nothing.
+    const batch = await readBatchAttempts({ input: o.input, format: o.format, columns: o.columns, failFast: o.failFast });
+    return withStore(o.db, async (store) => ({
+      mode: 'batch' as const,
+      input: o.input!,
+      ...(await applyBatch(store, scope, batch, { batchSize: o.batchSize, failFast: o.failFast, onProgress: options.onProgress })),
+    }));
+  }
+  return withStore(o.db, async (store) => {
+    if (o.sessionId !== undefined) return { mode: 'session' as const, ...(await applySession(store, scope, o.sessionId)) };
+    if (o.rebuild) {
+      const concepts = o.conceptIds ?? (o.conceptId ? [o.conceptId] : undefined);
+      return { mode: 'rebuild' as const, ...(await rebuildStates(store, scope, { userId: o.userId, conceptIds: concepts })) };
+    }
+    const result = await applyAttempt(
+      store,
+      scope,
+      { userId: o.userId!, conceptId: o.conceptId!, correct: o.correct!, questionId: o.questionId, answeredAt: o.at, attemptKey: o.attemptKey },
+      { snapshot: o.snapshot },
+    );
+    return { mode: 'attempt' as const, ...result };
+  });
+}
+
+export const masteryOptionsSchema = z.object({
+  db: z.string().optional(),
+  asUser: uuid.optional(),
+  userId: uuid.optional(),
+  conceptIds: z.array(uuid).optional(),
+  mastered: z.boolean().optional(),
+  below: z.number().min(0, 'must be in [0, 1]').max(1, 'must be in [0, 1]').optional(),
+  threshold: z.number().min(0, 'must be in [0, 1]').max(1, 'must be in [0, 1]').optional(),
+});
+export type MasteryOptions = z.input<typeof masteryOptionsSchema>;
+
+/** `bkt mastery`. */
+export async function runMastery(options: MasteryOptions): Promise<MasteryResult> {
+  const o = parseOptions(masteryOptionsSchema, options, 'mastery');
+  return withStore(o.db, (store) =>
+    queryMastery(store, scopeOf(o.asUser), { userId: o.userId, conceptIds: o.conceptIds, mastered: o.mastered, below: o.below, threshold: o.threshold }),
+  );
+}
+
+export const snapshotOptionsSchema = z.object({
+  db: z.string().optional(),
+  asUser: uuid.optional(),
+  userId: uuid.optional(),
+  conceptIds: z.array(uuid).optional(),
+});
+export type SnapshotOptions = z.input<typeof snapshotOptionsSchema>;
+
+/** `bkt snapshot`. */
+export async function runSnapshot(options: SnapshotOptions): Promise<{ snapshots: number }> {
+  const o = parseOptions(snapshotOptionsSchema, options, 'snapshot');
+  return withStore(o.db, (store) => snapshotStates(store, scopeOf(o.asUser), { userId: o.userId, conceptIds: o.conceptIds }));
+}
