@@ -70,14 +70,38 @@ export function resolveTrainerOptions(partial: Partial<TrainerOptions> = {}): Tr
 /** pyBKT's initial ranges (prior U(0,1), learn U(0,0.4), guess U(0,0.4), slip U(0,0.3)), cut to the box. */
 const INITIAL_CAPS: Record<keyof BktParams, number> = { p_L0: 1, p_T: 0.4, p_S: 0.3, p_G: 0.4, p_F: 0.2 };
 
-/** The seeded random start of one (concept, restart), drawn uniformly inside the bounds. */
-export function drawInitialParams(seed: number, conceptId: string, restart: number, bounds: ParamBounds, forgets: boolean): BktParams {
+/**
+ * The seeded random start of restart `restart` of `restarts` for one concept. Starts are a Latin
+ * hypercube over the box: each parameter's range is cut into `restarts` equal strata and every
+ * restart draws from a different stratum (a seeded permutation per parameter), so five restarts
+ * always span each range instead of clustering by chance as independent draws can.
+ */
+export function drawInitialParams(
+  seed: number,
+  conceptId: string,
+  restart: number,
+  bounds: ParamBounds,
+  forgets: boolean,
+  restarts = 1,
+): BktParams {
   const random = seededRandom(seed, 'restart', conceptId, restart);
+  const stratumOf = (name: string) => {
+    // The same permutation for every restart of this concept: draw it from a concept-level stream.
+    const permutationRandom = seededRandom(seed, 'strata', conceptId, name);
+    const order = Array.from({ length: restarts }, (_, i) => i);
+    for (let i = restarts - 1; i > 0; i--) {
+      const j = Math.floor(permutationRandom() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    return order[restart % restarts];
+  };
   const draw = (name: keyof BktParams) => {
     const [loKey, hiKey] = BOUND_KEYS[name];
     const lo = Math.max(bounds[loKey], 0);
     const hi = Math.min(bounds[hiKey], INITIAL_CAPS[name]);
-    return hi > lo ? lo + (hi - lo) * random() : Math.min(bounds[hiKey], Math.max(lo, INITIAL_CAPS[name] / 2));
+    if (!(hi > lo)) return Math.min(bounds[hiKey], Math.max(lo, INITIAL_CAPS[name] / 2));
+    const width = (hi - lo) / restarts;
+    return lo + width * (stratumOf(name) + random());
   };
   const params = { p_L0: draw('p_L0'), p_T: draw('p_T'), p_G: draw('p_G'), p_S: draw('p_S'), p_F: 0 };
   if (forgets) params.p_F = draw('p_F');
@@ -143,7 +167,7 @@ export async function fitConcepts(
     results.set(c, base);
     for (let restart = 0; restart < options.restarts; restart++) {
       const initial =
-        options.initialParams?.(conceptId, restart) ?? drawInitialParams(options.seed, conceptId, restart, options.bounds, options.forgets);
+        options.initialParams?.(conceptId, restart) ?? drawInitialParams(options.seed, conceptId, restart, options.bounds, options.forgets, options.restarts);
       taskConcept.push(c);
       taskRestart.push(restart);
       tasks.push({ id: tasks.length, firstSequence, lastSequence, initial, settings, attempts: nAttempts });
