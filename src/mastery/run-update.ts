@@ -42,7 +42,7 @@ export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, com
   let value: unknown = (input as Record<string, unknown>)?.[key];
   if (Array.isArray(value) && typeof issue.path[1] === 'number') value = value[issue.path[1]];
   const shown = value === undefined ? '' : ` "${String(value)}"`;
-  throw new UsageError(`${flag}${shown} ${issue.message}`, `see bkt ${command} --help`);
+  throw new UsageError(`${flag}${shown} ${issue.message}`, `See bkt ${command} --help`);
 }
 
 export const updateOptionsSchema = z
@@ -72,8 +72,8 @@ export const updateOptionsSchema = z
     const modes = [o.input !== undefined, o.sessionId !== undefined, o.rebuild].filter(Boolean).length;
     if (modes > 1) ctx.addIssue({ code: 'custom', path: ['input'], message: 'choose one of --input, --session and --rebuild' });
     if (modes === 0) {
-      for (const [k, flag] of [['userId', '--user'], ['conceptId', '--concept'], ['correct', '--correct']] as const) {
-        if (o[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `is required for one attempt (${flag}), or give --input, --session or --rebuild` });
+      for (const k of ['userId', 'conceptId', 'correct'] as const) {
+        if (o[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `is required: one attempt needs --user, --concept and --correct (or give --input, --session or --rebuild)` });
       }
     }
   });
