@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BktCommand, progressAllowed } from '../src/cli/base-command.js';
-import { readOptionsFromFlags, readerFlags, trainerFlags, trainerOptionsFromFlags } from '../src/quality/flags.js';
+import { readerFlags, readerOptionsFromFlags, trainerFlags, trainerOptionsFromFlags } from '../src/cli/flags.js';
 import type { EvaluateCommandResult } from '../src/quality/run-evaluate.js';
 
 export default class Evaluate extends BktCommand {
@@ -20,9 +20,10 @@ others with the trainer flags, as "bkt fit" would, and scored on its own learner
   ];
 
   static override flags = {
+    input: Flags.string({ char: 'i', summary: 'Attempts file to score, or - for stdin.', required: true, helpGroup: 'INPUT' }),
     ...readerFlags,
     params: Flags.string({ char: 'p', summary: 'Parameter file written by "bkt fit --out" (JSON or CSV).', exclusive: ['db', 'folds'] }),
-    db: Flags.string({ summary: 'Database with active parameters (SQLite path or postgres:// URL; default $DATABASE_URL).', exclusive: ['params', 'folds'] }),
+    db: Flags.string({ helpGroup: 'DATABASE', summary: 'Score the active parameters of this database (SQLite path or postgres:// URL).', exclusive: ['params', 'folds'] }),
     'baseline-input': Flags.string({ summary: 'Attempts the baseline means are computed from (e.g. the training file); default the evaluated rows.' }),
     folds: Flags.integer({ char: 'k', summary: 'Cross-validate with K folds split by learner instead of scoring given parameters.', min: 2, max: 100, exclusive: ['params', 'db'] }),
     ...trainerFlags,
@@ -33,10 +34,10 @@ others with the trainer flags, as "bkt fit" would, and scored on its own learner
     const { runEvaluate } = await import('../src/quality/run-evaluate.js');
     const result = await runEvaluate(
       {
-        read: readOptionsFromFlags(flags),
+        read: readerOptionsFromFlags(flags.input, flags),
         params: flags.params,
         db: flags.db,
-        baselineRead: flags['baseline-input'] ? readOptionsFromFlags(flags, flags['baseline-input']) : undefined,
+        baselineRead: flags['baseline-input'] ? readerOptionsFromFlags(flags['baseline-input'], flags) : undefined,
         folds: flags.folds,
         seed: flags.seed,
         trainer: trainerOptionsFromFlags(flags),

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BktCommand } from '../src/cli/base-command.js';
-import { readOptionsFromFlags, readerFlags, trainerFlags, trainerOptionsFromFlags } from '../src/quality/flags.js';
+import { readerFlags, readerOptionsFromFlags, trainerFlags, trainerOptionsFromFlags } from '../src/cli/flags.js';
 import type { ReportCommandResult } from '../src/quality/run-report.js';
 
 export default class Report extends BktCommand {
@@ -19,9 +19,10 @@ fitted first on --input with the trainer flags (the metrics are then in-sample).
   ];
 
   static override flags = {
+    input: Flags.string({ char: 'i', summary: 'Attempts file to report on, or - for stdin.', required: true, helpGroup: 'INPUT' }),
     ...readerFlags,
     params: Flags.string({ char: 'p', summary: 'Parameter file written by "bkt fit --out" (JSON or CSV).', exclusive: ['db'] }),
-    db: Flags.string({ summary: 'Database with active parameters (SQLite path or postgres:// URL).', exclusive: ['params'] }),
+    db: Flags.string({ helpGroup: 'DATABASE', summary: 'Report on the active parameters of this database (SQLite path or postgres:// URL).', exclusive: ['params'] }),
     out: Flags.string({ char: 'o', summary: 'HTML file to write.', required: true }),
     title: Flags.string({ summary: 'Page title (default "BKT report: <input>").' }),
     'min-learners': Flags.integer({ summary: 'Learning curves stop where fewer learners remain (default 10).', min: 1 }),
@@ -32,7 +33,7 @@ fitted first on --input with the trainer flags (the metrics are then in-sample).
     const { flags } = await this.parse(Report);
     const { runReport } = await import('../src/quality/run-report.js');
     const result = await runReport({
-      read: readOptionsFromFlags(flags),
+      read: readerOptionsFromFlags(flags.input, flags),
       params: flags.params,
       db: flags.db,
       out: flags.out,

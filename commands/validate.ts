@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
 import { BktCommand } from '../src/cli/base-command.js';
-import { numberFlag, readOptionsFromFlags, readerFlags } from '../src/quality/flags.js';
+import { numberFlag, probabilityFlag, readerFlags, readerOptionsFromFlags } from '../src/cli/flags.js';
 import type { ValidateCommandResult } from '../src/quality/run-validate.js';
 
-const threshold = (summary: string) => Flags.string({ summary, helpGroup: 'THRESHOLD' });
+const threshold = (summary: string) => probabilityFlag({ summary, helpGroup: 'THRESHOLD' });
 
 export default class Validate extends BktCommand {
   static override summary = 'CI gate: check parameters for validity, degeneracy and held-out quality; exit 6 when any check fails.';
@@ -23,9 +23,9 @@ Exit 0 when every check passes (warnings allowed), 6 otherwise, naming each fail
 
   static override flags = {
     params: Flags.string({ char: 'p', summary: 'Parameter file written by "bkt fit --out" (JSON or CSV).', exclusive: ['db'] }),
-    db: Flags.string({ summary: 'Database whose active parameters are checked (SQLite path or postgres:// URL).', exclusive: ['params'] }),
+    db: Flags.string({ helpGroup: 'DATABASE', summary: 'Check the active parameters of this database (SQLite path or postgres:// URL).', exclusive: ['params'] }),
     ...readerFlags,
-    input: Flags.string({ char: 'i', summary: 'Held-out attempts for --min-auc, --max-rmse and --min-lift (reader flags as fit).' }),
+    input: Flags.string({ char: 'i', summary: 'Held-out attempts for --min-auc, --max-rmse and --min-lift (reader flags as fit).', helpGroup: 'INPUT' }),
     junit: Flags.string({ summary: 'Also write a JUnit XML report (one test case per concept and check) to this file.' }),
     'min-learn': threshold('Degenerate when T is below this (default 0.001).'),
     'min-discrimination': threshold('Degenerate when (1 - S) - G is below this (default 0.1).'),
@@ -34,9 +34,9 @@ Exit 0 when every check passes (warnings allowed), 6 otherwise, naming each fail
     'mastery-threshold': threshold('Mastery threshold (default 0.95).'),
     'min-auc': threshold('With --input: AUC must be at least this (default 0.5).'),
     'max-rmse': threshold('With --input: RMSE must be at most this (default 0.5).'),
-    'min-lift': threshold('With --input: RMSE lift over the per-concept mean baseline, overall (default 0).'),
+    'min-lift': numberFlag({ summary: 'With --input: RMSE lift over the per-concept mean baseline, overall (default 0).', helpGroup: 'THRESHOLD' }),
     'min-held-out-rows': Flags.integer({ summary: 'Held-out checks of concepts with fewer rows only warn (default 50).', min: 1, helpGroup: 'THRESHOLD' }),
-    'identifiability-gap': threshold('Restarts within this many nats of the best count as equally good (default 1).'),
+    'identifiability-gap': numberFlag({ summary: 'Restarts within this many nats of the best count as equally good (default 1).', helpGroup: 'THRESHOLD' }),
     'identifiability-spread': threshold('Warn when such restarts differ by more than this in a parameter (default 0.1).'),
   };
 
@@ -44,28 +44,24 @@ Exit 0 when every check passes (warnings allowed), 6 otherwise, naming each fail
     const { flags } = await this.parse(Validate);
     const { runValidate } = await import('../src/quality/run-validate.js');
     const { failureLines } = await import('../src/quality/validate.js');
-    const opt = (name: keyof typeof flags) => {
-      const text = flags[name] as string | undefined;
-      return text === undefined ? undefined : numberFlag(String(name), text);
-    };
     const result = await runValidate({
       params: flags.params,
       db: flags.db,
       conceptIds: flags['concept-id'] ?? [],
-      read: flags.input ? readOptionsFromFlags({ ...flags, input: flags.input, 'concept-id': undefined }) : undefined,
+      read: flags.input ? readerOptionsFromFlags(flags.input, { ...flags, 'concept-id': undefined }) : undefined,
       junit: flags.junit,
       thresholds: {
-        minLearn: opt('min-learn'),
-        minDiscrimination: opt('min-discrimination'),
-        minLearningGain: opt('min-learning-gain'),
+        minLearn: flags['min-learn'],
+        minDiscrimination: flags['min-discrimination'],
+        minLearningGain: flags['min-learning-gain'],
         masteryRun: flags['mastery-run'],
-        masteryThreshold: opt('mastery-threshold'),
-        minAuc: opt('min-auc'),
-        maxRmse: opt('max-rmse'),
-        minLift: opt('min-lift'),
+        masteryThreshold: flags['mastery-threshold'],
+        minAuc: flags['min-auc'],
+        maxRmse: flags['max-rmse'],
+        minLift: flags['min-lift'],
         minHeldOutRows: flags['min-held-out-rows'],
-        identifiabilityGap: opt('identifiability-gap'),
-        identifiabilitySpread: opt('identifiability-spread'),
+        identifiabilityGap: flags['identifiability-gap'],
+        identifiabilitySpread: flags['identifiability-spread'],
       },
     });
     if (!this.jsonEnabled()) {
