@@ -234,6 +234,7 @@ export function accumulateSequenceLogLikelihood(
  * One-step-ahead predictions: out[i] = P(correct at row i | rows start..i-1 of its sequence),
  * i.e. L(1 - S) + (1 - L)G with L the predicted mastery before the answer is seen (pyBKT's
  * `predict`). Also writes the predicted mastery before each row into `outMastery` when given.
+ * Row i is written at index i - outOffset (0 writes at the row's own index).
  */
 export function predictSequence(
   pL0: number,
@@ -246,12 +247,13 @@ export function predictSequence(
   end: number,
   outCorrect: Float64Array,
   outMastery?: Float64Array,
+  outOffset = 0,
 ): void {
   let predKnown = pL0;
   let predUnknown = 1 - pL0;
   for (let i = start; i < end; i++) {
-    outCorrect[i] = predKnown * (1 - pS) + predUnknown * pG;
-    if (outMastery) outMastery[i] = predKnown;
+    outCorrect[i - outOffset] = predKnown * (1 - pS) + predUnknown * pG;
+    if (outMastery) outMastery[i - outOffset] = predKnown;
     const c = correct[i];
     const a = predKnown * (pS + c * (1 - 2 * pS));
     const b = predUnknown * (1 - pG + c * (2 * pG - 1));

@@ -4,9 +4,8 @@ import { UsageError } from '../errors.js';
 import type { EmSettings } from './em-trainer.js';
 import type { ConceptFitResult, FitReport, FitSummary, RestartResult, TrainerOptions } from './fit-types.js';
 import { type FitTask, chooseWorkerCount, runFitTasks } from './fit-pool.js';
-import { predictionMetrics } from './metrics.js';
 import { BOUND_KEYS, type BktParams, DEFAULT_BOUNDS, PARAM_NAMES, type ParamBounds } from './params.js';
-import { predictTable, scoredRows } from './predict.js';
+import { scoreConcept } from './predict.js';
 import { DEFAULT_QUALITY_THRESHOLDS, checkParameterQuality } from './quality.js';
 import { seededRandom } from './random.js';
 
@@ -227,13 +226,8 @@ export async function fitConcepts(
     });
   }
 
-  const predictions = predictTable(table, bestParams);
   for (const [c, result] of results) {
-    if (result.status !== 'fitted') continue;
-    const s0 = table.sequenceStart[table.conceptSequenceStart[c]];
-    const s1 = table.sequenceStart[table.conceptSequenceStart[c + 1]];
-    const { predicted, label } = scoredRows(predictions.pCorrect, table.correct, s0, s1);
-    result.metrics = predictionMetrics(predicted, label);
+    if (result.status === 'fitted') result.metrics = scoreConcept(table, c, bestParams[c]!);
   }
 
   const concepts = conceptIndices.map((c) => results.get(c)!);

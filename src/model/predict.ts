@@ -1,5 +1,7 @@
 import type { AttemptsTable } from '../data/attempts-table.js';
 import { predictSequence } from './em-kernels.js';
+import { MetricsAccumulator } from './metrics.js';
+import type { PredictionMetrics } from './fit-types.js';
 import type { BktParams } from './params.js';
 
 /** Per-row predictions for a whole table. */
@@ -56,4 +58,31 @@ export function scoredRows(
     outLabel[k++] = correct[i];
   }
   return { predicted: outPredicted, label: outLabel };
+}
+
+/**
+ * In-sample (or held-out) metrics of one concept's rows under `params`, each row predicted
+ * before its answer is seen. Memory: the predictions only (8 bytes per attempt), plus a buffer
+ * of the longest sequence.
+ */
+export function scoreConcept(table: AttemptsTable, conceptIndex: number, params: BktParams): PredictionMetrics {
+  const firstSequence = table.conceptSequenceStart[conceptIndex];
+  const lastSequence = table.conceptSequenceStart[conceptIndex + 1];
+  let longest = 0;
+  let correctCount = 0;
+  for (let q = firstSequence; q < lastSequence; q++) {
+    longest = Math.max(longest, table.sequenceStart[q + 1] - table.sequenceStart[q]);
+  }
+  const rowStart = table.sequenceStart[firstSequence];
+  const rowEnd = table.sequenceStart[lastSequence];
+  for (let i = rowStart; i < rowEnd; i++) correctCount += table.correct[i];
+  const metrics = new MetricsAccumulator(correctCount, rowEnd - rowStart - correctCount);
+  const buffer = new Float64Array(longest);
+  for (let q = firstSequence; q < lastSequence; q++) {
+    const start = table.sequenceStart[q];
+    const end = table.sequenceStart[q + 1];
+    predictSequence(params.p_L0, params.p_T, params.p_F, params.p_S, params.p_G, table.correct, start, end, buffer, undefined, start);
+    for (let i = start; i < end; i++) metrics.add(buffer[i - start], table.correct[i]);
+  }
+  return metrics.result();
 }
