@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomFillSync, randomUUID } from 'node:crypto';
 
 /**
  * Id mapping between attempt files and the app's uuid columns (docs/store.md "Ids").
@@ -50,4 +50,32 @@ export function toUuid(id: string): string {
     if (value < 1n << 128n) return integerToUuid(value);
   }
   return nameToUuid(trimmed);
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * A generator of UUID v4 strings for bulk writes: draws random bytes 64 KiB at a time and formats
+ * them with a lookup table (several times faster than one crypto.randomUUID() per row here).
+ */
+export function uuidV4Factory(): () => string {
+  const buffer = Buffer.alloc(16 * 4096);
+  let offset = buffer.length;
+  return () => {
+    if (offset === buffer.length) {
+      randomFillSync(buffer);
+      offset = 0;
+    }
+    const b = buffer;
+    const o = offset;
+    offset += 16;
+    const b6 = (b[o + 6] & 0x0f) | 0x40;
+    const b8 = (b[o + 8] & 0x3f) | 0x80;
+    return (
+      HEX[b[o]] + HEX[b[o + 1]] + HEX[b[o + 2]] + HEX[b[o + 3]] + '-' +
+      HEX[b[o + 4]] + HEX[b[o + 5]] + '-' + HEX[b6] + HEX[b[o + 7]] + '-' +
+      HEX[b8] + HEX[b[o + 9]] + '-' +
+      HEX[b[o + 10]] + HEX[b[o + 11]] + HEX[b[o + 12]] + HEX[b[o + 13]] + HEX[b[o + 14]] + HEX[b[o + 15]]
+    );
+  };
 }

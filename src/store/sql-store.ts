@@ -8,7 +8,7 @@ import { AttemptsTableBuilder } from '../data/attempts-table-builder.js';
 import type { AttemptsTable } from '../data/attempts-table.js';
 import { NotFoundError, StorageError, UsageError } from '../errors.js';
 import { BUILTIN_DEFAULT_PARAMS, type BktParams } from '../model/params.js';
-import { isUuid, nameToUuid, newUuid, toUuid } from './ids.js';
+import { isUuid, nameToUuid, newUuid, toUuid, uuidV4Factory } from './ids.js';
 import { ENUMS, TABLES, compareSchema, quoteIdent, type SchemaDifference, type TableDef } from './schema.js';
 import type { Dialect, Row, SqlDriver, SqlExecutor, SqlValue } from './sql.js';
 import {
@@ -286,6 +286,16 @@ export class SqlStore implements Store {
       }
     }
 
+    // Same content, same first session id: found means imported before, and nothing is written.
+    const firstLearner = rowsOfLearner.findIndex((rows) => rows.length > 0);
+    if (firstLearner >= 0) {
+      const firstId = nameToUuid(`session:${batch}:${learnerUuid[firstLearner]}:0`);
+      if ((await this.driver.query('SELECT id FROM test_sessions WHERE id = ?', [firstId])).length > 0) {
+        return { already_imported: true, batch_id: batch, users: 0, sessions: 0, answers: 0 };
+      }
+    }
+
+    const uuid = uuidV4Factory();
     const importedAt = Date.now();
     const nowIso = new Date(importedAt).toISOString();
     const sessions: SqlValue[][] = [];
@@ -332,11 +342,11 @@ export class SqlStore implements Store {
           const r = rows[i];
           const position = i - start + 1;
           const q = table.question ? table.question[r] : -1;
-          const questionId = q >= 0 ? questionUuid[q] : newUuid();
+          const questionId = q >= 0 ? questionUuid[q] : uuid();
           const t = time ? time[r] : Number.NaN;
-          questions.push([newUuid(), sessionId, position, questionId, null, snapshotOfConcept[table.concept[r]], nowIso]);
+          questions.push([uuid(), sessionId, position, questionId, null, snapshotOfConcept[table.concept[r]], nowIso]);
           answers.push([
-            newUuid(),
+            uuid(),
             sessionId,
             questionId,
             null,
@@ -390,8 +400,14 @@ export class SqlStore implements Store {
       params.push(toIsoTimestamp(filter.fromDate, '--from-date'));
     }
     if (filter.toDate) {
-      where.push('sa.answered_at <= ?');
-      params.push(toIsoTimestamp(filter.toDate, '--to-date'));
+      // As the file readers do: a date without a time includes that whole day.
+      if (/^\s*\d{4}-\d{2}-\d{2}\s*$/.test(filter.toDate)) {
+        where.push('sa.answered_at < ?');
+        params.push(new Date(Date.parse(`${filter.toDate.trim()}T00:00:00.000Z`) + 86_400_000).toISOString());
+      } else {
+        where.push('sa.answered_at <= ?');
+        params.push(toIsoTimestamp(filter.toDate, '--to-date'));
+      }
     }
     const wanted = filter.conceptIds?.length ? new Set(filter.conceptIds.map(toUuid)) : null;
     if (wanted) {
@@ -496,7 +512,7 @@ export class SqlStore implements Store {
           this.dialect.bool(true),
         ]);
       }
-      const id = newUuid();
+      const id = input.id ? requireUuid(input.id, 'params id') : newUuid();
       await tx.run(
         `INSERT INTO bkt_skill_params (id, concept_id, algo_version_id, "p_L0", "p_T", "p_S", "p_G", constraints_applied, fitted_at,
            fitted_on_data_from, fitted_on_data_to, metrics, is_active, created_at, updated_at)
@@ -519,6 +535,9 @@ export class SqlStore implements Store {
           now,
         ],
       );
+      if (options.runProgress) {
+        await tx.run('UPDATE algo_runs SET output_summary_json = ? WHERE id = ?', [JSON.stringify(options.runProgress.outputSummary), options.runProgress.runId]);
+      }
       const rows = await tx.query(`SELECT ${PARAMS_COLUMNS} FROM bkt_skill_params WHERE id = ?`, [id]);
       return paramsRow(rows[0]);
     });
@@ -644,8 +663,16 @@ export class SqlStore implements Store {
     });
   }
 
+  async updateRun(runId: string, summaries: { input_summary?: Record<string, unknown>; output_summary?: Record<string, unknown> }): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      if (summaries.input_summary) await tx.run('UPDATE algo_runs SET input_summary_json = ? WHERE id = ?', [JSON.stringify(summaries.input_summary), runId]);
+      if (summaries.output_summary) await tx.run('UPDATE algo_runs SET output_summary_json = ? WHERE id = ?', [JSON.stringify(summaries.output_summary), runId]);
+    });
+  }
+
   async finishRun(runId: string, input: FinishRunInput): Promise<void> {
     await this.driver.transaction(async (tx) => {
+      if (input.input_summary) await tx.run('UPDATE algo_runs SET input_summary_json = ? WHERE id = ?', [JSON.stringify(input.input_summary), runId]);
       const n = await tx.run('UPDATE algo_runs SET status = ?, completed_at = ?, output_summary_json = ?, error_message = ? WHERE id = ?', [
         input.status,
         new Date().toISOString(),

@@ -168,9 +168,16 @@ export interface SaveParamsOptions {
   dataFrom?: string | null;
   dataTo?: string | null;
   metrics: Record<string, unknown>;
+  /**
+   * Also set this run's output_summary_json in the same transaction, so a run row killed midway
+   * says exactly which concepts were written (recompute).
+   */
+  runProgress?: { runId: string; outputSummary: Record<string, unknown> };
 }
 
 export interface SaveParamsInput {
+  /** The new row's id; default a fresh UUID v4. */
+  id?: string;
   concept_id: string;
   params: Pick<BktParams, 'p_L0' | 'p_T' | 'p_S' | 'p_G'>;
 }
@@ -192,6 +199,8 @@ export interface FinishRunInput {
   status: 'SUCCESS' | 'FAILED';
   output_summary: Record<string, unknown>;
   error_message?: string | null;
+  /** Replace input_summary_json too (what was learnt after the start, e.g. concept_count). */
+  input_summary?: Record<string, unknown>;
 }
 
 export interface StateFilter {
@@ -297,6 +306,8 @@ export interface Store {
   startRun(input: StartRunInput): Promise<string>;
   /** Close a run: status, completed_at = now, output summary, error message. */
   finishRun(runId: string, input: FinishRunInput): Promise<void>;
+  /** Rewrite a RUNNING run's input/output summaries (progress), committed at once. */
+  updateRun(runId: string, summaries: { input_summary?: Record<string, unknown>; output_summary?: Record<string, unknown> }): Promise<void>;
   getRun(runId: string): Promise<RunRow | null>;
 
   // online mastery (issue 4)

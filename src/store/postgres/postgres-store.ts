@@ -49,12 +49,16 @@ export function toNumberedPlaceholders(sql: string): string {
   return out;
 }
 
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+
 /** One value in COPY's text format. */
 function copyText(v: SqlValue): string {
   if (v === null || v === undefined) return '\\N';
   if (typeof v === 'boolean') return v ? 't' : 'f';
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-  return String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  const s = String(v);
+  // uuids, ISO times and bkt's JSON never need escaping: test once, replace rarely.
+  return NEEDS_ESCAPE.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
 }
 
 class PgExecutor implements SqlExecutor {

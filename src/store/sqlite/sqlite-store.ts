@@ -168,6 +168,8 @@ export async function openSqliteStore(target: DbTarget, options: OpenStoreOption
     db.pragma('foreign_keys = ON');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    // Imports touch several random-key indexes at once; the 2 MB default cache thrashes on them.
+    db.pragma('cache_size = -131072');
   } catch (e) {
     throw new StorageError(`cannot open SQLite database ${path}: ${(e as Error).message}`, 'Check the --db path and its permissions', e);
   }
