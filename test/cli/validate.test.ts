@@ -1,0 +1,133 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/store.js';
+import { assertWellFormedXml } from '../quality/xml-check.js';
+import { bkt, tempDir, writeParamsFile, writePybktParamsFile } from './quality-fixtures.js';
+
+const dir = tempDir();
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const good = { p_L0: 0.1, p_T: 0.1, p_S: 0.1, p_G: 0.25, p_F: 0 };
+// 1 - S = 0.4 < G = 0.5: invalid, not discriminating, and mastery falls after a correct answer.
+const bad = { p_L0: 0.3, p_T: 0.1, p_S: 0.6, p_G: 0.5, p_F: 0 };
+
+describe('bkt validate exit codes', () => {
+  it('exits 0 when every concept passes, JSON says passed', () => {
+    const file = writeParamsFile(dir, 'good.json', [
+      { concept_id: 'a', params: good },
+      { concept_id: 'b', params: { ...good, p_G: 0.2 } },
+    ]);
+    const r = bkt(['validate', '--params', file, '--json']);
+    expect(r.status, r.describe).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.passed).toBe(true);
+    expect(out.summary).toMatchObject({ concepts_checked: 2, passed: 2, failed: 0 });
+    expect(out.concepts[0].checks.map((c: { name: string }) => c.name)).toContain('mastery_reachable');
+    expect(r.stderr).toBe('');
+  });
+
+  it('exits 6 naming each failing concept and check on stderr', () => {
+    const file = writeParamsFile(dir, 'mixed.json', [
+      { concept_id: 'good-one', params: good },
+      { concept_id: 'bad-one', params: bad },
+    ]);
+    const r = bkt(['validate', '--params', file]);
+    expect(r.status, r.describe).toBe(6);
+    expect(r.stderr).toMatch(/^concept bad-one: validity failed: S \+ G = 1\.1000 is not < 1/m);
+    expect(r.stderr).toMatch(/^concept bad-one: mastery_monotone failed: mastery falls after a correct answer/m);
+    expect(r.stderr).toMatch(/^Error: quality gate failed: 5 failing check\(s\) in 1 concept\(s\)$/m);
+    expect(r.stderr).not.toMatch(/good-one/);
+    // The human table still goes to stdout.
+    expect(r.stdout).toMatch(/1 failed/);
+  });
+
+  it('still prints the full JSON result on stdout when the gate fails', () => {
+    const file = writeParamsFile(dir, 'bad.json', [{ concept_id: 'x', params: bad }]);
+    const r = bkt(['validate', '--params', file, '--json']);
+    expect(r.status, r.describe).toBe(6);
+    const out = JSON.parse(r.stdout);
+    expect(out.passed).toBe(false);
+    expect(out.summary.failures.map((f: { check: string }) => f.check)).toContain('validity');
+  });
+
+  it('applies threshold flags: --mastery-run 1 fails parameters that need more answers', () => {
+    const file = writeParamsFile(dir, 'good1.json', [{ concept_id: 'a', params: good }]);
+    const r = bkt(['validate', '--params', file, '--mastery-run', '1']);
+    expect(r.status, r.describe).toBe(6);
+    expect(r.stderr).toMatch(/concept a: mastery_reachable failed: 1 correct answers from L0 reach only mastery 0\.3571 < 0\.95/);
+  });
+
+  it('warns about restarts that disagree at similar likelihood but still exits 0', () => {
+    const file = writeParamsFile(dir, 'restarts.json', [
+      {
+        concept_id: 'a',
+        params: good,
+        restarts: [
+          { restart: 0, params: good, log_likelihood: -100 },
+          { restart: 1, params: { ...good, p_G: 0.05, p_L0: 0.3 }, log_likelihood: -100.2 },
+        ],
+      },
+    ]);
+    const r = bkt(['validate', '--params', file, '--json']);
+    expect(r.status, r.describe).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.summary.warnings).toEqual([expect.objectContaining({ concept_id: 'a', check: 'identifiability' })]);
+  });
+
+  it('exits 2 for a threshold outside [0, 1]', () => {
+    const file = writeParamsFile(dir, 'good2.json', [{ concept_id: 'a', params: good }]);
+    const r = bkt(['validate', '--params', file, '--min-auc', '2']);
+    expect(r.status, r.describe).toBe(2);
+    expect(r.stderr).toMatch(/--min-auc must be a probability in \[0, 1\]/);
+  });
+});
+
+describe('bkt validate --input (held-out thresholds)', () => {
+  it("fails pyBKT's forgets params on test.csv with --min-auc 0.9, naming the overall held-out AUC", () => {
+    const file = writePybktParamsFile(dir, 'num_fits_5_seed_42_forgets');
+    const strict = bkt(['validate', '--params', file, '--input', 'fixtures/builder/test.csv.gz', '--min-auc', '0.9', '--json']);
+    expect(strict.status, strict.describe).toBe(6);
+    const out = JSON.parse(strict.stdout);
+    expect(out.overall.checks.find((c: { name: string }) => c.name === 'held_out_auc')).toMatchObject({ status: 'fail' });
+    expect(strict.stderr).toMatch(/^concept \(overall\): held_out_auc failed: AUC 0\.8237 < 0\.9/m);
+    expect(out.input.rows_kept).toBe(117_567);
+  });
+});
+
+describe('bkt validate --junit', () => {
+  it('writes well-formed JUnit XML with one testcase per concept and check', () => {
+    const file = writeParamsFile(dir, 'junit.json', [
+      { concept_id: 'a<&>', params: good },
+      { concept_id: 'b', params: bad },
+    ]);
+    const xmlFile = join(dir, 'report.xml');
+    const r = bkt(['validate', '--params', file, '--junit', xmlFile]);
+    expect(r.status, r.describe).toBe(6);
+    const xml = readFileSync(xmlFile, 'utf8');
+    assertWellFormedXml(xml);
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(12);
+    expect((xml.match(/<failure /g) ?? []).length).toBe(5);
+    expect(xml).toContain('classname="concept.a&lt;&amp;&gt;"');
+  });
+});
+
+describe('bkt validate --db', () => {
+  it("checks the store's active params and exits 4 for a --concept-id without any", async () => {
+    const db = join(dir, 'validate.sqlite');
+    const store = await openStore(db, { mode: 'migrate' });
+    const id = '00000000-0000-0000-0000-00000000000a';
+    try {
+      await store.migrate();
+      await store.saveParams({ concept_id: id, params: good }, { activate: true, constraints: {}, metrics: {} });
+    } finally {
+      await store.close();
+    }
+    const ok = bkt(['validate', '--db', db, '--json']);
+    expect(ok.status, ok.describe).toBe(0);
+    expect(JSON.parse(ok.stdout).concepts.map((c: { concept_id: string }) => c.concept_id)).toEqual([id]);
+    const missing = bkt(['validate', '--db', db, '--concept-id', '00000000-0000-0000-0000-00000000000b']);
+    expect(missing.status, missing.describe).toBe(4);
+    expect(missing.stderr).toMatch(/concept 00000000-0000-0000-0000-00000000000b: no active parameters/);
+  });
+});
