@@ -236,10 +236,14 @@ function conceptCard(c: ReportConcept, minLearners: number): string {
   const cut = c.curve.truncated
     ? `<div class="small muted">curve to opportunity ${c.curve.points.length} of ${c.curve.max_opportunity}: fewer than ${minLearners} learners beyond</div>`
     : `<div class="small muted">all ${c.curve.max_opportunity} opportunities shown</div>`;
+  const notPassed = c.checks
+    .filter((k) => k.status !== 'pass')
+    .map((k) => `<div class="issue ${k.status}"><b>${esc(k.name)}</b>: ${esc(k.message)}</div>`)
+    .join('');
   const checks = c.checks
     .map((k) => `<li class="${k.status}"><span class="badge ${k.status}">${k.status}</span> <b>${esc(k.name)}</b>: ${esc(k.message)}</li>`)
     .join('');
-  return `<section class="card ${c.status ?? 'none'}" id="${anchor(c.concept_id)}"><h3>${esc(c.concept_id)} ${statusBadge(c.status)}<span class="small muted"> ${c.n_attempts} attempts · ${c.n_users} learners</span></h3>${params}${metrics}<div class="plots">${learningCurveSvg(c.curve)}${c.calibration.length ? calibrationSvg(c.calibration) : ''}</div>${cut}${checks ? `<details><summary>checks</summary><ul class="checks">${checks}</ul></details>` : ''}</section>`;
+  return `<section class="card ${c.status ?? 'none'}" id="${anchor(c.concept_id)}"><h3>${esc(c.concept_id)} ${statusBadge(c.status)}<span class="small muted"> ${c.n_attempts} attempts · ${c.n_users} learners</span></h3>${params}${metrics}${notPassed}<div class="plots">${learningCurveSvg(c.curve)}${c.calibration.length ? calibrationSvg(c.calibration) : ''}</div>${cut}${checks ? `<details><summary>all ${c.checks.length} checks</summary><ul class="checks">${checks}</ul></details>` : ''}</section>`;
 }
 
 const CSS = `
@@ -276,6 +280,7 @@ ul.checks{margin:4px 0;padding-left:4px;list-style:none;font-size:11px}
 .legend span{display:inline-flex;align-items:center;gap:4px;margin-right:12px}
 .legend i{display:inline-block;width:18px;height:0;border-top:2px solid}
 details summary{cursor:pointer;font-size:11px;color:#495057}
+.issue{font-size:11px}.issue.fail{color:#c92a2a}.issue.warn{color:#b35c00}
 `;
 
 // Sorting the overview table: numbers numerically, blanks last; click again to reverse.

@@ -121,18 +121,22 @@ export function masteryMonotoneCheck(params: BktParams): CheckResult {
   // The same clamping as updateMastery, so the two sides differ only by the answer's evidence.
   const f = params.p_F > 0 ? clampProbability(params.p_F) : 0;
   const t = clampProbability(params.p_T);
+  let worst = { fall: 0, level: 0, after: 0, reference: 0 };
   for (const grid of MASTERY_GRID) {
     const level = clampProbability(grid);
-    const before = updateMastery(level, true, params);
-    const noEvidence = f > 0 ? clampProbability(level * (1 - f) + (1 - level) * t) : level;
-    // 1e-12 absorbs rounding of the clamped arithmetic; a real fall is far larger.
-    if (before < noEvidence - 1e-12) {
-      return {
-        name: 'mastery_monotone',
-        status: 'fail',
-        message: `mastery falls after a correct answer: ${fmt(level)} -> ${fmt(before)}${f > 0 ? ` (transition alone gives ${fmt(noEvidence)})` : ''}`,
-      };
-    }
+    const after = updateMastery(level, true, params);
+    const reference = f > 0 ? clampProbability(level * (1 - f) + (1 - level) * t) : level;
+    const fall = reference - after;
+    if (fall > worst.fall) worst = { fall, level, after, reference };
+  }
+  // 1e-12 absorbs rounding of the clamped arithmetic; a real fall is far larger.
+  if (worst.fall > 1e-12) {
+    const why = f > 0 && t + f > 1 ? `; T + F = ${fmt(t + f)} > 1 makes a likelier known state less likely known next` : '';
+    return {
+      name: 'mastery_monotone',
+      status: 'fail',
+      message: `mastery falls after a correct answer by up to ${fmt(worst.fall)}: from ${fmt(worst.level)} to ${fmt(worst.after)}${f > 0 ? ` where the transition alone gives ${fmt(worst.reference)}` : ''}${why}`,
+    };
   }
   return { name: 'mastery_monotone', status: 'pass', message: `mastery never falls after a correct answer (grid of ${MASTERY_GRID.length} levels)` };
 }

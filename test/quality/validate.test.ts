@@ -101,6 +101,18 @@ describe('mastery_monotone', () => {
     expect(masteryMonotoneCheck(p(0.2, 0.1, 0.1, 0.2, 0.05)).status).toBe('pass');
   });
 
+  it('fails when T + F > 1: a correct answer then lowers next mastery below the transition alone', () => {
+    // From L = 0.5 with S 0.1, G 0.2: posterior 0.45 / 0.55 = 0.818. Next = 0.818*0.7 + 0.182*0.9 = 0.736;
+    // without the answer 0.5*0.7 + 0.5*0.9 = 0.8: lower by 0.064.
+    const check = masteryMonotoneCheck(p(0.5, 0.9, 0.1, 0.2, 0.3));
+    expect(check.status).toBe('fail');
+    expect(check.message).toMatch(/T \+ F = 1\.2000 > 1/);
+    const fall = 0.5 * 0.7 + 0.5 * 0.9 - ((0.45 / 0.55) * 0.7 + (0.1 / 0.55) * 0.9);
+    expect(fall).toBeCloseTo(0.0636, 4);
+    const worst = Number(/by up to ([0-9.]+)/.exec(check.message)?.[1]);
+    expect(worst).toBeGreaterThanOrEqual(Number(fall.toFixed(4)));
+  });
+
   it('holds for every valid parameter set (1 - S > G, T + F < 1), forgetting or not', () => {
     fc.assert(
       fc.property(
