@@ -1,0 +1,32 @@
+import { Flags } from '@oclif/core';
+import { BktCommand } from '../../src/cli/base-command.js';
+import { dbFlag } from '../../src/cli/flags.js';
+
+export default class ParamsList extends BktCommand {
+  static override summary = 'List fitted parameter sets: the active ones, or every one with --all.';
+
+  static override description = `Rows of bkt_skill_params, ordered by concept and newest fit first. Without --all only active
+rows are shown (one per concept). Use an id with "bkt params activate" to roll a concept back.`;
+
+  static override examples = [
+    '<%= config.bin %> params list',
+    '<%= config.bin %> params list --concept-id 00000000-0000-0000-0000-000000000007 --all --json',
+  ];
+
+  static override flags = {
+    db: dbFlag,
+    'concept-id': Flags.string({ summary: 'Only this concept (repeatable).', multiple: true }),
+    all: Flags.boolean({ summary: 'Include inactive (past) parameter sets.', default: false }),
+  };
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(ParamsList);
+    const { listParams } = await import('../../src/jobs/db-admin.js');
+    const result = await listParams({ db: flags.db, conceptIds: flags['concept-id'] ?? [], all: flags.all });
+    if (!this.jsonEnabled()) {
+      const { renderParamsTable } = await import('../../src/jobs/render-store.js');
+      this.log(await renderParamsTable(result.params));
+    }
+    return result;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * What `bkt db migrate`, `bkt db check`, `bkt import` and `bkt params list|activate` do, one
+ * function each: open the store `--db` names, do one thing, close it.
+ */
+import { z } from 'zod';
+import { readAttempts, type ReadAttemptsInput, type ReadSummary } from '../data/read-attempts.js';
+import { UsageError } from '../errors.js';
+import { describeDifference, type SchemaDifference } from '../store/schema.js';
+import { openStore, type ImportResult, type OpenStoreOptions, type SkillParamsRow, type Store } from '../store/store.js';
+
+/** `--db`: a SQLite path or postgres:// URL; undefined = DATABASE_URL, else ./bkt.sqlite. */
+export const DbOptionSchema = z.object({ db: z.string().min(1).optional() });
+
+/** Open the store, run `fn`, always close it. */
+export async function withStore<T>(db: string | undefined, mode: OpenStoreOptions['mode'], fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(db, { mode });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export interface MigrateResult {
+  db: string;
+  backend: string;
+  /** Objects created by this run (`table x`, `index y`, `row algo_versions bkt v1`); empty when up to date. */
+  created: string[];
+}
+
+/** `bkt db migrate`: create what is missing, in one transaction. */
+export async function migrateDatabase(input: z.input<typeof DbOptionSchema>): Promise<MigrateResult> {
+  const { db } = DbOptionSchema.parse(input);
+  return withStore(db, 'migrate', async (store) => {
+    const { created } = await store.migrate();
+    return { db: store.display, backend: store.backend, created };
+  });
+}
+
+export interface CheckResult {
+  db: string;
+  backend: string;
+  ok: boolean;
+  differences: (SchemaDifference & { message: string })[];
+}
+
+/** `bkt db check`: the live tables against schema.md. */
+export async function checkDatabase(input: z.input<typeof DbOptionSchema>): Promise<CheckResult> {
+  const { db } = DbOptionSchema.parse(input);
+  return withStore(db, 'inspect', async (store) => {
+    const differences = (await store.check()).map((d) => ({ ...d, message: describeDifference(d) }));
+    return { db: store.display, backend: store.backend, ok: differences.length === 0, differences };
+  });
+}
+
+export interface ImportCommandResult extends ImportResult {
+  db: string;
+  source: string;
+  rows: number;
+  read: ReadSummary;
+}
+
+/**
+ * `bkt import`: read the file first (a bad file never touches the store), then load it into the
+ * app's tables in one transaction (Store.importAttempts).
+ */
+export async function importAttemptsFile(input: { db?: string; read: ReadAttemptsInput }): Promise<ImportCommandResult> {
+  const { db } = DbOptionSchema.parse({ db: input.db });
+  const { table, summary } = await readAttempts(input.read);
+  if (table.length === 0) throw new UsageError(`--input ${summary.source}: no attempts left after the filters`, 'Nothing was imported');
+  return withStore(db, 'use', async (store) => {
+    const result = await store.importAttempts(table);
+    return { db: store.display, source: summary.source, rows: table.length, read: summary, ...result };
+  });
+}
+
+export const ListParamsOptionsSchema = DbOptionSchema.extend({
+  /** `--concept-id` (repeatable). Default all concepts. */
+  conceptIds: z.array(z.string().min(1)).default([]),
+  /** `--all`: past (inactive) rows too. Default active only. */
+  all: z.boolean().default(false),
+});
+
+/** `bkt params list`. */
+export async function listParams(input: z.input<typeof ListParamsOptionsSchema>): Promise<{ db: string; params: SkillParamsRow[] }> {
+  const options = ListParamsOptionsSchema.parse(input);
+  return withStore(options.db, 'use', async (store) => ({
+    db: store.display,
+    params: await store.listParams({ conceptIds: options.conceptIds, all: options.all }),
+  }));
+}
+
+/** `bkt params activate <id>`: roll the concept back (or forward) to this row, in one transaction. */
+export async function activateParams(input: { db?: string; paramsId: string }): Promise<{ db: string; params: SkillParamsRow; previous_active: string[] }> {
+  const { db } = DbOptionSchema.parse({ db: input.db });
+  return withStore(db, 'use', async (store) => {
+    const target = await store.getParams(input.paramsId);
+    const before = target ? (await store.listParams({ conceptIds: [target.concept_id] })).map((p) => p.id) : [];
+    const params = await store.activateParams(input.paramsId);
+    return { db: store.display, params, previous_active: before.filter((id) => id !== params.id) };
+  });
+}
