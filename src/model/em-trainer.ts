@@ -79,7 +79,8 @@ export function expectationStep(params: BktParams, slice: SequenceSlice, workspa
  * The M-step: each parameter's expected complete-data log-likelihood is A log p + B log(1 - p),
  * concave in p, so its maximiser on a box is the clamped unconstrained maximiser A / (A + B).
  * Projecting therefore is the exact constrained M-step, and EM still never lowers the likelihood.
- * A parameter with no expected evidence (zero denominator) keeps its value; fixed ones stay fixed.
+ * A parameter with no expected evidence (zero denominator) keeps its value; fixed ones stay fixed,
+ * even outside the bounds.
  */
 export function maximizationStep(previous: BktParams, stats: Float64Array, settings: EmSettings): BktParams {
   const ratio = (num: number, den: number, fallback: number) => (den > 0 ? num / den : fallback);
@@ -90,7 +91,13 @@ export function maximizationStep(previous: BktParams, stats: Float64Array, setti
     p_G: ratio(stats[Stat.guessedCorrect], stats[Stat.unknownAttempts], previous.p_G),
     p_F: settings.forgets ? ratio(stats[Stat.forgetTransitions], stats[Stat.knownBeforeTransition], previous.p_F) : 0,
   };
-  return projectOntoBounds({ ...next, ...settings.fixed }, settings.bounds);
+  // Fixed values are the caller's explicit choice: held as given, outside the box if need be.
+  return { ...projectOntoBounds(next, settings.bounds), ...settings.fixed };
+}
+
+/** The initial parameters projected onto the box, with fixed values and p_F = 0 unless forgetting. */
+function startingPoint(initial: BktParams, settings: EmSettings): BktParams {
+  return { ...projectOntoBounds({ ...initial, ...(settings.forgets ? {} : { p_F: 0 }) }, settings.bounds), ...settings.fixed };
 }
 
 /**
@@ -111,7 +118,7 @@ export function runPlainEm(initial: BktParams, slice: SequenceSlice, settings: E
   const { longest, attempts } = sliceShape(slice);
   workspace.ensure(longest);
   const threshold = settings.tolerance * Math.max(1, attempts);
-  let params = projectOntoBounds({ ...initial, ...settings.fixed, ...(settings.forgets ? {} : { p_F: 0 }) }, settings.bounds);
+  let params = startingPoint(initial, settings);
   let previousParams = params;
   let previousLogLikelihood = Number.NEGATIVE_INFINITY;
   for (let iteration = 1; iteration <= settings.maxIterations; iteration++) {
@@ -177,7 +184,7 @@ export function runSquaremEm(initial: BktParams, slice: SequenceSlice, settings:
   const boxes = free.map((name) => boxOf(name, settings.bounds));
   const toVector = (p: BktParams) => free.map((name, k) => toLogit(p[name], boxes[k][0], boxes[k][1]));
 
-  let theta0 = projectOntoBounds({ ...initial, ...settings.fixed, ...(settings.forgets ? {} : { p_F: 0 }) }, settings.bounds);
+  let theta0 = startingPoint(initial, settings);
   let previousLogLikelihood = Number.NEGATIVE_INFINITY;
   let previousParams = theta0;
   let maxStep = 4;

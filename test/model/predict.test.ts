@@ -20,7 +20,7 @@ describe('predictTable and scoreConcept', () => {
 
   it('leaves rows of concepts without parameters as NaN, never 0.5', () => {
     const { pCorrect } = predictTable(table, [params[0], undefined]);
-    const [, secondStart] = [0, table.sequenceStart[table.conceptSequenceStart[1]]];
+    const secondStart = table.sequenceStart[table.conceptSequenceStart[1]];
     expect(Number.isNaN(pCorrect[secondStart])).toBe(true);
     expect(scoredRows(pCorrect, table.correct).label.length).toBe(50 * 8);
   });
