@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -126,4 +127,37 @@ describe('renderReportHtml', () => {
     }
   });
   if (!chromium) console.warn('report-html.test: /usr/bin/chromium not found; the headless rendering test is skipped');
+});
+
+describe('learningCurve properties', () => {
+  it('with minLearners 1, counts every row once and averages to the share correct and mean prediction', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ learner: fc.integer({ min: 0, max: 5 }), correct: fc.integer({ min: 0, max: 1 }) }), {
+          minLength: 1,
+          maxLength: 60,
+        }),
+        (rows) => {
+          // Arrange
+          const table = AttemptsTableBuilder.fromArrays({
+            learner: rows.map((r) => `u${r.learner}`),
+            concept: rows.map(() => 'a'),
+            correct: rows.map((r) => r.correct),
+          });
+          const predictions = Float64Array.from({ length: table.length }, (_, i) => (i % 7) / 7);
+          // Act
+          const curve = learningCurve(table, predictions, 0, 1);
+          // Assert
+          const n = curve.points.reduce((s, p) => s + p.n_learners, 0);
+          expect(n).toBe(table.length);
+          const correct = curve.points.reduce((s, p) => s + p.observed * p.n_learners, 0);
+          expect(correct).toBeCloseTo(table.correct.reduce((s, c) => s + c, 0), 9);
+          const predicted = curve.points.reduce((s, p) => s + p.predicted * p.n_learners, 0);
+          expect(predicted).toBeCloseTo(predictions.reduce((s, c) => s + c, 0), 9);
+          // Learner counts never grow with the opportunity number.
+          for (let k = 1; k < curve.points.length; k++) expect(curve.points[k].n_learners).toBeLessThanOrEqual(curve.points[k - 1].n_learners);
+        },
+      ),
+    );
+  });
 });
