@@ -15,6 +15,8 @@ verdict. Concepts with too little data are reported as skipped, never fitted.`;
     '<%= config.bin %> fit --input attempts.csv.gz --out params.json --strict',
     '<%= config.bin %> fit --input fixtures/builder/train.csv.gz --no-bounds --restarts 5 --json',
     '<%= config.bin %> fit --input attempts.csv --fix p_G=0.25 --forgets --out params.csv',
+    '<%= config.bin %> fit --concept-id 3f2a7c1e-0d4b-4c55-9a1e-6b7d8e9f0a1b --activate --db postgres://ops@db.internal/app',
+    '<%= config.bin %> fit --input attempts.csv --db ./bkt.sqlite --activate',
   ];
 
   static override flags = {
@@ -24,18 +26,36 @@ verdict. Concepts with too little data are reported as skipped, never fitted.`;
     out: Flags.string({ char: 'o', summary: 'Write the parameters here (.json, or .csv).' }),
     strict: Flags.boolean({ summary: 'Exit 6 when any fitted concept is invalid or degenerate (for CI).', default: false }),
     db: dbFlag,
+    activate: Flags.boolean({
+      summary: 'Persist each fit as its concept\'s only active parameter set (invalid or degenerate fits are refused, exit 6).',
+      default: false,
+      helpGroup: 'DATABASE',
+    }),
+    force: Flags.boolean({ summary: 'With --activate: activate invalid or degenerate fits too.', default: false, helpGroup: 'DATABASE', dependsOn: ['activate'] }),
+    'questions-fallback': Flags.boolean({
+      summary: 'Database input: take the concept from questions.concept_id when the snapshot names none.',
+      default: false,
+      helpGroup: 'DATABASE',
+    }),
   };
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Fit);
     const { fitAttempts, conceptsFailingQuality } = await import('../src/fit/fit-attempts.js');
     const { startProgress } = await import('../src/cli/render.js');
-    if (!flags.input) this.error('--input is required (fitting straight from a database needs --db, see "bkt fit --help")', { exit: 2 });
+    // Without --input the attempts come from the database (--db, else DATABASE_URL, else ./bkt.sqlite).
+    const fromStore = flags.input === undefined;
+    const persist = flags.db !== undefined || flags.activate || fromStore;
     const progress = await startProgress('reading attempts');
     let result;
     try {
       result = await fitAttempts({
-        source: { kind: 'file', read: readerOptionsFromFlags(flags.input, flags) },
+        source: fromStore
+          ? { kind: 'store', conceptIds: flags['concept-id'], fromDate: flags['from-date'], toDate: flags['to-date'], questionsFallback: flags['questions-fallback'] }
+          : { kind: 'file', read: readerOptionsFromFlags(flags.input!, flags) },
+        persist: persist
+          ? { db: flags.db, activate: flags.activate, force: flags.force, fromDate: flags['from-date'], toDate: flags['to-date'] }
+          : undefined,
         trainer: trainerOptionsFromFlags(flags),
         out: flags.out,
         onProgress: ({ restartsDone, restartsTotal }) => progress.update(`fitting: ${restartsDone}/${restartsTotal} restarts`),
@@ -48,13 +68,16 @@ verdict. Concepts with too little data are reported as skipped, never fitted.`;
       this.log(await renderFitResult(result));
     }
     const failing = conceptsFailingQuality(result.concepts);
-    if (flags.strict && failing.length > 0) {
+    if (result.qualityGate) {
+      process.exitCode = 6;
+      process.stderr.write(`Error: ${result.qualityGate}\n`);
+    } else if (flags.strict && failing.length > 0) {
       process.exitCode = 6;
       const names = failing.slice(0, 5).map((c) => `${c.concept_id} (${c.violations.map((v) => v.message).join('; ')})`);
       process.stderr.write(
         `Error: --strict: ${failing.length} fitted concept(s) invalid or degenerate: ${names.join(', ')}${failing.length > 5 ? ', ...' : ''}. See docs/validation.md\n`,
       );
     }
-    return { concepts: result.concepts, summary: result.summary, out: result.out };
+    return { concepts: result.concepts, summary: result.summary, out: result.out, persisted: result.persisted };
   }
 }

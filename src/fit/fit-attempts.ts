@@ -1,6 +1,7 @@
 import type { AttemptsTable } from '../data/attempts-table.js';
 import { type ReadAttemptsInput, type ReadSummary, readAttempts } from '../data/read-attempts.js';
-import { UsageError } from '../errors.js';
+import { QualityGateError, UsageError } from '../errors.js';
+import type { PersistFitResult } from '../jobs/persist-fit.js';
 import { type FitProgress, fitConcepts } from '../model/fit-concepts.js';
 import type { ConceptFitResult, FitReport, TrainerOptions } from '../model/fit-types.js';
 import { writeParamsFile } from '../params-file.js';
@@ -8,7 +9,13 @@ import { writeParamsFile } from '../params-file.js';
 /** What `bkt fit` on a file does, as one options object (flags map onto it one to one). */
 export interface FitAttemptsOptions {
   /** Where the attempts come from: a file (readAttempts options), or an already-read table. */
-  source: { kind: 'file'; read: ReadAttemptsInput } | { kind: 'table'; table: AttemptsTable; summary: Record<string, unknown> };
+  source:
+    | { kind: 'file'; read: ReadAttemptsInput }
+    | { kind: 'table'; table: AttemptsTable; summary: Record<string, unknown> }
+    /** The app's tables (schema.md "Attempts from the app's tables") of the `persist.db` store. */
+    | { kind: 'store'; conceptIds?: string[]; fromDate?: string; toDate?: string; questionsFallback?: boolean };
+  /** Write the fits to a store (bkt_skill_params rows and an algo_runs row). */
+  persist?: { db?: string; activate: boolean; force: boolean; fromDate?: string; toDate?: string };
   trainer: Partial<TrainerOptions>;
   /** Write the fitted parameters here (.csv or JSON). */
   out?: string;
@@ -21,6 +28,10 @@ export interface FitAttemptsResult {
   settings: FitReport['settings'];
   /** Where the params file went, when written. */
   out: string | null;
+  /** What was written to the store, when asked. */
+  persisted: (PersistFitResult & { db: string }) | null;
+  /** The quality gate refused to activate some fits (their rows were not written): exit 6. */
+  qualityGate: string | null;
 }
 
 /**
@@ -29,44 +40,92 @@ export interface FitAttemptsResult {
  * @throws InputError for unreadable input; UsageError for bad options or no attempts at all.
  */
 export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttemptsResult> {
-  let table: AttemptsTable;
-  let readSummary: ReadSummary | Record<string, unknown>;
-  let requested: string[] = [];
-  if (options.source.kind === 'file') {
-    const read = await readAttempts(options.source.read);
-    table = read.table;
-    readSummary = read.summary;
-    requested = read.summary.concepts_not_found;
-  } else {
-    table = options.source.table;
-    readSummary = options.source.summary;
+  const needsStore = options.source.kind === 'store' || options.persist !== undefined;
+  const { openStore } = needsStore ? await import('../store/store.js') : { openStore: null };
+  const store = openStore ? await openStore(options.persist?.db ?? null) : null;
+  try {
+    let table: AttemptsTable;
+    let readSummary: ReadSummary | Record<string, unknown>;
+    let requested: string[] = [];
+    if (options.source.kind === 'file') {
+      const read = await readAttempts(options.source.read);
+      table = read.table;
+      readSummary = read.summary;
+      requested = read.summary.concepts_not_found;
+    } else if (options.source.kind === 'store') {
+      const { toUuid } = await import('../store/ids.js');
+      const wanted = (options.source.conceptIds ?? []).map(toUuid);
+      const read = await store!.readAttempts({
+        conceptIds: wanted.length ? wanted : undefined,
+        fromDate: options.source.fromDate ?? null,
+        toDate: options.source.toDate ?? null,
+        questionsFallback: options.source.questionsFallback,
+      });
+      table = read.table;
+      const present = new Set(table.conceptIds);
+      requested = wanted.filter((c) => !present.has(c));
+      readSummary = { source: store!.display, rows_kept: table.length, skipped: read.skipped, n_concepts: table.conceptIds.length };
+    } else {
+      table = options.source.table;
+      readSummary = options.source.summary;
+    }
+    if (table.length === 0 && requested.length === 0) {
+      throw new UsageError('no attempts left to fit after the filters', 'Check --concept-id, --from-date/--to-date and --min-attempts-per-user');
+    }
+    const report = await fitConcepts(table, options.trainer, { onProgress: options.onProgress });
+    for (const missing of requested) {
+      report.concepts.push({
+        concept_id: missing,
+        status: 'skipped',
+        reason: 'no attempts in the input',
+        params: null,
+        log_likelihood: null,
+        iterations: null,
+        converged: null,
+        n_attempts: 0,
+        n_users: 0,
+        metrics: null,
+        valid: null,
+        degenerate: null,
+        violations: [],
+        restarts: [],
+      });
+      report.summary.concepts_total++;
+      report.summary.skipped++;
+    }
+    if (options.out) await writeParamsFile(options.out, report);
+
+    let persisted: FitAttemptsResult['persisted'] = null;
+    let qualityGate: string | null = null;
+    if (store && options.persist) {
+      const { persistFitReport } = await import('../jobs/persist-fit.js');
+      const persistOptions = {
+        activate: options.persist.activate,
+        force: options.persist.force,
+        dataFrom: options.persist.fromDate ?? null,
+        dataTo: options.persist.toDate ?? null,
+        dataSummary: readSummary as Record<string, unknown>,
+      };
+      try {
+        persisted = { db: store.display, ...(await persistFitReport(store, report, persistOptions)) };
+      } catch (error) {
+        const partial = (error as { result?: PersistFitResult }).result;
+        if (!(error instanceof QualityGateError) || !partial) throw error;
+        persisted = { db: store.display, ...partial };
+        qualityGate = error.toLine();
+      }
+    }
+    return {
+      concepts: report.concepts,
+      summary: { ...report.summary, read: readSummary },
+      settings: report.settings,
+      out: options.out ?? null,
+      persisted,
+      qualityGate,
+    };
+  } finally {
+    await store?.close();
   }
-  if (table.length === 0 && requested.length === 0) {
-    throw new UsageError('no attempts left to fit after the filters', 'Check --concept-id, --from-date/--to-date and --min-attempts-per-user');
-  }
-  const report = await fitConcepts(table, options.trainer, { onProgress: options.onProgress });
-  for (const missing of requested) {
-    report.concepts.push({
-      concept_id: missing,
-      status: 'skipped',
-      reason: 'no attempts in the input',
-      params: null,
-      log_likelihood: null,
-      iterations: null,
-      converged: null,
-      n_attempts: 0,
-      n_users: 0,
-      metrics: null,
-      valid: null,
-      degenerate: null,
-      violations: [],
-      restarts: [],
-    });
-    report.summary.concepts_total++;
-    report.summary.skipped++;
-  }
-  if (options.out) await writeParamsFile(options.out, report);
-  return { concepts: report.concepts, summary: { ...report.summary, read: readSummary }, settings: report.settings, out: options.out ?? null };
 }
 
 /** The fitted concepts that fail the quality gate (invalid or degenerate), for `--strict`. */

@@ -38,5 +38,13 @@ export async function renderFitResult(result: FitAttemptsResult): Promise<string
       (result.out ? `; parameters written to ${result.out}` : ''),
   ];
   if (result.concepts.some((c) => c.converged === false)) lines.push('* did not converge within --max-iterations');
+  if (result.persisted) {
+    const active = result.persisted.persisted.filter((p) => p.is_active).length;
+    lines.push(
+      `${result.persisted.persisted.length} parameter set(s) written to ${result.persisted.db}` +
+        (active ? `, ${active} activated` : ', none activated') +
+        (result.persisted.run_id ? `; run ${result.persisted.run_id}` : ''),
+    );
+  }
   return lines.join('\n');
 }
