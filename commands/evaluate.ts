@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BktCommand, progressAllowed } from '../src/cli/base-command.js';
+import { BktCommand } from '../src/cli/base-command.js';
 import { readerFlags, readerOptionsFromFlags, trainerFlags, trainerOptionsFromFlags } from '../src/cli/flags.js';
 import type { EvaluateCommandResult } from '../src/quality/run-evaluate.js';
 
@@ -32,18 +32,25 @@ others with the trainer flags, as "bkt fit" would, and scored on its own learner
   async run(): Promise<EvaluateCommandResult> {
     const { flags } = await this.parse(Evaluate);
     const { runEvaluate } = await import('../src/quality/run-evaluate.js');
-    const result = await runEvaluate(
-      {
-        read: readerOptionsFromFlags(flags.input, flags),
-        params: flags.params,
-        db: flags.db,
-        baselineRead: flags['baseline-input'] ? readerOptionsFromFlags(flags['baseline-input'], flags) : undefined,
-        folds: flags.folds,
-        seed: flags.seed,
-        trainer: trainerOptionsFromFlags(flags),
-      },
-      { onFold: progressAllowed() ? (k, n) => process.stderr.write(`fold ${k}/${n} done\n`) : undefined },
-    );
+    const { startProgress } = await import('../src/cli/render.js');
+    const progress = await startProgress(flags.folds ? `cross-validating: fold 1/${flags.folds}` : 'evaluating');
+    let result: EvaluateCommandResult;
+    try {
+      result = await runEvaluate(
+        {
+          read: readerOptionsFromFlags(flags.input, flags),
+          params: flags.params,
+          db: flags.db,
+          baselineRead: flags['baseline-input'] ? readerOptionsFromFlags(flags['baseline-input'], flags) : undefined,
+          folds: flags.folds,
+          seed: flags.seed,
+          trainer: trainerOptionsFromFlags(flags),
+        },
+        { onFold: (k, n) => progress.update(`cross-validating: fold ${Math.min(k + 1, n)}/${n}`) },
+      );
+    } finally {
+      progress.stop();
+    }
     if (!this.jsonEnabled()) {
       const { renderEvaluate } = await import('../src/quality/render-text.js');
       this.log(renderEvaluate(result));

@@ -32,15 +32,22 @@ fitted first on --input with the trainer flags (the metrics are then in-sample).
   async run(): Promise<ReportCommandResult> {
     const { flags } = await this.parse(Report);
     const { runReport } = await import('../src/quality/run-report.js');
-    const result = await runReport({
-      read: readerOptionsFromFlags(flags.input, flags),
-      params: flags.params,
-      db: flags.db,
-      out: flags.out,
-      title: flags.title,
-      minLearners: flags['min-learners'],
-      trainer: trainerOptionsFromFlags(flags),
-    });
+    const { startProgress } = await import('../src/cli/render.js');
+    const progress = await startProgress(flags.params || flags.db ? 'writing the report' : 'fitting, then writing the report');
+    let result: ReportCommandResult;
+    try {
+      result = await runReport({
+        read: readerOptionsFromFlags(flags.input, flags),
+        params: flags.params,
+        db: flags.db,
+        out: flags.out,
+        title: flags.title,
+        minLearners: flags['min-learners'],
+        trainer: trainerOptionsFromFlags(flags),
+      });
+    } finally {
+      progress.stop();
+    }
     if (!this.jsonEnabled()) {
       this.log(
         `Wrote ${result.out} (${(result.bytes / 1024).toFixed(0)} KB): ${result.concepts} concepts, ${result.passed} pass, ${result.warned} warn, ${result.failed} fail, ${result.no_params} without parameters; parameters ${result.params_source}.`,
