@@ -1,9 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/store.js';
-import { toUuid } from '../../src/store/ids.js';
-import { bkt, pybktParams, reference, tempDir, writePybktParamsFile } from './quality-fixtures.js';
+import { bkt, reference, tempDir, writePybktParamsFile } from './quality-fixtures.js';
 
 const dir = tempDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,26 +44,6 @@ describe('bkt evaluate --params', () => {
     expect(r.status, r.describe).toBe(0);
     expect(r.stdout).toMatch(/baseline: per-concept mean/);
     expect(r.stdout).toMatch(/1 concept\(s\) without parameters, 1 rows not scored: 64/);
-  });
-});
-
-describe('bkt evaluate --db', () => {
-  it("scores the store's active params, matching file concept ids to their stored UUIDs", async () => {
-    const db = join(dir, 'store.sqlite');
-    const store = await openStore(db, { mode: 'migrate' });
-    try {
-      await store.migrate();
-      for (const { concept_id, params } of pybktParams('num_fits_5_seed_42')) {
-        await store.saveParams({ concept_id: toUuid(concept_id), params }, { activate: true, constraints: {}, metrics: {} });
-      }
-    } finally {
-      await store.close();
-    }
-    const viaDb = bkt(['evaluate', '--input', 'fixtures/builder/test.csv.gz', '--db', db, '--json']);
-    expect(viaDb.status, viaDb.describe).toBe(0);
-    const out = JSON.parse(viaDb.stdout);
-    expect(Math.abs(out.overall.model.auc - reference.fits.num_fits_5_seed_42.test_metrics.auc)).toBeLessThan(1e-6);
-    expect(out.rows_scored).toBe(117_566);
   });
 });
 

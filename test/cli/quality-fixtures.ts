@@ -69,3 +69,41 @@ export function bkt(args: string[], options: { cwd?: string } = {}): RunResult {
     describe: `bkt ${args.join(' ')}\ncwd: ${options.cwd ?? process.cwd()}\nstatus: ${r.status}\nstdout: ${r.stdout.slice(0, 4000)}\nstderr: ${r.stderr}`,
   };
 }
+
+export const PG_ADMIN_URL = process.env.BKT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** True when PostgreSQL answers; under CI=true its absence is an error, otherwise a visible notice. */
+export async function postgresAvailable(): Promise<boolean> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    if (process.env.CI === 'true') throw new Error(`CI: PostgreSQL does not answer at ${PG_ADMIN_URL}`);
+    console.warn(`NOTICE: PostgreSQL does not answer at ${PG_ADMIN_URL}; the PostgreSQL quality-gate tests are skipped`);
+    return false;
+  }
+}
+
+/** A fresh database of each backend: a SQLite temp file, or CREATE DATABASE bkt_test_<random> (dropped by `drop`). */
+export async function createTestDb(backend: 'sqlite' | 'postgres', dir: string): Promise<{ db: string; drop: () => Promise<void> }> {
+  if (backend === 'sqlite') return { db: join(dir, `store-${Math.random().toString(36).slice(2)}.sqlite`), drop: async () => {} };
+  const { default: pg } = await import('pg');
+  const { randomBytes } = await import('node:crypto');
+  const name = `bkt_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    db: PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
