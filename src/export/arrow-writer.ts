@@ -5,7 +5,7 @@
  * float -> Float64, int -> Int32, bool -> Bool, timestamp -> Timestamp(ms, "UTC").
  * apache-arrow costs ~240 ms to import, so this module is loaded only when asked for.
  */
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import {
   Bool,
@@ -69,7 +69,13 @@ export async function writeArrow(
 ): Promise<number> {
   const schema = arrowSchema(columns);
   const writer = new RecordBatchFileWriter();
-  const piped = pipeline(writer.toNodeStream(), out, { end: false });
+  // apache-arrow's writer queues its output without bound, so a fast producer would hold the whole
+  // file in memory. Pump the queue into `out` ourselves (honouring 'drain') and let the producer
+  // wait until the queue is empty before building the next batch.
+  const queued = (writer as unknown as { _sink?: { _values?: unknown[] } })._sink?._values;
+  const piped = (async () => {
+    for await (const chunk of writer) if (!out.write(chunk)) await once(out, 'drain');
+  })();
   let values: unknown[][] = columns.map(() => []);
   let pending = 0;
   let count = 0;
@@ -80,8 +86,8 @@ export async function writeArrow(
     writer.write(new RecordBatch(schema, data));
     values = columns.map(() => []);
     pending = 0;
-    // Let the piped stream flush the batch before building the next one.
-    await new Promise((resolve) => setImmediate(resolve));
+    do await new Promise((resolve) => setImmediate(resolve));
+    while ((queued && queued.length > 0) || out.writableNeedDrain);
   };
 
   try {

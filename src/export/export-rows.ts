@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { parseOptions } from '../mastery/run-update.js';
+import { sqlDriverOf } from '../mastery/session-source.js';
 import { openStore } from '../store/store.js';
 import { DEFAULT_MASTERY_THRESHOLD } from '../model/params.js';
 import type { RunStatus, Store } from '../store/store.js';
@@ -28,6 +29,16 @@ export const exportOptionsSchema = z.object({
   threshold: z.number().min(0).max(1).default(DEFAULT_MASTERY_THRESHOLD),
 });
 export type ExportOptions = z.input<typeof exportOptionsSchema>;
+
+/**
+ * An export reads each page once, in order: the store's large SQLite page cache (128 MB, sized
+ * for fitting) would only hold memory. Shrink it to 8 MB for this connection. PostgreSQL streams
+ * through a cursor and keeps nothing client-side, so it needs nothing here.
+ */
+async function limitReadCache(store: Store): Promise<void> {
+  if (store.backend !== 'sqlite') return;
+  await sqlDriverOf(store).run('PRAGMA cache_size = -8192');
+}
 
 /** The rows of one export kind, as plain objects keyed by the export's column names. */
 export function exportSource(store: Store, o: z.output<typeof exportOptionsSchema>): AsyncIterable<Row> {
@@ -63,6 +74,7 @@ async function* mapRows<T>(rows: AsyncIterable<T>, fn: (row: T) => Row): AsyncIt
  */
 export async function exportRows(store: Store, options: ExportOptions): Promise<{ kind: ExportKind; format: ExportFormat; rows: number; out: string }> {
   const o = exportOptionsSchema.parse(options);
+  await limitReadCache(store);
   const target = openOutput(o.out);
   try {
     const rows = await writeRows(exportSource(store, o), EXPORT_COLUMNS[o.kind], o.format, target.stream);

@@ -126,7 +126,11 @@ export function toEpochMs(value: unknown): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
+const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 export function toIso(value: unknown): string | null {
+  // The store already returns canonical ISO-8601 UTC text: pass it through unparsed.
+  if (typeof value === 'string' && value.length === 24 && CANONICAL_ISO.test(value)) return value;
   const ms = toEpochMs(value);
   return ms === null ? null : new Date(ms).toISOString();
 }

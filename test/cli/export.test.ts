@@ -1,0 +1,127 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tableFromIPC } from 'apache-arrow';
+import { openStore } from '../../src/store/store.js';
+import { readParamsFile } from '../../src/params-file.js';
+import { sqlDriverOf } from '../../src/mastery/session-source.js';
+import { addUsers, createSqliteDb, type TestDb } from '../mastery/backends.js';
+import { bkt } from '../mastery/run-bkt.js';
+
+const U1 = '11111111-1111-4111-8111-111111111111';
+const C1 = 'cccccccc-0000-4000-8000-000000000001';
+const C2 = 'cccccccc-0000-4000-8000-000000000002';
+const FITTED = {
+  [C1]: { p_L0: 0.123456789012345, p_T: 0.0987654321, p_S: 0.05, p_G: 0.2 },
+  [C2]: { p_L0: 0.3, p_T: 0.01, p_S: 0.15, p_G: 0.123 },
+};
+
+describe('bkt export (SQLite)', () => {
+  let testDb: TestDb;
+  let dir: string;
+  beforeAll(async () => {
+    testDb = await createSqliteDb();
+    const store = await openStore(testDb.db);
+    await addUsers(store, U1);
+    for (const [concept_id, params] of Object.entries(FITTED)) {
+      await store.saveParams({ concept_id, params }, { activate: true, constraints: { L0_min: 0.001 }, metrics: { auc: 0.7, note: 'a, "quoted" value' } });
+    }
+    await store.close();
+    dir = mkdtempSync(join(tmpdir(), 'bkt-cli-export-'));
+    const r = bkt(['update', '--db', testDb.db, '--user', U1, '--concept', C1, '--correct', 'true', '--at', '2026-01-21T12:00:00Z']);
+    expect(r.status, r.describe).toBe(0);
+  });
+  afterAll(async () => {
+    await testDb?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(['csv', 'json', 'ndjson'] as const)('exports params as %s that the params-file reader reads back exactly', async (format) => {
+    const out = join(dir, `params.${format}`);
+    const r = bkt(['export', 'params', '--db', testDb.db, '--format', format, '--out', out]);
+    expect(r.status, r.describe).toBe(0);
+    const entries = await readParamsFile(out);
+    expect(entries.map((e) => e.concept_id).sort()).toEqual([C1, C2]);
+    for (const e of entries) expect(e.params).toEqual({ ...FITTED[e.concept_id as keyof typeof FITTED], p_F: 0 });
+  });
+
+  it('uses the fitted parameters for an update (params_id set, is_default false)', () => {
+    const r = bkt(['update', '--db', testDb.db, '--user', U1, '--concept', C2, '--correct', 'false', '--json']);
+    const out = JSON.parse(r.stdout);
+    expect(out.params_used).toMatchObject({ ...FITTED[C2], is_default: false });
+    expect(out.params_used.params_id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('exports mastery as Arrow with pyarrow-compatible types that reads back', () => {
+    const out = join(dir, 'mastery.arrow');
+    const r = bkt(['export', 'mastery', '--db', testDb.db, '--format', 'arrow', '--out', out]);
+    expect(r.status, r.describe).toBe(0);
+    const table = tableFromIPC(readFileSync(out));
+    expect(table.numRows).toBe(2);
+    const types = Object.fromEntries(table.schema.fields.map((f) => [f.name, String(f.type)]));
+    expect(types).toMatchObject({ user_id: 'Utf8', p_mastery: 'Float64', n_attempts: 'Int32', is_mastered: 'Bool', last_attempt_at: 'Timestamp<MILLISECOND, UTC>' });
+    const rows = table.toArray().map((row) => row.toJSON());
+    const c1 = rows.find((x) => x.concept_id === C1)!;
+    expect(c1.last_attempt_at).toBe(Date.parse('2026-01-21T12:00:00Z'));
+  });
+
+  it('streams snapshots as NDJSON to stdout and refuses a bad --user (exit 2, no file left)', () => {
+    bkt(['snapshot', '--db', testDb.db]);
+    const r = bkt(['export', 'snapshots', '--db', testDb.db, '--format', 'ndjson', '--out', '-']);
+    expect(r.status, r.describe).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).user_id)).toEqual([U1, U1]);
+    const bad = bkt(['export', 'mastery', '--db', testDb.db, '--format', 'csv', '--out', join(dir, 'x.csv'), '--user', 'bob']);
+    expect(bad.status, bad.describe).toBe(2);
+    expect(bad.stderr).toContain('--user "bob" expected a UUID');
+  });
+});
+
+/**
+ * 1 M mastery rows exported in constant memory: a child process runs the export and reports its
+ * own peak RSS (process.resourceUsage().maxRSS), which must stay under 200 MB for every format.
+ */
+describe('bkt export of 1 M mastery rows', () => {
+  let testDb: TestDb;
+  let dir: string;
+  const N_USERS = 1000;
+  const N_CONCEPTS = 1000;
+  beforeAll(async () => {
+    testDb = await createSqliteDb();
+    const store = await openStore(testDb.db);
+    const driver = sqlDriverOf(store);
+    const users = Array.from({ length: N_USERS }, (_, i) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`);
+    await driver.transaction(async (tx) => {
+      await tx.bulkInsert('users', ['id', 'role'], users.map((u) => [u, 'STUDENT']));
+      function* states() {
+        const now = '2026-01-21T12:00:00.000Z';
+        for (let c = 0; c < N_CONCEPTS; c++) {
+          const concept = `cccccccc-0000-4000-8000-${c.toString(16).padStart(12, '0')}`;
+          for (let u = 0; u < N_USERS; u++) yield [users[u], concept, ((u * 31 + c * 17) % 1000) / 1000, 1 + (u % 7), now, null, null, now, now];
+        }
+      }
+      await tx.bulkInsert('bkt_user_skill_state', ['user_id', 'concept_id', 'p_mastery', 'n_attempts', 'last_attempt_at', 'last_seen_question_id', 'algo_version_id', 'created_at', 'updated_at'], states());
+    });
+    await store.close();
+    dir = mkdtempSync(join(tmpdir(), 'bkt-export-1m-'));
+  }, 300_000);
+  afterAll(async () => {
+    await testDb?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(['csv', 'arrow', 'json'] as const)('exports as %s with peak RSS under 200 MB', (format) => {
+    const out = join(dir, `m.${format}`);
+    const script = `
+      const { runExport } = await import(${JSON.stringify(new URL('../../dist/src/export/export-rows.js', import.meta.url).href)});
+      const r = await runExport({ db: ${JSON.stringify(testDb.db)}, kind: 'mastery', format: ${JSON.stringify(format)}, out: ${JSON.stringify(out)} });
+      process.stdout.write(JSON.stringify({ rows: r.rows, maxRssKb: process.resourceUsage().maxRSS }));`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(0);
+    const { rows, maxRssKb } = JSON.parse(child.stdout);
+    expect(rows).toBe(N_USERS * N_CONCEPTS);
+    console.log(`export mastery ${format}: 1 M rows, peak RSS ${(maxRssKb / 1024).toFixed(0)} MB`);
+    expect(maxRssKb / 1024).toBeLessThan(200);
+  }, 300_000);
+});
