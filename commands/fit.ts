@@ -3,12 +3,14 @@ import { BktCommand } from '../src/cli/base-command.js';
 import { readerFlags, trainerFlags, readerOptionsFromFlags, trainerOptionsFromFlags, dbFlag } from '../src/cli/flags.js';
 
 export default class Fit extends BktCommand {
-  static override summary = 'Fit BKT parameters per concept by EM from an attempts file.';
+  static override summary = 'Fit BKT parameters per concept by EM, from an attempts file or the app\'s database.';
 
-  static override description = `Reads attempts (CSV, NDJSON, Arrow IPC or SQLite; .gz and - for stdin), fits L0, T, S, G
-(and F with --forgets) per concept by EM with seeded random restarts, projected onto the bounds at
-every step, and reports each concept's parameters, log-likelihood, in-sample metrics and quality
-verdict. Concepts with too little data are reported as skipped, never fitted.`;
+  static override description = `Reads attempts (CSV, NDJSON, Arrow IPC or SQLite; .gz and - for stdin; without --input, the
+app's tables in --db), fits L0, T, S, G (and F with --forgets) per concept by EM with seeded
+random restarts, projected onto the bounds at every step, and reports each concept's parameters,
+log-likelihood, in-sample metrics and quality verdict. Concepts with too little data are reported
+as skipped, never fitted. With --db or --activate the fits are persisted (bkt_skill_params rows
+and an algo_runs row); --activate refuses invalid or degenerate fits unless --force (exit 6).`;
 
   static override examples = [
     '<%= config.bin %> fit --input fixtures/sample.csv',
