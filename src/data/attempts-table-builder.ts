@@ -185,75 +185,92 @@ export class AttemptsTableBuilder {
     this.built = true;
     const minPerSequence = Math.max(1, options.minAttemptsPerSequence ?? 1);
     const n = this.n;
-    const learnerChunks = this.learnerChunks;
-    const conceptChunks = this.conceptChunks;
     const learnerCount = this.learners.ids.length;
     const conceptCount = this.concepts.ids.length;
 
-    // 1. Stable counting sort by learner (rows visited in insertion order).
-    const byLearner = new Uint32Array(n);
-    {
-      const next = new Uint32Array(learnerCount + 1);
-      for (let row = 0; row < n; row++) next[learnerChunks[row >>> CHUNK_BITS][row & CHUNK_MASK] + 1]++;
-      for (let l = 0; l < learnerCount; l++) next[l + 1] += next[l];
-      for (let row = 0; row < n; row++) byLearner[next[learnerChunks[row >>> CHUNK_BITS][row & CHUNK_MASK]]++] = row;
-    }
-    // 2. Stable counting sort of that by concept: now ordered by (concept, learner, insertion).
+    // 1. Stable counting sort by concept (few buckets, so the scatter stays cache friendly),
+    //    reading the chunks in insertion order and carrying each row's learner along.
+    const conceptStart = new Uint32Array(conceptCount + 1);
     let perm: Uint32Array = new Uint32Array(n);
+    let learner: Uint32Array = new Uint32Array(n);
     {
-      const next = new Uint32Array(conceptCount + 1);
-      for (let row = 0; row < n; row++) next[conceptChunks[row >>> CHUNK_BITS][row & CHUNK_MASK] + 1]++;
-      for (let c = 0; c < conceptCount; c++) next[c + 1] += next[c];
-      for (let k = 0; k < n; k++) {
-        const row = byLearner[k];
-        perm[next[conceptChunks[row >>> CHUNK_BITS][row & CHUNK_MASK]]++] = row;
+      const learnerChunks = this.learnerChunks;
+      const conceptChunks = this.conceptChunks;
+      for (let chunk = 0; chunk < conceptChunks.length; chunk++) {
+        const cc = conceptChunks[chunk];
+        const size = Math.min(CHUNK_SIZE, n - chunk * CHUNK_SIZE);
+        for (let o = 0; o < size; o++) conceptStart[cc[o] + 1]++;
       }
+      for (let c = 0; c < conceptCount; c++) conceptStart[c + 1] += conceptStart[c];
+      const next = conceptStart.slice(0, conceptCount);
+      for (let chunk = 0; chunk < conceptChunks.length; chunk++) {
+        const lc = learnerChunks[chunk];
+        const cc = conceptChunks[chunk];
+        const size = Math.min(CHUNK_SIZE, n - chunk * CHUNK_SIZE);
+        const base = chunk * CHUNK_SIZE;
+        for (let o = 0; o < size; o++) {
+          const p = next[cc[o]]++;
+          perm[p] = base + o;
+          learner[p] = lc[o];
+        }
+      }
+      this.learnerChunks = [];
+      this.conceptChunks = [];
     }
 
-    // 3. Sequence boundaries.
-    const learnerOf = (row: number) => learnerChunks[row >>> CHUNK_BITS][row & CHUNK_MASK];
-    const conceptOf = (row: number) => conceptChunks[row >>> CHUNK_BITS][row & CHUNK_MASK];
-    let sequences = 0;
-    for (let k = 0; k < n; k++) {
-      if (k === 0 || learnerOf(perm[k]) !== learnerOf(perm[k - 1]) || conceptOf(perm[k]) !== conceptOf(perm[k - 1])) sequences++;
-    }
-    let sequenceStart = new Uint32Array(sequences + 1);
-    {
-      let s = 0;
+    // 2. Inside each concept, a stable counting sort by learner over only the learners present
+    //    (skipped when the concept's rows are already grouped in learner order).
+    sortSegmentsByLearner(perm, learner, conceptStart, learnerCount);
+
+    // 3. Sequence boundaries: a new sequence where the learner changes or a concept starts.
+    //    (The concept column itself is filled last, into perm's memory, to keep the peak low.)
+    const countSequences = (out: Uint32Array | null): number => {
+      let sequences = 0;
+      let c = 0; // the concept whose rows include k
       for (let k = 0; k < n; k++) {
-        if (k === 0 || learnerOf(perm[k]) !== learnerOf(perm[k - 1]) || conceptOf(perm[k]) !== conceptOf(perm[k - 1])) sequenceStart[s++] = k;
+        let conceptStarts = false;
+        while (k >= conceptStart[c + 1]) {
+          c++;
+          conceptStarts = true;
+        }
+        if (k === 0 || conceptStarts || learner[k] !== learner[k - 1]) {
+          if (out !== null) out[sequences] = k;
+          sequences++;
+        }
       }
-      sequenceStart[sequences] = n;
+      return sequences;
+    };
+    let sequences = countSequences(null);
+    let sequenceStart = new Uint32Array(sequences + 1);
+    countSequences(sequenceStart);
+    sequenceStart[sequences] = n;
+    // Concept of each sequence (needed to drop short ones and to build conceptSequenceStart).
+    let sequenceConcept = new Uint32Array(sequences);
+    {
+      let c = 0;
+      for (let s = 0; s < sequences; s++) {
+        while (sequenceStart[s] >= conceptStart[c + 1]) c++;
+        sequenceConcept[s] = c;
+      }
     }
 
     // 4. Order inside each sequence by time, else order, else keep insertion order.
+    //    Times are gathered first (one pass of scattered reads), so checking and sorting them
+    //    reads a contiguous array.
     const orderedBy: SequenceOrder = this.hasTime ? 'time' : this.hasOrder ? 'order' : 'file';
-    let sequencesSorted = 0;
-    if (orderedBy !== 'file') {
-      const keyChunks = orderedBy === 'time' ? this.timeChunks : this.orderChunks;
-      // NaN (no key) sorts after every real key; Infinity never occurs (readers reject it).
-      const keyOf = (row: number): number => {
-        const c = keyChunks[row >>> CHUNK_BITS];
-        const v = c === null ? NaN : c[row & CHUNK_MASK];
-        return v === v ? v : Infinity;
-      };
-      const compare = (a: number, b: number): number => keyOf(a) - keyOf(b) || a - b;
-      for (let s = 0; s < sequences; s++) {
-        const start = sequenceStart[s];
-        const end = sequenceStart[s + 1];
-        let ordered = true;
-        for (let k = start + 1; k < end; k++) {
-          if (keyOf(perm[k]) < keyOf(perm[k - 1])) {
-            ordered = false;
-            break;
-          }
-        }
-        if (!ordered) {
-          perm.subarray(start, end).sort(compare);
-          sequencesSorted++;
-        }
+    let time: Float64Array | null = null;
+    if (this.hasTime) {
+      time = new Float64Array(n);
+      const chunks = this.timeChunks;
+      for (let k = 0; k < n; k++) {
+        const c = chunks[perm[k] >>> CHUNK_BITS];
+        time[k] = c === null ? NaN : c[perm[k] & CHUNK_MASK];
       }
+      this.timeChunks = [];
     }
+    let sequencesSorted = 0;
+    if (time !== null) sequencesSorted = sortSequencesByTime(perm, time, sequenceStart);
+    else if (orderedBy === 'order') sequencesSorted = sortSequences(perm, sequenceStart, this.orderChunks);
     this.orderChunks = [];
 
     // 5. Drop short sequences.
@@ -268,51 +285,37 @@ export class AttemptsTableBuilder {
           rowsDropped += end - start;
           continue;
         }
+        sequenceConcept[kept] = sequenceConcept[s];
         sequenceStart[kept++] = write;
-        for (let k = start; k < end; k++) perm[write++] = perm[k];
+        for (let k = start; k < end; k++) {
+          perm[write] = perm[k];
+          learner[write] = learner[k];
+          if (time !== null) time[write] = time[k];
+          write++;
+        }
       }
       sequenceStart[kept] = write;
       sequences = kept;
       sequenceStart = sequenceStart.slice(0, kept + 1);
-      perm = perm.subarray(0, write);
+      sequenceConcept = sequenceConcept.slice(0, kept);
+      perm = perm.slice(0, write);
+      learner = learner.slice(0, write);
+      if (time !== null) time = time.slice(0, write);
     }
     const m = perm.length;
 
-    // 6. Dictionaries without unused ids (only possible after dropping rows).
-    const conceptMap = this.usedRemap(conceptChunks, conceptCount, perm);
-    const learnerMap = this.usedRemap(learnerChunks, learnerCount, perm);
-    const conceptIds = conceptMap ? keepMapped(this.concepts.ids, conceptMap) : this.concepts.ids;
-    const learnerIds = learnerMap ? keepMapped(this.learners.ids, learnerMap) : this.learners.ids;
+    // 6. Dictionaries without unused ids (only possible after dropping rows, or when a reader
+    //    interned an id whose rows it then filtered out).
+    const conceptIds = compactIds(this.concepts.ids, sequenceConcept);
+    const learnerIds = compactIds(this.learners.ids, learner);
 
-    // 7. Gather each column in sorted order, then drop its chunks.
-    const concept = new Uint32Array(m);
-    for (let k = 0; k < m; k++) {
-      const c = conceptOf(perm[k]);
-      concept[k] = conceptMap ? conceptMap[c] : c;
-    }
-    const learner = new Uint32Array(m);
-    for (let k = 0; k < m; k++) {
-      const l = learnerOf(perm[k]);
-      learner[k] = learnerMap ? learnerMap[l] : l;
-    }
-    this.conceptChunks = [];
-    this.learnerChunks = [];
+    // 7. Gather the other columns in sorted order, dropping their chunks.
     const correct = new Uint8Array(m);
     {
       const chunks = this.correctChunks;
       for (let k = 0; k < m; k++) correct[k] = chunks[perm[k] >>> CHUNK_BITS][perm[k] & CHUNK_MASK];
       this.correctChunks = [];
     }
-    let time: Float64Array | null = null;
-    if (this.hasTime) {
-      time = new Float64Array(m);
-      const chunks = this.timeChunks;
-      for (let k = 0; k < m; k++) {
-        const c = chunks[perm[k] >>> CHUNK_BITS];
-        time[k] = c === null ? NaN : c[perm[k] & CHUNK_MASK];
-      }
-    }
-    this.timeChunks = [];
     let question: Int32Array | null = null;
     let questionIds: string[] = [];
     if (this.hasQuestion) {
@@ -322,35 +325,16 @@ export class AttemptsTableBuilder {
         const c = chunks[perm[k] >>> CHUNK_BITS];
         question[k] = c === null ? -1 : c[perm[k] & CHUNK_MASK];
       }
-      // Remap questions only when some are unused.
-      const used = new Uint8Array(this.questions.ids.length);
-      let usedCount = 0;
-      for (let k = 0; k < m; k++) {
-        const q = question[k];
-        if (q >= 0 && used[q] === 0) {
-          used[q] = 1;
-          usedCount++;
-        }
-      }
-      if (usedCount === this.questions.ids.length) {
-        questionIds = this.questions.ids;
-      } else {
-        const map = new Int32Array(used.length).fill(-1);
-        for (let q = 0; q < used.length; q++) {
-          if (used[q]) {
-            map[q] = questionIds.length;
-            questionIds.push(this.questions.ids[q]);
-          }
-        }
-        for (let k = 0; k < m; k++) if (question[k] >= 0) question[k] = map[question[k]];
-      }
+      questionIds = compactIds(this.questions.ids, question);
     }
     this.questionChunks = [];
 
-    // 8. First sequence of each concept.
+    // 8. First sequence of each concept, and the concept column, written over perm (no longer needed).
     const conceptSequenceStart = new Uint32Array(conceptIds.length + 1);
-    for (let s = 0; s < sequences; s++) conceptSequenceStart[concept[sequenceStart[s]] + 1]++;
+    for (let s = 0; s < sequences; s++) conceptSequenceStart[sequenceConcept[s] + 1]++;
     for (let c = 0; c < conceptIds.length; c++) conceptSequenceStart[c + 1] += conceptSequenceStart[c];
+    const concept = perm;
+    for (let s = 0; s < sequences; s++) concept.fill(sequenceConcept[s], sequenceStart[s], sequenceStart[s + 1]);
 
     this.stats = { rowsAdded: n, rowsDroppedShortSequences: rowsDropped, orderedBy, sequencesSorted };
     return {
@@ -366,24 +350,6 @@ export class AttemptsTableBuilder {
       sequenceStart,
       conceptSequenceStart,
     };
-  }
-
-  /** Old index -> new index for ids still used by the rows in `perm`, or null when all are used. */
-  private usedRemap(chunks: Uint32Array[], count: number, perm: Uint32Array): Int32Array | null {
-    const used = new Uint8Array(count);
-    let usedCount = 0;
-    for (let k = 0; k < perm.length; k++) {
-      const v = chunks[perm[k] >>> CHUNK_BITS][perm[k] & CHUNK_MASK];
-      if (used[v] === 0) {
-        used[v] = 1;
-        usedCount++;
-      }
-    }
-    if (usedCount === count) return null;
-    const map = new Int32Array(count).fill(-1);
-    let next = 0;
-    for (let i = 0; i < count; i++) if (used[i]) map[i] = next++;
-    return map;
   }
 
   /**
@@ -411,8 +377,166 @@ export class AttemptsTableBuilder {
   }
 }
 
-function keepMapped(ids: string[], map: Int32Array): string[] {
+/**
+ * Drop ids that no row uses, renumbering `column` in place (values < 0 = none are kept); the
+ * remaining ids keep their relative order. Returns the (possibly same) id list.
+ */
+function compactIds(ids: string[], column: Uint32Array | Int32Array): string[] {
+  const used = new Uint8Array(ids.length);
+  let usedCount = 0;
+  for (let k = 0; k < column.length; k++) {
+    const v = column[k];
+    if (v >= 0 && used[v] === 0) {
+      used[v] = 1;
+      usedCount++;
+    }
+  }
+  if (usedCount === ids.length) return ids;
+  const map = new Int32Array(ids.length);
   const out: string[] = [];
-  for (let i = 0; i < ids.length; i++) if (map[i] >= 0) out.push(ids[i]);
+  for (let i = 0; i < ids.length; i++) {
+    map[i] = out.length;
+    if (used[i]) out.push(ids[i]);
+  }
+  for (let k = 0; k < column.length; k++) if (column[k] >= 0) column[k] = map[column[k]];
   return out;
+}
+
+/**
+ * Stable sort of each segment [segmentStart[i], segmentStart[i + 1]) of `perm` by `learner`,
+ * moving both arrays. A segment already in learner order costs one pass; otherwise a counting
+ * sort over the distinct learners it holds: O(rows + distinct log distinct) per segment, with
+ * the scatter confined to the segment.
+ */
+function sortSegmentsByLearner(perm: Uint32Array, learner: Uint32Array, segmentStart: Uint32Array, learnerCount: number): void {
+  let count: Uint32Array | null = null;
+  let present: Uint32Array | null = null;
+  let tmpPerm = new Uint32Array(0);
+  for (let i = 0; i + 1 < segmentStart.length; i++) {
+    const a = segmentStart[i];
+    const b = segmentStart[i + 1];
+    let grouped = true;
+    for (let k = a + 1; k < b; k++) {
+      if (learner[k] < learner[k - 1]) {
+        grouped = false;
+        break;
+      }
+    }
+    if (grouped) continue;
+    if (count === null || present === null) {
+      count = new Uint32Array(learnerCount);
+      present = new Uint32Array(learnerCount);
+    }
+    if (tmpPerm.length < b - a) tmpPerm = new Uint32Array(b - a);
+    let distinct = 0;
+    for (let k = a; k < b; k++) if (count[learner[k]]++ === 0) present[distinct++] = learner[k];
+    const learners = present.subarray(0, distinct).sort();
+    let position = 0;
+    for (let j = 0; j < distinct; j++) {
+      const l = learners[j];
+      const c = count[l];
+      count[l] = position;
+      position += c;
+    }
+    for (let k = a; k < b; k++) tmpPerm[count[learner[k]]++] = perm[k];
+    perm.set(tmpPerm.subarray(0, b - a), a);
+    // Learners in sorted order, each repeated as often as it occurs.
+    let k = a;
+    for (let j = 0; j < distinct; j++) {
+      const l = learners[j];
+      const end = a + count[l]; // count[l] is now the end of l's run, relative to a
+      learner.fill(l, k, end);
+      k = end;
+      count[l] = 0;
+    }
+  }
+}
+
+/**
+ * Sort each sequence of `perm` and the parallel `time` by time (NaN last), ties by row index =
+ * insertion order. Sequences already in order cost one sequential pass. Returns how many
+ * sequences needed sorting.
+ */
+function sortSequencesByTime(perm: Uint32Array, time: Float64Array, sequenceStart: Uint32Array): number {
+  let sorted = 0;
+  let local = new Uint32Array(64);
+  let rows = new Uint32Array(64);
+  let keys = new Float64Array(64);
+  const sequences = sequenceStart.length - 1;
+  for (let s = 0; s < sequences; s++) {
+    const start = sequenceStart[s];
+    const end = sequenceStart[s + 1];
+    let ordered = true;
+    let previous = time[start] === time[start] ? time[start] : Infinity;
+    for (let k = start + 1; k < end; k++) {
+      const v = time[k] === time[k] ? time[k] : Infinity;
+      if (v < previous) {
+        ordered = false;
+        break;
+      }
+      previous = v;
+    }
+    if (ordered) continue;
+    sorted++;
+    const len = end - start;
+    if (len > local.length) {
+      local = new Uint32Array(len * 2);
+      rows = new Uint32Array(len * 2);
+      keys = new Float64Array(len * 2);
+    }
+    for (let i = 0; i < len; i++) {
+      local[i] = i;
+      rows[i] = perm[start + i];
+      const v = time[start + i];
+      keys[i] = v === v ? v : Infinity;
+    }
+    local.subarray(0, len).sort((a, b) => keys[a] - keys[b] || a - b);
+    for (let i = 0; i < len; i++) {
+      perm[start + i] = rows[local[i]];
+      const v = keys[local[i]];
+      time[start + i] = v === Infinity ? NaN : v;
+    }
+  }
+  return sorted;
+}
+
+/**
+ * Sort each sequence of `perm` (row indexes) by its key (NaN after every real key; readers never
+ * produce infinities), ties by row index = insertion order. Sequences already in order, the
+ * common case, cost one pass. Returns how many sequences needed sorting.
+ */
+function sortSequences(perm: Uint32Array, sequenceStart: Uint32Array, keyChunks: (Float64Array | null)[]): number {
+  let sorted = 0;
+  let keys = new Float64Array(64);
+  let local = new Uint32Array(64);
+  let rows = new Uint32Array(64);
+  const sequences = sequenceStart.length - 1;
+  for (let s = 0; s < sequences; s++) {
+    const start = sequenceStart[s];
+    const len = sequenceStart[s + 1] - start;
+    if (len < 2) continue;
+    if (len > keys.length) {
+      keys = new Float64Array(len * 2);
+      local = new Uint32Array(len * 2);
+      rows = new Uint32Array(len * 2);
+    }
+    let ordered = true;
+    for (let i = 0; i < len; i++) {
+      const row = perm[start + i];
+      const c = keyChunks[row >>> CHUNK_BITS];
+      const v = c === null ? NaN : c[row & CHUNK_MASK];
+      keys[i] = v === v ? v : Infinity;
+      if (i > 0 && keys[i] < keys[i - 1]) ordered = false;
+    }
+    if (ordered) continue;
+    sorted++;
+    for (let i = 0; i < len; i++) {
+      local[i] = i;
+      rows[i] = perm[start + i];
+    }
+    // Positions i < j hold rows in insertion order, so ties broken by position keep it.
+    local.subarray(0, len).sort((a, b) => keys[a] - keys[b] || a - b);
+    for (let i = 0; i < len; i++) perm[start + i] = rows[local[i]];
+  }
+  return sorted;
 }

@@ -140,7 +140,24 @@ export function parseIsoBytes(buf: Uint8Array, start: number, end: number): numb
     }
     if (i !== end) return NaN;
   }
-  return Date.UTC(year, month - 1, day, hour, minute, second) + fractionMs - offsetMinutes * 60_000;
+  return (
+    daysFromCivil(year, month, day) * 86_400_000 +
+    ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000 +
+    fractionMs
+  );
+}
+
+/**
+ * Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil); the same as
+ * Date.UTC(...) / 86400000 without the cost of a Date call per row.
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 /**

@@ -37,9 +37,19 @@ class FastCsvReader {
   private fieldEnd = new Int32Array(1);
   private capacity = 0;
   private columnCount = 0;
+  // Column positions, copied from the sink's index so the per-row code reads plain fields.
+  private userCol = -1;
+  private conceptCol = -1;
+  private correctCol = -1;
+  private timeCol = -1;
+  private orderCol = -1;
+  private questionCol = -1;
   private readonly users = new ByteInterner();
   private readonly concepts = new ByteInterner();
   private readonly questions = new ByteInterner();
+  /** Initial interner values, hoisted so no closure is allocated per row. */
+  private readonly conceptInitial = (key: string): number => (this.sink!.conceptExcluded(key) ? -2 : -1);
+  private readonly notInterned = (): number => -1;
 
   constructor(
     private readonly source: string,
@@ -85,7 +95,14 @@ class FastCsvReader {
 
   private header(buf: Buffer, start: number, end: number): void {
     const names = buf.toString('utf8', start, end).split(',').map((n) => n.trim());
-    this.sink = this.makeSink(names, `${this.source} line ${this.line} (header)`);
+    const sink = this.makeSink(names, `${this.source} line ${this.line} (header)`);
+    this.sink = sink;
+    this.userCol = sink.index.user;
+    this.conceptCol = sink.index.concept;
+    this.correctCol = sink.index.correct;
+    this.timeCol = sink.index.time;
+    this.orderCol = sink.index.order;
+    this.questionCol = sink.index.question;
     this.columnCount = names.length;
     this.capacity = names.length + 1;
     this.fieldStart = new Int32Array(this.capacity);
@@ -102,62 +119,62 @@ class FastCsvReader {
     if (nf !== this.columnCount) return this.slow(buf, start, end);
     const fs = this.fieldStart;
     const fe = this.fieldEnd;
-    const ix = sink.index;
 
     // Same checks, in the same order, as RowSink.addValues.
-    let s = fs[ix.concept];
-    let e = fe[ix.concept];
+    let s = fs[this.conceptCol];
+    let e = fe[this.conceptCol];
     if (s === e) return this.slow(buf, start, end);
-    const conceptKey = this.concepts.lookup(buf, s, e, (key) => (sink.conceptExcluded(key) ? -2 : -1));
-    let concept = this.concepts.values[conceptKey];
+    const concepts = this.concepts;
+    const conceptKey = concepts.lookup(buf, s, e, this.conceptInitial);
+    let concept = concepts.values[conceptKey];
     if (concept === -2) {
       sink.rowsRead++;
       sink.filtered.concept_id++;
       return;
     }
-    const correct = parseCorrectBytes(buf, fs[ix.correct], fe[ix.correct]);
+    const correct = parseCorrectBytes(buf, fs[this.correctCol], fe[this.correctCol]);
     if (correct < 0) return this.slow(buf, start, end);
     let time = NaN;
-    if (ix.time >= 0) {
-      s = fs[ix.time];
-      e = fe[ix.time];
+    if (this.timeCol >= 0) {
+      s = fs[this.timeCol];
+      e = fe[this.timeCol];
       if (!isBlankBytes(buf, s, e)) {
         time = parseTimeBytes(buf, s, e);
         if (time !== time) return this.slow(buf, start, end);
       }
-    }
-    if (sink.hasDateFilter && sink.timeExcluded(time)) {
-      sink.rowsRead++;
-      sink.filtered.date++;
-      return;
+      if (sink.hasDateFilter && sink.timeExcluded(time)) {
+        sink.rowsRead++;
+        sink.filtered.date++;
+        return;
+      }
     }
     let order = NaN;
-    if (ix.order >= 0) {
-      s = fs[ix.order];
-      e = fe[ix.order];
+    if (this.orderCol >= 0) {
+      s = fs[this.orderCol];
+      e = fe[this.orderCol];
       if (!isBlankBytes(buf, s, e)) {
         order = parseOrderString(buf.toString('utf8', s, e));
         if (order !== order) return this.slow(buf, start, end);
       }
     }
-    s = fs[ix.user];
-    e = fe[ix.user];
+    s = fs[this.userCol];
+    e = fe[this.userCol];
     if (s === e) return this.slow(buf, start, end);
     const builder = sink.builder;
-    const userKey = this.users.lookup(buf, s, e, () => -1);
-    let user = this.users.values[userKey];
-    if (user < 0) user = this.users.values[userKey] = builder.learnerIndex(this.users.strings[userKey]);
-    if (concept < 0) concept = this.concepts.values[conceptKey] = builder.conceptIndex(this.concepts.strings[conceptKey]);
+    const users = this.users;
+    const userKey = users.lookup(buf, s, e, this.notInterned);
+    let user = users.values[userKey];
+    if (user < 0) user = users.values[userKey] = builder.learnerIndex(users.strings[userKey]);
+    if (concept < 0) concept = concepts.values[conceptKey] = builder.conceptIndex(concepts.strings[conceptKey]);
     let question = -1;
-    if (ix.question >= 0) {
-      s = fs[ix.question];
-      e = fe[ix.question];
+    if (this.questionCol >= 0) {
+      s = fs[this.questionCol];
+      e = fe[this.questionCol];
       if (!isBlankBytes(buf, s, e)) {
-        const questionKey = this.questions.lookup(buf, s, e, () => -1);
-        question = this.questions.values[questionKey];
-        if (question < 0) {
-          question = this.questions.values[questionKey] = builder.questionIndex(this.questions.strings[questionKey]);
-        }
+        const questions = this.questions;
+        const questionKey = questions.lookup(buf, s, e, this.notInterned);
+        question = questions.values[questionKey];
+        if (question < 0) question = questions.values[questionKey] = builder.questionIndex(questions.strings[questionKey]);
       }
     }
     sink.rowsRead++;
