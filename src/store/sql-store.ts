@@ -175,7 +175,11 @@ export class SqlStore implements Store {
   readonly backend: BackendName;
 
   constructor(
-    protected readonly driver: SqlDriver,
+    /**
+     * The SQL driver underneath, for library code that needs a query the Store does not offer
+     * (issue 4's session reader, tests). Writes through it bypass the Store's guarantees.
+     */
+    readonly driver: SqlDriver,
     readonly display: string,
   ) {
     this.backend = driver.dialect.name;

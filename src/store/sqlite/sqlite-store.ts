@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { BktError, StorageError } from '../../errors.js';
 import { TABLES, type EnumDef, type LiveTable, type TableDef } from '../schema.js';
 import type { Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
@@ -34,12 +35,26 @@ export class SqliteDriver implements SqlDriver {
   readonly dialect = sqliteDialect;
   private readonly statements = new Map<string, SqliteStatement>();
   private readonly rawStatements = new Map<string, SqliteStatement>();
-  private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Transactions queue per database file, shared by every driver of this process: better-sqlite3
+   * is synchronous, so a second connection waiting in busy_timeout would block the very thread
+   * that must finish the first transaction. Other processes wait in busy_timeout instead.
+   */
+  private static readonly queues = new Map<string, { tail: Promise<unknown> }>();
+  private readonly queue: { tail: Promise<unknown> };
 
   constructor(
     private readonly db: SqliteDatabase,
     private readonly display: string,
-  ) {}
+    fileKey: string = display,
+  ) {
+    let queue = SqliteDriver.queues.get(fileKey);
+    if (!queue) {
+      queue = { tail: Promise.resolve() };
+      SqliteDriver.queues.set(fileKey, queue);
+    }
+    this.queue = queue;
+  }
 
   private statement(sql: string, raw = false): SqliteStatement {
     const cache = raw ? this.rawStatements : this.statements;
@@ -115,8 +130,8 @@ export class SqliteDriver implements SqlDriver {
         throw e;
       }
     };
-    const next = this.queue.then(run, run);
-    this.queue = next.catch(() => undefined);
+    const next = this.queue.tail.then(run, run);
+    this.queue.tail = next.catch(() => undefined);
     return next;
   }
 
@@ -173,7 +188,7 @@ export async function openSqliteStore(target: DbTarget, options: OpenStoreOption
   } catch (e) {
     throw new StorageError(`cannot open SQLite database ${path}: ${(e as Error).message}`, 'Check the --db path and its permissions', e);
   }
-  const driver = new SqliteDriver(db, path);
+  const driver = new SqliteDriver(db, path, path === ':memory:' ? `:memory:${Math.random()}` : resolve(path));
   if (mode === 'use') {
     const present = new Set(
       (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name),
