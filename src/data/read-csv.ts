@@ -302,7 +302,9 @@ async function readRestWithCsvParse(
     const e = error as Error & { code?: string; lines?: number };
     if (e.code?.startsWith('CSV_')) {
       const line = (e.lines ?? 0) + lineOffset;
-      throw new InputError(`${source} line ${line}: ${e.message.replace(/\.$/, '')}`, 'Check the quoting on that line', error);
+      // csv-parse counts lines from where it took over; make the numbers in its message absolute.
+      const message = e.message.replace(/\.$/, '').replace(/\bline (\d+)/g, (_, d: string) => `line ${Number(d) + lineOffset}`);
+      throw new InputError(`${source} line ${line}: ${message}`, 'Check the quoting on that line', error);
     }
     throw error;
   } finally {
