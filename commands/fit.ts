@@ -26,6 +26,7 @@ and an algo_runs row); --activate refuses invalid or degenerate fits unless --fo
     ...readerFlags,
     ...trainerFlags,
     out: Flags.string({ char: 'o', summary: 'Write the parameters here (.json, or .csv).' }),
+    cv: Flags.integer({ summary: 'Also cross-validate with K folds split by learner; stored in each concept\'s metrics.', min: 2, max: 100 }),
     strict: Flags.boolean({ summary: 'Exit 6 when any fitted concept is invalid or degenerate (for CI).', default: false }),
     db: dbFlag,
     activate: Flags.boolean({
@@ -59,6 +60,7 @@ and an algo_runs row); --activate refuses invalid or degenerate fits unless --fo
           ? { db: flags.db, activate: flags.activate, force: flags.force, fromDate: flags['from-date'], toDate: flags['to-date'] }
           : undefined,
         trainer: trainerOptionsFromFlags(flags),
+        crossValidationFolds: flags.cv,
         out: flags.out,
         onProgress: ({ restartsDone, restartsTotal }) => progress.update(`fitting: ${restartsDone}/${restartsTotal} restarts`),
       });

@@ -17,6 +17,8 @@ export interface FitAttemptsOptions {
   /** Write the fits to a store (bkt_skill_params rows and an algo_runs row). */
   persist?: { db?: string; activate: boolean; force: boolean; fromDate?: string; toDate?: string };
   trainer: Partial<TrainerOptions>;
+  /** `--cv K`: K-fold cross-validation by learner after the fit; its figures go into each concept's metrics. */
+  crossValidationFolds?: number;
   /** Write the fitted parameters here (.csv or JSON). */
   out?: string;
   onProgress?: (progress: FitProgress) => void;
@@ -93,6 +95,16 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
       report.summary.concepts_total++;
       report.summary.skipped++;
     }
+    let crossValidation: Record<string, unknown> | null = null;
+    if (options.crossValidationFolds) {
+      const { crossValidate, crossValidationMetricsForParams } = await import('../quality/evaluate.js');
+      const cv = await crossValidate(table, { folds: options.crossValidationFolds, seed: report.settings.seed, trainer: options.trainer });
+      for (const concept of report.concepts) {
+        if (concept.status === 'fitted') concept.cv = crossValidationMetricsForParams(cv, concept.concept_id);
+      }
+      const { per_concept, ...overall } = cv;
+      crossValidation = overall;
+    }
     if (options.out) await writeParamsFile(options.out, report);
 
     let persisted: FitAttemptsResult['persisted'] = null;
@@ -117,7 +129,7 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
     }
     return {
       concepts: report.concepts,
-      summary: { ...report.summary, read: readSummary },
+      summary: { ...report.summary, read: readSummary, ...(crossValidation ? { cross_validation: crossValidation } : {}) },
       settings: report.settings,
       out: options.out ?? null,
       persisted,

@@ -95,6 +95,7 @@ export function metricsForConcept(concept: ConceptFitResult, report: FitReport, 
       converged: r.converged,
     })),
   };
+  if (concept.cv) Object.assign(metrics, concept.cv);
   if (settings.forgets && concept.params) metrics.model = { p_F: concept.params.p_F };
   return metrics;
 }

@@ -68,6 +68,8 @@ export interface ConceptFitResult {
   /** Each violated validity or degeneracy rule, named. */
   violations: QualityFinding[];
   restarts: RestartResult[];
+  /** Cross-validation figures (`bkt fit --cv K`), stored with the params' metrics; absent without --cv. */
+  cv?: Record<string, unknown>;
 }
 
 export interface FitSummary {

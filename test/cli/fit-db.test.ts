@@ -87,6 +87,23 @@ describe.each(backends)('bkt fit --db on %s', (_name, create) => {
     expect(out.persisted.persisted[0].is_active).toBe(false);
     expect((await counts(testDb.db)).params).toBe(before.params + 1);
   });
+
+  it('stores --cv fold metrics in the persisted parameters\' metrics', async (context) => {
+    if (!testDb) return context.skip();
+    const r = bkt(['fit', '--input', 'fixtures/sample.csv', '--db', testDb.db, '--concept-id', '7', '--cv', '3', '--json']);
+    expect(r.status, r.describe).toBe(0);
+    const id = JSON.parse(r.stdout).persisted.params_ids[0];
+    const store = await openStore(testDb.db);
+    try {
+      const row = await store.getParams(id);
+      const metrics = row!.metrics as Record<string, unknown>;
+      expect(metrics.cv_folds).toBe(3);
+      expect(metrics.cv_per_fold).toHaveLength(3);
+      expect(typeof metrics.cv_rmse_mean).toBe('number');
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('bkt fit with a database that is down', () => {

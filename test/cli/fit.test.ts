@@ -100,6 +100,22 @@ describe('bkt fit on files', () => {
     expect(both.status, both.describe).toBe(2);
   });
 
+  it('--cv K cross-validates by learner and records real fold metrics with each concept', () => {
+    const r = bkt(['fit', '--input', 'fixtures/sample.csv', '--cv', '3', '--restarts', '2', '--json']);
+    expect(r.status, r.describe).toBe(0);
+    const out = json(r.stdout);
+    expect(out.summary.cross_validation.cv_folds).toBe(3);
+    const fitted = out.concepts.filter((c: { status: string }) => c.status === 'fitted');
+    for (const c of fitted) {
+      expect(c.cv.cv_folds).toBe(3);
+      expect(c.cv.cv_per_fold).toHaveLength(3);
+      expect(c.cv.cv_rmse_mean).toBeGreaterThan(0);
+      expect(c.cv.cv_rmse_mean).toBeLessThan(1);
+    }
+    // The overall held-out AUC is a real figure, not a placeholder 0.
+    expect(out.summary.cross_validation.cv_auc_mean).toBeGreaterThan(0.5);
+  });
+
   it('prints a readable table when not asked for JSON', () => {
     const r = bkt(['fit', '--input', 'fixtures/sample.csv']);
     expect(r.status, r.describe).toBe(0);
