@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { type EmResult, type EmSettings, EmWorkspace, runEm } from './em-trainer.js';
+import { type DistinctSequences, type EmResult, type EmSettings, EmWorkspace, runEm } from './em-trainer.js';
 import type { BktParams } from './params.js';
 
 /** One EM run: a restart of one concept, identified by `id` (its index in the task list). */
@@ -11,7 +11,9 @@ export interface FitTask {
   lastSequence: number;
   initial: BktParams;
   settings: EmSettings;
-  /** Attempts covered, for scheduling the largest first. */
+  /** Identical sequences grouped (computed once per concept), when that saves work. */
+  distinct?: DistinctSequences;
+  /** Attempts the E-step visits, for scheduling the largest first. */
   attempts: number;
 }
 
@@ -75,7 +77,7 @@ export async function runFitTasks(
       try {
         const result = runEm(
           task.initial,
-          { correct, sequenceStart, firstSequence: task.firstSequence, lastSequence: task.lastSequence },
+          { correct, sequenceStart, firstSequence: task.firstSequence, lastSequence: task.lastSequence, distinct: task.distinct },
           task.settings,
           workspace,
         );

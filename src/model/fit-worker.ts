@@ -13,7 +13,7 @@ parentPort!.on('message', (task: FitTask) => {
   try {
     const result = runEm(
       task.initial,
-      { correct, sequenceStart, firstSequence: task.firstSequence, lastSequence: task.lastSequence },
+      { correct, sequenceStart, firstSequence: task.firstSequence, lastSequence: task.lastSequence, distinct: task.distinct },
       task.settings,
       workspace,
     );

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EmWorkspace, expectationStep, maximizationStep, runEm, type SequenceSlice } from '../../src/model/em-trainer.js';
+import { EmWorkspace, distinctSequences, expectationStep, maximizationStep, runEm, type SequenceSlice } from '../../src/model/em-trainer.js';
 import { DEFAULT_BOUNDS, NO_BOUNDS, type BktParams } from '../../src/model/params.js';
 import { simulateAttempts } from '../../src/model/simulate.js';
 
@@ -95,6 +95,42 @@ describe('EM (Baum-Welch)', () => {
     const fast = runEm(start, sliceOf(table), { ...settings, acceleration: 'squarem' });
     expect(fast.logLikelihood).toBeGreaterThanOrEqual(plain.logLikelihood - 1e-6);
     expect(fast.iterations).toBeLessThan(plain.iterations);
+  });
+
+  it('groups identical sequences without changing the E-step (statistics and log-likelihood)', () => {
+    fc.assert(
+      fc.property(paramsArb, paramsArb, fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 1000 }), (truth, at, length, seed) => {
+        // Arrange: short sequences, so many are identical
+        const table = simulateAttempts({ params: [truth], learners: 200, attemptsPerLearner: length, seed });
+        const plain = sliceOf(table);
+        const distinct = distinctSequences(table.correct, table.sequenceStart, plain.firstSequence, plain.lastSequence);
+        const a = new EmWorkspace();
+        const b = new EmWorkspace();
+        // Act
+        const llPlain = expectationStep(at, plain, a);
+        const llDistinct = expectationStep(at, { ...plain, distinct }, b);
+        // Assert: same up to summation order; every sequence counted once
+        const weightSum = distinct.weights.reduce((x, y) => x + y, 0);
+        return (
+          weightSum === 200 &&
+          distinct.sequences.length <= 2 ** length &&
+          Math.abs(llPlain - llDistinct) <= 1e-9 * Math.abs(llPlain) &&
+          a.stats.every((v, k) => k < 3 || Math.abs(v - b.stats[k]) <= 1e-9 * Math.max(1, Math.abs(v)))
+        );
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('never merges different sequences of the same length', () => {
+    const correct = Uint8Array.from([1, 0, 0, 1, 1, 1]);
+    const starts = Uint32Array.from([0, 2, 4, 6]);
+    const distinct = distinctSequences(correct, starts, 0, 3);
+    expect(Array.from(distinct.sequences)).toEqual([0, 1, 2]);
+    expect(Array.from(distinct.weights)).toEqual([1, 1, 1]);
+    const repeated = distinctSequences(Uint8Array.from([1, 0, 1, 0, 0, 1]), starts, 0, 3);
+    expect(Array.from(repeated.sequences)).toEqual([0, 2]);
+    expect(Array.from(repeated.weights)).toEqual([2, 1]);
   });
 
   it('stops at maxIterations and says it did not converge', () => {
