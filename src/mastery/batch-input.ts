@@ -86,11 +86,11 @@ export async function readBatchAttempts(options: ReadBatchOptions): Promise<Batc
   const builder = new BatchBuilder(name, options.columns ?? {}, options.failFast ?? false);
   if (format === 'csv') {
     const { parse } = await import('csv-parse');
-    const parser = stream.pipe(parse({ info: true, bom: true, relax_column_count: true, skip_empty_lines: true, trim: true }));
+    const parser = stream.pipe(parse({ info: true, bom: true, relax_column_count: true, skip_empty_lines: true }));
     let header: string[] | null = null;
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (header === null) {
-        header = record;
+        header = record.map((h) => h.trim());
         builder.setHeader(header);
         continue;
       }

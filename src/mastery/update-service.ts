@@ -17,6 +17,9 @@ import { hashAttemptKey, randomAttemptKey } from './attempt-key.js';
 import type { BatchAttempt, Rejection } from './batch-input.js';
 import { planBatches, type StateSlice } from './batch-plan.js';
 import { assertUserAllowed, type Scope } from './scope.js';
+import { applySlicesSql } from './batch-sql.js';
+import { sqlDriverOf } from './session-source.js';
+import type { SqlDriver } from '../store/sql.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const uuidSchema = z.string().regex(UUID_RE, 'expected a UUID').transform((s) => s.toLowerCase());
@@ -222,6 +225,61 @@ export async function applyBatch(
   }
   const plan = planBatches(attempts, opts.batchSize);
   const summary: BatchSummary = { applied: 0, duplicate: 0, stale: 0, rejected, states: 0, transactions: 0 };
+  const driver = sqlDriverIfAny(store);
+  const run = driver ? applyPlanSql(store, driver, plan, opts.failFast, summary, options.onProgress, attempts.length) : applyPlanStore(store, plan, opts.failFast, summary, options.onProgress, attempts.length);
+  summary.states = await run;
+  summary.rejected.sort((x, y) => x.line - y.line);
+  return summary;
+}
+
+function sqlDriverIfAny(store: Store): SqlDriver | null {
+  try {
+    return sqlDriverOf(store);
+  } catch {
+    return null;
+  }
+}
+
+/** The set-based path (batch-sql.ts): a fixed number of statements per transaction. */
+async function applyPlanSql(
+  store: Store,
+  driver: SqlDriver,
+  plan: StateSlice[][],
+  failFast: boolean,
+  summary: BatchSummary,
+  onProgress: ((done: number, total: number) => void) | undefined,
+  total: number,
+): Promise<number> {
+  const paramsByConcept = new Map<string, ResolvedParams>();
+  const touched = new Set<string>();
+  let done = 0;
+  for (const slices of plan) {
+    for (const s of slices) if (!paramsByConcept.has(s.conceptId)) paramsByConcept.set(s.conceptId, await store.resolveParams(s.conceptId));
+    const rejectedHere: Rejection[] = [];
+    const counts = await driver.transaction((ex) => applySlicesSql(ex, driver.dialect, slices, (c) => paramsByConcept.get(c)!, Date.now(), rejectedHere, failFast));
+    summary.rejected.push(...rejectedHere);
+    summary.applied += counts.applied;
+    summary.duplicate += counts.duplicate;
+    summary.stale += counts.stale;
+    summary.transactions += 1;
+    const rejectedLines = new Set(rejectedHere.map((r) => r.line));
+    for (const s of slices) if (!s.attempts.some((a) => rejectedLines.has(a.line))) touched.add(`${s.userId}|${s.conceptId}`);
+    done += slices.reduce((n, s) => n + s.attempts.length, 0);
+    onProgress?.(done, total);
+  }
+  return touched.size;
+}
+
+/** The portable path over StoreTransaction (stores without a SQL driver). */
+async function applyPlanStore(
+  store: Store,
+  plan: StateSlice[][],
+  failFast: boolean,
+  summary: BatchSummary,
+  onProgress: ((done: number, total: number) => void) | undefined,
+  total: number,
+): Promise<number> {
+  const rejected = summary.rejected;
   const touched = new Set<string>();
   const missingUsers = new Set<string>();
   let done = 0;
@@ -260,7 +318,7 @@ export async function applyBatch(
         summary.transactions += 1;
         break;
       } catch (error) {
-        if (failing === null || opts.failFast) throw error;
+        if (failing === null || failFast) throw error;
         const bad: StateSlice = failing;
         missingUsers.add(bad.userId);
         slices = slices.filter((s) => s.userId !== bad.userId || (rejectSlice(s, rejected), false));
@@ -269,11 +327,9 @@ export async function applyBatch(
     }
     for (const s of slices) touched.add(`${s.userId}|${s.conceptId}`);
     done += slices.reduce((n, s) => n + s.attempts.length, 0);
-    options.onProgress?.(done, attempts.length);
+    onProgress?.(done, total);
   }
-  summary.states = touched.size;
-  summary.rejected.sort((x, y) => x.line - y.line);
-  return summary;
+  return touched.size;
 }
 
 function rejectSlice(slice: StateSlice, rejected: Rejection[]): void {
