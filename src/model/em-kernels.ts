@@ -201,43 +201,6 @@ export function accumulateSequence(
 }
 
 /**
- * Log-likelihood only (the forward pass) of the rows [start, end) of one sequence, added to
- * `stats` as accumulateSequence does. Used for scoring without an M-step.
- */
-export function accumulateSequenceLogLikelihood(
-  pL0: number,
-  pT: number,
-  pF: number,
-  pS: number,
-  pG: number,
-  correct: Uint8Array,
-  start: number,
-  end: number,
-  stats: Float64Array,
-): void {
-  let scale = stats[Stat.pendingScale];
-  let predKnown = pL0;
-  let predUnknown = 1 - pL0;
-  for (let i = start; i < end; i++) {
-    const c = correct[i];
-    const a = predKnown * (pS + c * (1 - 2 * pS));
-    const b = predUnknown * (1 - pG + c * (2 * pG - 1));
-    const z = a + b;
-    const fk = a / z;
-    const fu = b / z;
-    scale *= z;
-    if (scale < SCALE_FLOOR) {
-      addLogLikelihood(stats, Math.log(scale));
-      scale = 1;
-    }
-    predKnown = fk * (1 - pF) + fu * pT;
-    predUnknown = fu * (1 - pT) + fk * pF;
-  }
-  stats[Stat.pendingScale] = scale;
-  stats[Stat.sequences] += 1;
-}
-
-/**
  * One-step-ahead predictions: out[i] = P(correct at row i | rows start..i-1 of its sequence),
  * i.e. L(1 - S) + (1 - L)G with L the predicted mastery before the answer is seen (pyBKT's
  * `predict`). Also writes the predicted mastery before each row into `outMastery` when given.

@@ -24,6 +24,16 @@ export interface WorkerData {
   sequenceStart: SharedArrayBuffer;
 }
 
+/** Run one task in this thread; an exception becomes an error result, not a crash. */
+export function runFitTask(task: FitTask, correct: Uint8Array, sequenceStart: Uint32Array, workspace: EmWorkspace): FitTaskResult {
+  try {
+    const slice = { correct, sequenceStart, firstSequence: task.firstSequence, lastSequence: task.lastSequence, distinct: task.distinct };
+    return { id: task.id, result: runEm(task.initial, slice, task.settings, workspace) };
+  } catch (error) {
+    return { id: task.id, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 /**
  * Below this much work (attempts x restarts) one thread beats a pool: starting a worker and
  * loading the trainer into it costs tens of milliseconds (measured in bench/em.js).
@@ -74,17 +84,7 @@ export async function runFitTasks(
   if (workers <= 1) {
     const workspace = new EmWorkspace();
     for (const task of tasks) {
-      try {
-        const result = runEm(
-          task.initial,
-          { correct, sequenceStart, firstSequence: task.firstSequence, lastSequence: task.lastSequence, distinct: task.distinct },
-          task.settings,
-          workspace,
-        );
-        results[task.id] = { id: task.id, result };
-      } catch (error) {
-        results[task.id] = { id: task.id, error: error instanceof Error ? error.message : String(error) };
-      }
+      results[task.id] = runFitTask(task, correct, sequenceStart, workspace);
       onTaskDone?.(task);
     }
     return results;
