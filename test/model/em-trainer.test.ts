@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EmWorkspace, distinctSequences, expectationStep, maximizationStep, runEm, type SequenceSlice } from '../../src/model/em-trainer.js';
-import { DEFAULT_BOUNDS, NO_BOUNDS, type BktParams } from '../../src/model/params.js';
+import { DEFAULT_BOUNDS, NO_BOUNDS, type BktParams, projectOntoBounds } from '../../src/model/params.js';
 import { simulateAttempts } from '../../src/model/simulate.js';
 
 const sliceOf = (table: ReturnType<typeof simulateAttempts>, c = 0): SequenceSlice => ({
@@ -28,7 +28,8 @@ describe('EM (Baum-Welch)', () => {
         const settings = { maxIterations: 1, tolerance: 0, bounds: bounded ? DEFAULT_BOUNDS : NO_BOUNDS, forgets: false, fixed: {} };
         const workspace = new EmWorkspace();
         workspace.ensure(12);
-        let params: BktParams = start;
+        // EM climbs within the feasible box: an infeasible start could be likelier than any feasible point.
+        let params: BktParams = projectOntoBounds(start, settings.bounds);
         let previous = Number.NEGATIVE_INFINITY;
         // Act / Assert: 15 plain EM steps
         for (let i = 0; i < 15; i++) {
@@ -39,7 +40,7 @@ describe('EM (Baum-Welch)', () => {
         }
         return true;
       }),
-      { numRuns: 40 },
+      { numRuns: 100 },
     );
   });
 
