@@ -12,7 +12,7 @@ import { openOutput } from './output.js';
 import { writeRows, type Row } from './writers.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const uuid = z.string().regex(UUID_RE, 'expected a UUID').transform((s) => s.toLowerCase());
+const uuid = z.string().regex(UUID_RE, 'is not a UUID').transform((s) => s.toLowerCase());
 
 export const exportOptionsSchema = z.object({
   kind: z.enum(EXPORT_KINDS),

@@ -74,7 +74,7 @@ describe('bkt export (SQLite)', () => {
     expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).user_id)).toEqual([U1, U1]);
     const bad = bkt(['export', 'mastery', '--db', testDb.db, '--format', 'csv', '--out', join(dir, 'x.csv'), '--user', 'bob']);
     expect(bad.status, bad.describe).toBe(2);
-    expect(bad.stderr).toContain('--user "bob" expected a UUID');
+    expect(bad.stderr).toContain('--user "bob" is not a UUID');
   });
 });
 
