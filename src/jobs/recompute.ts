@@ -200,7 +200,11 @@ export async function recompute(
   await store.finishRun(runId, {
     status: interrupted ? 'FAILED' : 'SUCCESS',
     output_summary: { ...summary, interrupted },
-    error_message: interrupted ? `interrupted after ${processed} of ${conceptTotal} concepts (${paramsIds.length} parameter rows written)` : null,
+    error_message: interrupted
+      ? `interrupted after ${processed} of ${conceptTotal} concepts (${paramsIds.length} parameter rows written)`
+      : refused.length
+        ? `quality gate refused activation of ${refused.length} concept(s): ${refused.join(', ')}`
+        : null,
     input_summary: inputSummary,
   });
   timings.total = (performance.now() - started) / 1000;

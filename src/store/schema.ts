@@ -463,6 +463,10 @@ export function describeDifference(d: SchemaDifference): string {
       return `${where}: enum type is missing`;
     case 'missing_column':
       return `${where}: column is missing (expected ${d.expected})`;
+    case 'missing_index':
+    case 'missing_unique':
+    case 'missing_foreign_key':
+      return `${where}: ${d.kind.slice('missing_'.length).replace(/_/g, ' ')} is missing (expected ${d.expected})`;
     default:
       return `${where}: ${d.kind.replace(/_/g, ' ')} is ${d.actual}, expected ${d.expected}`;
   }

@@ -1,0 +1,64 @@
+/**
+ * Running `bin/run.js` in end-to-end tests (xsv's Workdir idea): each result carries a
+ * description of the command, cwd, status, stdout and stderr for assertion messages.
+ * Requires `npm run build` first.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  /** Command, cwd, status and output, for `expect(..., r.describe)`. */
+  describe: string;
+  json<T = any>(): T;
+}
+
+function result(args: string[], cwd: string, status: number | null, stdout: string, stderr: string): CliResult {
+  const describe = `bkt ${args.join(' ')}\n  cwd: ${cwd}\n  status: ${status}\n  stdout: ${stdout.slice(0, 2000)}\n  stderr: ${stderr.slice(0, 2000)}`;
+  return {
+    status,
+    stdout,
+    stderr,
+    describe,
+    json: () => {
+      try {
+        return JSON.parse(stdout);
+      } catch {
+        throw new Error(`stdout is not JSON\n${describe}`);
+      }
+    },
+  };
+}
+
+/** Run bkt synchronously. */
+export function bkt(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  const cwd = options.cwd ?? ROOT;
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, CI: process.env.CI ?? '', FORCE_COLOR: '0', ...options.env },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return result(args, cwd, r.status, r.stdout, r.stderr);
+}
+
+/** Run bkt asynchronously (concurrent runs); `onStart` receives the child, e.g. to send SIGINT. */
+export function bktAsync(args: string[], options: { cwd?: string; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
+  const cwd = options.cwd ?? ROOT;
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      options.onStderr?.(stderr, child);
+    });
+    child.on('close', (status) => resolvePromise(result(args, cwd, status, stdout, stderr)));
+  });
+}
