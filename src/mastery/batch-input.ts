@@ -17,8 +17,10 @@ import { InputError } from '../errors.js';
 import { parseCorrectString, parseTimeString } from '../data/parse-values.js';
 import { toUuid } from '../store/ids.js';
 import { hashAttemptKey } from './attempt-key.js';
+import type { AttemptsTable } from '../data/attempts-table.js';
 
-export const BATCH_FORMATS = ['csv', 'ndjson'] as const;
+/** csv and ndjson are read row by row here; arrow and sqlite through `readAttempts` (src/data). */
+export const BATCH_FORMATS = ['csv', 'ndjson', 'arrow', 'sqlite'] as const;
 export type BatchFormat = (typeof BATCH_FORMATS)[number];
 
 export interface BatchColumns {
@@ -75,6 +77,8 @@ export interface ReadBatchOptions {
 
 export function formatOf(input: string, format?: BatchFormat): BatchFormat {
   if (format) return format;
+  if (/\.(arrows?|ipc|feather)$/i.test(input)) return 'arrow';
+  if (/\.(sqlite3?|db)$/i.test(input)) return 'sqlite';
   return /\.(nd)?jsonl?$/i.test(input) ? 'ndjson' : 'csv';
 }
 
@@ -82,6 +86,17 @@ export function formatOf(input: string, format?: BatchFormat): BatchFormat {
 export async function readBatchAttempts(options: ReadBatchOptions): Promise<BatchInput> {
   const format = formatOf(options.input, options.format);
   const name = options.input === '-' ? 'stdin' : options.input;
+  if (format === 'arrow' || format === 'sqlite') {
+    // Columnar inputs: the shared reader (it stops at the first bad value, exit 3).
+    const { readAttempts } = await import('../data/read-attempts.js');
+    const c = options.columns ?? {};
+    const { table } = await readAttempts({
+      input: options.input,
+      format,
+      columns: { user: c.user, concept: c.concept, correct: c.correct, time: c.time, question: c.question },
+    });
+    return batchFromTable(table);
+  }
   const stream = options.stream ?? openInput(options.input);
   const builder = new BatchBuilder(name, options.columns ?? {}, options.failFast ?? false);
   if (format === 'csv') {
@@ -221,4 +236,38 @@ function resolveColumns(header: string[], explicit: BatchColumns, file: string):
     }
   }
   return out;
+}
+
+/**
+ * The attempts of an AttemptsTable (what every `src/data` reader returns) as a batch. `line` is the
+ * 1-based row of the table (its rows are sorted by concept, learner and time). Ids map as in files.
+ */
+export function batchFromTable(table: AttemptsTable): BatchInput {
+  const users = table.learnerIds.map(toUuid);
+  const concepts = table.conceptIds.map(toUuid);
+  const questions = table.questionIds.map(toUuid);
+  const untimedSeen = new Map<string, number>();
+  const attempts: BatchAttempt[] = new Array(table.length);
+  for (let i = 0; i < table.length; i++) {
+    const t = table.time ? table.time[i] : Number.NaN;
+    const q = table.question ? table.question[i] : -1;
+    const a: BatchAttempt = {
+      line: i + 1,
+      userId: users[table.learner[i]],
+      conceptId: concepts[table.concept[i]],
+      questionId: q >= 0 ? questions[q] : null,
+      correct: table.correct[i] === 1,
+      answeredAt: Number.isNaN(t) ? null : t,
+      attemptKey: '',
+    };
+    if (a.answeredAt !== null) a.attemptKey = hashAttemptKey(a);
+    else {
+      const identity = `${a.userId}|${a.conceptId}|${a.questionId}|${a.correct}`;
+      const occurrence = untimedSeen.get(identity) ?? 0;
+      untimedSeen.set(identity, occurrence + 1);
+      a.attemptKey = hashAttemptKey(a, occurrence);
+    }
+    attempts[i] = a;
+  }
+  return { attempts, rejected: [] };
 }
