@@ -1,14 +1,50 @@
 import type { AttemptsTable } from './attempts-table.js';
 
 /**
- * Rows are stored in fixed-size chunks rather than one array that doubles: no growth copies, and
- * at most one partly filled chunk per column is wasted. `build()` gathers each column into an
- * exact-size array in sorted order, one column at a time, and drops its chunks right after, so the
- * peak stays near (row columns) + 8 bytes per row for the permutation.
+ * Rows are stored in typed arrays over resizable ArrayBuffers: growing one commits more of an
+ * address range set aside up front, without copying, and shrinking one to 0 returns its memory at
+ * once (no wait for the garbage collector). `build()` releases each input column as soon as its
+ * sorted copy exists, so the peak stays near (row columns) + 8 bytes per row.
  */
-const CHUNK_BITS = 16;
-const CHUNK_SIZE = 1 << CHUNK_BITS;
-const CHUNK_MASK = CHUNK_SIZE - 1;
+const INITIAL_CAPACITY = 1024;
+/** Largest resizable ArrayBuffer V8 allows: 4 GiB (536 M rows for the 8-byte columns). */
+const MAX_COLUMN_BYTES = 2 ** 32;
+
+/** ES2024 resizable ArrayBuffer (Node 20 has it; TypeScript's ES2022 lib does not declare it). */
+interface ResizableArrayBuffer extends ArrayBuffer {
+  resize(byteLength: number): void;
+}
+
+function resizableBuffer(byteLength: number): ResizableArrayBuffer {
+  const Ctor = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ResizableArrayBuffer;
+  return new Ctor(byteLength, { maxByteLength: MAX_COLUMN_BYTES });
+}
+
+/** A typed array that tracks the length of a resizable buffer. */
+class Column<T extends Uint8Array | Uint32Array | Int32Array | Float64Array> {
+  readonly buffer: ResizableArrayBuffer;
+  readonly values: T;
+
+  constructor(
+    private readonly ctor: { new (buffer: ArrayBuffer): T; BYTES_PER_ELEMENT: number },
+    capacity: number,
+    private readonly perRow = 1,
+  ) {
+    this.buffer = resizableBuffer(capacity * perRow * ctor.BYTES_PER_ELEMENT);
+    this.values = new ctor(this.buffer);
+  }
+
+  resize(capacity: number): void {
+    const bytes = capacity * this.perRow * this.ctor.BYTES_PER_ELEMENT;
+    if (bytes > MAX_COLUMN_BYTES) throw new RangeError(`AttemptsTableBuilder: ${capacity} rows do not fit in one column`);
+    this.buffer.resize(bytes);
+  }
+
+  /** Give the memory back now. */
+  release(): void {
+    this.buffer.resize(0);
+  }
+}
 
 /** How rows are ordered inside each (concept, learner) sequence. */
 export type SequenceOrder = 'time' | 'order' | 'file';
@@ -58,7 +94,7 @@ class Dictionary {
 }
 
 /**
- * Accumulates attempts row by row into chunked typed columns with dictionary-encoded ids, then
+ * Accumulates attempts row by row into growable typed columns with dictionary-encoded ids, then
  * sorts them once into an AttemptsTable.
  *
  * Ordering (see AttemptsTable): rows are sorted by concept index, then learner index (both
@@ -75,18 +111,21 @@ export class AttemptsTableBuilder {
   private readonly concepts = new Dictionary();
   private readonly questions = new Dictionary();
 
-  private learnerChunks: Uint32Array[] = [];
-  private conceptChunks: Uint32Array[] = [];
-  private correctChunks: Uint8Array[] = [];
-  /** Null chunks hold only NaN (allocated on the first real value, so an absent column costs nothing). */
-  private timeChunks: (Float64Array | null)[] = [];
-  private orderChunks: (Float64Array | null)[] = [];
-  private questionChunks: (Int32Array | null)[] = [];
+  private capacity = INITIAL_CAPACITY;
+  /** Learner and concept index of row r at 2r and 2r + 1 (one stream for the sort to read). */
+  private ids = new Column(Uint32Array, INITIAL_CAPACITY, 2);
+  private idColumn: Uint32Array = this.ids.values;
+  private correct = new Column(Uint8Array, INITIAL_CAPACITY);
+  private correctColumn: Uint8Array = this.correct.values;
+  /** Optional columns stay null until the first row with a value (so an absent column costs nothing). */
+  private time: Column<Float64Array> | null = null;
+  private timeColumn: Float64Array | null = null;
+  private order: Column<Float64Array> | null = null;
+  private orderColumn: Float64Array | null = null;
+  private question: Column<Int32Array> | null = null;
+  private questionColumn: Int32Array | null = null;
 
   private n = 0;
-  private hasTime = false;
-  private hasOrder = false;
-  private hasQuestion = false;
   private built = false;
   private stats: BuildStats | null = null;
 
@@ -141,38 +180,47 @@ export class AttemptsTableBuilder {
     if (this.built) throw new Error('AttemptsTableBuilder: build() was already called');
     if (correct !== 0 && correct !== 1) throw new RangeError(`correct must be 0 or 1 (got ${correct})`);
     const row = this.n;
-    const chunk = row >>> CHUNK_BITS;
-    const offset = row & CHUNK_MASK;
-    if (offset === 0) {
-      this.learnerChunks.push(new Uint32Array(CHUNK_SIZE));
-      this.conceptChunks.push(new Uint32Array(CHUNK_SIZE));
-      this.correctChunks.push(new Uint8Array(CHUNK_SIZE));
-      this.timeChunks.push(null);
-      this.orderChunks.push(null);
-      this.questionChunks.push(null);
+    if (row === this.capacity) this.grow();
+    this.idColumn[2 * row] = learner;
+    this.idColumn[2 * row + 1] = concept;
+    this.correctColumn[row] = correct;
+    if (this.timeColumn !== null) this.timeColumn[row] = timeMs;
+    else if (timeMs === timeMs) {
+      this.time = this.startFloatColumn(row, timeMs);
+      this.timeColumn = this.time.values;
     }
-    this.learnerChunks[chunk][offset] = learner;
-    this.conceptChunks[chunk][offset] = concept;
-    this.correctChunks[chunk][offset] = correct;
-    if (timeMs === timeMs) {
-      this.hasTime = true;
-      let c = this.timeChunks[chunk];
-      if (c === null) c = this.timeChunks[chunk] = new Float64Array(CHUNK_SIZE).fill(NaN);
-      c[offset] = timeMs;
+    if (this.orderColumn !== null) this.orderColumn[row] = order;
+    else if (order === order) {
+      this.order = this.startFloatColumn(row, order);
+      this.orderColumn = this.order.values;
     }
-    if (order === order) {
-      this.hasOrder = true;
-      let c = this.orderChunks[chunk];
-      if (c === null) c = this.orderChunks[chunk] = new Float64Array(CHUNK_SIZE).fill(NaN);
-      c[offset] = order;
-    }
-    if (question >= 0) {
-      this.hasQuestion = true;
-      let c = this.questionChunks[chunk];
-      if (c === null) c = this.questionChunks[chunk] = new Int32Array(CHUNK_SIZE).fill(-1);
-      c[offset] = question;
+    if (this.questionColumn !== null) this.questionColumn[row] = question;
+    else if (question >= 0) {
+      this.question = new Column(Int32Array, this.capacity);
+      this.questionColumn = this.question.values;
+      this.questionColumn.fill(-1, 0, row);
+      this.questionColumn[row] = question;
     }
     this.n = row + 1;
+  }
+
+  /** A Float64 column whose earlier rows are NaN (no value) and whose row `row` is `value`. */
+  private startFloatColumn(row: number, value: number): Column<Float64Array> {
+    const column = new Column(Float64Array, this.capacity);
+    column.values.fill(NaN, 0, row);
+    column.values[row] = value;
+    return column;
+  }
+
+  /**
+   * Grow every column by an eighth (at least 64 K rows), in place. Growing a resizable buffer
+   * copies nothing, so small steps cost little; and they keep the never-written tail small, which
+   * matters because V8 zeroes (so touches) the cut-off part when `release()` shrinks a buffer.
+   */
+  private grow(): void {
+    const capacity = this.capacity + Math.max(65_536, this.capacity >>> 3);
+    for (const column of [this.ids, this.correct, this.time, this.order, this.question]) column?.resize(capacity);
+    this.capacity = capacity;
   }
 
   /**
@@ -189,33 +237,21 @@ export class AttemptsTableBuilder {
     const conceptCount = this.concepts.ids.length;
 
     // 1. Stable counting sort by concept (few buckets, so the scatter stays cache friendly),
-    //    reading the chunks in insertion order and carrying each row's learner along.
+    //    reading the columns in insertion order and carrying each row's learner along.
     const conceptStart = new Uint32Array(conceptCount + 1);
     let perm: Uint32Array = new Uint32Array(n);
     let learner: Uint32Array = new Uint32Array(n);
+    const ids = this.idColumn;
     {
-      const learnerChunks = this.learnerChunks;
-      const conceptChunks = this.conceptChunks;
-      for (let chunk = 0; chunk < conceptChunks.length; chunk++) {
-        const cc = conceptChunks[chunk];
-        const size = Math.min(CHUNK_SIZE, n - chunk * CHUNK_SIZE);
-        for (let o = 0; o < size; o++) conceptStart[cc[o] + 1]++;
-      }
+      for (let row = 0; row < n; row++) conceptStart[ids[2 * row + 1] + 1]++;
       for (let c = 0; c < conceptCount; c++) conceptStart[c + 1] += conceptStart[c];
       const next = conceptStart.slice(0, conceptCount);
-      for (let chunk = 0; chunk < conceptChunks.length; chunk++) {
-        const lc = learnerChunks[chunk];
-        const cc = conceptChunks[chunk];
-        const size = Math.min(CHUNK_SIZE, n - chunk * CHUNK_SIZE);
-        const base = chunk * CHUNK_SIZE;
-        for (let o = 0; o < size; o++) {
-          const p = next[cc[o]]++;
-          perm[p] = base + o;
-          learner[p] = lc[o];
-        }
+      for (let row = 0; row < n; row++) {
+        const p = next[ids[2 * row + 1]]++;
+        perm[p] = row;
+        learner[p] = ids[2 * row];
       }
-      this.learnerChunks = [];
-      this.conceptChunks = [];
+      this.ids.release();
     }
 
     // 2. Inside each concept, a stable counting sort by learner over only the learners present
@@ -257,21 +293,20 @@ export class AttemptsTableBuilder {
     // 4. Order inside each sequence by time, else order, else keep insertion order.
     //    Times are gathered first (one pass of scattered reads), so checking and sorting them
     //    reads a contiguous array.
-    const orderedBy: SequenceOrder = this.hasTime ? 'time' : this.hasOrder ? 'order' : 'file';
+    const orderedBy: SequenceOrder = this.timeColumn !== null ? 'time' : this.orderColumn !== null ? 'order' : 'file';
     let time: Float64Array | null = null;
-    if (this.hasTime) {
+    if (this.timeColumn !== null) {
       time = new Float64Array(n);
-      const chunks = this.timeChunks;
-      for (let k = 0; k < n; k++) {
-        const c = chunks[perm[k] >>> CHUNK_BITS];
-        time[k] = c === null ? NaN : c[perm[k] & CHUNK_MASK];
-      }
-      this.timeChunks = [];
+      const input = this.timeColumn;
+      for (let k = 0; k < n; k++) time[k] = input[perm[k]];
+      this.time!.release();
+      this.timeColumn = null;
     }
     let sequencesSorted = 0;
     if (time !== null) sequencesSorted = sortSequencesByTime(perm, time, sequenceStart);
-    else if (orderedBy === 'order') sequencesSorted = sortSequences(perm, sequenceStart, this.orderChunks);
-    this.orderChunks = [];
+    else if (this.orderColumn !== null) sequencesSorted = sortSequences(perm, sequenceStart, this.orderColumn);
+    this.order?.release();
+    this.orderColumn = null;
 
     // 5. Drop short sequences.
     let rowsDropped = 0;
@@ -309,25 +344,23 @@ export class AttemptsTableBuilder {
     const conceptIds = compactIds(this.concepts.ids, sequenceConcept);
     const learnerIds = compactIds(this.learners.ids, learner);
 
-    // 7. Gather the other columns in sorted order, dropping their chunks.
+    // 7. Gather the other columns in sorted order, dropping each input column.
     const correct = new Uint8Array(m);
     {
-      const chunks = this.correctChunks;
-      for (let k = 0; k < m; k++) correct[k] = chunks[perm[k] >>> CHUNK_BITS][perm[k] & CHUNK_MASK];
-      this.correctChunks = [];
+      const input = this.correctColumn;
+      for (let k = 0; k < m; k++) correct[k] = input[perm[k]];
+      this.correct.release();
     }
     let question: Int32Array | null = null;
     let questionIds: string[] = [];
-    if (this.hasQuestion) {
+    if (this.questionColumn !== null) {
       question = new Int32Array(m);
-      const chunks = this.questionChunks;
-      for (let k = 0; k < m; k++) {
-        const c = chunks[perm[k] >>> CHUNK_BITS];
-        question[k] = c === null ? -1 : c[perm[k] & CHUNK_MASK];
-      }
+      const input = this.questionColumn;
+      for (let k = 0; k < m; k++) question[k] = input[perm[k]];
+      this.question!.release();
       questionIds = compactIds(this.questions.ids, question);
     }
-    this.questionChunks = [];
+    this.questionColumn = null;
 
     // 8. First sequence of each concept, and the concept column, written over perm (no longer needed).
     const conceptSequenceStart = new Uint32Array(conceptIds.length + 1);
@@ -505,7 +538,7 @@ function sortSequencesByTime(perm: Uint32Array, time: Float64Array, sequenceStar
  * produce infinities), ties by row index = insertion order. Sequences already in order, the
  * common case, cost one pass. Returns how many sequences needed sorting.
  */
-function sortSequences(perm: Uint32Array, sequenceStart: Uint32Array, keyChunks: (Float64Array | null)[]): number {
+function sortSequences(perm: Uint32Array, sequenceStart: Uint32Array, keyColumn: Float64Array): number {
   let sorted = 0;
   let keys = new Float64Array(64);
   let local = new Uint32Array(64);
@@ -523,8 +556,7 @@ function sortSequences(perm: Uint32Array, sequenceStart: Uint32Array, keyChunks:
     let ordered = true;
     for (let i = 0; i < len; i++) {
       const row = perm[start + i];
-      const c = keyChunks[row >>> CHUNK_BITS];
-      const v = c === null ? NaN : c[row & CHUNK_MASK];
+      const v = keyColumn[row];
       keys[i] = v === v ? v : Infinity;
       if (i > 0 && keys[i] < keys[i - 1]) ordered = false;
     }
