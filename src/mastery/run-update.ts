@@ -72,8 +72,10 @@ export const updateOptionsSchema = z
     const modes = [o.input !== undefined, o.sessionId !== undefined, o.rebuild].filter(Boolean).length;
     if (modes > 1) ctx.addIssue({ code: 'custom', path: ['input'], message: 'choose one of --input, --session and --rebuild' });
     if (modes === 0) {
+      if (o.conceptIds && o.conceptIds.length > 1) ctx.addIssue({ code: 'custom', path: ['conceptIds'], message: 'is given more than once: one attempt has one concept' });
+      const given = { userId: o.userId, conceptId: o.conceptId ?? o.conceptIds?.[0], correct: o.correct };
       for (const k of ['userId', 'conceptId', 'correct'] as const) {
-        if (o[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `is required: one attempt needs --user, --concept and --correct (or give --input, --session or --rebuild)` });
+        if (given[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `is required: one attempt needs --user, --concept and --correct (or give --input, --session or --rebuild)` });
       }
     }
   });
@@ -115,12 +117,13 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateCommandRe
     if (o.sessionId !== undefined) return { mode: 'session' as const, ...(await applySession(store, scope, o.sessionId)) };
     if (o.rebuild) {
       const concepts = o.conceptIds ?? (o.conceptId ? [o.conceptId] : undefined);
+      if (o.asUser) throw new UsageError('--rebuild cannot run in a learner scope', 'drop --as-user');
       return { mode: 'rebuild' as const, ...(await rebuildStates(store, scope, { userId: o.userId, conceptIds: concepts })) };
     }
     const result = await applyAttempt(
       store,
       scope,
-      { userId: o.userId!, conceptId: o.conceptId!, correct: o.correct!, questionId: o.questionId, answeredAt: o.at, attemptKey: o.attemptKey },
+      { userId: o.userId!, conceptId: (o.conceptId ?? o.conceptIds?.[0])!, correct: o.correct!, questionId: o.questionId, answeredAt: o.at, attemptKey: o.attemptKey },
       { snapshot: o.snapshot },
     );
     return { mode: 'attempt' as const, ...result };
