@@ -367,7 +367,7 @@ export class SqlStore implements Store {
       }
     }
 
-    return this.driver.transaction(async (tx) => {
+    const result = await this.driver.transaction(async (tx): Promise<ImportResult> => {
       if (firstSessionId) {
         const existing = await tx.query('SELECT id FROM test_sessions WHERE id = ?', [firstSessionId]);
         if (existing.length > 0) {
@@ -391,6 +391,9 @@ export class SqlStore implements Store {
       );
       return { already_imported: false, batch_id: batch, users, sessions: sessions.length, answers: answers.length };
     });
+    const analyze = this.dialect.analyzeSql(['users', 'test_sessions', 'session_questions', 'session_answers']);
+    if (analyze && !result.already_imported) await this.driver.run(analyze);
+    return result;
   }
 
   async readAttempts(filter: ReadAttemptsFilter = {}): Promise<ReadAttemptsResult> {
@@ -423,7 +426,7 @@ export class SqlStore implements Store {
       params.push(...single.params, ...multi.params);
     }
     const fallback = filter.questionsFallback === true;
-    const sql = `SELECT ts.user_id, sa.is_correct, ${d.epochMs('sa.answered_at')}, sa.question_id, ${conceptText}, ${conceptArray}${
+    const sql = `SELECT ts.user_id, sa.is_correct, ${d.epochMs('sa.answered_at')}, sa.question_id, ${d.jsonAsText('sq.snapshot_json')}${
       fallback ? ', q.concept_id' : ''
     }
       FROM session_answers sa
@@ -439,17 +442,12 @@ export class SqlStore implements Store {
     let rowsRead = 0;
     const consume = (row: unknown[]) => {
       rowsRead++;
-      const [user, isCorrect, answeredMs, questionId, single, multi, fallbackConcept] = row;
+      const [user, isCorrect, answeredMs, questionId, snapshot, fallbackConcept] = row;
       if (isCorrect === null || isCorrect === undefined) {
         unanswered++;
         return;
       }
-      const concepts = new Set<string>();
-      if (typeof single === 'string' && single.length > 0) concepts.add(normaliseConcept(single));
-      if (multi !== null && multi !== undefined) {
-        const list = typeof multi === 'string' ? JSON.parse(multi) : multi;
-        if (Array.isArray(list)) for (const c of list) if (typeof c === 'string' && c.length > 0) concepts.add(normaliseConcept(c));
-      }
+      const concepts = conceptsOfSnapshot(snapshot);
       if (concepts.size === 0 && fallback && fallbackConcept !== null && fallbackConcept !== undefined) {
         concepts.add(toUuid(String(fallbackConcept)));
       }
@@ -464,7 +462,7 @@ export class SqlStore implements Store {
         builder.add(String(user), c, correct, t, Number.NaN, questionId === null ? null : String(questionId));
       }
     };
-    for await (const row of this.driver.iterateArrays(sql, params)) consume(row);
+    for await (const batch of this.driver.iterateArrayBatches(sql, params)) for (const row of batch) consume(row);
     return { table: builder.build(), skipped: { unanswered, no_concept: noConcept }, rows_read: rowsRead };
   }
 
@@ -853,6 +851,37 @@ export function toEpochMs(v: unknown): number {
   if (v instanceof Date) return v.getTime();
   const s = String(v);
   return /^-?[\d.]+$/.test(s) ? Number(s) : Date.parse(s);
+}
+
+/** `{"concept_id": "<uuid>"}` exactly, as bkt import and most app rows write it (PostgreSQL adds a space). */
+const SINGLE_CONCEPT_SNAPSHOT = /^\{"concept_id": ?"([0-9a-fA-F-]{36})"\}$/;
+
+/**
+ * The concepts a session question's snapshot names: `concept_id` (a string) and/or `concept_ids`
+ * (an array of strings), deduplicated, UUIDs lower-cased. The common one-concept text is matched
+ * without a JSON parse; anything else is parsed. Unparsable text names no concept.
+ */
+export function conceptsOfSnapshot(snapshot: unknown): Set<string> {
+  const out = new Set<string>();
+  if (snapshot === null || snapshot === undefined) return out;
+  let value: unknown = snapshot;
+  if (typeof snapshot === 'string') {
+    const m = SINGLE_CONCEPT_SNAPSHOT.exec(snapshot);
+    if (m) {
+      out.add(m[1].toLowerCase());
+      return out;
+    }
+    try {
+      value = JSON.parse(snapshot);
+    } catch {
+      return out;
+    }
+  }
+  if (!value || typeof value !== 'object') return out;
+  const { concept_id: single, concept_ids: multi } = value as { concept_id?: unknown; concept_ids?: unknown };
+  if (typeof single === 'string' && single.length > 0) out.add(normaliseConcept(single));
+  if (Array.isArray(multi)) for (const c of multi) if (typeof c === 'string' && c.length > 0) out.add(normaliseConcept(c));
+  return out;
 }
 
 function normaliseConcept(id: string): string {

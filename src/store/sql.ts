@@ -34,6 +34,13 @@ export interface SqlDriver extends SqlExecutor {
   iterate<T = Row>(sql: string, params?: readonly SqlValue[]): AsyncIterable<T>;
   /** Like iterate, rows as arrays in select-list order. */
   iterateArrays(sql: string, params?: readonly SqlValue[]): AsyncIterable<unknown[]>;
+  /**
+   * The fastest bulk read: rows as arrays, several thousand per batch, in constant memory.
+   * PostgreSQL runs `COPY (sql) TO STDOUT` with the parameters inlined as quoted literals, so
+   * values arrive as text (`t`/`f` booleans, numbers as digits, NULL as null); SQLite gives its
+   * own values. Parameters must be bkt-validated values (UUIDs, ISO times, numbers).
+   */
+  iterateArrayBatches(sql: string, params?: readonly SqlValue[]): AsyncIterable<unknown[][]>;
   /** What the live database has for each of the named tables that exists. */
   introspect(tables: readonly TableDef[]): Promise<Map<string, LiveTable>>;
   /** Names of enum types present (empty where the database has no enum types). */
@@ -82,6 +89,14 @@ export interface Dialect {
    * Date per row) or the stored ISO text (SQLite); `toEpochMs` decodes either.
    */
   epochMs(expr: string): string;
+  /** A JSON column as its text (SQLite stores text; PostgreSQL casts jsonb to text, skipping a parse per row in the driver). */
+  jsonAsText(expr: string): string;
+  /**
+   * Statement refreshing planner statistics after a bulk load, or null. PostgreSQL plans the
+   * attempts join badly (nested loops over 400 k index probes) until the tables are analysed;
+   * SQLite's planner needs no statistics for it.
+   */
+  analyzeSql(tables: readonly string[]): string | null;
   /** A bound boolean as the database stores it (SQLite 0/1). */
   bool(value: boolean): SqlValue;
 }

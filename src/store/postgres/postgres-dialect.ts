@@ -56,5 +56,7 @@ export const postgresDialect: Dialect = {
   },
   // A float8 of epoch ms costs less to receive than a Date per row.
   epochMs: (expr) => `(extract(epoch from ${expr}) * 1000)::float8`,
+  jsonAsText: (expr) => `${expr}::text`,
+  analyzeSql: (tables) => `ANALYZE ${tables.join(', ')}`,
   bool: (value: boolean): SqlValue => value,
 };

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
 import { BktError, StorageError, redactConnectionString } from '../../errors.js';
 import { TABLES, type EnumDef, type LiveTable, type TableDef } from '../schema.js';
@@ -59,6 +60,37 @@ function copyText(v: SqlValue): string {
   const s = String(v);
   // uuids, ISO times and bkt's JSON never need escaping: test once, replace rarely.
   return NEEDS_ESCAPE.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
+}
+
+/** One line of COPY text output: fields split on tabs, `\N` as null, backslash escapes undone. */
+function parseCopyLine(line: string): unknown[] {
+  const fields: unknown[] = line.split('\t');
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i] as string;
+    if (f === '\\N') fields[i] = null;
+    else if (f.includes('\\')) fields[i] = f.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
+  }
+  return fields;
+}
+
+/** A bound value as a SQL literal (for COPY, which takes no parameters). */
+function literal(v: SqlValue): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`cannot inline ${v}`);
+    return String(v);
+  }
+  if (Array.isArray(v)) {
+    const inner = `{${v.map((x) => `"${String(x).replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+    return `'${inner.replace(/'/g, "''")}'`;
+  }
+  return `'${String(v).replace(/'/g, "''")}'`;
+}
+
+/** Replace `?` placeholders by literals, outside quotes (see toNumberedPlaceholders). */
+export function inlineParameters(sql: string, params: readonly SqlValue[]): string {
+  return toNumberedPlaceholders(sql).replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
 }
 
 class PgExecutor implements SqlExecutor {
@@ -184,6 +216,42 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
       this.wrap(e);
     } finally {
       stream.destroy?.();
+      client.release();
+    }
+  }
+
+  /** COPY (query) TO STDOUT, parsed line by line: about twice as fast as a cursor (STACK.md). */
+  async *iterateArrayBatches(sql: string, params: readonly SqlValue[] = []): AsyncIterable<unknown[][]> {
+    const { to } = await import('pg-copy-streams');
+    let client: PgClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      this.wrap(e);
+    }
+    const stream = client.query(to(`COPY (${inlineParameters(sql, params)}) TO STDOUT`)) as NodeJS.ReadableStream & { destroy(): void };
+    let rest = '';
+    // A multi-byte character may straddle two chunks: decode with state.
+    const decoder = new StringDecoder('utf8');
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        const text = rest + decoder.write(chunk);
+        const end = text.lastIndexOf('\n');
+        if (end < 0) {
+          rest = text;
+          continue;
+        }
+        rest = text.slice(end + 1);
+        const lines = text.slice(0, end).split('\n');
+        const batch: unknown[][] = new Array(lines.length);
+        for (let i = 0; i < lines.length; i++) batch[i] = parseCopyLine(lines[i]);
+        yield batch;
+      }
+      if (rest.length) yield [parseCopyLine(rest)];
+    } catch (e) {
+      this.wrap(e);
+    } finally {
+      stream.destroy();
       client.release();
     }
   }

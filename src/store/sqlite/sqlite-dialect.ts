@@ -45,6 +45,8 @@ export const sqliteDialect: Dialect = {
   },
   // Stored text is already ISO-8601; parsing it in JS is cheaper than julianday arithmetic and exact.
   epochMs: (expr) => expr,
+  jsonAsText: (expr) => expr,
+  analyzeSql: () => null,
   bool: (value: boolean): SqlValue => (value ? 1 : 0),
 };
 

@@ -155,6 +155,24 @@ export class SqliteDriver implements SqlDriver {
     for (const row of it) yield row as unknown[];
   }
 
+  async *iterateArrayBatches(sql: string, params: readonly SqlValue[] = []): AsyncIterable<unknown[][]> {
+    let it: IterableIterator<unknown>;
+    try {
+      it = this.db.prepare(sql).raw(true).iterate(...params);
+    } catch (e) {
+      this.wrap(e);
+    }
+    let batch: unknown[][] = [];
+    for (const row of it) {
+      batch.push(row as unknown[]);
+      if (batch.length === 8192) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+  }
+
   async introspect(tables: readonly TableDef[]): Promise<Map<string, LiveTable>> {
     return introspectSqlite(this.db, tables);
   }
