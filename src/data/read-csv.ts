@@ -206,27 +206,51 @@ export async function readCsv(
   if (choice === 'csv-parse') {
     handoff = Buffer.alloc(0);
   } else {
-    for (;;) {
-      const r = await it.next();
-      if (r.done) break;
-      let buf: Buffer = leftover ? Buffer.concat([leftover, r.value]) : r.value;
-      leftover = null;
-      if (first) {
-        first = false;
-        if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
-      }
+    // Complete lines of `buf` go to the fast path, up to the line holding the first quote, if any.
+    const feed = (buf: Buffer): { handoff: Buffer | null; rest: Buffer | null } => {
       const quote = buf.indexOf(QUOTE);
       if (quote >= 0) {
         const cut = buf.lastIndexOf(LF, quote) + 1;
         if (cut > 0) fastLines = true;
         reader.processLines(buf, 0, cut);
-        handoff = buf.subarray(cut);
-        break;
+        return { handoff: buf.subarray(cut), rest: null };
       }
       const next = buf.lastIndexOf(LF) + 1;
-      if (next > 0) fastLines = true;
-      reader.processLines(buf, 0, next);
-      if (next < buf.length) leftover = buf.subarray(next);
+      if (next > 0) {
+        fastLines = true;
+        reader.processLines(buf, 0, next);
+      }
+      return { handoff: null, rest: next < buf.length ? buf.subarray(next) : null };
+    };
+    for (;;) {
+      const r = await it.next();
+      if (r.done) break;
+      let chunk: Buffer = r.value;
+      if (first) {
+        first = false;
+        if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+      }
+      if (leftover !== null) {
+        // Finish the line cut by the chunk border without copying the whole chunk.
+        const newline = chunk.indexOf(LF);
+        if (newline < 0) {
+          leftover = Buffer.concat([leftover, chunk]);
+          continue;
+        }
+        const head = feed(Buffer.concat([leftover, chunk.subarray(0, newline + 1)]));
+        leftover = null;
+        if (head.handoff !== null) {
+          handoff = Buffer.concat([head.handoff, chunk.subarray(newline + 1)]);
+          break;
+        }
+        chunk = chunk.subarray(newline + 1);
+      }
+      const fed = feed(chunk);
+      if (fed.handoff !== null) {
+        handoff = fed.handoff;
+        break;
+      }
+      leftover = fed.rest === null ? null : Buffer.from(fed.rest);
     }
     if (handoff === null && leftover !== null) {
       // Last line without a trailing newline.
