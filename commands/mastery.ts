@@ -34,8 +34,8 @@ one row per concept: learners, mean mastery, share mastered.`;
       userId: flags.user,
       conceptIds: flags.concept,
       mastered: flags.mastered || undefined,
-      below: flags.below === undefined ? undefined : Number(flags.below),
-      threshold: Number(flags.threshold),
+      below: flags.below,
+      threshold: flags.threshold,
     });
     if (!this.jsonEnabled()) {
       const { renderMastery } = await import('../src/mastery/render.js');

@@ -113,7 +113,7 @@ export async function readBatchAttempts(options: ReadBatchOptions): Promise<Batc
       header.forEach((h, i) => (values[h] = record[i]));
       builder.add(info.lines, values);
     }
-    if (header === null) throw new InputError(`${name}: the file is empty`, 'give a header row and one attempt per line');
+    if (header === null) throw new InputError(`${name}: the file is empty`, 'Give a header row and one attempt per line');
   } else {
     const lines = createInterface({ input: stream, crlfDelay: Infinity });
     let line = 0;
@@ -204,7 +204,7 @@ class BatchBuilder {
   }
 
   reject(line: number, reason: string): void {
-    if (this.failFast) throw new InputError(`${this.file} line ${line}: ${reason}`, 'fix the row or drop --fail-fast to skip bad rows');
+    if (this.failFast) throw new InputError(`${this.file} line ${line}: ${reason}`, 'Fix the row or drop --fail-fast to skip bad rows');
     this.rejected.push({ line, reason });
   }
 
@@ -220,7 +220,7 @@ function resolveColumns(header: string[], explicit: BatchColumns, file: string):
     const wanted = explicit[key];
     if (wanted !== undefined) {
       if (!present.has(wanted)) {
-        throw new InputError(`${file}: column "${wanted}" (--col-${key}) is not in the header (${header.join(', ')})`, 'check the column name');
+        throw new InputError(`${file}: column "${wanted}" (--col-${key}) is not in the header (${header.join(', ')})`, 'Check the column name');
       }
       out[key] = wanted;
     } else {
@@ -231,7 +231,7 @@ function resolveColumns(header: string[], explicit: BatchColumns, file: string):
     if (out[required] === undefined) {
       throw new InputError(
         `${file}: no ${required} column (looked for ${COLUMN_ALIASES[required].join(', ')})`,
-        `map it with --col-${required} NAME`,
+        `Map it with --col-${required} NAME`,
       );
     }
   }

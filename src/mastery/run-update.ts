@@ -117,7 +117,7 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateCommandRe
     if (o.sessionId !== undefined) return { mode: 'session' as const, ...(await applySession(store, scope, o.sessionId)) };
     if (o.rebuild) {
       const concepts = o.conceptIds ?? (o.conceptId ? [o.conceptId] : undefined);
-      if (o.asUser) throw new UsageError('--rebuild cannot run in a learner scope', 'drop --as-user');
+      if (o.asUser) throw new UsageError('--rebuild cannot run in a learner scope', 'Drop --as-user');
       return { mode: 'rebuild' as const, ...(await rebuildStates(store, scope, { userId: o.userId, conceptIds: concepts })) };
     }
     const result = await applyAttempt(
@@ -136,8 +136,8 @@ export const masteryOptionsSchema = z.object({
   userId: uuid.optional(),
   conceptIds: z.array(uuid).optional(),
   mastered: z.boolean().optional(),
-  below: z.number().min(0, 'must be in [0, 1]').max(1, 'must be in [0, 1]').optional(),
-  threshold: z.number().min(0, 'must be in [0, 1]').max(1, 'must be in [0, 1]').optional(),
+  below: z.coerce.number({ error: 'is not a number' }).min(0, 'must be in [0, 1]').max(1, 'must be in [0, 1]').optional(),
+  threshold: z.coerce.number({ error: 'is not a number' }).min(0, 'must be in [0, 1]').max(1, 'must be in [0, 1]').optional(),
 });
 export type MasteryOptions = z.input<typeof masteryOptionsSchema>;
 

@@ -21,7 +21,7 @@ export function assertUserAllowed(scope: Scope, userId: string, action: 'update 
   if (userId.toLowerCase() !== scope.userId) {
     throw new ScopeError(
       `cannot ${action} other users: learner scope ${scope.userId} asked for user ${userId}`,
-      'a learner scope (--as-user) may only touch its own user; drop --as-user to run as admin',
+      'A learner scope (--as-user) may only touch its own user; drop --as-user to run as admin',
     );
   }
 }

@@ -28,7 +28,7 @@ export interface SessionAnswer {
 export function sqlDriverOf(store: Store): SqlDriver {
   const driver = (store as unknown as { driver?: SqlDriver }).driver;
   if (!driver || typeof driver.query !== 'function') {
-    throw new StorageError(`store ${store.display} exposes no SQL driver`, 'session and rebuild updates need the SQLite or PostgreSQL store');
+    throw new StorageError(`store ${store.display} exposes no SQL driver`, 'Session and rebuild updates need the SQLite or PostgreSQL store');
   }
   return driver;
 }

@@ -30,13 +30,13 @@ export interface SessionSummary {
  * session, InputError for an ACTIVE one, ScopeError for another learner's session.
  */
 export async function applySession(store: Store, scope: Scope, sessionId: string): Promise<SessionSummary> {
-  if (!UUID_RE.test(sessionId)) throw new UsageError(`--session "${sessionId}" is not a UUID`, 'give the test_sessions id');
+  if (!UUID_RE.test(sessionId)) throw new UsageError(`--session "${sessionId}" is not a UUID`, 'Give the test_sessions id');
   const id = sessionId.toLowerCase();
   const session = await readSession(store, id);
-  if (!session) throw new NotFoundError(`session ${id}: not in test_sessions of ${store.display}`, 'check the session id');
+  if (!session) throw new NotFoundError(`session ${id}: not in test_sessions of ${store.display}`, 'Check the session id');
   assertUserAllowed(scope, session.userId, 'update mastery for');
   if (session.status !== 'SUBMITTED' && session.status !== 'EXPIRED') {
-    throw new InputError(`session ${id} is ${session.status}`, 'only SUBMITTED or EXPIRED sessions are applied; submit it first');
+    throw new InputError(`session ${id} is ${session.status}`, 'Only SUBMITTED or EXPIRED sessions are applied; submit it first');
   }
   const { attempts, skipped } = answersToAttempts(session.answers);
   const result = await applyBatch(store, scope, { attempts }, { batchSize: 100_000, failFast: true });
@@ -85,7 +85,7 @@ export interface RebuildSummary {
  * them. One transaction per 500 states.
  */
 export async function rebuildStates(store: Store, scope: Scope, options: RebuildOptions = {}): Promise<RebuildSummary> {
-  if (scope.kind !== 'admin') throw new UsageError('--rebuild needs the admin scope', 'drop --as-user');
+  if (scope.kind !== 'admin') throw new UsageError('--rebuild needs the admin scope', 'Drop --as-user');
   const user = options.userId?.toLowerCase();
   const concepts = options.conceptIds?.length ? new Set(options.conceptIds.map((c) => c.toLowerCase())) : null;
   const { attempts } = answersToAttempts(await readHistory(store, user));

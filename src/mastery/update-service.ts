@@ -77,7 +77,7 @@ export interface ApplyOptions {
 function toMs(value: string | number | Date | null | undefined, what: string): number | null {
   if (value === null || value === undefined) return null;
   const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
-  if (Number.isNaN(ms)) throw new UsageError(`${what} "${String(value)}" is not a time`, 'give an ISO-8601 time such as 2026-01-21T12:00:00Z');
+  if (Number.isNaN(ms)) throw new UsageError(`${what} "${String(value)}" is not a time`, 'Give an ISO-8601 time such as 2026-01-21T12:00:00Z');
   return ms;
 }
 
@@ -117,7 +117,7 @@ export async function applyAttempt(store: Store, scope: Scope, attempt: SingleAt
   const parsed = singleAttemptSchema.safeParse(attempt);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new UsageError(`attempt ${issue.path.join('.')}: ${issue.message}`, 'check the update flags');
+    throw new UsageError(`attempt ${issue.path.join('.')}: ${issue.message}`, 'Check the update flags');
   }
   const a = parsed.data;
   assertUserAllowed(scope, a.userId, 'update mastery for');
