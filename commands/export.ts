@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BktCommand } from '../src/cli/base-command.js';
+import { UsageError } from '../src/errors.js';
 
 const KINDS = ['params', 'mastery', 'snapshots', 'runs'] as const;
 const FORMATS = ['csv', 'json', 'ndjson', 'arrow'] as const;
@@ -33,6 +34,7 @@ JSON columns as Utf8 JSON text. Exported params (csv or json) are a params file 
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Export);
+    if (flags.out === '-' && this.jsonEnabled()) throw new UsageError('--json with --out - would mix the summary into the exported rows', 'Write to a file with --out FILE, or drop --json');
     const { runExport } = await import('../src/export/export-rows.js');
     const result = await runExport({
       db: flags.db,
