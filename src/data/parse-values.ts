@@ -59,17 +59,8 @@ export function parseCorrectString(value: string): number {
   return -1;
 }
 
-function digit(buf: Uint8Array, i: number): number {
-  const d = buf[i] - 48;
-  return d >= 0 && d <= 9 ? d : -1;
-}
-
-function twoDigits(buf: Uint8Array, i: number, end: number): number {
-  if (i + 2 > end) return -1;
-  const a = digit(buf, i);
-  const b = digit(buf, i + 1);
-  return a < 0 || b < 0 ? -1 : a * 10 + b;
-}
+/** 10^k for the fraction digits of a time. */
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
@@ -79,42 +70,68 @@ function daysInMonth(year: number, month: number): number {
 /**
  * Parse an ISO-8601 date or date-time from bytes [start, end) to epoch milliseconds:
  * `YYYY-MM-DD`, optionally followed by `T` or a space, `HH:MM`, optional `:SS`, optional fraction
- * (`.` or `,`, any number of digits), and an optional zone `Z`, `±HH`, `±HHMM` or `±HH:MM`.
+ * (`.` or `,`, 1 to 15 digits), and an optional zone `Z`, `±HH`, `±HHMM` or `±HH:MM`.
  * A value without a zone is read as UTC (never local time, so results do not depend on the
  * machine). Returns NaN when the text is not such a date or names an impossible one (2023-02-30).
+ * Written digit by digit (no Date, no substrings): it runs once per row of a large export.
  */
 export function parseIsoBytes(buf: Uint8Array, start: number, end: number): number {
-  if (end - start < 10) return NaN;
-  const y0 = digit(buf, start), y1 = digit(buf, start + 1), y2 = digit(buf, start + 2), y3 = digit(buf, start + 3);
-  if (y0 < 0 || y1 < 0 || y2 < 0 || y3 < 0 || buf[start + 4] !== 45 || buf[start + 7] !== 45) return NaN;
+  if (end - start < 10 || buf[start + 4] !== 45 || buf[start + 7] !== 45) return NaN;
+  const y0 = buf[start] - 48;
+  const y1 = buf[start + 1] - 48;
+  const y2 = buf[start + 2] - 48;
+  const y3 = buf[start + 3] - 48;
+  const m0 = buf[start + 5] - 48;
+  const m1 = buf[start + 6] - 48;
+  const d0 = buf[start + 8] - 48;
+  const d1 = buf[start + 9] - 48;
+  // `x >>> 0 > 9` rejects every byte that is not an ASCII digit (negatives wrap to large numbers).
+  if (y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9 || m0 >>> 0 > 9 || m1 >>> 0 > 9 || d0 >>> 0 > 9 || d1 >>> 0 > 9) {
+    return NaN;
+  }
   const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
-  const month = twoDigits(buf, start + 5, end);
-  const day = twoDigits(buf, start + 8, end);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return NaN;
+  const month = m0 * 10 + m1;
+  const day = d0 * 10 + d1;
+  if (month < 1 || month > 12 || day < 1 || (day > 28 && day > daysInMonth(year, month))) return NaN;
   let i = start + 10;
-  let hour = 0, minute = 0, second = 0, fractionMs = 0, offsetMinutes = 0;
+  let seconds = 0;
+  let fractionMs = 0;
+  let offsetMinutes = 0;
   if (i < end) {
     const sep = buf[i];
-    if (sep !== 84 && sep !== 116 && sep !== SPACE) return NaN; // T, t, space
-    hour = twoDigits(buf, i + 1, end);
-    if (hour < 0 || hour > 23 || buf[i + 3] !== 58 || i + 3 >= end) return NaN;
-    minute = twoDigits(buf, i + 4, end);
-    if (minute < 0 || minute > 59) return NaN;
+    if ((sep !== 84 && sep !== 116 && sep !== SPACE) || i + 6 > end || buf[i + 3] !== 58) return NaN; // T, t, space; ':'
+    const h0 = buf[i + 1] - 48;
+    const h1 = buf[i + 2] - 48;
+    const n0 = buf[i + 4] - 48;
+    const n1 = buf[i + 5] - 48;
+    if (h0 >>> 0 > 9 || h1 >>> 0 > 9 || n0 >>> 0 > 9 || n1 >>> 0 > 9) return NaN;
+    const hour = h0 * 10 + h1;
+    const minute = n0 * 10 + n1;
+    if (hour > 23 || minute > 59) return NaN;
+    seconds = hour * 3600 + minute * 60;
     i += 6;
     if (i < end && buf[i] === 58) {
-      second = twoDigits(buf, i + 1, end);
-      if (second < 0 || second > 59) return NaN;
+      if (i + 3 > end) return NaN;
+      const s0 = buf[i + 1] - 48;
+      const s1 = buf[i + 2] - 48;
+      if (s0 >>> 0 > 9 || s1 >>> 0 > 9) return NaN;
+      const second = s0 * 10 + s1;
+      if (second > 59) return NaN;
+      seconds += second;
       i += 3;
       if (i < end && (buf[i] === 46 || buf[i] === 44)) {
         i++;
-        let scale = 100;
         const fractionStart = i;
-        while (i < end && digit(buf, i) >= 0) {
-          fractionMs += digit(buf, i) * scale;
-          scale /= 10;
+        let fraction = 0;
+        while (i < end) {
+          const f = buf[i] - 48;
+          if (f >>> 0 > 9) break;
+          fraction = fraction * 10 + f;
           i++;
         }
-        if (i === fractionStart) return NaN;
+        const digits = i - fractionStart;
+        if (digits === 0 || digits > 15) return NaN;
+        fractionMs = digits === 3 ? fraction : (fraction * 1000) / POW10[digits];
       }
     }
     if (i < end) {
@@ -122,30 +139,42 @@ export function parseIsoBytes(buf: Uint8Array, start: number, end: number): numb
       if ((z === 90 || z === 122) && i + 1 === end) {
         i++;
       } else if (z === 43 || z === 45) {
-        const sign = z === 45 ? -1 : 1;
-        const oh = twoDigits(buf, i + 1, end);
-        if (oh < 0 || oh > 23) return NaN;
+        if (i + 3 > end) return NaN;
+        const o0 = buf[i + 1] - 48;
+        const o1 = buf[i + 2] - 48;
+        if (o0 >>> 0 > 9 || o1 >>> 0 > 9) return NaN;
+        const offsetHours = o0 * 10 + o1;
+        if (offsetHours > 23) return NaN;
         i += 3;
         let om = 0;
         if (i < end) {
           if (buf[i] === 58) i++;
-          om = twoDigits(buf, i, end);
-          if (om < 0 || om > 59) return NaN;
+          if (i + 2 > end) return NaN;
+          const p0 = buf[i] - 48;
+          const p1 = buf[i + 1] - 48;
+          if (p0 >>> 0 > 9 || p1 >>> 0 > 9) return NaN;
+          om = p0 * 10 + p1;
+          if (om > 59) return NaN;
           i += 2;
         }
-        offsetMinutes = sign * (oh * 60 + om);
+        offsetMinutes = (z === 45 ? -1 : 1) * (offsetHours * 60 + om);
       } else {
         return NaN;
       }
     }
     if (i !== end) return NaN;
   }
-  return (
-    daysFromCivil(year, month, day) * 86_400_000 +
-    ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000 +
-    fractionMs
-  );
+  // Consecutive rows are usually in the same month: reuse its first day.
+  const yearMonth = year * 16 + month;
+  if (yearMonth !== cachedYearMonth) {
+    cachedYearMonth = yearMonth;
+    cachedMonthStartMs = daysFromCivil(year, month, 1) * 86_400_000;
+  }
+  return cachedMonthStartMs + (day - 1) * 86_400_000 + (seconds - offsetMinutes * 60) * 1000 + fractionMs;
 }
+
+let cachedYearMonth = -1;
+let cachedMonthStartMs = 0;
 
 /**
  * Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil); the same as
@@ -173,17 +202,26 @@ function parseEpochBytes(buf: Uint8Array, start: number, end: number): number {
   }
   const digitsStart = i;
   let value = 0;
-  while (i < end && digit(buf, i) >= 0) value = value * 10 + digit(buf, i++);
+  while (i < end) {
+    const d = buf[i] - 48;
+    if (d >>> 0 > 9) break;
+    value = value * 10 + d;
+    i++;
+  }
   if (i === digitsStart) return NaN;
   if (i < end && buf[i] === 46) {
     i++;
-    let scale = 0.1;
     const fractionStart = i;
-    while (i < end && digit(buf, i) >= 0) {
-      value += digit(buf, i++) * scale;
-      scale /= 10;
+    let fraction = 0;
+    while (i < end) {
+      const d = buf[i] - 48;
+      if (d >>> 0 > 9) break;
+      fraction = fraction * 10 + d;
+      i++;
     }
-    if (i === fractionStart) return NaN;
+    const digits = i - fractionStart;
+    if (digits === 0 || digits > 15) return NaN;
+    value += fraction / POW10[digits];
   }
   if (i !== end) return NaN;
   return negative ? -value : value;
