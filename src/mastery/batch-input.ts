@@ -17,6 +17,7 @@ import { InputError } from '../errors.js';
 import { parseCorrectString, parseTimeString } from '../data/parse-values.js';
 import { toUuid } from '../store/ids.js';
 import { hashAttemptKey } from './attempt-key.js';
+import { csvRecords } from './csv-records.js';
 import type { AttemptsTable } from '../data/attempts-table.js';
 
 /** csv and ndjson are read row by row here; arrow and sqlite through `readAttempts` (src/data). */
@@ -100,18 +101,16 @@ export async function readBatchAttempts(options: ReadBatchOptions): Promise<Batc
   const stream = options.stream ?? openInput(options.input);
   const builder = new BatchBuilder(name, options.columns ?? {}, options.failFast ?? false);
   if (format === 'csv') {
-    const { parse } = await import('csv-parse');
-    const parser = stream.pipe(parse({ info: true, bom: true, relax_column_count: true, skip_empty_lines: true }));
     let header: string[] | null = null;
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for await (const { record, line } of csvRecords(stream, name)) {
       if (header === null) {
         header = record.map((h) => h.trim());
         builder.setHeader(header);
         continue;
       }
       const values: Record<string, unknown> = {};
-      header.forEach((h, i) => (values[h] = record[i]));
-      builder.add(info.lines, values);
+      for (let i = 0; i < header.length; i++) values[header[i]] = record[i];
+      builder.add(line, values);
     }
     if (header === null) throw new InputError(`${name}: the file is empty`, 'Give a header row and one attempt per line');
   } else {
