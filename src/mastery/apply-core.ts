@@ -66,7 +66,13 @@ export async function applyToState(
     const answeredAt = a.answeredAt ?? (last === null ? now : Math.max(now, last + 1));
     const prior = current ? current.pMastery : clampProbability(params.p_L0);
     const n = current?.nAttempts ?? 0;
-    if (seen.has(a.attemptKey) || !(await record(a.attemptKey, answeredAt))) {
+    let isNew = !seen.has(a.attemptKey);
+    if (isNew) {
+      const recorded = record(a.attemptKey, answeredAt);
+      // A synchronous ledger (the batch path) costs no promise per attempt.
+      isNew = typeof recorded === 'boolean' ? recorded : await recorded;
+    }
+    if (!isNew) {
       seen.add(a.attemptKey);
       steps.push({ outcome: 'duplicate', answeredAt, pPrior: prior, pNew: prior, nAttempts: n });
       continue;
