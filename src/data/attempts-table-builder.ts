@@ -12,12 +12,21 @@ const MAX_COLUMN_BYTES = 2 ** 32;
 
 /** ES2024 resizable ArrayBuffer (Node 20 has it; TypeScript's ES2022 lib does not declare it). */
 interface ResizableArrayBuffer extends ArrayBuffer {
+  readonly maxByteLength: number;
   resize(byteLength: number): void;
 }
 
 function resizableBuffer(byteLength: number): ResizableArrayBuffer {
   const Ctor = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ResizableArrayBuffer;
-  return new Ctor(byteLength, { maxByteLength: MAX_COLUMN_BYTES });
+  // The maximum is reserved address space, not memory; should a reservation be refused (a
+  // tight `ulimit -v`), settle for a smaller one.
+  for (let max = MAX_COLUMN_BYTES; ; max /= 4) {
+    try {
+      return new Ctor(byteLength, { maxByteLength: Math.max(max, byteLength) });
+    } catch (error) {
+      if (max <= byteLength || max <= 2 ** 24) throw error;
+    }
+  }
 }
 
 /** A typed array that tracks the length of a resizable buffer. */
@@ -34,10 +43,13 @@ class Column<T extends Uint8Array | Uint32Array | Int32Array | Float64Array> {
     this.values = new ctor(this.buffer);
   }
 
+  /** Most rows the reserved address range holds. */
+  get maxRows(): number {
+    return Math.floor(this.buffer.maxByteLength / (this.perRow * this.ctor.BYTES_PER_ELEMENT));
+  }
+
   resize(capacity: number): void {
-    const bytes = capacity * this.perRow * this.ctor.BYTES_PER_ELEMENT;
-    if (bytes > MAX_COLUMN_BYTES) throw new RangeError(`AttemptsTableBuilder: ${capacity} rows do not fit in one column`);
-    this.buffer.resize(bytes);
+    this.buffer.resize(capacity * this.perRow * this.ctor.BYTES_PER_ELEMENT);
   }
 
   /** Give the memory back now. */
@@ -218,8 +230,11 @@ export class AttemptsTableBuilder {
    * matters because V8 zeroes (so touches) the cut-off part when `release()` shrinks a buffer.
    */
   private grow(): void {
-    const capacity = this.capacity + Math.max(65_536, this.capacity >>> 3);
-    for (const column of [this.ids, this.correct, this.time, this.order, this.question]) column?.resize(capacity);
+    const columns = [this.ids, this.correct, this.time, this.order, this.question];
+    let capacity = this.capacity + Math.max(65_536, this.capacity >>> 3);
+    for (const column of columns) if (column !== null) capacity = Math.min(capacity, column.maxRows);
+    if (capacity <= this.capacity) throw new RangeError(`AttemptsTableBuilder: more than ${this.capacity} rows do not fit in memory reserved for a column`);
+    for (const column of columns) column?.resize(capacity);
     this.capacity = capacity;
   }
 

@@ -1,6 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as arrow from 'apache-arrow';
@@ -110,6 +112,19 @@ describe('readAttempts: CSV', () => {
     const fromStdin = await readAttempts({ input: '-' }, { stdin: Readable.from([gzipSync(TIMED_CSV)]) });
     expect(fromStdin.table).toEqual(plain.table);
     expect(fromStdin.summary.source).toBe('stdin');
+  });
+
+  it('reads the real process stdin (gzipped CSV piped into a child process)', () => {
+    // Uses the compiled library (npm test builds first).
+    const dist = join(import.meta.dirname, '../../dist/src/data/index.js');
+    expect(existsSync(dist), 'run npm run build first').toBe(true);
+    const script = `const { readAttempts } = await import(${JSON.stringify(pathToFileURL(dist).href)});
+      const { table, summary } = await readAttempts({ input: '-' });
+      console.log(JSON.stringify({ rows: table.length, source: summary.source, concepts: table.conceptIds }));`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { input: gzipSync(TIMED_CSV), encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    expect(JSON.parse(child.stdout)).toEqual({ rows: 5, source: 'stdin', concepts: ['fractions', 'decimals'] });
   });
 });
 
