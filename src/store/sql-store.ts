@@ -437,6 +437,9 @@ export class SqlStore implements Store {
       ORDER BY ts.user_id, sa.answered_at NULLS LAST, ts.submitted_at NULLS LAST, sq.position NULLS LAST`;
 
     const builder = new AttemptsTableBuilder();
+    const withQuestions = filter.includeQuestions === true;
+    let lastUser: unknown = undefined;
+    let learnerIndex = -1;
     let unanswered = 0;
     let noConcept = 0;
     let rowsRead = 0;
@@ -457,9 +460,15 @@ export class SqlStore implements Store {
       }
       const correct = bool(isCorrect) ? 1 : 0;
       const t = toEpochMs(answeredMs);
+      // Rows arrive grouped by learner: intern each learner once per run of rows.
+      if (user !== lastUser) {
+        lastUser = user;
+        learnerIndex = builder.learnerIndex(String(user));
+      }
+      const question = withQuestions && questionId !== null ? builder.questionIndex(String(questionId)) : -1;
       for (const c of concepts) {
         if (wanted && !wanted.has(c)) continue;
-        builder.add(String(user), c, correct, t, Number.NaN, questionId === null ? null : String(questionId));
+        builder.addIndexed(learnerIndex, builder.conceptIndex(c), correct, t, Number.NaN, question);
       }
     };
     for await (const batch of this.driver.iterateArrayBatches(sql, params)) for (const row of batch) consume(row);

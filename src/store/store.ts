@@ -134,6 +134,11 @@ export interface ReadAttemptsFilter {
   toDate?: string | null;
   /** Use the app's fallback questions.concept_id (integer n -> UUID n) when the snapshot names no concept. */
   questionsFallback?: boolean;
+  /**
+   * Fill the table's question column from session_answers.question_id. Default false: fitting
+   * does not use it, and a dictionary of one id per answer costs a third of the read time.
+   */
+  includeQuestions?: boolean;
 }
 
 export interface SkippedCounts {

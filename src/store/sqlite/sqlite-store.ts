@@ -203,6 +203,8 @@ export async function openSqliteStore(target: DbTarget, options: OpenStoreOption
     db.pragma('synchronous = NORMAL');
     // Imports touch several random-key indexes at once; the 2 MB default cache thrashes on them.
     db.pragma('cache_size = -131072');
+    // Reading attempts probes two random-key indexes per answer; memory-mapped pages cut ~25%.
+    db.pragma('mmap_size = 1073741824');
   } catch (e) {
     throw new StorageError(`cannot open SQLite database ${path}: ${(e as Error).message}`, 'Check the --db path and its permissions', e);
   }

@@ -1,0 +1,78 @@
+// Recompute of all 123 concepts of the builder train data from the database, on SQLite and on
+// PostgreSQL, beside `fit` on the same file: seconds spent reading, fitting and writing.
+// Target (issue 3): reading attempts from the database costs no more than fitting them.
+// Run after `npm run build` (npm run bench does it). PostgreSQL is skipped with a notice when down.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { readAttempts } from '../dist/src/data/read-attempts.js';
+import { recompute } from '../dist/src/jobs/recompute.js';
+import { fitConcepts } from '../dist/src/model/fit-concepts.js';
+import { openStore } from '../dist/src/store/store.js';
+
+const TRAIN = 'fixtures/builder/train.csv.gz';
+const ADMIN = process.env.BKT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const s = (ms) => (ms / 1000).toFixed(2);
+
+const t0 = performance.now();
+const { table } = await readAttempts({ input: TRAIN });
+const fileRead = performance.now() - t0;
+const t1 = performance.now();
+const report = await fitConcepts(table, {});
+const fileFit = performance.now() - t1;
+console.log(`file ${TRAIN}: ${table.length} attempts, ${report.summary.fitted} of ${table.conceptIds.length} concepts fitted`);
+console.log(`  fit on the file: read ${s(fileRead)} s, fit ${s(fileFit)} s`);
+
+async function sqliteDb() {
+  const dir = mkdtempSync(join(tmpdir(), 'bkt-bench-'));
+  return { db: join(dir, 'bench.sqlite'), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function postgresDb() {
+  const name = `bkt_bench_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN, connectionTimeoutMillis: 2000 });
+  try {
+    await admin.connect();
+  } catch {
+    return null;
+  }
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    db: ADMIN.replace(/\/[^/]*$/, `/${name}`),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: ADMIN });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+for (const [name, create] of [['sqlite', sqliteDb], ['postgres', postgresDb]]) {
+  const target = await create();
+  if (!target) {
+    console.log(`${name}: NOTICE PostgreSQL does not answer at ${ADMIN}; skipped`);
+    continue;
+  }
+  try {
+    const store = await openStore(target.db, { mode: 'migrate' });
+    await store.migrate();
+    const ti = performance.now();
+    await store.importAttempts(table);
+    const importMs = performance.now() - ti;
+    const result = await recompute(store, { activate: true, force: true }, {});
+    await store.close();
+    const { read, fit, write, total } = result.timings;
+    console.log(`${name}: import ${s(importMs)} s (bkt import, not part of recompute)`);
+    console.log(
+      `  recompute: read ${read.toFixed(2)} s, fit ${fit.toFixed(2)} s, write ${write.toFixed(2)} s, total ${total.toFixed(2)} s; ` +
+        `${result.summary.params_fitted} parameter rows`,
+    );
+    console.log(`  target read <= fit: ${read <= fit ? 'met' : 'NOT met'} (read ${read.toFixed(2)} s vs fit ${fit.toFixed(2)} s; fit on the file ${s(fileFit)} s)`);
+  } finally {
+    await target.drop();
+  }
+}
