@@ -26,10 +26,12 @@ export {
   COLUMN_PRESET_NAMES,
   DEFAULT_COLUMNS,
   PYBKT_COLUMN_ALIASES,
+  resolveColumns,
   type ColumnRole,
   type ColumnMapping,
   type ColumnPreset,
   type ColumnsUsed,
+  type ResolvedColumns,
 } from './columns.js';
 export { CSV_PARSERS, type CsvParserChoice, type CsvParserUsed } from './read-csv.js';
 export { EPOCH_SECONDS_LIMIT, epochToMs, parseTimeString } from './parse-values.js';
