@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { UsageError } from '../errors.js';
 import { COLUMN_PRESET_NAMES } from '../data/columns.js';
-import { READ_FORMATS, type ReadAttemptsInput } from '../data/read-attempts.js';
+import { READ_FORMATS } from '../data/formats.js';
+import type { ReadAttemptsInput } from '../data/read-attempts.js';
 import type { TrainerOptions } from '../model/fit-types.js';
 import { DEFAULT_BOUNDS, NO_BOUNDS, PARAM_NAMES, type BktParams, type ParamBounds } from '../model/params.js';
 

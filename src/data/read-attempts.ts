@@ -8,9 +8,9 @@ import { parseTimeString } from './parse-values.js';
 import { CSV_PARSERS, readCsv, type CsvParserUsed, type SinkFactory } from './read-csv.js';
 import { RowSink, type FilterCounts, type RowFilters } from './row-sink.js';
 
-/** Input formats; `--format` takes these. */
-export const READ_FORMATS = ['csv', 'ndjson', 'arrow', 'sqlite'] as const;
-export type ReadFormat = (typeof READ_FORMATS)[number];
+import { READ_FORMATS, type ReadFormat } from './formats.js';
+
+export { READ_FORMATS, type ReadFormat } from './formats.js';
 
 const columnName = z.string().min(1);
 const isoDate = z
