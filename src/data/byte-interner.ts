@@ -2,18 +2,20 @@
  * Maps byte strings (slices of a read buffer) to small integer ids without building a JS string
  * per lookup: an open-addressing hash table (FNV-1a, linear probing) over a byte arena. A string
  * is decoded (UTF-8) once per distinct key. The CSV fast path uses one per id column.
+ *
+ * Laid out for few cache misses per lookup: each slot holds the key's hash beside its id, so a
+ * probe that does not match touches nothing else; each entry's start, length and caller value sit
+ * together; keys of up to 4 bytes are compared from the entry itself, without the arena.
  */
 export class ByteInterner {
   /** Decoded key per id. */
   readonly strings: string[] = [];
-  /** A caller-owned number per id (the fast path stores builder indexes and filter flags here). */
-  values: Int32Array = new Int32Array(64);
 
-  private slots = new Int32Array(256); // id + 1, 0 = empty
+  /** Slot i: [hash, id + 1] at 2i, 2i + 1 (id + 1 = 0: empty). */
+  private slots: Int32Array = new Int32Array(512);
   private mask = 255;
-  private hashes: Uint32Array = new Uint32Array(64);
-  private starts: Uint32Array = new Uint32Array(64);
-  private lengths: Uint32Array = new Uint32Array(64);
+  /** Entry id: [arena start, length, caller value, first 4 bytes packed] at 4 id. */
+  private entries: Int32Array = new Int32Array(256);
   private arena: Uint8Array = new Uint8Array(4096);
   private arenaUsed = 0;
 
@@ -21,30 +23,47 @@ export class ByteInterner {
     return this.strings.length;
   }
 
+  /** The caller-owned number of an id (the fast path stores builder indexes and filter flags). */
+  value(id: number): number {
+    return this.entries[4 * id + 2];
+  }
+
+  setValue(id: number, value: number): void {
+    this.entries[4 * id + 2] = value;
+  }
+
   /**
-   * Id of the bytes buf[start, end), adding them when new; for a new id, `values[id]` is set to
+   * Id of the bytes buf[start, end), adding them when new; for a new id, its value is set to
    * `initialValue(decodedKey)`.
    */
   lookup(buf: Uint8Array, start: number, end: number, initialValue: (key: string) => number): number {
-    let h = 0x811c9dc5;
-    for (let k = start; k < end; k++) h = Math.imul(h ^ buf[k], 0x01000193);
-    h >>>= 0;
     const len = end - start;
+    let h = 0x811c9dc5;
+    let packed = 0;
+    for (let k = start; k < end; k++) {
+      const b = buf[k];
+      h = Math.imul(h ^ b, 0x01000193);
+      if (k - start < 4) packed |= b << (8 * (k - start));
+    }
+    h |= 0; // int32, as the slots store it (the empty key skips Math.imul)
+    const slots = this.slots;
+    const entries = this.entries;
     let slot = h & this.mask;
     for (;;) {
-      const entry = this.slots[slot];
-      if (entry === 0) break;
-      const id = entry - 1;
-      if (this.hashes[id] === h && this.lengths[id] === len && this.equal(id, buf, start, len)) return id;
+      const id1 = slots[2 * slot + 1];
+      if (id1 === 0) break;
+      if (slots[2 * slot] === h) {
+        const e = 4 * (id1 - 1);
+        if (entries[e + 1] === len && entries[e + 3] === packed && (len <= 4 || this.equal(entries[e], buf, start, len))) return id1 - 1;
+      }
       slot = (slot + 1) & this.mask;
     }
-    return this.insert(buf, start, end, h, slot, initialValue);
+    return this.insert(buf, start, end, h, packed, slot, initialValue);
   }
 
-  private equal(id: number, buf: Uint8Array, start: number, len: number): boolean {
+  private equal(arenaStart: number, buf: Uint8Array, start: number, len: number): boolean {
     const arena = this.arena;
-    const s = this.starts[id];
-    for (let k = 0; k < len; k++) if (arena[s + k] !== buf[start + k]) return false;
+    for (let k = 4; k < len; k++) if (arena[arenaStart + k] !== buf[start + k]) return false;
     return true;
   }
 
@@ -53,47 +72,48 @@ export class ByteInterner {
     start: number,
     end: number,
     h: number,
+    packed: number,
     slot: number,
     initialValue: (key: string) => number,
   ): number {
     const id = this.strings.length;
     const len = end - start;
-    if (id === this.hashes.length) {
-      this.hashes = grow(this.hashes, id * 2) as Uint32Array;
-      this.starts = grow(this.starts, id * 2) as Uint32Array;
-      this.lengths = grow(this.lengths, id * 2) as Uint32Array;
-      this.values = grow(this.values, id * 2) as Int32Array;
+    if (4 * id + 4 > this.entries.length) {
+      const entries = new Int32Array(this.entries.length * 2);
+      entries.set(this.entries);
+      this.entries = entries;
     }
     if (this.arenaUsed + len > this.arena.length) {
-      this.arena = grow(this.arena, Math.max(this.arena.length * 2, this.arenaUsed + len)) as Uint8Array;
+      const arena = new Uint8Array(Math.max(this.arena.length * 2, this.arenaUsed + len));
+      arena.set(this.arena.subarray(0, this.arenaUsed));
+      this.arena = arena;
     }
     this.arena.set(buf.subarray(start, end), this.arenaUsed);
-    this.hashes[id] = h;
-    this.starts[id] = this.arenaUsed;
-    this.lengths[id] = len;
+    const e = 4 * id;
+    this.entries[e] = this.arenaUsed;
+    this.entries[e + 1] = len;
+    this.entries[e + 3] = packed;
     this.arenaUsed += len;
     const key = Buffer.from(buf.buffer, buf.byteOffset + start, len).toString('utf8');
     this.strings.push(key);
-    this.values[id] = initialValue(key);
-    this.slots[slot] = id + 1;
-    if ((id + 1) * 2 > this.slots.length) this.rehash();
+    this.entries[e + 2] = initialValue(key);
+    this.slots[2 * slot] = h;
+    this.slots[2 * slot + 1] = id + 1;
+    if ((id + 1) * 2 > this.mask + 1) this.rehash();
     return id;
   }
 
   private rehash(): void {
-    const size = this.slots.length * 2;
-    this.slots = new Int32Array(size);
+    const size = (this.mask + 1) * 2;
+    const old = this.slots;
+    this.slots = new Int32Array(2 * size);
     this.mask = size - 1;
-    for (let id = 0; id < this.strings.length; id++) {
-      let slot = this.hashes[id] & this.mask;
-      while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.slots[slot] = id + 1;
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i + 1] === 0) continue;
+      let slot = old[i] & this.mask;
+      while (this.slots[2 * slot + 1] !== 0) slot = (slot + 1) & this.mask;
+      this.slots[2 * slot] = old[i];
+      this.slots[2 * slot + 1] = old[i + 1];
     }
   }
-}
-
-function grow<T extends Uint8Array | Uint32Array | Int32Array>(array: T, size: number): T {
-  const out = new (array.constructor as new (n: number) => T)(size);
-  out.set(array);
-  return out;
 }

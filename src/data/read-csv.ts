@@ -126,7 +126,7 @@ class FastCsvReader {
     if (s === e) return this.slow(buf, start, end);
     const concepts = this.concepts;
     const conceptKey = concepts.lookup(buf, s, e, this.conceptInitial);
-    let concept = concepts.values[conceptKey];
+    let concept = concepts.value(conceptKey);
     if (concept === -2) {
       sink.rowsRead++;
       sink.filtered.concept_id++;
@@ -163,9 +163,15 @@ class FastCsvReader {
     const builder = sink.builder;
     const users = this.users;
     const userKey = users.lookup(buf, s, e, this.notInterned);
-    let user = users.values[userKey];
-    if (user < 0) user = users.values[userKey] = builder.learnerIndex(users.strings[userKey]);
-    if (concept < 0) concept = concepts.values[conceptKey] = builder.conceptIndex(concepts.strings[conceptKey]);
+    let user = users.value(userKey);
+    if (user < 0) {
+      user = builder.learnerIndex(users.strings[userKey]);
+      users.setValue(userKey, user);
+    }
+    if (concept < 0) {
+      concept = builder.conceptIndex(concepts.strings[conceptKey]);
+      concepts.setValue(conceptKey, concept);
+    }
     let question = -1;
     if (this.questionCol >= 0) {
       s = fs[this.questionCol];
@@ -173,8 +179,11 @@ class FastCsvReader {
       if (!isBlankBytes(buf, s, e)) {
         const questions = this.questions;
         const questionKey = questions.lookup(buf, s, e, this.notInterned);
-        question = questions.values[questionKey];
-        if (question < 0) question = questions.values[questionKey] = builder.questionIndex(questions.strings[questionKey]);
+        question = questions.value(questionKey);
+        if (question < 0) {
+          question = builder.questionIndex(questions.strings[questionKey]);
+          questions.setValue(questionKey, question);
+        }
       }
     }
     sink.rowsRead++;
