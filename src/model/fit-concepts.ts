@@ -70,41 +70,35 @@ export function resolveTrainerOptions(partial: Partial<TrainerOptions> = {}): Tr
 const INITIAL_CAPS: Record<keyof BktParams, number> = { p_L0: 1, p_T: 0.4, p_S: 0.3, p_G: 0.4, p_F: 0.2 };
 
 /**
- * The seeded random start of restart `restart` of `restarts` for one concept. Starts are a Latin
+ * The seeded random starts of all `restarts` restarts of one concept. They form a Latin
  * hypercube over the box: each parameter's range is cut into `restarts` equal strata and every
  * restart draws from a different stratum (a seeded permutation per parameter), so five restarts
- * always span each range instead of clustering by chance as independent draws can.
+ * always span each range instead of clustering by chance as independent draws can. Restart k
+ * draws its position inside its strata from its own stream (seed, concept, k).
  */
-export function drawInitialParams(
-  seed: number,
-  conceptId: string,
-  restart: number,
-  bounds: ParamBounds,
-  forgets: boolean,
-  restarts = 1,
-): BktParams {
-  const random = seededRandom(seed, 'restart', conceptId, restart);
-  const stratumOf = (name: string) => {
-    // The same permutation for every restart of this concept: draw it from a concept-level stream.
-    const permutationRandom = seededRandom(seed, 'strata', conceptId, name);
+export function drawRestartStarts(seed: number, conceptId: string, restarts: number, bounds: ParamBounds, forgets: boolean): BktParams[] {
+  const names = forgets ? (['p_L0', 'p_T', 'p_G', 'p_S', 'p_F'] as const) : (['p_L0', 'p_T', 'p_G', 'p_S'] as const);
+  const strata = new Map<keyof BktParams, number[]>();
+  for (const name of names) {
+    const random = seededRandom(seed, 'strata', conceptId, name);
     const order = Array.from({ length: restarts }, (_, i) => i);
     for (let i = restarts - 1; i > 0; i--) {
-      const j = Math.floor(permutationRandom() * (i + 1));
+      const j = Math.floor(random() * (i + 1));
       [order[i], order[j]] = [order[j], order[i]];
     }
-    return order[restart % restarts];
-  };
-  const draw = (name: keyof BktParams) => {
-    const [loKey, hiKey] = BOUND_KEYS[name];
-    const lo = Math.max(bounds[loKey], 0);
-    const hi = Math.min(bounds[hiKey], INITIAL_CAPS[name]);
-    if (!(hi > lo)) return Math.min(bounds[hiKey], Math.max(lo, INITIAL_CAPS[name] / 2));
-    const width = (hi - lo) / restarts;
-    return lo + width * (stratumOf(name) + random());
-  };
-  const params = { p_L0: draw('p_L0'), p_T: draw('p_T'), p_G: draw('p_G'), p_S: draw('p_S'), p_F: 0 };
-  if (forgets) params.p_F = draw('p_F');
-  return params;
+    strata.set(name, order);
+  }
+  return Array.from({ length: restarts }, (_, restart) => {
+    const random = seededRandom(seed, 'restart', conceptId, restart);
+    const params: BktParams = { p_L0: 0, p_T: 0, p_S: 0, p_G: 0, p_F: 0 };
+    for (const name of names) {
+      const [loKey, hiKey] = BOUND_KEYS[name];
+      const lo = Math.max(bounds[loKey], 0);
+      const hi = Math.min(bounds[hiKey], INITIAL_CAPS[name]);
+      params[name] = hi > lo ? lo + ((hi - lo) / restarts) * (strata.get(name)![restart] + random()) : Math.min(bounds[hiKey], Math.max(lo, INITIAL_CAPS[name] / 2));
+    }
+    return params;
+  });
 }
 
 export interface FitProgress {
@@ -169,9 +163,9 @@ export async function fitConcepts(
     let distinctAttempts = 0;
     for (const q of distinct.sequences) distinctAttempts += table.sequenceStart[q + 1] - table.sequenceStart[q];
     const useDistinct = distinctAttempts <= 0.95 * nAttempts;
+    const starts = drawRestartStarts(options.seed, conceptId, options.restarts, options.bounds, options.forgets);
     for (let restart = 0; restart < options.restarts; restart++) {
-      const initial =
-        options.initialParams?.(conceptId, restart) ?? drawInitialParams(options.seed, conceptId, restart, options.bounds, options.forgets, options.restarts);
+      const initial = options.initialParams?.(conceptId, restart) ?? starts[restart];
       taskConcept.push(c);
       taskRestart.push(restart);
       tasks.push({

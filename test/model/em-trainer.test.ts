@@ -143,3 +143,27 @@ describe('EM (Baum-Welch)', () => {
     expect(result.converged).toBe(false);
   });
 });
+
+describe('drawRestartStarts', () => {
+  it('puts each restart in a different stratum of every parameter range, inside the bounds', async () => {
+    const { drawRestartStarts } = await import('../../src/model/fit-concepts.js');
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 2 ** 31 }), fc.string(), (restarts, seed, conceptId) => {
+        const starts = drawRestartStarts(seed, conceptId, restarts, DEFAULT_BOUNDS, true);
+        // L0 range [0.001, 0.5]: stratum k of restarts holds exactly one start
+        const width = (0.5 - 0.001) / restarts;
+        const strata = new Set(starts.map((p) => Math.min(restarts - 1, Math.floor((p.p_L0 - 0.001) / width))));
+        return (
+          strata.size === restarts &&
+          starts.every((p) => p.p_S >= DEFAULT_BOUNDS.S_min && p.p_S <= 0.3 && p.p_G <= DEFAULT_BOUNDS.G_max && p.p_F >= 0 && p.p_F <= 0.2)
+        );
+      }),
+    );
+  });
+
+  it('draws the same starts for the same seed and concept, and others for another seed', async () => {
+    const { drawRestartStarts } = await import('../../src/model/fit-concepts.js');
+    expect(drawRestartStarts(42, 'c', 5, DEFAULT_BOUNDS, false)).toEqual(drawRestartStarts(42, 'c', 5, DEFAULT_BOUNDS, false));
+    expect(drawRestartStarts(43, 'c', 5, DEFAULT_BOUNDS, false)).not.toEqual(drawRestartStarts(42, 'c', 5, DEFAULT_BOUNDS, false));
+  });
+});
