@@ -112,9 +112,10 @@ class Dictionary {
  * Ordering (see AttemptsTable): rows are sorted by concept index, then learner index (both
  * dictionaries in order of first appearance), then inside each sequence by time when any row had
  * a time, else by order when any row had one, else by insertion (file) order. Ties, and rows
- * without a key (NaN, placed after keyed rows), keep insertion order. Sorting is a stable LSD
- * counting sort by learner then concept (O(n + learners + concepts)), followed by a comparison
- * sort only of sequences that are not already in key order (O(n) for ordered input).
+ * without a key (NaN, placed after keyed rows), keep insertion order. Sorting is a stable counting
+ * sort by concept (O(n + concepts)), then per concept a stable counting sort by learner over the
+ * learners present (O(rows + d log d) for d distinct learners; skipped when already grouped), then
+ * a comparison sort only of sequences not already in key order (O(n) for ordered input).
  *
  * `build()` consumes the builder; call it once.
  */
