@@ -31,13 +31,16 @@ export const exportOptionsSchema = z.object({
 export type ExportOptions = z.input<typeof exportOptionsSchema>;
 
 /**
- * An export reads each page once, in order: the store's large SQLite page cache (128 MB, sized
- * for fitting) would only hold memory. Shrink it to 8 MB for this connection. PostgreSQL streams
- * through a cursor and keeps nothing client-side, so it needs nothing here.
+ * An export reads each page once, in order: the store's large SQLite page cache (128 MB) and
+ * memory map (1 GB, whose touched pages count as resident memory), sized for repeated reads while
+ * fitting, would only hold memory. Shrink the cache to 8 MB and turn the map off for this
+ * connection. PostgreSQL streams through a cursor and keeps nothing client-side.
  */
 async function limitReadCache(store: Store): Promise<void> {
   if (store.backend !== 'sqlite') return;
-  await sqlDriverOf(store).run('PRAGMA cache_size = -8192');
+  const driver = sqlDriverOf(store);
+  await driver.run('PRAGMA cache_size = -8192');
+  await driver.run('PRAGMA mmap_size = 0');
 }
 
 /** The rows of one export kind, as plain objects keyed by the export's column names. */
