@@ -88,7 +88,7 @@ describe('CSV fast path and csv-parse', () => {
         fc.constantFrom('user_id,concept_id,correct,answered_at,order_id,question_id', 'user_id,skill_name,correct,ts,order_id,problem_id'),
         async (rows, eol, finalNewline, cuts, header) => {
           // Arrange: rows, a few with an extra field, some empty lines.
-          const lines = [header];
+          const lines: string[] = [header];
           for (const [u, c, k, t, o, q, extra] of rows) {
             if (extra === 0) lines.push('');
             lines.push([u, c, k, t, o, q].join(',') + (extra === 1 ? ',z' : ''));
