@@ -51,45 +51,50 @@ export async function* openInputChunks(source: InputSource): AsyncGenerator<Buff
     raw = createReadStream(source.input, { highWaterMark: READ_CHUNK_BYTES });
   }
   const it = raw[Symbol.asyncIterator]();
-  let first: IteratorResult<Buffer>;
   try {
-    first = await nextChunk(it);
-    // Need two bytes to recognise gzip; stdin may deliver a single byte first.
-    while (!first.done && first.value.length < 2) {
-      const more = await nextChunk(it);
-      if (more.done) break;
-      first = { done: false, value: Buffer.concat([first.value, more.value]) };
-    }
-  } catch (error) {
-    throw source.input === '-' ? new InputError(`cannot read stdin: ${(error as Error).message}`) : fileError(name, error);
-  }
-  if (first.done) return;
-  const head = first.value;
-  async function* rest(): AsyncGenerator<Buffer> {
-    yield head;
-    for (;;) {
-      const r = await nextChunk(it);
-      if (r.done) return;
-      yield r.value;
-    }
-  }
-  if (head[0] === 0x1f && head[1] === 0x8b) {
-    const gunzip = createGunzip({ chunkSize: 1 << 18 });
-    const compressed = Readable.from(rest());
-    compressed.on('error', (e) => gunzip.destroy(e));
-    compressed.pipe(gunzip);
+    let first: IteratorResult<Buffer>;
     try {
-      for await (const chunk of gunzip) yield chunk as Buffer;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code?.startsWith('Z_')) {
-        throw new InputError(`${name}: gzip data is corrupt or truncated (${(error as Error).message})`, 'Check the file, e.g. with gzip -t');
+      first = await nextChunk(it);
+      // Need two bytes to recognise gzip; stdin may deliver a single byte first.
+      while (!first.done && first.value.length < 2) {
+        const more = await nextChunk(it);
+        if (more.done) break;
+        first = { done: false, value: Buffer.concat([first.value, more.value]) };
       }
-      throw error;
-    } finally {
-      compressed.destroy();
+    } catch (error) {
+      throw source.input === '-' ? new InputError(`cannot read stdin: ${(error as Error).message}`) : fileError(name, error);
     }
-  } else {
-    yield* rest();
+    if (first.done) return;
+    const head = first.value;
+    async function* rest(): AsyncGenerator<Buffer> {
+      yield head;
+      for (;;) {
+        const r = await nextChunk(it);
+        if (r.done) return;
+        yield r.value;
+      }
+    }
+    if (head[0] === 0x1f && head[1] === 0x8b) {
+      const gunzip = createGunzip({ chunkSize: 1 << 18 });
+      const compressed = Readable.from(rest());
+      compressed.on('error', (e) => gunzip.destroy(e));
+      compressed.pipe(gunzip);
+      try {
+        for await (const chunk of gunzip) yield chunk as Buffer;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code?.startsWith('Z_')) {
+          throw new InputError(`${name}: gzip data is corrupt or truncated (${(error as Error).message})`, 'Check the file, e.g. with gzip -t');
+        }
+        throw error;
+      } finally {
+        compressed.destroy();
+      }
+    } else {
+      yield* rest();
+    }
+  } finally {
+    // Close the file (or detach from stdin) however the reader stopped: done, error or early exit.
+    await it.return?.();
   }
 }
 

@@ -206,8 +206,22 @@ export async function readCsv(
   makeSink: SinkFactory,
   choice: CsvParserChoice,
 ): Promise<{ sink: RowSink; parser: CsvParserUsed }> {
-  const reader = new FastCsvReader(source, makeSink);
   const it = chunks[Symbol.asyncIterator]();
+  try {
+    return await readCsvFrom(it, source, makeSink, choice);
+  } finally {
+    // Close the input however reading stopped (an error leaves the iterator suspended).
+    await it.return?.();
+  }
+}
+
+async function readCsvFrom(
+  it: AsyncIterator<Buffer>,
+  source: string,
+  makeSink: SinkFactory,
+  choice: CsvParserChoice,
+): Promise<{ sink: RowSink; parser: CsvParserUsed }> {
+  const reader = new FastCsvReader(source, makeSink);
   let leftover: Buffer | null = null;
   let handoff: Buffer | null = null;
   let first = true;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -309,6 +309,15 @@ describe('readAttempts: errors name file, line, column and value', () => {
     expect(await failure({ input: join(dir, 'missing.csv') })).toMatch(/cannot read .*missing\.csv: no such file/);
     expect(await failure({ input: dir, format: 'csv' })).toMatch(/it is a directory/);
     expect(await failure({ input: file('x.txt', 'a') }, UsageError)).toMatch(/cannot tell the format.*--format/);
+  });
+
+  it('closes the file after an error part way through a large input', async () => {
+    const path = file('big-bad.csv', 'user_id,concept_id,correct\nu,c,maybe\n' + 'u,c,1\n'.repeat(400_000));
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    await failure({ input: path }); // warm-up: the first read may open descriptors Node keeps (e.g. for its thread pool)
+    const before = openFiles();
+    for (let i = 0; i < 5; i++) expect(await failure({ input: path })).toMatch(/line 2: column "correct" is "maybe"/);
+    expect(openFiles()).toBe(before);
   });
 
   it('corrupt gzip', async () => {
