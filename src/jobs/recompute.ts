@@ -151,6 +151,9 @@ export async function recompute(
       constraints ??= constraintsFromBounds(report.settings.bounds, report.settings.forgets);
       t = performance.now();
       for (const concept of report.concepts) {
+        // Let the event loop run: SQLite calls are synchronous, so without this a SIGINT handler
+        // (a macrotask) would only run after the whole recompute.
+        await new Promise((resolve) => setImmediate(resolve));
         if (hooks.signal?.aborted) {
           interrupted = true;
           break;
