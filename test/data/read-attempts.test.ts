@@ -224,6 +224,26 @@ describe('readAttempts: NDJSON, Arrow, SQLite', () => {
     expect(fromStdin.table).toEqual(fromFile.table);
   });
 
+  it('reads Arrow Date columns and ISO strings as times', async () => {
+    const dates = new arrow.Table({
+      user_id: arrow.vectorFromArray(['u1', 'u1']),
+      concept_id: arrow.vectorFromArray(['c1', 'c1']),
+      correct: arrow.vectorFromArray([1, 0], new arrow.Int32()),
+      answered_at: arrow.vectorFromArray([new Date(Date.UTC(2024, 0, 2)), new Date(Date.UTC(2024, 0, 1))], new arrow.DateMillisecond()),
+    });
+    const fromDates = await readAttempts({ input: file('d.arrow', arrow.tableToIPC(dates, 'file')) });
+    expect(sequences(fromDates.table)).toEqual(['c1/u1: 01']);
+    expect(Array.from(fromDates.table.time!)).toEqual([Date.UTC(2024, 0, 1), Date.UTC(2024, 0, 2)]);
+    const strings = new arrow.Table({
+      user_id: arrow.vectorFromArray(['u1', 'u1']),
+      concept_id: arrow.vectorFromArray(['c1', 'c1']),
+      correct: arrow.vectorFromArray(['true', 'false']),
+      answered_at: arrow.vectorFromArray(['2024-01-02T00:00:00Z', '2024-01-01T00:00:00Z']),
+    });
+    const fromStrings = await readAttempts({ input: file('s.arrow', arrow.tableToIPC(strings, 'file')) });
+    expect(fromStrings.table).toEqual(fromDates.table);
+  });
+
   it('reads Arrow integer epochs and reports a bad value by row', async () => {
     const t = new arrow.Table({
       user_id: arrow.vectorFromArray(['u1', 'u1']),
