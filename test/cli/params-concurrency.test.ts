@@ -1,0 +1,58 @@
+/**
+ * Activations racing each other from separate processes (the production shape: two operators, or
+ * a nightly job and an operator) leave exactly one active parameter set per concept.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { integerToUuid } from '../../src/store/ids.js';
+import { openStore } from '../../src/store/store.js';
+import { BACKENDS, postgresAvailable, type EmptyDb } from '../store/backends.js';
+import { bkt, bktAsync } from '../store/cli-helpers.js';
+
+const pgOk = await postgresAvailable();
+const CONCEPT = integerToUuid(0);
+
+async function rows(db: string) {
+  const store = await openStore(db);
+  try {
+    return await store.listParams({ conceptIds: [CONCEPT], all: true });
+  } finally {
+    await store.close();
+  }
+}
+
+for (const backend of BACKENDS) {
+  describe.skipIf(backend.name === 'postgres' && !pgOk)(`concurrent activations on ${backend.name}`, () => {
+    let empty: EmptyDb;
+    beforeAll(async () => {
+      empty = await backend.create();
+      expect(bkt(['db', 'migrate', '--db', empty.db]).status).toBe(0);
+      expect(bkt(['import', '--db', empty.db, '--input', 'fixtures/sample.csv']).status).toBe(0);
+    });
+    afterAll(async () => empty?.drop());
+
+    it('four processes fitting and activating one concept at once leave one active row of four', async () => {
+      const runs = await Promise.all(
+        [1, 2, 3, 4].map((seed) =>
+          bktAsync(['recompute', '--db', empty.db, '--concept-id', '0', '--activate', '--force', '--restarts', '1', '--seed', String(seed), '--json']),
+        ),
+      );
+      for (const r of runs) expect(r.status, r.describe).toBe(0);
+      const all = await rows(empty.db);
+      expect(all).toHaveLength(4);
+      expect(all.filter((p) => p.is_active)).toHaveLength(1);
+    }, 120_000);
+
+    it('two processes rolling back to different sets leave exactly one of them active', async () => {
+      const [a, b] = (await rows(empty.db)).filter((p) => !p.is_active);
+      const [ra, rb] = await Promise.all([
+        bktAsync(['params', 'activate', a.id, '--db', empty.db, '--json']),
+        bktAsync(['params', 'activate', b.id, '--db', empty.db, '--json']),
+      ]);
+      expect(ra.status, ra.describe).toBe(0);
+      expect(rb.status, rb.describe).toBe(0);
+      const active = (await rows(empty.db)).filter((p) => p.is_active).map((p) => p.id);
+      expect(active).toHaveLength(1);
+      expect([a.id, b.id]).toContain(active[0]);
+    }, 120_000);
+  });
+}
