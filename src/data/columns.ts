@@ -86,7 +86,9 @@ export function resolveColumns(
   });
   const index = {} as Record<ColumnRole, number>;
   const used = {} as Record<ColumnRole, string | null>;
-  const found = names.length > 0 ? names.map((n) => JSON.stringify(n)).join(', ') : 'no columns';
+  // Kept short and on one line whatever the header holds (a file with CR-only line ends is one line).
+  const shown = names.slice(0, 12).map((n) => JSON.stringify(n.length > 40 ? `${n.slice(0, 40)}...` : n));
+  const found = names.length === 0 ? 'no columns' : shown.join(', ') + (names.length > 12 ? `, ... (${names.length} columns)` : '');
   for (const role of COLUMN_ROLES) {
     const explicit = mapping[role];
     if (explicit !== undefined) {

@@ -350,7 +350,10 @@ async function readRestWithCsvParse(
     if (e.code?.startsWith('CSV_')) {
       const line = (e.lines ?? 0) + lineOffset;
       // csv-parse counts lines from where it took over; make the numbers in its message absolute.
-      const message = e.message.replace(/\.$/, '').replace(/\bline (\d+)/g, (_, d: string) => `line ${Number(d) + lineOffset}`);
+      const message = e.message
+        .replace(/\.$/, '')
+        .replace(/\bline (\d+)/g, (_, d: string) => `line ${Number(d) + lineOffset}`)
+        .replace(/[\r\n]+/g, ' ');
       throw new InputError(`${source} line ${line}: ${message}`, 'Check the quoting on that line', error);
     }
     throw error;
