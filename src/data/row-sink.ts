@@ -71,7 +71,13 @@ export class RowSink {
   /** An InputError for `value` in column `role` at `line`. */
   valueError(role: ColumnRole, line: number, value: unknown, expected: string, hint: string): InputError {
     const shown =
-      typeof value === 'string' ? JSON.stringify(value) : value === undefined ? 'missing' : value === null ? 'empty' : String(value);
+      typeof value === 'string'
+        ? JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value)
+        : value === undefined
+          ? 'missing'
+          : value === null
+            ? 'empty'
+            : String(value).slice(0, 60);
     return new InputError(`${this.source} ${this.unit} ${line}: column "${this.names[role]}" is ${shown}; expected ${expected}`, hint);
   }
 
