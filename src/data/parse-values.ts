@@ -241,12 +241,13 @@ export function parseTimeBytes(buf: Uint8Array, start: number, end: number): num
   return Number.isNaN(epoch) ? NaN : epochToMs(epoch);
 }
 
-let scratch = new Uint8Array(64);
+// A Buffer, like the CSV fast path's input, so the byte parsers see one array type (monomorphic loads).
+let scratch: Uint8Array = Buffer.alloc(64);
 
 /** String form of parseTimeBytes (non-ASCII text is never a valid time). */
 export function parseTimeString(value: string): number {
   const n = value.length;
-  if (n > scratch.length) scratch = new Uint8Array(n * 2);
+  if (n > scratch.length) scratch = Buffer.alloc(n * 2);
   for (let i = 0; i < n; i++) {
     const c = value.charCodeAt(i);
     if (c > 127) return NaN;
