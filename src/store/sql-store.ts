@@ -450,14 +450,6 @@ export class SqlStore implements Store {
         unanswered++;
         return;
       }
-      const concepts = conceptsOfSnapshot(snapshot);
-      if (concepts.size === 0 && fallback && fallbackConcept !== null && fallbackConcept !== undefined) {
-        concepts.add(toUuid(String(fallbackConcept)));
-      }
-      if (concepts.size === 0) {
-        noConcept++;
-        return;
-      }
       const correct = bool(isCorrect) ? 1 : 0;
       const t = toEpochMs(answeredMs);
       // Rows arrive grouped by learner: intern each learner once per run of rows.
@@ -466,6 +458,20 @@ export class SqlStore implements Store {
         learnerIndex = builder.learnerIndex(String(user));
       }
       const question = withQuestions && questionId !== null ? builder.questionIndex(String(questionId)) : -1;
+      // The common snapshot names one concept: no Set, no JSON parse.
+      const one = singleConceptOf(snapshot);
+      if (one !== null) {
+        if (!wanted || wanted.has(one)) builder.addIndexed(learnerIndex, builder.conceptIndex(one), correct, t, Number.NaN, question);
+        return;
+      }
+      const concepts = conceptsOfSnapshot(snapshot);
+      if (concepts.size === 0 && fallback && fallbackConcept !== null && fallbackConcept !== undefined) {
+        concepts.add(toUuid(String(fallbackConcept)));
+      }
+      if (concepts.size === 0) {
+        noConcept++;
+        return;
+      }
       for (const c of concepts) {
         if (wanted && !wanted.has(c)) continue;
         builder.addIndexed(learnerIndex, builder.conceptIndex(c), correct, t, Number.NaN, question);
@@ -864,6 +870,23 @@ export function toEpochMs(v: unknown): number {
 
 /** `{"concept_id": "<uuid>"}` exactly, as bkt import and most app rows write it (PostgreSQL adds a space). */
 const SINGLE_CONCEPT_SNAPSHOT = /^\{"concept_id": ?"([0-9a-fA-F-]{36})"\}$/;
+
+/**
+ * The concept of a snapshot written exactly as `{"concept_id": "<lower-case uuid>"}` (bkt import;
+ * PostgreSQL's jsonb text adds the space), else null (then conceptsOfSnapshot decides).
+ */
+export function singleConceptOf(snapshot: unknown): string | null {
+  if (typeof snapshot !== 'string') return null;
+  const n = snapshot.length;
+  // {"concept_id":"<36>"} is 53 characters; with PostgreSQL's space after the colon, 54.
+  const start = n === 53 ? 15 : n === 54 ? 16 : -1;
+  if (start < 0 || !snapshot.startsWith('{"concept_id":') || snapshot.charCodeAt(start - 1) !== 34) return null;
+  if (start === 16 && snapshot.charCodeAt(14) !== 32) return null;
+  if (snapshot.charCodeAt(n - 1) !== 125 || snapshot.charCodeAt(n - 2) !== 34) return null;
+  const id = snapshot.slice(start, start + 36);
+  return LOWER_UUID.test(id) ? id : null;
+}
+const LOWER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * The concepts a session question's snapshot names: `concept_id` (a string) and/or `concept_ids`

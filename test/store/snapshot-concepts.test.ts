@@ -1,0 +1,46 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { conceptsOfSnapshot, singleConceptOf } from '../../src/store/sql-store.js';
+
+const C = '0a1b2c3d-0000-4000-8000-00000000000f';
+
+describe('conceptsOfSnapshot', () => {
+  it('takes the one-concept text without parsing only when it is exactly that', () => {
+    expect(singleConceptOf(`{"concept_id":"${C}"}`)).toBe(C);
+    expect(singleConceptOf(`{"concept_id": "${C}"}`)).toBe(C);
+    expect(singleConceptOf(`{"concept_id": "${C.toUpperCase()}"}`)).toBeNull();
+    expect(singleConceptOf(`{"concept_id":"x${C}"}`)).toBeNull();
+    expect(singleConceptOf({ concept_id: C })).toBeNull();
+  });
+
+  it('reads concept_id, concept_ids, both, and lower-cases UUIDs', () => {
+    expect([...conceptsOfSnapshot(`{"concept_id":"${C}"}`)]).toEqual([C]);
+    expect([...conceptsOfSnapshot(`{"concept_id": "${C}"}`)]).toEqual([C]);
+    expect([...conceptsOfSnapshot({ concept_id: C.toUpperCase(), concept_ids: [C, 'k2'] })]).toEqual([C, 'k2']);
+    expect([...conceptsOfSnapshot('{"concept_ids": ["a", "b", "a"]}')]).toEqual(['a', 'b']);
+  });
+
+  it('names no concept for null, empty, non-object or unparsable snapshots', () => {
+    for (const s of [null, undefined, '{}', '[]', '"x"', '{"concept_id": ""}', '{"concept_id": 7}', 'not json', '{"concept_ids": "a"}']) {
+      expect(conceptsOfSnapshot(s).size, String(s)).toBe(0);
+    }
+  });
+
+  it('gives the same answer for a snapshot as text and as parsed JSON (property)', () => {
+    const id = fc.oneof(fc.uuid(), fc.string({ minLength: 0, maxLength: 40 }));
+    fc.assert(
+      fc.property(fc.record({ concept_id: fc.option(id), concept_ids: fc.option(fc.array(id, { maxLength: 4 })) }, { requiredKeys: [] }), fc.boolean(), (snap, spaced) => {
+        // Arrange: the text as SQLite (compact) or PostgreSQL (spaced) returns it.
+        const text = spaced
+          ? `{${Object.entries(snap).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ')}}`
+          : JSON.stringify(snap);
+        // Act
+        const parsed = [...conceptsOfSnapshot(snap)];
+        const fast = singleConceptOf(text);
+        // Assert: the text path agrees with the parsed one, and the no-parse path never disagrees.
+        expect([...conceptsOfSnapshot(text)]).toEqual(parsed);
+        if (fast !== null) expect([fast]).toEqual(parsed);
+      }),
+    );
+  });
+});
