@@ -426,7 +426,9 @@ export class SqlStore implements Store {
       params.push(...single.params, ...multi.params);
     }
     const fallback = filter.questionsFallback === true;
-    const sql = `SELECT ts.user_id, sa.is_correct, ${d.epochMs('sa.answered_at')}, sa.question_id, ${d.jsonAsText('sq.snapshot_json')}${
+    const withQuestions = filter.includeQuestions === true;
+    // NULL instead of a 36-character id per answer when nobody asked for question ids.
+    const sql = `SELECT ts.user_id, sa.is_correct, ${d.epochMs('sa.answered_at')}, ${withQuestions ? 'sa.question_id' : 'NULL'}, ${d.jsonAsText('sq.snapshot_json')}${
       fallback ? ', q.concept_id' : ''
     }
       FROM session_answers sa
@@ -437,7 +439,6 @@ export class SqlStore implements Store {
       ORDER BY ts.user_id, sa.answered_at NULLS LAST, ts.submitted_at NULLS LAST, sq.position NULLS LAST`;
 
     const builder = new AttemptsTableBuilder();
-    const withQuestions = filter.includeQuestions === true;
     let lastUser: unknown = undefined;
     let learnerIndex = -1;
     let unanswered = 0;
