@@ -107,6 +107,15 @@ export function qualityRefusal(concept: ConceptFitResult): string | null {
   return `${kind}: ${concept.violations.map((v) => v.message).join('; ')}`;
 }
 
+/** What persisting does with one concept of a report: write it, or why not (shared by fit and recompute). */
+export type ConceptVerdict = { write: true } | { write: false; refused: boolean; reason: string };
+
+export function conceptVerdict(concept: ConceptFitResult, options: { activate: boolean; force: boolean }): ConceptVerdict {
+  if (concept.status !== 'fitted' || !concept.params) return { write: false, refused: false, reason: concept.reason ?? `fit ${concept.status}` };
+  const refusal = options.activate && !options.force ? qualityRefusal(concept) : null;
+  return refusal ? { write: false, refused: true, reason: `not activated (${refusal})` } : { write: true };
+}
+
 /**
  * Write each fitted concept of `report` as a bkt_skill_params row (own transaction per concept;
  * with `activate`, deactivating the concept's active rows in the same transaction), and log one
@@ -141,18 +150,14 @@ export async function persistFitReport(store: Store, report: FitReport, input: P
   let failure: unknown = null;
   try {
     for (const concept of report.concepts) {
-      if (concept.status !== 'fitted' || !concept.params) {
-        errors[concept.concept_id] = concept.reason ?? concept.status;
-        continue;
-      }
-      const refusal = options.activate && !options.force ? qualityRefusal(concept) : null;
-      if (refusal) {
-        errors[concept.concept_id] = `not activated (${refusal}); use --force to activate anyway`;
-        refused.push(concept.concept_id);
+      const verdict = conceptVerdict(concept, options);
+      if (!verdict.write) {
+        errors[concept.concept_id] = verdict.reason;
+        if (verdict.refused) refused.push(concept.concept_id);
         continue;
       }
       const row: SkillParamsRow = await store.saveParams(
-        { concept_id: concept.concept_id, params: concept.params },
+        { concept_id: concept.concept_id, params: concept.params! },
         {
           activate: options.activate,
           constraints,
@@ -194,7 +199,7 @@ export async function persistFitReport(store: Store, report: FitReport, input: P
     throw Object.assign(
       new QualityGateError(
         `concept ${first}: ${errors[first]}${refused.length > 1 ? ` (and ${refused.length - 1} more concept(s))` : ''}`,
-        'Nothing was written for refused concepts; see docs/validation.md',
+        'Nothing was written for it; use --force to activate anyway, see docs/validation.md',
       ),
       { result },
     );

@@ -8,7 +8,7 @@ import { fitConcepts } from '../model/fit-concepts.js';
 import type { FitReport, TrainerOptions } from '../model/fit-types.js';
 import { newUuid, toUuid } from '../store/ids.js';
 import { BKT_ALGO_KEY, BKT_ALGO_VERSION, RUN_TRIGGERS, type Store } from '../store/store.js';
-import { constraintsFromBounds, metricsForConcept, qualityRefusal } from './persist-fit.js';
+import { conceptVerdict, constraintsFromBounds, metricsForConcept } from './persist-fit.js';
 
 export const RECOMPUTE_TRIGGERS = ['manual', 'nightly', 'cron', 'api'] as const;
 
@@ -160,20 +160,16 @@ export async function recompute(
         }
         processed++;
         try {
-          if (concept.status !== 'fitted' || !concept.params) {
-            errors[concept.concept_id] = concept.reason ?? `fit ${concept.status}`;
-            continue;
-          }
-          const refusal = options.activate && !options.force ? qualityRefusal(concept) : null;
-          if (refusal) {
-            errors[concept.concept_id] = `not activated (${refusal})`;
-            refused.push(concept.concept_id);
+          const verdict = conceptVerdict(concept, options);
+          if (!verdict.write) {
+            errors[concept.concept_id] = verdict.reason;
+            if (verdict.refused) refused.push(concept.concept_id);
             continue;
           }
           if (options.dryRun) continue;
           const id = newUuid();
           const row = await store.saveParams(
-            { id, concept_id: concept.concept_id, params: concept.params },
+            { id, concept_id: concept.concept_id, params: concept.params! },
             {
               activate: options.activate,
               constraints,
