@@ -183,6 +183,25 @@ for (const backend of BACKENDS) {
         expect(Array.from(read.table.time ?? []).sort()).toEqual([t0, t0 + 500, t0 + 1000, t0 + 2000, t0 + 3000, t0 + 4000].sort());
       });
 
+      it('starts a new session when a learner repeats a question, and keeps question ids on request', async () => {
+        const store = await freshStore();
+        const b = new AttemptsTableBuilder();
+        const t0 = Date.parse('2026-02-01T08:00:00Z');
+        b.add('ann', 'k', 1, t0, Number.NaN, 'q1');
+        b.add('ann', 'k', 0, t0 + 1000, Number.NaN, 'q2');
+        b.add('ann', 'k', 1, t0 + 2000, Number.NaN, 'q1');
+        b.add('ben', 'k', 1, t0 + 500, Number.NaN, 'q1');
+        const result = await store.importAttempts(b.build());
+        expect(result).toMatchObject({ sessions: 3, answers: 4 });
+        const read = await store.readAttempts({ includeQuestions: true });
+        expect(sequences(read.table).get(`${toUuid('k')}|${toUuid('ann')}`)).toBe('101');
+        expect(new Set(read.table.questionIds)).toEqual(new Set([toUuid('q1'), toUuid('q2')]));
+        const q = read.table.question!;
+        const annRows = [0, 1, 2, 3].filter((r) => read.table.learnerIds[read.table.learner[r]] === toUuid('ann'));
+        expect(annRows.map((r) => read.table.questionIds[q[r]])).toEqual([toUuid('q1'), toUuid('q2'), toUuid('q1')]);
+        expect((await store.readAttempts()).table.question).toBeNull();
+      });
+
       it('imports the same content twice without writing anything the second time', async () => {
         const store = await freshStore();
         const table = buildTable([['a', 'k', 1, Number.NaN], ['a', 'k', 0, Number.NaN], ['b', 'k', 1, Number.NaN]]);
