@@ -210,13 +210,16 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
     }
     const query = new QueryStream(toNumberedPlaceholders(sql), params as unknown[], { batchSize: 5000, rowMode } as never);
     const stream = client.query(query);
+    let completed = false;
     try {
       for await (const row of stream as AsyncIterable<unknown>) yield row;
+      completed = true;
     } catch (e) {
       this.wrap(e);
     } finally {
       stream.destroy?.();
-      client.release();
+      // A loop left early leaves the cursor open on this connection: discard it, not back to the pool.
+      client.release(!completed);
     }
   }
 
@@ -231,6 +234,7 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
     }
     const stream = client.query(to(`COPY (${inlineParameters(sql, params)}) TO STDOUT`)) as NodeJS.ReadableStream & { destroy(): void };
     let rest = '';
+    let completed = false;
     // A multi-byte character may straddle two chunks: decode with state.
     const decoder = new StringDecoder('utf8');
     try {
@@ -248,11 +252,13 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
         yield batch;
       }
       if (rest.length) yield [parseCopyLine(rest)];
+      completed = true;
     } catch (e) {
       this.wrap(e);
     } finally {
       stream.destroy();
-      client.release();
+      // A COPY abandoned midway leaves the connection in COPY state: discard it.
+      client.release(!completed);
     }
   }
 
