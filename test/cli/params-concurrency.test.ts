@@ -4,29 +4,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integerToUuid } from '../../src/store/ids.js';
-import { openStore } from '../../src/store/store.js';
+import { withStore } from '../../src/jobs/db-admin.js';
 import { BACKENDS, postgresAvailable, type EmptyDb } from '../store/backends.js';
-import { bkt, bktAsync } from '../store/cli-helpers.js';
+import { bktAsync, cliSampleDatabase } from '../store/cli-helpers.js';
 
 const pgOk = await postgresAvailable();
 const CONCEPT = integerToUuid(0);
 
-async function rows(db: string) {
-  const store = await openStore(db);
-  try {
-    return await store.listParams({ conceptIds: [CONCEPT], all: true });
-  } finally {
-    await store.close();
-  }
-}
+const rows = (db: string) => withStore(db, 'use', (store) => store.listParams({ conceptIds: [CONCEPT], all: true }));
 
 for (const backend of BACKENDS) {
   describe.skipIf(backend.name === 'postgres' && !pgOk)(`concurrent activations on ${backend.name}`, () => {
     let empty: EmptyDb;
     beforeAll(async () => {
-      empty = await backend.create();
-      expect(bkt(['db', 'migrate', '--db', empty.db]).status).toBe(0);
-      expect(bkt(['import', '--db', empty.db, '--input', 'fixtures/sample.csv']).status).toBe(0);
+      empty = await cliSampleDatabase(backend);
     });
     afterAll(async () => empty?.drop());
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integerToUuid } from '../../src/store/ids.js';
-import { openStore } from '../../src/store/store.js';
+import { withStore } from '../../src/jobs/db-admin.js';
 import { BACKENDS, postgresAvailable, tableCounts, type EmptyDb } from '../store/backends.js';
 import { bkt } from '../store/cli-helpers.js';
 
@@ -13,23 +13,8 @@ const pgOk = await postgresAvailable();
 const TRAIN = 'fixtures/builder/train.csv.gz';
 const SKILL_7 = integerToUuid(7);
 
-async function counts(db: string) {
-  const store = await openStore(db);
-  try {
-    return await tableCounts(store);
-  } finally {
-    await store.close();
-  }
-}
-
-async function run(db: string, id: string) {
-  const store = await openStore(db);
-  try {
-    return await store.getRun(id);
-  } finally {
-    await store.close();
-  }
-}
+const counts = (db: string) => withStore(db, 'use', tableCounts);
+const run = (db: string, id: string) => withStore(db, 'use', (store) => store.getRun(id));
 
 for (const backend of BACKENDS) {
   describe.skipIf(backend.name === 'postgres' && !pgOk)(`database path on ${backend.name}`, () => {

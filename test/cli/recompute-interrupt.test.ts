@@ -5,38 +5,30 @@
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/store.js';
+import { withStore } from '../../src/jobs/db-admin.js';
+import type { RunRow } from '../../src/store/store.js';
 import { BACKENDS, exec, postgresAvailable, type EmptyDb } from '../store/backends.js';
-import { BIN, ROOT, bkt } from '../store/cli-helpers.js';
+import { BIN, ROOT, cliSampleDatabase } from '../store/cli-helpers.js';
 
 const pgOk = await postgresAvailable();
 const SLOW = ['--restarts', '1000', '--tolerance', '0', '--max-iterations', '20000', '--workers', '1', '--min-attempts', '30'];
 
-async function snapshot(db: string) {
-  const store = await openStore(db);
-  try {
-    let run = null;
+/** The latest run row and every parameter row id. */
+const snapshot = (db: string) =>
+  withStore(db, 'use', async (store) => {
+    let run: RunRow | null = null;
     for await (const r of store.streamRuns()) run = r;
     const params = (await store.listParams({ all: true })).map((p) => p.id).sort();
     return { run, params };
-  } finally {
-    await store.close();
-  }
-}
+  });
 
-async function clearParams(db: string) {
-  const store = await openStore(db);
-  await exec(store, 'DELETE FROM bkt_skill_params');
-  await store.close();
-}
+const clearParams = (db: string) => withStore(db, 'use', (store) => exec(store, 'DELETE FROM bkt_skill_params'));
 
 for (const backend of BACKENDS) {
   describe.skipIf(backend.name === 'postgres' && !pgOk)(`interrupting recompute on ${backend.name}`, () => {
     let empty: EmptyDb;
     beforeAll(async () => {
-      empty = await backend.create();
-      expect(bkt(['db', 'migrate', '--db', empty.db]).status).toBe(0);
-      expect(bkt(['import', '--db', empty.db, '--input', 'fixtures/sample.csv']).status).toBe(0);
+      empty = await cliSampleDatabase(backend);
     });
     afterAll(async () => empty?.drop());
 

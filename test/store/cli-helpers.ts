@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Backend, EmptyDb } from './backends.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
@@ -61,4 +62,14 @@ export function bktAsync(args: string[], options: { cwd?: string; onStderr?: (te
     });
     child.on('close', (status) => resolvePromise(result(args, cwd, status, stdout, stderr)));
   });
+}
+
+/** A fresh database of `backend`, migrated and holding fixtures/sample.csv, made with the CLI. */
+export async function cliSampleDatabase(backend: Backend): Promise<EmptyDb> {
+  const empty = await backend.create();
+  for (const args of [['db', 'migrate'], ['import', '--input', 'fixtures/sample.csv']]) {
+    const r = bkt([...args, '--db', empty.db]);
+    if (r.status !== 0) throw new Error(r.describe);
+  }
+  return empty;
 }
