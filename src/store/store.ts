@@ -256,8 +256,8 @@ export interface StoreTransaction {
    * Lock the (user, concept) state row for the rest of the transaction and return it, or null when
    * the state does not exist yet. PostgreSQL: INSERT ... ON CONFLICT DO NOTHING of a placeholder
    * row (n_attempts 0), then SELECT ... FOR UPDATE, so a second process blocks here until this
-   * transaction ends; a placeholder that is not upserted is rolled back with the transaction only
-   * if the callback throws, so callers must upsert the state they lock. SQLite: the transaction
+   * transaction ends. A placeholder the callback never upserts is deleted before commit, so a
+   * lock alone leaves no row. SQLite: the same statements (FOR UPDATE omitted); the transaction
    * began with BEGIN IMMEDIATE, which already holds the database's single write lock.
    * The user must exist in users (foreign key): otherwise NotFoundError (exit 4).
    * Lock several states in a fixed order (user, then concept) to avoid deadlocks on PostgreSQL.
