@@ -197,9 +197,9 @@ export class SqlStore implements Store {
       const enumsBefore = await this.driver.enumsPresent(ENUMS);
       const created: string[] = [];
       for (const e of ENUMS) {
-        if (enumsBefore.has(e.name)) continue;
-        for (const statement of this.dialect.createEnum(e)) await tx.run(statement);
-        if (this.dialect.createEnum(e).length) created.push(`type ${e.name}`);
+        const statements = enumsBefore.has(e.name) ? [] : this.dialect.createEnum(e);
+        for (const statement of statements) await tx.run(statement);
+        if (statements.length) created.push(`type ${e.name}`);
       }
       for (const def of TABLES) {
         if (!before.has(def.name)) {
