@@ -71,12 +71,14 @@ export function statisticsLogLikelihood(stats: Float64Array): number {
   return stats[Stat.logLikelihood] + stats[Stat.logLikelihoodCompensation] + Math.log(stats[Stat.pendingScale]);
 }
 
-/** Merge the statistics of `from` into `into` (for splitting one concept's sequences). */
-export function mergeStatistics(into: Float64Array, from: Float64Array): void {
-  addLogLikelihood(into, from[Stat.logLikelihood]);
-  addLogLikelihood(into, from[Stat.logLikelihoodCompensation]);
-  addLogLikelihood(into, Math.log(from[Stat.pendingScale]));
-  for (let k = Stat.firstKnown; k < STATISTICS_LENGTH; k++) into[k] += from[k];
+/**
+ * Add `weight` times the statistics of `from` to `into`: how a sequence standing for `weight`
+ * identical ones is counted (computed once into `from`, then merged), which keeps the hot
+ * kernel free of weights.
+ */
+export function mergeStatistics(into: Float64Array, from: Float64Array, weight = 1): void {
+  addLogLikelihood(into, weight * statisticsLogLikelihood(from));
+  for (let k = Stat.firstKnown; k < STATISTICS_LENGTH; k++) into[k] += weight * from[k];
 }
 
 /**
@@ -91,8 +93,7 @@ export function mergeStatistics(into: Float64Array, from: Float64Array): void {
  * xi(a -> b) = filtered(a)·A(a, b)·smoothed(b) / predicted(b), smoothed(a) at i = sum_b xi(a -> b).
  *
  * `filteredKnown` and `filteredUnknown` are scratch buffers of at least end - start entries.
- * `weight` counts identical sequences computed once (its statistics and log-likelihood are
- * multiplied by it). An empty range adds nothing (log-likelihood 0).
+ * An empty range adds nothing (log-likelihood 0).
  */
 export function accumulateSequence(
   pL0: number,
@@ -106,13 +107,9 @@ export function accumulateSequence(
   filteredKnown: Float64Array,
   filteredUnknown: Float64Array,
   stats: Float64Array,
-  weight = 1,
 ): void {
   const n = end - start;
   if (n <= 0) return;
-  // A weighted sequence keeps its own normaliser product, folded in as weight x log at the end.
-  const ownScale = weight !== 1;
-  let ownLogLikelihood = 0;
   const stay = 1 - pT;
   const keep = 1 - pF;
   const knownWrong = pS;
@@ -120,7 +117,7 @@ export function accumulateSequence(
   const unknownWrong = 1 - pG;
   const unknownSpan = pG - (1 - pG);
 
-  let scale = ownScale ? 1 : stats[Stat.pendingScale];
+  let scale = stats[Stat.pendingScale];
   let predKnown = pL0;
   let predUnknown = 1 - pL0;
   for (let i = 0; i < n; i++) {
@@ -135,15 +132,13 @@ export function accumulateSequence(
     filteredUnknown[i] = fu;
     scale *= z;
     if (scale < SCALE_FLOOR) {
-      if (ownScale) ownLogLikelihood += Math.log(scale);
-      else addLogLikelihood(stats, Math.log(scale));
+      addLogLikelihood(stats, Math.log(scale));
       scale = 1;
     }
     predKnown = fk * keep + fu * pT;
     predUnknown = fu * stay + fk * pF;
   }
-  if (ownScale) addLogLikelihood(stats, weight * (ownLogLikelihood + Math.log(scale)));
-  else stats[Stat.pendingScale] = scale;
+  stats[Stat.pendingScale] = scale;
 
   let learnTransitions = 0;
   let unknownBefore = 0;
@@ -188,16 +183,16 @@ export function accumulateSequence(
     smoothUnknown = su;
   }
 
-  stats[Stat.firstKnown] += weight * smoothKnown;
-  stats[Stat.sequences] += weight;
-  stats[Stat.learnTransitions] += weight * learnTransitions;
-  stats[Stat.unknownBeforeTransition] += weight * unknownBefore;
-  stats[Stat.forgetTransitions] += weight * forgetTransitions;
-  stats[Stat.knownBeforeTransition] += weight * knownBefore;
-  stats[Stat.guessedCorrect] += weight * guessedCorrect;
-  stats[Stat.unknownAttempts] += weight * unknownAttempts;
-  stats[Stat.slippedWrong] += weight * slippedWrong;
-  stats[Stat.knownAttempts] += weight * knownAttempts;
+  stats[Stat.firstKnown] += smoothKnown;
+  stats[Stat.sequences] += 1;
+  stats[Stat.learnTransitions] += learnTransitions;
+  stats[Stat.unknownBeforeTransition] += unknownBefore;
+  stats[Stat.forgetTransitions] += forgetTransitions;
+  stats[Stat.knownBeforeTransition] += knownBefore;
+  stats[Stat.guessedCorrect] += guessedCorrect;
+  stats[Stat.unknownAttempts] += unknownAttempts;
+  stats[Stat.slippedWrong] += slippedWrong;
+  stats[Stat.knownAttempts] += knownAttempts;
 }
 
 /**

@@ -2,6 +2,7 @@ import {
   STATISTICS_LENGTH,
   Stat,
   accumulateSequence,
+  mergeStatistics,
   resetStatistics,
   statisticsLogLikelihood,
 } from './em-kernels.js';
@@ -94,6 +95,8 @@ export class EmWorkspace {
   filteredKnown = new Float64Array(1024);
   filteredUnknown = new Float64Array(1024);
   readonly stats = new Float64Array(STATISTICS_LENGTH);
+  /** One weighted sequence's statistics before they are merged. */
+  readonly sequenceStats = new Float64Array(STATISTICS_LENGTH);
 
   ensure(length: number): void {
     if (this.filteredKnown.length < length) {
@@ -125,9 +128,16 @@ export function expectationStep(params: BktParams, slice: SequenceSlice, workspa
   const { p_L0, p_T, p_F, p_S, p_G } = params;
   if (slice.distinct) {
     const { sequences, weights } = slice.distinct;
+    const single = workspace.sequenceStats;
     for (let k = 0; k < sequences.length; k++) {
       const q = sequences[k];
-      accumulateSequence(p_L0, p_T, p_F, p_S, p_G, correct, sequenceStart[q], sequenceStart[q + 1], known, unknown, stats, weights[k]);
+      if (weights[k] === 1) {
+        accumulateSequence(p_L0, p_T, p_F, p_S, p_G, correct, sequenceStart[q], sequenceStart[q + 1], known, unknown, stats);
+      } else {
+        resetStatistics(single);
+        accumulateSequence(p_L0, p_T, p_F, p_S, p_G, correct, sequenceStart[q], sequenceStart[q + 1], known, unknown, single);
+        mergeStatistics(stats, single, weights[k]);
+      }
     }
   } else {
     for (let q = slice.firstSequence; q < slice.lastSequence; q++) {
