@@ -42,8 +42,11 @@ export interface CoreStep {
   nAttempts: number;
 }
 
-/** Anything that says whether an attempt key was seen, and records it (a ledger). */
-export type RecordKey = (attemptKey: string, answeredAt: number) => Promise<boolean> | boolean;
+/**
+ * Anything that says whether an attempt key was seen, and records it (a ledger) with the
+ * attempt's outcome (`attempt.correct`, `attempt.questionId`), which `--rebuild` replays.
+ */
+export type RecordKey = (attemptKey: string, answeredAt: number, attempt: CoreAttempt) => Promise<boolean> | boolean;
 
 /**
  * Apply `attempts` (already in time order) to `state` (null = new state, starting at params.p_L0).
@@ -68,7 +71,7 @@ export async function applyToState(
     const n = current?.nAttempts ?? 0;
     let isNew = !seen.has(a.attemptKey);
     if (isNew) {
-      const recorded = record(a.attemptKey, answeredAt);
+      const recorded = record(a.attemptKey, answeredAt, a);
       // A synchronous ledger (the batch path) costs no promise per attempt.
       isNew = typeof recorded === 'boolean' ? recorded : await recorded;
     }

@@ -1,7 +1,8 @@
 /**
  * Set-based apply of one batch transaction, straight on the store's SQL driver: a fixed number of
  * statements per transaction whatever its size (users check, state placeholders, one locking
- * select, one ledger select, a COPY/prepared insert of the ledger rows, a multi-row upsert of the
+ * select, one ledger select, a COPY/prepared insert of the ledger rows (with each attempt's
+ * correct and question_id, for --rebuild), a multi-row upsert of the
  * states), instead of several round trips per attempt through StoreTransaction. The rules are the
  * same pure core (apply-core.ts); the locks the same: PostgreSQL locks every state row the
  * transaction touches, in (user, concept) order, after inserting placeholders for new states so
@@ -115,10 +116,10 @@ export async function applySlicesSql(
     const key = `${s.userId}|${s.conceptId}`;
     const params = paramsOf(s.conceptId);
     const before = states.get(key) ?? null;
-    const { state, steps } = await applyToState(before, s.attempts, params.params, now, (attemptKey, at) => {
+    const { state, steps } = await applyToState(before, s.attempts, params.params, now, (attemptKey, at, a) => {
       if (existing.has(`${key}|${attemptKey}`)) return false;
       existing.add(`${key}|${attemptKey}`);
-      ledger.push([s.userId, s.conceptId, attemptKey, iso(at), nowIso]);
+      ledger.push([s.userId, s.conceptId, attemptKey, iso(at), nowIso, dialect.bool(a.correct), a.questionId]);
       return true;
     });
     for (const step of steps) counts[step.outcome] += 1;
@@ -129,7 +130,7 @@ export async function applySlicesSql(
       emptied.push(key);
     }
   }
-  if (ledger.length > 0) await ex.bulkInsert('bkt_attempt_ledger', ['user_id', 'concept_id', 'attempt_key', 'answered_at', 'applied_at'], ledger);
+  if (ledger.length > 0) await ex.bulkInsert('bkt_attempt_ledger', ['user_id', 'concept_id', 'attempt_key', 'answered_at', 'applied_at', 'correct', 'question_id'], ledger);
   // A state split over two slices of one transaction is upserted twice; keep the last values.
   const lastUpsert = [...new Map(upserts.map((r) => [`${r[0]}|${r[1]}`, r])).values()];
   for (const part of chunks(lastUpsert, ROWS_PER_STATEMENT)) {

@@ -35,7 +35,11 @@ export function renderUpdate(r: UpdateCommandResult): string {
       ].join('\n');
     case 'rebuild': {
       const lines = [`rebuilt ${r.states_rebuilt} states from ${r.attempts_replayed} attempts`];
-      if (r.states_kept.length) lines.push(`kept ${r.states_kept.length} states with attempts applied outside sessions (their outcomes are not stored)`);
+      if (r.states_kept.length) {
+        lines.push(`kept ${r.states_kept.length} states unchanged (their ledger cannot reproduce them):`);
+        for (const k of r.states_kept.slice(0, 20)) lines.push(`  user ${k.user_id} concept ${k.concept_id}: ${k.detail}`);
+        if (r.states_kept.length > 20) lines.push(`  ... and ${r.states_kept.length - 20} more (use --json for all)`);
+      }
       return lines.join('\n');
     }
   }

@@ -1,7 +1,8 @@
 /**
  * Reads answered questions from the app's tables (test_sessions, session_questions,
  * session_answers) with their session_answers ids, which are the attempts' exactly-once keys:
- * one session for `update --session`, or every SUBMITTED/EXPIRED session for `update --rebuild`.
+ * one session for `update --session` (`readHistory`: every SUBMITTED/EXPIRED session, for callers
+ * that want the whole history; `update --rebuild` replays the ledger instead).
  * The Store interface has no such read, so this uses the SQL driver the SQL store holds.
  */
 import { StorageError } from '../errors.js';

@@ -6,7 +6,8 @@ import { updateMastery, clampProbability } from '../model/online-update.js';
 import type { ResolvedParams, Store } from '../store/store.js';
 import type { BatchAttempt } from './batch-input.js';
 import { assertUserAllowed, type Scope } from './scope.js';
-import { readHistory, readSession, sqlDriverOf, type SessionAnswer } from './session-source.js';
+import { readSession, sqlDriverOf, type SessionAnswer } from './session-source.js';
+import type { SqlValue } from '../store/sql.js';
 import { applyBatch } from './update-service.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -67,79 +68,94 @@ function answersToAttempts(answers: readonly SessionAnswer[]): { attempts: Batch
 export interface RebuildOptions {
   userId?: string;
   conceptIds?: string[];
+  /** States per transaction (default 500). */
+  statesPerTransaction?: number;
+}
+
+/** A state `--rebuild` left as it was, and why. */
+export interface KeptState {
+  user_id: string;
+  concept_id: string;
+  /** `no_outcome`: ledger rows without correct (written before bkt stored outcomes); `ledger_incomplete`: fewer ledger rows than n_attempts. */
+  reason: 'no_outcome' | 'ledger_incomplete';
+  /** One line saying why, naming the counts. */
+  detail: string;
+  n_attempts: number;
+  ledger_rows: number;
+  rows_without_outcome: number;
 }
 
 export interface RebuildSummary {
   states_rebuilt: number;
   attempts_replayed: number;
-  /** States left as they were: their ledger holds attempts applied outside sessions, whose outcome is not stored. */
-  states_kept: { user_id: string; concept_id: string; attempts_without_history: number }[];
+  /** States left exactly as they were: their ledger cannot reproduce them. */
+  states_kept: KeptState[];
 }
 
 /**
- * Recompute states from the full session history with the current parameters: each selected
- * (user, concept) restarts at L0 and replays every answered attempt in time order (stale ones
- * included, in their place), and every replayed answer id is recorded in the ledger. A state
- * whose ledger holds keys that are not in the history (single or file updates) is kept and
- * reported, because those attempts' outcomes are not stored and replaying without them would lose
- * them. One transaction per 500 states.
+ * `bkt update --rebuild`: recompute each selected state from the full attempt history bkt holds,
+ * the state's bkt_attempt_ledger rows, with the CURRENT parameters: start at L0 and replay every
+ * row (attempts reported stale included, in their place) in commit order (answered_at, then
+ * applied_at, then attempt_key: `sortLedger`), so n_attempts = rows replayed, last_attempt_at =
+ * the last row's time, last_seen_question_id = the last question seen. With parameters unchanged
+ * and no stale rows this reproduces the stored state exactly; running it twice gives the same
+ * states. The ledger itself is not changed.
+ *
+ * Selected: states in bkt_user_skill_state with attempts and (user, concept) pairs in the ledger
+ * whose user still exists, narrowed by `userId` / `conceptIds`. A state whose ledger has rows
+ * without an outcome (correct NULL, written by an older bkt) or fewer rows than its n_attempts
+ * (attempts applied without the ledger) is not changed and is listed in `states_kept` with the
+ * reason. Each state is locked (and its ledger read) inside its transaction, in (user, concept)
+ * order; `statesPerTransaction` states per transaction.
  */
 export async function rebuildStates(store: Store, scope: Scope, options: RebuildOptions = {}): Promise<RebuildSummary> {
   if (scope.kind !== 'admin') throw new UsageError('--rebuild needs the admin scope', 'Drop --as-user');
-  const user = options.userId?.toLowerCase();
-  const concepts = options.conceptIds?.length ? new Set(options.conceptIds.map((c) => c.toLowerCase())) : null;
-  const { attempts } = answersToAttempts(await readHistory(store, user));
-  const groups = new Map<string, BatchAttempt[]>();
-  for (const a of attempts) {
-    if (concepts && !concepts.has(a.conceptId)) continue;
-    const k = `${a.userId}|${a.conceptId}`;
-    const g = groups.get(k);
-    if (g) g.push(a);
-    else groups.set(k, [a]);
-  }
-  const driver = sqlDriverOf(store);
-  const keys = [...groups.keys()].sort();
+  const pairs = await selectStates(store, options.userId?.toLowerCase(), options.conceptIds?.map((c) => c.toLowerCase()));
+  const per = Math.max(1, options.statesPerTransaction ?? 500);
   const summary: RebuildSummary = { states_rebuilt: 0, attempts_replayed: 0, states_kept: [] };
-  for (let i = 0; i < keys.length; i += 500) {
-    const chunk = keys.slice(i, i + 500);
+  for (let i = 0; i < pairs.length; i += per) {
+    const chunk = pairs.slice(i, i + per);
     const part = await store.withWriteTransaction(async (tx) => {
       const out: RebuildSummary = { states_rebuilt: 0, attempts_replayed: 0, states_kept: [] };
       const paramsByConcept = new Map<string, ResolvedParams>();
-      for (const k of chunk) {
-        const group = groups.get(k)!;
-        const { userId, conceptId } = group[0];
-        await tx.lockState(userId, conceptId);
-        // Inside the transaction and after the lock: no attempt can be added meanwhile.
-        const ledger = await driver.query<{ attempt_key: string }>('SELECT attempt_key FROM bkt_attempt_ledger WHERE user_id = ? AND concept_id = ?', [userId, conceptId]);
-        const history = new Set(group.map((a) => a.attemptKey));
-        const foreign = ledger.filter((r) => !history.has(r.attempt_key)).length;
-        if (foreign > 0) {
-          out.states_kept.push({ user_id: userId, concept_id: conceptId, attempts_without_history: foreign });
+      for (const { userId, conceptId } of chunk) {
+        const row = await tx.lockState(userId, conceptId);
+        // After the lock: no attempt of this state can be added until commit.
+        const ledger = await tx.readLedger(userId, conceptId);
+        const nAttempts = row?.n_attempts ?? 0;
+        const withoutOutcome = ledger.filter((r) => r.correct === null).length;
+        const kept = (reason: KeptState['reason'], detail: string) =>
+          out.states_kept.push({ user_id: userId, concept_id: conceptId, reason, detail, n_attempts: nAttempts, ledger_rows: ledger.length, rows_without_outcome: withoutOutcome });
+        if (withoutOutcome > 0) {
+          kept('no_outcome', `${withoutOutcome} of ${ledger.length} ledger rows have no outcome (written before bkt stored correct); they cannot be replayed`);
           continue;
         }
+        if (ledger.length < nAttempts) {
+          kept('ledger_incomplete', `n_attempts is ${nAttempts} but the ledger holds ${ledger.length} attempts; the others were applied without it`);
+          continue;
+        }
+        if (ledger.length === 0) continue;
         let resolved = paramsByConcept.get(conceptId);
         if (!resolved) paramsByConcept.set(conceptId, (resolved = await tx.resolveParams(conceptId)));
         let p = clampProbability(resolved.params.p_L0);
-        let last: BatchAttempt | null = null;
-        const seen = new Set<string>();
-        for (const a of group) {
-          if (seen.has(a.attemptKey)) continue;
-          seen.add(a.attemptKey);
-          p = updateMastery(p, a.correct, resolved.params);
-          last = a;
-          await tx.recordAttempt(userId, conceptId, a.attemptKey, a.answeredAt === null ? null : new Date(a.answeredAt).toISOString());
+        let lastAt: string | null = null;
+        let lastQuestion: string | null = null;
+        for (const r of ledger) {
+          p = updateMastery(p, r.correct!, resolved.params);
+          if (r.answered_at !== null) lastAt = r.answered_at;
+          if (r.question_id !== null) lastQuestion = r.question_id;
         }
         await tx.upsertState({
           user_id: userId,
           concept_id: conceptId,
           p_mastery: p,
-          n_attempts: seen.size,
-          last_attempt_at: last?.answeredAt == null ? null : new Date(last.answeredAt).toISOString(),
-          last_seen_question_id: last?.questionId ?? null,
+          n_attempts: ledger.length,
+          last_attempt_at: lastAt,
+          last_seen_question_id: lastQuestion,
           algo_version_id: resolved.algo_version_id,
         });
         out.states_rebuilt += 1;
-        out.attempts_replayed += seen.size;
+        out.attempts_replayed += ledger.length;
       }
       return out;
     });
@@ -148,4 +164,37 @@ export async function rebuildStates(store: Store, scope: Scope, options: Rebuild
     summary.states_kept.push(...part.states_kept);
   }
   return summary;
+}
+
+/** The (user, concept) pairs a rebuild visits, in lock order (user, then concept). */
+async function selectStates(store: Store, userId: string | undefined, conceptIds: string[] | undefined): Promise<{ userId: string; conceptId: string }[]> {
+  const driver = sqlDriverOf(store);
+  const where = (alias: string): { sql: string; params: SqlValue[] } => {
+    const parts: string[] = [];
+    const params: SqlValue[] = [];
+    if (userId) {
+      parts.push(`${alias}.user_id = ?`);
+      params.push(userId);
+    }
+    if (conceptIds?.length) {
+      const list = driver.dialect.inList(`${alias}.concept_id`, conceptIds);
+      parts.push(list.sql);
+      params.push(...list.params);
+    }
+    return { sql: parts.map((x) => ` AND ${x}`).join(''), params };
+  };
+  const l = where('l');
+  const s = where('s');
+  const rows = await driver.query<{ user_id: string; concept_id: string }>(
+    `SELECT l.user_id, l.concept_id FROM bkt_attempt_ledger l JOIN users u ON u.id = l.user_id WHERE 1 = 1${l.sql}
+     UNION SELECT s.user_id, s.concept_id FROM bkt_user_skill_state s WHERE s.n_attempts > 0${s.sql}`,
+    [...l.params, ...s.params],
+  );
+  const seen = new Map<string, { userId: string; conceptId: string }>();
+  for (const r of rows) {
+    const u = String(r.user_id).toLowerCase();
+    const c = String(r.concept_id).toLowerCase();
+    seen.set(`${u}|${c}`, { userId: u, conceptId: c });
+  }
+  return [...seen.values()].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.conceptId < b.conceptId ? -1 : a.conceptId > b.conceptId ? 1 : 0));
 }

@@ -130,8 +130,8 @@ export async function applyAttempt(store: Store, scope: Scope, attempt: SingleAt
   return store.withStateLock(a.userId, a.conceptId, async (row, tx) => {
     const resolved = await tx.resolveParams(a.conceptId);
     const before = coreState(row);
-    const { state, steps } = await applyToState(before, [{ attemptKey, correct: a.correct, questionId, answeredAt }], resolved.params, Date.now(), (key, at) =>
-      tx.recordAttempt(a.userId, a.conceptId, key, iso(at)),
+    const { state, steps } = await applyToState(before, [{ attemptKey, correct: a.correct, questionId, answeredAt }], resolved.params, Date.now(), (key, at, x) =>
+      tx.recordAttempt(a.userId, a.conceptId, key, iso(at), { correct: x.correct, questionId: x.questionId }),
     );
     const step = steps[0];
     await saveState(tx, a.userId, a.conceptId, state, before, resolved);
@@ -304,8 +304,8 @@ async function applyPlanStore(
             let resolved = paramsByConcept.get(slice.conceptId);
             if (!resolved) paramsByConcept.set(slice.conceptId, (resolved = await tx.resolveParams(slice.conceptId)));
             const before = coreState(row);
-            const { state, steps } = await applyToState(before, slice.attempts, resolved.params, now, (key, at) =>
-              tx.recordAttempt(slice.userId, slice.conceptId, key, iso(at)),
+            const { state, steps } = await applyToState(before, slice.attempts, resolved.params, now, (key, at, x) =>
+              tx.recordAttempt(slice.userId, slice.conceptId, key, iso(at), { correct: x.correct, questionId: x.questionId }),
             );
             await saveState(tx, slice.userId, slice.conceptId, state, before, resolved);
             for (const s of steps) c[s.outcome] += 1;

@@ -319,8 +319,10 @@ export const TABLES: TableDef[] = [
     checks: [],
   },
   {
-    // bkt's own table (not in the app): one row per attempt applied to a state, so a retried
-    // batch or session never counts an attempt twice (issue 4, docs/store.md "Ledger").
+    // bkt's own table (not in the app): one row per attempt applied to a state (or reported
+    // stale), so a retried batch or session never counts an attempt twice, with its outcome, so
+    // `bkt update --rebuild` can replay it (issue 4, docs/store.md "Ledger"). `correct` and
+    // `question_id` came later: `bkt db migrate` adds them to an older ledger (NULL in old rows).
     name: 'bkt_attempt_ledger',
     owner: 'bkt',
     columns: [
@@ -329,6 +331,8 @@ export const TABLES: TableDef[] = [
       { name: 'attempt_key', type: 'text', nullable: false },
       { name: 'answered_at', type: 'timestamptz', nullable: true },
       stamp('applied_at'),
+      { name: 'correct', type: 'boolean', nullable: true },
+      { name: 'question_id', type: 'uuid', nullable: true },
     ],
     primaryKey: { name: 'pk_bkt_attempt_ledger', columns: ['user_id', 'concept_id', 'attempt_key'] },
     uniques: [],

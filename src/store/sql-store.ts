@@ -18,6 +18,7 @@ import {
   type BackendName,
   type FinishRunInput,
   type ImportResult,
+  type LedgerRow,
   type ListParamsFilter,
   type ReadAttemptsFilter,
   type ReadAttemptsResult,
@@ -106,6 +107,29 @@ function stateRow(r: Row): UserSkillStateRow {
     created_at: isoNN(r.created_at),
     updated_at: isoNN(r.updated_at),
   };
+}
+
+function ledgerRow(r: Row): LedgerRow {
+  return {
+    attempt_key: String(r.attempt_key),
+    answered_at: iso(r.answered_at),
+    applied_at: isoNN(r.applied_at),
+    correct: r.correct === null || r.correct === undefined ? null : bool(r.correct),
+    question_id: r.question_id === null || r.question_id === undefined ? null : String(r.question_id).toLowerCase(),
+  };
+}
+
+/**
+ * A state's ledger rows in commit order: answered_at (untimed attempts were stamped with
+ * max(now, last_attempt_at + 1 ms) when applied, so this is the order they were applied; rows
+ * without a time last), then applied_at, then attempt_key (code-unit order, not the database's
+ * collation). Sorted here so both backends agree.
+ */
+export function sortLedger(rows: LedgerRow[]): LedgerRow[] {
+  const ms = (v: string | null) => (v === null ? Number.POSITIVE_INFINITY : Date.parse(v));
+  return rows.sort(
+    (a, b) => ms(a.answered_at) - ms(b.answered_at) || ms(a.applied_at) - ms(b.applied_at) || (a.attempt_key < b.attempt_key ? -1 : a.attempt_key > b.attempt_key ? 1 : 0),
+  );
 }
 
 function snapshotRow(r: Row): SnapshotRow {
@@ -207,6 +231,15 @@ export class SqlStore implements Store {
           created.push(`table ${def.name}`);
         }
         const live = before.get(def.name);
+        // bkt's own tables gain columns over time (bkt_attempt_ledger.correct, .question_id):
+        // add a missing nullable one. Never on the app's tables.
+        if (live && def.owner === 'bkt') {
+          for (const column of def.columns) {
+            if (live.columns.has(column.name) || !column.nullable || column.default !== undefined) continue;
+            await tx.run(`ALTER TABLE ${def.name} ADD COLUMN ${quoteIdent(column.name)} ${this.dialect.columnType(column.type)}`);
+            created.push(`column ${def.name}.${column.name}`);
+          }
+        }
         for (const index of def.indexes) {
           if (live?.indexNames.has(index.name)) continue;
           await tx.run(`CREATE INDEX IF NOT EXISTS ${index.name} ON ${def.name} (${index.columns.map(quoteIdent).join(', ')})`);
@@ -733,12 +766,28 @@ export class SqlStore implements Store {
           const rows = await ex.query(`SELECT ${STATE_COLUMNS} FROM bkt_user_skill_state WHERE user_id = ? AND concept_id = ?${this.dialect.forUpdate}`, [u, c]);
           return rows.length ? stateRow(rows[0]) : null;
         },
-        recordAttempt: async (userId, conceptId, attemptKey, answeredAt) => {
+        recordAttempt: async (userId, conceptId, attemptKey, answeredAt, outcome) => {
           const n = await ex.run(
-            'INSERT INTO bkt_attempt_ledger (user_id, concept_id, attempt_key, answered_at, applied_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, concept_id, attempt_key) DO NOTHING',
-            [requireUuid(userId, 'user id'), toUuid(conceptId), attemptKey, answeredAt ? toIsoTimestamp(answeredAt) : null, new Date().toISOString()],
+            `INSERT INTO bkt_attempt_ledger (user_id, concept_id, attempt_key, answered_at, applied_at, correct, question_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (user_id, concept_id, attempt_key) DO NOTHING`,
+            [
+              requireUuid(userId, 'user id'),
+              toUuid(conceptId),
+              attemptKey,
+              answeredAt ? toIsoTimestamp(answeredAt) : null,
+              new Date().toISOString(),
+              outcome ? this.dialect.bool(outcome.correct) : null,
+              outcome?.questionId ? toUuid(outcome.questionId) : null,
+            ],
           );
           return n > 0;
+        },
+        readLedger: async (userId, conceptId) => {
+          const rows = await ex.query(
+            'SELECT attempt_key, answered_at, applied_at, correct, question_id FROM bkt_attempt_ledger WHERE user_id = ? AND concept_id = ?',
+            [requireUuid(userId, 'user id'), toUuid(conceptId)],
+          );
+          return sortLedger(rows.map(ledgerRow));
         },
         upsertState: async (s: StateInput) => {
           const u = requireUuid(s.user_id, 'user id');

@@ -247,6 +247,22 @@ export interface StateInput {
   algo_version_id: string | null;
 }
 
+/** What the ledger stores of an attempt besides its key and time. */
+export interface AttemptOutcome {
+  correct: boolean;
+  questionId: string | null;
+}
+
+/** One bkt_attempt_ledger row of a state. */
+export interface LedgerRow {
+  attempt_key: string;
+  answered_at: string | null;
+  applied_at: string;
+  /** NULL in rows written by a bkt from before outcomes were stored: such a row cannot be replayed. */
+  correct: boolean | null;
+  question_id: string | null;
+}
+
 /**
  * Operations inside one write transaction (`Store.withWriteTransaction`). Everything done through
  * it commits together or not at all. Do not keep it after the callback returns.
@@ -264,10 +280,14 @@ export interface StoreTransaction {
    */
   lockState(userId: string, conceptId: string): Promise<UserSkillStateRow | null>;
   /**
-   * Record that `attemptKey` was applied to (user, concept). Returns true when the key is new
-   * (apply the attempt), false when it was applied before (a duplicate: skip it).
+   * Record that `attemptKey` was applied to (user, concept), with the attempt's outcome (stored in
+   * the ledger so `bkt update --rebuild` can replay it; omitted, the row's correct is NULL and the
+   * state cannot be rebuilt). Returns true when the key is new (apply the attempt), false when it
+   * was applied before (a duplicate: skip it, nothing is written).
    */
-  recordAttempt(userId: string, conceptId: string, attemptKey: string, answeredAt: string | null): Promise<boolean>;
+  recordAttempt(userId: string, conceptId: string, attemptKey: string, answeredAt: string | null, outcome?: AttemptOutcome): Promise<boolean>;
+  /** The (user, concept)'s ledger rows in commit order (answered_at, applied_at, attempt_key). Lock the state first. */
+  readLedger(userId: string, conceptId: string): Promise<LedgerRow[]>;
   /** Insert or update the state row (created_at kept, updated_at = now). */
   upsertState(state: StateInput): Promise<void>;
   /** Append one mastery_snapshot row; returns its id. */

@@ -88,6 +88,12 @@ describe.each(BACKENDS)('concurrent bkt update on $name', ({ name, create }) => 
       let p = BUILTIN_DEFAULT_PARAMS.p_L0;
       for (const r of ordered) p = updateMastery(p, correctOf.get(r.key)!, BUILTIN_DEFAULT_PARAMS);
       expect(state.p_mastery).toBe(p);
+      // --rebuild replays the ledger in the same commit order: the same state, bit for bit.
+      const rebuilt = await bktAsync(['update', '--db', testDb.db, '--rebuild', '--json']);
+      expect(rebuilt.status, rebuilt.describe).toBe(0);
+      expect(JSON.parse(rebuilt.stdout)).toMatchObject({ states_rebuilt: 1, attempts_replayed: PROCESSES * PER_PROCESS, states_kept: [] });
+      const after = (await store.getState(USER, CONCEPT))!;
+      expect({ ...after, updated_at: '' }).toEqual({ ...state, updated_at: '' });
       // A re-run of every file is a no-op.
       const again = await bktAsync(['update', '--db', testDb.db, '--input', files[0], '--json']);
       expect(JSON.parse(again.stdout)).toMatchObject({ applied: 0, duplicate: PER_PROCESS });

@@ -181,36 +181,130 @@ describe.each(BACKENDS)('online mastery on $name', ({ create }) => {
     expect(await store.countRows('mastery_snapshot')).toBe(before + 2);
   });
 
-  it('rebuilds session-only states from history with the current parameters, and keeps states with attempts from outside sessions', async () => {
+  it('rebuild replays the full ledger (session, file and single updates) with newly activated parameters, and twice gives the same state', async () => {
     const U3 = '33333333-3333-4333-8333-333333333333';
     const S3 = '66666666-6666-4666-8666-666666666666';
     await addUsers(store, U3);
+    // A session (2 answers), a file (3 rows, out of order), a timed and an untimed single update.
     await addSession(store, {
       id: S3,
       userId: U3,
       questions: [
         { answerId: crypto.randomUUID(), questionId: Q1, position: 1, snapshot: { concept_id: C1 }, correct: true, answeredAt: '2030-02-01T10:00:00Z' },
-        { answerId: crypto.randomUUID(), questionId: Q2, position: 2, snapshot: { concept_id: C1 }, correct: true, answeredAt: '2030-02-01T10:01:00Z' },
+        { answerId: crypto.randomUUID(), questionId: Q2, position: 2, snapshot: { concept_id: C1 }, correct: false, answeredAt: '2030-02-01T10:01:00Z' },
       ],
     });
-    await applySession(store, ADMIN_SCOPE, S3);
-    expect((await store.getState(U3, C1))!.p_mastery).toBeCloseTo(updateMastery(updateMastery(0.1, true, APP), true, APP), 12);
-    // Parameters change: the algo_params row now holds the built-in defaults (T .2, G .2).
-    const driver = sqlDriverOf(store);
-    await driver.run('UPDATE algo_params SET params_json = ? WHERE is_active = ?', [
-      JSON.stringify({ default_L0: 0.1, default_T: 0.2, default_S: 0.1, default_G: 0.2 }),
-      driver.dialect.bool(true),
-    ]);
-    const r = await rebuildStates(store, ADMIN_SCOPE, {});
-    expect(r.states_rebuilt).toBe(1);
-    expect(r.attempts_replayed).toBe(2);
-    // U2's session states also hold attempts from single updates or files, whose outcomes are not
-    // stored: kept. U1 has no session history: untouched.
-    expect(r.states_kept.map((k) => `${k.user_id}|${k.concept_id}`).sort()).toEqual([`${U2}|${C1}`, `${U2}|${C2}`]);
-    const s3 = (await store.getState(U3, C1))!;
-    expect(s3.n_attempts).toBe(2);
-    expect(s3.p_mastery).toBeCloseTo(updateMastery(updateMastery(0.1, true, BUILTIN), true, BUILTIN), 12);
-    // Rebuilt attempts stay in the ledger: the session is still a no-op.
+    expect(await applySession(store, ADMIN_SCOPE, S3)).toMatchObject({ applied: 2 });
+    const csv = [
+      'user_id,concept_id,correct,answered_at,question_id',
+      `${U3},${C1},1,2030-02-01T10:04:00Z,${Q3}`,
+      `${U3},${C1},0,2030-02-01T10:02:00Z,${Q1}`,
+      `${U3},${C1},1,2030-02-01T10:03:00Z,`,
+    ].join('\n');
+    expect(await applyBatch(store, ADMIN_SCOPE, await batchFrom(csv), { batchSize: 2 })).toMatchObject({ applied: 3, rejected: [] });
+    expect(await applyAttempt(store, ADMIN_SCOPE, { userId: U3, conceptId: C1, correct: true, questionId: Q2, answeredAt: '2030-02-01T10:05:00Z' })).toMatchObject({ outcome: 'applied' });
+    // Untimed: stamped last_attempt_at + 1 ms (the state's last attempt is in 2030).
+    expect(await applyAttempt(store, ADMIN_SCOPE, { userId: U3, conceptId: C1, correct: false })).toMatchObject({ outcome: 'applied', answered_at: '2030-02-01T10:05:00.001Z' });
+    const history: [boolean, string | null][] = [[true, Q1], [false, Q2], [false, Q1], [true, null], [true, Q3], [true, Q2], [false, null]];
+
+    // Every path stored the outcome and the question in the ledger, in commit order.
+    const ledger = await store.withWriteTransaction((tx) => tx.readLedger(U3, C1));
+    expect(ledger.map((r) => [r.correct, r.question_id])).toEqual(history);
+    const before = (await store.getState(U3, C1))!;
+    let online = APP.p_L0;
+    for (const [c] of history) online = updateMastery(online, c, APP);
+    expect(before.p_mastery).toBe(online);
+
+    // New parameters for C1, activated as a fit would be.
+    const NEW = { p_L0: 0.3, p_T: 0.05, p_S: 0.2, p_G: 0.15 };
+    const saved = await store.saveParams({ concept_id: C1, params: NEW }, { activate: true, constraints: {}, metrics: {} });
+    let replay = NEW.p_L0;
+    for (const [c] of history) replay = updateMastery(replay, c, { ...NEW, p_F: 0 });
+    expect(replay).not.toBeCloseTo(before.p_mastery, 6);
+
+    const r = await rebuildStates(store, ADMIN_SCOPE, { userId: U3 });
+    expect(r).toEqual({ states_rebuilt: 1, attempts_replayed: 7, states_kept: [] });
+    const after = (await store.getState(U3, C1))!;
+    expect(after.p_mastery).toBe(replay);
+    expect(after).toMatchObject({ n_attempts: before.n_attempts, last_attempt_at: '2030-02-01T10:05:00.001Z', last_seen_question_id: Q2, algo_version_id: saved.algo_version_id });
+    expect(after.n_attempts).toBe(7);
+
+    const twice = await rebuildStates(store, ADMIN_SCOPE, { userId: U3, conceptIds: [C1] });
+    expect(twice).toEqual(r);
+    const again = (await store.getState(U3, C1))!;
+    expect({ ...again, updated_at: '' }).toEqual({ ...after, updated_at: '' });
+    // The ledger is unchanged: the session and the file are still no-ops.
     expect(await applySession(store, ADMIN_SCOPE, S3)).toMatchObject({ applied: 0, duplicate: 2 });
+    expect(await applyBatch(store, ADMIN_SCOPE, await batchFrom(csv))).toMatchObject({ applied: 0, duplicate: 3 });
+  });
+
+  it('rebuild replays an attempt reported stale in its place, and touches only the selected states', async () => {
+    // U1/C1: applied 12:00 (correct), then 11:00 (wrong) reported stale, both in the ledger.
+    const other = (await store.getState(U2, C2))!;
+    const params = (await store.resolveParams(C1)).params;
+    const r = await rebuildStates(store, ADMIN_SCOPE, { userId: U1, conceptIds: [C1] });
+    expect(r).toEqual({ states_rebuilt: 1, attempts_replayed: 2, states_kept: [] });
+    const s = (await store.getState(U1, C1))!;
+    expect(s.p_mastery).toBe(updateMastery(updateMastery(params.p_L0, false, params), true, params));
+    expect(s).toMatchObject({ n_attempts: 2, last_attempt_at: '2026-01-21T12:00:00.000Z', last_seen_question_id: Q1 });
+    expect(await store.getState(U2, C2)).toEqual(other);
+    // Everything: every state's ledger has outcomes, so none is kept.
+    const all = await rebuildStates(store, ADMIN_SCOPE, {});
+    expect(all.states_kept).toEqual([]);
+    expect(all.states_rebuilt).toBe((await store.listStates()).length);
+  });
+
+  it('migrate adds correct and question_id to an old ledger, and rebuild keeps (and names) the states it cannot replay', async () => {
+    const old = await create();
+    const s = await openStore(old.db);
+    try {
+      const driver = sqlDriverOf(s);
+      await addUsers(s, U1);
+      // The ledger as bkt created it before outcomes were stored.
+      await driver.run('DROP TABLE bkt_attempt_ledger');
+      const sqlite = driver.dialect.name === 'sqlite';
+      await driver.run(
+        `CREATE TABLE bkt_attempt_ledger (user_id ${sqlite ? 'TEXT' : 'uuid'} NOT NULL, concept_id ${sqlite ? 'TEXT' : 'uuid'} NOT NULL, attempt_key TEXT NOT NULL,
+           answered_at ${sqlite ? 'TEXT' : 'timestamptz'}, applied_at ${sqlite ? "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))" : 'timestamptz NOT NULL DEFAULT now()'},
+           CONSTRAINT pk_bkt_attempt_ledger PRIMARY KEY (user_id, concept_id, attempt_key))`,
+      );
+      await driver.run('INSERT INTO bkt_attempt_ledger (user_id, concept_id, attempt_key, answered_at) VALUES (?, ?, ?, ?), (?, ?, ?, ?)', [
+        U1, C1, 'old-1', '2026-01-01T10:00:00.000Z', U1, C1, 'old-2', '2026-01-01T10:01:00.000Z',
+      ]);
+      await driver.run(
+        'INSERT INTO bkt_user_skill_state (user_id, concept_id, p_mastery, n_attempts, last_attempt_at, created_at, updated_at) VALUES (?, ?, 0.42, 2, ?, ?, ?)',
+        [U1, C1, '2026-01-01T10:01:00.000Z', '2026-01-01T10:01:00.000Z', '2026-01-01T10:01:00.000Z'],
+      );
+      expect((await s.check()).map((d) => `${d.kind} ${d.table}.${d.object}`)).toEqual(['missing_column bkt_attempt_ledger.correct', 'missing_column bkt_attempt_ledger.question_id']);
+      expect((await s.migrate()).created).toEqual(['column bkt_attempt_ledger.correct', 'column bkt_attempt_ledger.question_id']);
+      expect(await s.check()).toEqual([]);
+      expect((await s.migrate()).created).toEqual([]);
+      expect(await s.countRows('bkt_attempt_ledger')).toBe(2);
+
+      // A new attempt stores its outcome; the old rows still have none, so the state is kept.
+      await applyAttempt(s, ADMIN_SCOPE, { userId: U1, conceptId: C1, correct: true, questionId: Q1, answeredAt: '2026-01-01T10:02:00Z' });
+      const before = (await s.getState(U1, C1))!;
+      expect(before.n_attempts).toBe(3);
+      const r = await rebuildStates(s, ADMIN_SCOPE, {});
+      expect(r.states_rebuilt).toBe(0);
+      expect(r.states_kept).toEqual([
+        { user_id: U1, concept_id: C1, reason: 'no_outcome', detail: expect.stringContaining('2 of 3 ledger rows have no outcome'), n_attempts: 3, ledger_rows: 3, rows_without_outcome: 2 },
+      ]);
+      expect(await s.getState(U1, C1)).toEqual(before);
+    } finally {
+      await s.close();
+      await old.drop();
+    }
+  });
+
+  it('rebuild keeps a state whose ledger holds fewer attempts than n_attempts (applied without the ledger)', async () => {
+    const U4 = '44444444-4444-4444-8444-444444444444';
+    await addUsers(store, U4);
+    await applyAttempt(store, ADMIN_SCOPE, { userId: U4, conceptId: C2, correct: true, answeredAt: '2030-03-01T00:00:00Z' });
+    await sqlDriverOf(store).run('UPDATE bkt_user_skill_state SET n_attempts = 5 WHERE user_id = ?', [U4]);
+    const before = (await store.getState(U4, C2))!;
+    const r = await rebuildStates(store, ADMIN_SCOPE, { userId: U4 });
+    expect(r).toMatchObject({ states_rebuilt: 0, states_kept: [{ user_id: U4, concept_id: C2, reason: 'ledger_incomplete', n_attempts: 5, ledger_rows: 1 }] });
+    expect(await store.getState(U4, C2)).toEqual(before);
   });
 });
