@@ -7,6 +7,17 @@
  * probe that does not match touches nothing else; each entry's start, length and caller value sit
  * together; keys of up to 4 bytes are compared from the entry itself, without the arena.
  */
+/** FNV-1a 32-bit parameters of the interner's hash (exported for callers that hash while scanning). */
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 0x01000193;
+
+/** The interner's hash of bytes [start, end): FNV-1a as an int32. */
+export function fnv1a(buf: Uint8Array, start: number, end: number): number {
+  let h = FNV_OFFSET;
+  for (let k = start; k < end; k++) h = Math.imul(h ^ buf[k], FNV_PRIME);
+  return h | 0;
+}
+
 export class ByteInterner {
   /** Decoded key per id. */
   readonly strings: string[] = [];
@@ -37,15 +48,21 @@ export class ByteInterner {
    * `initialValue(decodedKey)`.
    */
   lookup(buf: Uint8Array, start: number, end: number, initialValue: (key: string) => number): number {
+    let h = FNV_OFFSET;
+    for (let k = start; k < end; k++) h = Math.imul(h ^ buf[k], FNV_PRIME);
+    return this.lookupHashed(buf, start, end, h | 0, initialValue);
+  }
+
+  /**
+   * lookup() with the key's hash already computed by the caller (the CSV fast path hashes an id
+   * while scanning for its end): `hash` must equal `fnv1a(buf[start, end)) | 0`, see fnv1a.
+   */
+  lookupHashed(buf: Uint8Array, start: number, end: number, hash: number, initialValue: (key: string) => number): number {
+    const h = hash;
     const len = end - start;
-    let h = 0x811c9dc5;
     let packed = 0;
-    for (let k = start; k < end; k++) {
-      const b = buf[k];
-      h = Math.imul(h ^ b, 0x01000193);
-      if (k - start < 4) packed |= b << (8 * (k - start));
-    }
-    h |= 0; // int32, as the slots store it (the empty key skips Math.imul)
+    const head = len < 4 ? len : 4;
+    for (let k = 0; k < head; k++) packed |= buf[start + k] << (8 * k);
     const slots = this.slots;
     const entries = this.entries;
     let slot = h & this.mask;

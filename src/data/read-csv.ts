@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { InputError } from '../errors.js';
-import { ByteInterner } from './byte-interner.js';
-import { isBlankBytes, parseCorrectBytes, parseOrderString, parseTimeBytes } from './parse-values.js';
+import { ByteInterner, FNV_OFFSET, FNV_PRIME } from './byte-interner.js';
+import { isBlankBytes, parseCorrectBytes, parseIsoBytes, parseOrderString, parseTimeBytes } from './parse-values.js';
 import type { RowSink } from './row-sink.js';
 
 /** Which CSV parser to use: `auto` = byte-level fast path until the first quote, then csv-parse. */
@@ -22,6 +22,12 @@ const COMMA = 44;
 const LF = 10;
 const CR = 13;
 const QUOTE = 34;
+
+/** Column roles the one-pass line scanner treats specially (see FastCsvReader.scanLine). */
+const ROLE_OTHER = 0;
+const ROLE_USER = 1;
+const ROLE_CONCEPT = 2;
+const ROLE_TIME = 3;
 
 /**
  * The byte-level fast path: splits unquoted lines on commas and LF (a CR before LF is dropped),
@@ -44,6 +50,13 @@ class FastCsvReader {
   private timeCol = -1;
   private orderCol = -1;
   private questionCol = -1;
+  /** Role of each column for scanLine; null when the header puts two roles in one column (no one-pass scan). */
+  private roles: Uint8Array | null = null;
+  /** Hashes (ByteInterner.lookupHashed) of the user and concept fields of the line scanLine read last. */
+  private userHash = 0;
+  private conceptHash = 0;
+  /** The time computed by scanLine (NaN: not parsed there). */
+  private scannedTime = NaN;
   private readonly users = new ByteInterner();
   private readonly concepts = new ByteInterner();
   private readonly questions = new ByteInterner();
@@ -58,13 +71,34 @@ class FastCsvReader {
 
   /** Read every complete line in buf[start, limit) (limit is just after a LF); returns limit. */
   processLines(buf: Buffer, start: number, limit: number): number {
+    let lineStart = start;
+    while (lineStart < limit) {
+      if (this.roles !== null) {
+        // One pass over the line in the common case; anything unusual goes to splitLine.
+        const next = this.scanLine(buf, lineStart);
+        if (next > 0) {
+          this.row(buf, lineStart, next - 1, this.columnCount, true);
+          this.line++;
+          lineStart = next;
+          continue;
+        }
+      }
+      lineStart = this.splitLine(buf, lineStart);
+    }
+    return limit;
+  }
+
+  /**
+   * The general line splitter: every comma and the LF, a CR before the LF dropped, empty lines
+   * skipped; the header when none was read yet. Returns the start of the next line.
+   */
+  private splitLine(buf: Buffer, lineStart: number): number {
     const fs = this.fieldStart;
     const fe = this.fieldEnd;
     const cap = this.capacity;
-    let lineStart = start;
     let nf = 0;
-    fs[0] = start;
-    for (let i = start; i < limit; i++) {
+    fs[0] = lineStart;
+    for (let i = lineStart; ; i++) {
       const b = buf[i];
       if (b === COMMA) {
         if (nf < cap) fe[nf] = i;
@@ -79,18 +113,65 @@ class FastCsvReader {
           if (this.sink === null) {
             this.header(buf, lineStart, end);
           } else {
-            this.row(buf, lineStart, end, nf);
+            this.row(buf, lineStart, end, nf, false);
           }
         }
         this.line++;
-        lineStart = i + 1;
-        nf = 0;
-        // The header sets the field arrays; re-read them.
-        if (this.capacity !== cap) return this.processLines(buf, lineStart, limit);
-        fs[0] = lineStart;
+        return i + 1;
       }
     }
-    return limit;
+  }
+
+  /**
+   * Split a line of exactly `columnCount` fields ending in a LF (no CR before it) in one pass,
+   * hashing the user and concept fields on the way and parsing a time of the common form
+   * `YYYY-MM-DDTHH:MM:SS.sssZ` without scanning it for commas (its bytes are all checked by the
+   * parse). Returns the position after the LF, or 0 when the line is not of that shape (then
+   * nothing was changed and splitLine reads it).
+   */
+  private scanLine(buf: Buffer, lineStart: number): number {
+    const roles = this.roles!;
+    const last = this.columnCount - 1;
+    const fs = this.fieldStart;
+    const fe = this.fieldEnd;
+    let p = lineStart;
+    this.scannedTime = NaN;
+    for (let col = 0; ; col++) {
+      const s = p;
+      const role = roles[col];
+      let b = 0;
+      if (role === ROLE_USER || role === ROLE_CONCEPT) {
+        let h = FNV_OFFSET;
+        while ((b = buf[p]) !== COMMA && b !== LF) {
+          h = Math.imul(h ^ b, FNV_PRIME);
+          p++;
+        }
+        if (role === ROLE_USER) this.userHash = h | 0;
+        else this.conceptHash = h | 0;
+      } else {
+        // A 24-byte UTC time followed by the delimiter: parseIsoBytes checks every byte of it
+        // ('.' at 19 and 'Z' at 23 required here, so neither a ',' fraction nor a CR is inside).
+        if (role === ROLE_TIME && buf[s + 19] === 46 && buf[s + 23] === 90) {
+          const d = buf[s + 24];
+          if (d === COMMA || d === LF) {
+            const t = parseIsoBytes(buf, s, s + 24);
+            if (t === t) {
+              this.scannedTime = t;
+              p = s + 24;
+            }
+          }
+        }
+        while ((b = buf[p]) !== COMMA && b !== LF) p++;
+      }
+      fs[col] = s;
+      fe[col] = p;
+      if (col === last) {
+        if (b !== LF || buf[p - 1] === CR || p === lineStart) return 0;
+        return p + 1;
+      }
+      if (b === LF) return 0;
+      p++;
+    }
   }
 
   private header(buf: Buffer, start: number, end: number): void {
@@ -107,6 +188,17 @@ class FastCsvReader {
     this.capacity = names.length + 1;
     this.fieldStart = new Int32Array(this.capacity);
     this.fieldEnd = new Int32Array(this.capacity);
+    const roles = new Uint8Array(names.length);
+    let distinct = true;
+    const mark = (col: number, role: number): void => {
+      if (col < 0) return;
+      if (roles[col] !== ROLE_OTHER) distinct = false;
+      roles[col] = role;
+    };
+    mark(this.userCol, ROLE_USER);
+    mark(this.conceptCol, ROLE_CONCEPT);
+    mark(this.timeCol, ROLE_TIME);
+    this.roles = distinct && names.length > 0 ? roles : null;
   }
 
   /** Decode the line and let the sink validate it (it throws the precise error). */
@@ -114,7 +206,8 @@ class FastCsvReader {
     this.sink!.addRecord(buf.toString('utf8', start, end).split(','), this.line);
   }
 
-  private row(buf: Buffer, start: number, end: number, nf: number): void {
+  /** `scanned`: the fields come from scanLine, with the user and concept hashes and scannedTime. */
+  private row(buf: Buffer, start: number, end: number, nf: number, scanned: boolean): void {
     const sink = this.sink!;
     if (nf !== this.columnCount) return this.slow(buf, start, end);
     const fs = this.fieldStart;
@@ -125,20 +218,26 @@ class FastCsvReader {
     let e = fe[this.conceptCol];
     if (s === e) return this.slow(buf, start, end);
     const concepts = this.concepts;
-    const conceptKey = concepts.lookup(buf, s, e, this.conceptInitial);
+    const conceptKey = scanned ? concepts.lookupHashed(buf, s, e, this.conceptHash, this.conceptInitial) : concepts.lookup(buf, s, e, this.conceptInitial);
     let concept = concepts.value(conceptKey);
     if (concept === -2) {
       sink.rowsRead++;
       sink.filtered.concept_id++;
       return;
     }
-    const correct = parseCorrectBytes(buf, fs[this.correctCol], fe[this.correctCol]);
+    s = fs[this.correctCol];
+    e = fe[this.correctCol];
+    // The common case, one digit, inline.
+    const digit = buf[s] - 48;
+    const correct = e - s === 1 && digit >>> 0 <= 1 ? digit : parseCorrectBytes(buf, s, e);
     if (correct < 0) return this.slow(buf, start, end);
-    let time = NaN;
+    let time = scanned ? this.scannedTime : NaN;
     if (this.timeCol >= 0) {
       s = fs[this.timeCol];
       e = fe[this.timeCol];
-      if (!isBlankBytes(buf, s, e)) {
+      if (time === time) {
+        // parsed by scanLine
+      } else if (!isBlankBytes(buf, s, e)) {
         time = parseTimeBytes(buf, s, e);
         if (time !== time) return this.slow(buf, start, end);
       }
@@ -162,7 +261,7 @@ class FastCsvReader {
     if (s === e) return this.slow(buf, start, end);
     const builder = sink.builder;
     const users = this.users;
-    const userKey = users.lookup(buf, s, e, this.notInterned);
+    const userKey = scanned ? users.lookupHashed(buf, s, e, this.userHash, this.notInterned) : users.lookup(buf, s, e, this.notInterned);
     let user = users.value(userKey);
     if (user < 0) {
       user = builder.learnerIndex(users.strings[userKey]);

@@ -74,7 +74,22 @@ describe('CSV fast path and csv-parse', () => {
 
   const id = fc.constantFrom('u1', 'u2', 'ü3', ' 4', 'c-7', '82', 'x y');
   const correct = fc.constantFrom('0', '1', 'true', 'FALSE', ' 1', 'yes', '', '2');
-  const time = fc.constantFrom('', '2024-01-01', '1700000000', '2024-01-01T10:00:00Z', '2024-01-01T09:00:00+01:00', '1700000000000', 'soon');
+  const time = fc.constantFrom(
+    '',
+    '2024-01-01',
+    '1700000000',
+    '2024-01-01T10:00:00Z',
+    '2024-01-01T09:00:00+01:00',
+    '1700000000000',
+    'soon',
+    // The 24-byte form the fast path parses without scanning: valid, impossible, a ',' fraction
+    // (an extra field), a space after it, lower-case z.
+    '2024-01-01T00:00:01.250Z',
+    '2023-02-29T00:00:01.000Z',
+    '2024-01-01T00:00:01,000Z',
+    '2024-01-01T00:00:01.000Z ',
+    '2024-01-01T00:00:01.000z',
+  );
   const order = fc.constantFrom('', '1', '2', '10', '2.5', 'x');
   const row = fc.tuple(id, id, correct, time, order, fc.constantFrom('', 'q1', 'q2'), fc.integer({ min: 0, max: 40 }));
 
@@ -85,13 +100,23 @@ describe('CSV fast path and csv-parse', () => {
         fc.constantFrom('\n', '\r\n'),
         fc.boolean(),
         fc.array(fc.nat(), { maxLength: 6 }),
-        fc.constantFrom('user_id,concept_id,correct,answered_at,order_id,question_id', 'user_id,skill_name,correct,ts,order_id,problem_id'),
-        async (rows, eol, finalNewline, cuts, header) => {
+        // Header, and the position of each of (user, concept, correct, time, order, question) in it.
+        fc.constantFrom(
+          { header: 'user_id,concept_id,correct,answered_at,order_id,question_id', at: [0, 1, 2, 3, 4, 5] },
+          { header: 'user_id,skill_name,correct,ts,order_id,problem_id', at: [0, 1, 2, 3, 4, 5] },
+          { header: 'question_id,order_id,correct,concept_id,answered_at,user_id', at: [5, 3, 2, 4, 1, 0] },
+          { header: 'correct,user_id,concept_id,answered_at', at: [1, 2, 0, 3] },
+        ),
+        async (rows, eol, finalNewline, cuts, { header, at }) => {
           // Arrange: rows, a few with an extra field, some empty lines.
           const lines: string[] = [header];
           for (const [u, c, k, t, o, q, extra] of rows) {
             if (extra === 0) lines.push('');
-            lines.push([u, c, k, t, o, q].join(',') + (extra === 1 ? ',z' : ''));
+            const fields: string[] = [];
+            [u, c, k, t, o, q].forEach((v, role) => {
+              if (role < at.length) fields[at[role]] = v;
+            });
+            lines.push(fields.join(',') + (extra === 1 ? ',z' : ''));
           }
           const text = lines.join(eol) + (finalNewline ? eol : '');
           // Act
