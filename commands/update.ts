@@ -38,7 +38,7 @@ serialised by a lock and lose nothing.`;
     'batch-size': Flags.integer({ description: 'attempts per transaction', default: 1000, min: 1 }),
     'fail-fast': Flags.boolean({ description: 'stop at the first bad row (nothing is applied)' }),
     session: Flags.string({ description: 'apply a submitted session (test_sessions id)', exclusive: ['input', 'rebuild', 'correct'] }),
-    rebuild: Flags.boolean({ description: 'recompute states from the session history with the current parameters', exclusive: ['input', 'session', 'correct'] }),
+    rebuild: Flags.boolean({ description: 'recompute states by replaying their full attempt history (the ledger) with the current parameters', exclusive: ['input', 'session', 'correct'] }),
     'as-user': Flags.string({ description: 'run in this learner\u2019s scope: only its own states may change' }),
   };
 

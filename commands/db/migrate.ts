@@ -8,8 +8,9 @@ export default class DbMigrate extends BktCommand {
 enum session_status, the app's tables (users, test_sessions, session_questions, session_answers,
 questions) when absent, bkt's tables (bkt_skill_params, bkt_user_skill_state, mastery_snapshot,
 algo_versions, algo_params, algo_runs, bkt_attempt_ledger) and their indexes, and seeds bkt v1
-ACTIVE with its default algo_params row. Never drops or alters an existing table. Running it again
-changes nothing.`;
+ACTIVE with its default algo_params row. Never drops a table or alters the app's; adds a missing
+nullable column to bkt's own tables (bkt_attempt_ledger.correct and .question_id of an older ledger).
+Running it again changes nothing.`;
 
   static override examples = [
     '<%= config.bin %> db migrate',
