@@ -270,11 +270,26 @@ export class AttemptsTableBuilder {
       this.ids.release();
     }
 
-    // 2. Inside each concept, a stable counting sort by learner over only the learners present
-    //    (skipped when the concept's rows are already grouped in learner order).
-    sortSegmentsByLearner(perm, learner, conceptStart, learnerCount);
+    // 2. Gather the time and correct columns into concept order now, while perm is still
+    //    increasing inside each concept: gatherByConcept reads the input one cache-sized block
+    //    at a time instead of 200 (say) scattered passes over it. From here on every move of
+    //    perm moves them too. Each input column is released as soon as it is gathered.
+    let time: Float64Array | null = null;
+    if (this.timeColumn !== null) {
+      time = new Float64Array(n);
+      gatherByConcept(perm, conceptStart, this.timeColumn, time);
+      this.time!.release();
+      this.timeColumn = null;
+    }
+    let correct = new Uint8Array(n);
+    gatherByConcept(perm, conceptStart, this.correctColumn, correct);
+    this.correct.release();
 
-    // 3. Sequence boundaries: a new sequence where the learner changes or a concept starts.
+    // 3. Inside each concept, a stable counting sort by learner over only the learners present
+    //    (skipped when the concept's rows are already grouped in learner order).
+    sortSegmentsByLearner(perm, learner, time, correct, conceptStart, learnerCount);
+
+    // 4. Sequence boundaries: a new sequence where the learner changes or a concept starts.
     //    (The concept column itself is filled last, into perm's memory, to keep the peak low.)
     const countSequences = (out: Uint32Array | null): number => {
       let sequences = 0;
@@ -306,25 +321,15 @@ export class AttemptsTableBuilder {
       }
     }
 
-    // 4. Order inside each sequence by time, else order, else keep insertion order.
-    //    Times are gathered first (one pass of scattered reads), so checking and sorting them
-    //    reads a contiguous array.
-    const orderedBy: SequenceOrder = this.timeColumn !== null ? 'time' : this.orderColumn !== null ? 'order' : 'file';
-    let time: Float64Array | null = null;
-    if (this.timeColumn !== null) {
-      time = new Float64Array(n);
-      const input = this.timeColumn;
-      for (let k = 0; k < n; k++) time[k] = input[perm[k]];
-      this.time!.release();
-      this.timeColumn = null;
-    }
+    // 5. Order inside each sequence by time, else order, else keep insertion order.
+    const orderedBy: SequenceOrder = time !== null ? 'time' : this.orderColumn !== null ? 'order' : 'file';
     let sequencesSorted = 0;
-    if (time !== null) sequencesSorted = sortSequencesByTime(perm, time, sequenceStart);
-    else if (this.orderColumn !== null) sequencesSorted = sortSequences(perm, sequenceStart, this.orderColumn);
+    if (time !== null) sequencesSorted = sortSequencesByTime(perm, time, correct, sequenceStart);
+    else if (this.orderColumn !== null) sequencesSorted = sortSequences(perm, correct, sequenceStart, this.orderColumn);
     this.order?.release();
     this.orderColumn = null;
 
-    // 5. Drop short sequences.
+    // 6. Drop short sequences.
     let rowsDropped = 0;
     if (minPerSequence > 1) {
       let write = 0;
@@ -341,6 +346,7 @@ export class AttemptsTableBuilder {
         for (let k = start; k < end; k++) {
           perm[write] = perm[k];
           learner[write] = learner[k];
+          correct[write] = correct[k];
           if (time !== null) time[write] = time[k];
           write++;
         }
@@ -351,22 +357,17 @@ export class AttemptsTableBuilder {
       sequenceConcept = sequenceConcept.slice(0, kept);
       perm = perm.slice(0, write);
       learner = learner.slice(0, write);
+      correct = correct.slice(0, write);
       if (time !== null) time = time.slice(0, write);
     }
     const m = perm.length;
 
-    // 6. Dictionaries without unused ids (only possible after dropping rows, or when a reader
+    // 7. Dictionaries without unused ids (only possible after dropping rows, or when a reader
     //    interned an id whose rows it then filtered out).
     const conceptIds = compactIds(this.concepts.ids, sequenceConcept);
     const learnerIds = compactIds(this.learners.ids, learner);
 
-    // 7. Gather the other columns in sorted order, dropping each input column.
-    const correct = new Uint8Array(m);
-    {
-      const input = this.correctColumn;
-      for (let k = 0; k < m; k++) correct[k] = input[perm[k]];
-      this.correct.release();
-    }
+    // 8. Gather the question column in sorted order, dropping the input column.
     let question: Int32Array | null = null;
     let questionIds: string[] = [];
     if (this.questionColumn !== null) {
@@ -378,7 +379,7 @@ export class AttemptsTableBuilder {
     }
     this.questionColumn = null;
 
-    // 8. First sequence of each concept, and the concept column, written over perm (no longer needed).
+    // 9. First sequence of each concept, and the concept column, written over perm (no longer needed).
     const conceptSequenceStart = new Uint32Array(conceptIds.length + 1);
     for (let s = 0; s < sequences; s++) conceptSequenceStart[sequenceConcept[s] + 1]++;
     for (let c = 0; c < conceptIds.length; c++) conceptSequenceStart[c + 1] += conceptSequenceStart[c];
@@ -451,16 +452,59 @@ function compactIds(ids: string[], column: Uint32Array | Int32Array): string[] {
   return out;
 }
 
+/** Rows of input per block in gatherByConcept (64 K 8-byte values: 512 KB, about an L2 cache). */
+const GATHER_BLOCK = 1 << 16;
+
+/**
+ * out[k] = input[perm[k]] for every k, where perm is increasing inside each segment
+ * [segmentStart[c], segmentStart[c + 1]) (a stable counting sort's output). A plain gather reads
+ * the input once per segment, each read a cache miss when segments interleave; this one walks the
+ * input block by block, advancing a cursor per segment, so each block is read from cache.
+ */
+function gatherByConcept<T extends Float64Array | Uint8Array>(perm: Uint32Array, segmentStart: Uint32Array, input: T, out: T): void {
+  const n = perm.length;
+  const segments = segmentStart.length - 1;
+  // Each block visits every segment once: not worth it with many small segments.
+  if (segments <= 1 || segments * Math.ceil(n / GATHER_BLOCK) > n) {
+    for (let k = 0; k < n; k++) out[k] = input[perm[k]];
+    return;
+  }
+  const cursor = segmentStart.slice(0, segments);
+  for (let blockEnd = GATHER_BLOCK; ; blockEnd += GATHER_BLOCK) {
+    for (let c = 0; c < segments; c++) {
+      let k = cursor[c];
+      const end = segmentStart[c + 1];
+      while (k < end) {
+        const row = perm[k];
+        if (row >= blockEnd) break;
+        out[k] = input[row];
+        k++;
+      }
+      cursor[c] = k;
+    }
+    if (blockEnd >= n) return;
+  }
+}
+
 /**
  * Stable sort of each segment [segmentStart[i], segmentStart[i + 1]) of `perm` by `learner`,
- * moving both arrays. A segment already in learner order costs one pass; otherwise a counting
+ * moving perm, learner, time (when not null) and correct. A segment already in learner order costs one pass; otherwise a counting
  * sort over the distinct learners it holds: O(rows + distinct log distinct) per segment, with
  * the scatter confined to the segment.
  */
-function sortSegmentsByLearner(perm: Uint32Array, learner: Uint32Array, segmentStart: Uint32Array, learnerCount: number): void {
+function sortSegmentsByLearner(
+  perm: Uint32Array,
+  learner: Uint32Array,
+  time: Float64Array | null,
+  correct: Uint8Array,
+  segmentStart: Uint32Array,
+  learnerCount: number,
+): void {
   let count: Uint32Array | null = null;
   let present: Uint32Array | null = null;
   let tmpPerm = new Uint32Array(0);
+  let tmpTime = new Float64Array(0);
+  let tmpCorrect = new Uint8Array(0);
   for (let i = 0; i + 1 < segmentStart.length; i++) {
     const a = segmentStart[i];
     const b = segmentStart[i + 1];
@@ -476,7 +520,11 @@ function sortSegmentsByLearner(perm: Uint32Array, learner: Uint32Array, segmentS
       count = new Uint32Array(learnerCount);
       present = new Uint32Array(learnerCount);
     }
-    if (tmpPerm.length < b - a) tmpPerm = new Uint32Array(b - a);
+    if (tmpPerm.length < b - a) {
+      tmpPerm = new Uint32Array(b - a);
+      tmpCorrect = new Uint8Array(b - a);
+      if (time !== null) tmpTime = new Float64Array(b - a);
+    }
     let distinct = 0;
     for (let k = a; k < b; k++) if (count[learner[k]]++ === 0) present[distinct++] = learner[k];
     const learners = present.subarray(0, distinct).sort();
@@ -487,8 +535,23 @@ function sortSegmentsByLearner(perm: Uint32Array, learner: Uint32Array, segmentS
       count[l] = position;
       position += c;
     }
-    for (let k = a; k < b; k++) tmpPerm[count[learner[k]]++] = perm[k];
+    if (time !== null) {
+      for (let k = a; k < b; k++) {
+        const to = count[learner[k]]++;
+        tmpPerm[to] = perm[k];
+        tmpTime[to] = time[k];
+        tmpCorrect[to] = correct[k];
+      }
+      time.set(tmpTime.subarray(0, b - a), a);
+    } else {
+      for (let k = a; k < b; k++) {
+        const to = count[learner[k]]++;
+        tmpPerm[to] = perm[k];
+        tmpCorrect[to] = correct[k];
+      }
+    }
     perm.set(tmpPerm.subarray(0, b - a), a);
+    correct.set(tmpCorrect.subarray(0, b - a), a);
     // Learners in sorted order, each repeated as often as it occurs.
     let k = a;
     for (let j = 0; j < distinct; j++) {
@@ -506,11 +569,12 @@ function sortSegmentsByLearner(perm: Uint32Array, learner: Uint32Array, segmentS
  * insertion order. Sequences already in order cost one sequential pass. Returns how many
  * sequences needed sorting.
  */
-function sortSequencesByTime(perm: Uint32Array, time: Float64Array, sequenceStart: Uint32Array): number {
+function sortSequencesByTime(perm: Uint32Array, time: Float64Array, correct: Uint8Array, sequenceStart: Uint32Array): number {
   let sorted = 0;
   let local = new Uint32Array(64);
   let rows = new Uint32Array(64);
   let keys = new Float64Array(64);
+  let flags = new Uint8Array(64);
   const sequences = sequenceStart.length - 1;
   for (let s = 0; s < sequences; s++) {
     const start = sequenceStart[s];
@@ -532,16 +596,19 @@ function sortSequencesByTime(perm: Uint32Array, time: Float64Array, sequenceStar
       local = new Uint32Array(len * 2);
       rows = new Uint32Array(len * 2);
       keys = new Float64Array(len * 2);
+      flags = new Uint8Array(len * 2);
     }
     for (let i = 0; i < len; i++) {
       local[i] = i;
       rows[i] = perm[start + i];
+      flags[i] = correct[start + i];
       const v = time[start + i];
       keys[i] = v === v ? v : Infinity;
     }
     local.subarray(0, len).sort((a, b) => keys[a] - keys[b] || a - b);
     for (let i = 0; i < len; i++) {
       perm[start + i] = rows[local[i]];
+      correct[start + i] = flags[local[i]];
       const v = keys[local[i]];
       time[start + i] = v === Infinity ? NaN : v;
     }
@@ -554,11 +621,12 @@ function sortSequencesByTime(perm: Uint32Array, time: Float64Array, sequenceStar
  * produce infinities), ties by row index = insertion order. Sequences already in order, the
  * common case, cost one pass. Returns how many sequences needed sorting.
  */
-function sortSequences(perm: Uint32Array, sequenceStart: Uint32Array, keyColumn: Float64Array): number {
+function sortSequences(perm: Uint32Array, correct: Uint8Array, sequenceStart: Uint32Array, keyColumn: Float64Array): number {
   let sorted = 0;
   let keys = new Float64Array(64);
   let local = new Uint32Array(64);
   let rows = new Uint32Array(64);
+  let flags = new Uint8Array(64);
   const sequences = sequenceStart.length - 1;
   for (let s = 0; s < sequences; s++) {
     const start = sequenceStart[s];
@@ -568,6 +636,7 @@ function sortSequences(perm: Uint32Array, sequenceStart: Uint32Array, keyColumn:
       keys = new Float64Array(len * 2);
       local = new Uint32Array(len * 2);
       rows = new Uint32Array(len * 2);
+      flags = new Uint8Array(len * 2);
     }
     let ordered = true;
     for (let i = 0; i < len; i++) {
@@ -581,10 +650,14 @@ function sortSequences(perm: Uint32Array, sequenceStart: Uint32Array, keyColumn:
     for (let i = 0; i < len; i++) {
       local[i] = i;
       rows[i] = perm[start + i];
+      flags[i] = correct[start + i];
     }
     // Positions i < j hold rows in insertion order, so ties broken by position keep it.
     local.subarray(0, len).sort((a, b) => keys[a] - keys[b] || a - b);
-    for (let i = 0; i < len; i++) perm[start + i] = rows[local[i]];
+    for (let i = 0; i < len; i++) {
+      perm[start + i] = rows[local[i]];
+      correct[start + i] = flags[local[i]];
+    }
   }
   return sorted;
 }
