@@ -5,7 +5,7 @@
  *
  * Laid out for few cache misses per lookup: each slot holds the key's hash beside its id, so a
  * probe that does not match touches nothing else; each entry's start, length and caller value sit
- * together; keys of up to 4 bytes are compared from the entry itself, without the arena.
+ * together; keys of up to 8 bytes are compared from the entry itself, without the arena.
  */
 /** FNV-1a 32-bit parameters of the interner's hash (exported for callers that hash while scanning). */
 export const FNV_OFFSET = 0x811c9dc5;
@@ -18,6 +18,9 @@ export function fnv1a(buf: Uint8Array, start: number, end: number): number {
   return h | 0;
 }
 
+/** Int32 fields per entry. */
+const ENTRY = 5;
+
 export class ByteInterner {
   /** Decoded key per id. */
   readonly strings: string[] = [];
@@ -25,8 +28,8 @@ export class ByteInterner {
   /** Slot i: [hash, id + 1] at 2i, 2i + 1 (id + 1 = 0: empty). */
   private slots: Int32Array = new Int32Array(512);
   private mask = 255;
-  /** Entry id: [arena start, length, caller value, first 4 bytes packed] at 4 id. */
-  private entries: Int32Array = new Int32Array(256);
+  /** Entry id: [arena start, length, caller value, bytes 0-3 packed, bytes 4-7 packed] at 5 id. */
+  private entries: Int32Array = new Int32Array(320);
   private arena: Uint8Array = new Uint8Array(4096);
   private arenaUsed = 0;
 
@@ -36,11 +39,11 @@ export class ByteInterner {
 
   /** The caller-owned number of an id (the fast path stores builder indexes and filter flags). */
   value(id: number): number {
-    return this.entries[4 * id + 2];
+    return this.entries[ENTRY * id + 2];
   }
 
   setValue(id: number, value: number): void {
-    this.entries[4 * id + 2] = value;
+    this.entries[ENTRY * id + 2] = value;
   }
 
   /**
@@ -61,8 +64,11 @@ export class ByteInterner {
     const h = hash;
     const len = end - start;
     let packed = 0;
+    let packed2 = 0;
     const head = len < 4 ? len : 4;
     for (let k = 0; k < head; k++) packed |= buf[start + k] << (8 * k);
+    const tail = len < 8 ? len : 8;
+    for (let k = 4; k < tail; k++) packed2 |= buf[start + k] << (8 * (k - 4));
     const slots = this.slots;
     const entries = this.entries;
     let slot = h & this.mask;
@@ -70,17 +76,19 @@ export class ByteInterner {
       const id1 = slots[2 * slot + 1];
       if (id1 === 0) break;
       if (slots[2 * slot] === h) {
-        const e = 4 * (id1 - 1);
-        if (entries[e + 1] === len && entries[e + 3] === packed && (len <= 4 || this.equal(entries[e], buf, start, len))) return id1 - 1;
+        const e = ENTRY * (id1 - 1);
+        if (entries[e + 1] === len && entries[e + 3] === packed && entries[e + 4] === packed2 && (len <= 8 || this.equal(entries[e], buf, start, len))) {
+          return id1 - 1;
+        }
       }
       slot = (slot + 1) & this.mask;
     }
-    return this.insert(buf, start, end, h, packed, slot, initialValue);
+    return this.insert(buf, start, end, h, packed, packed2, slot, initialValue);
   }
 
   private equal(arenaStart: number, buf: Uint8Array, start: number, len: number): boolean {
     const arena = this.arena;
-    for (let k = 4; k < len; k++) if (arena[arenaStart + k] !== buf[start + k]) return false;
+    for (let k = 8; k < len; k++) if (arena[arenaStart + k] !== buf[start + k]) return false;
     return true;
   }
 
@@ -90,12 +98,13 @@ export class ByteInterner {
     end: number,
     h: number,
     packed: number,
+    packed2: number,
     slot: number,
     initialValue: (key: string) => number,
   ): number {
     const id = this.strings.length;
     const len = end - start;
-    if (4 * id + 4 > this.entries.length) {
+    if (ENTRY * id + ENTRY > this.entries.length) {
       const entries = new Int32Array(this.entries.length * 2);
       entries.set(this.entries);
       this.entries = entries;
@@ -106,10 +115,11 @@ export class ByteInterner {
       this.arena = arena;
     }
     this.arena.set(buf.subarray(start, end), this.arenaUsed);
-    const e = 4 * id;
+    const e = ENTRY * id;
     this.entries[e] = this.arenaUsed;
     this.entries[e + 1] = len;
     this.entries[e + 3] = packed;
+    this.entries[e + 4] = packed2;
     this.arenaUsed += len;
     const key = Buffer.from(buf.buffer, buf.byteOffset + start, len).toString('utf8');
     this.strings.push(key);

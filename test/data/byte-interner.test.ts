@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ByteInterner } from '../../src/data/byte-interner.js';
+import { ByteInterner, fnv1a } from '../../src/data/byte-interner.js';
 
 if (process.env.FC_SEED) fc.configureGlobal({ seed: Number(process.env.FC_SEED) });
 
@@ -37,6 +37,26 @@ describe('ByteInterner', () => {
           expect(id).toBe(expected.get(key));
         }
         expect(interner.strings).toEqual([...expected.keys()]);
+      }),
+    );
+  });
+
+  it('property: lookupHashed with the fnv1a hash gives the same ids as lookup', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string({ maxLength: 9 }), fc.nat(300).map((n) => `u${n}`)), { maxLength: 300 }), fc.array(fc.boolean()), (keys, hashed) => {
+        // Arrange
+        const plain = new ByteInterner();
+        const mixed = new ByteInterner();
+        // Act / Assert: the mixed interner takes each key by either entry point.
+        keys.forEach((key, i) => {
+          const buf = Buffer.from(`,${key},`, 'utf8');
+          const end = buf.length - 1;
+          const id = hashed[i % Math.max(1, hashed.length)]
+            ? mixed.lookupHashed(buf, 1, end, fnv1a(buf, 1, end), () => -1)
+            : mixed.lookup(buf, 1, end, () => -1);
+          expect(id).toBe(plain.lookup(buf, 1, end, () => -1));
+        });
+        expect(mixed.strings).toEqual(plain.strings);
       }),
     );
   });
