@@ -173,6 +173,56 @@ export function parseIsoBytes(buf: Uint8Array, start: number, end: number): numb
   return cachedMonthStartMs + (day - 1) * 86_400_000 + (seconds - offsetMinutes * 60) * 1000 + fractionMs;
 }
 
+/**
+ * parseIsoBytes for exactly the 24 bytes `YYYY-MM-DDTHH:MM:SS.sssZ` at buf[start] (what
+ * Date.prototype.toISOString writes; `T` may also be `t` or a space): the same value, or NaN when
+ * those bytes are not such a time (then parseIsoBytes may still accept the field, e.g. when it is
+ * longer). Every byte is checked, so a valid result means no comma or line break among them.
+ */
+export function parseIsoMillisUtc24(buf: Uint8Array, start: number): number {
+  if (buf[start + 4] !== 45 || buf[start + 7] !== 45 || buf[start + 13] !== 58 || buf[start + 16] !== 58 || buf[start + 19] !== 46 || buf[start + 23] !== 90) {
+    return NaN;
+  }
+  const sep = buf[start + 10];
+  if (sep !== 84 && sep !== 116 && sep !== SPACE) return NaN;
+  const y0 = buf[start] - 48;
+  const y1 = buf[start + 1] - 48;
+  const y2 = buf[start + 2] - 48;
+  const y3 = buf[start + 3] - 48;
+  const m0 = buf[start + 5] - 48;
+  const m1 = buf[start + 6] - 48;
+  const d0 = buf[start + 8] - 48;
+  const d1 = buf[start + 9] - 48;
+  const h0 = buf[start + 11] - 48;
+  const h1 = buf[start + 12] - 48;
+  const n0 = buf[start + 14] - 48;
+  const n1 = buf[start + 15] - 48;
+  const s0 = buf[start + 17] - 48;
+  const s1 = buf[start + 18] - 48;
+  const f0 = buf[start + 20] - 48;
+  const f1 = buf[start + 21] - 48;
+  const f2 = buf[start + 22] - 48;
+  // `x >>> 0 > 9` rejects every byte that is not an ASCII digit (negatives wrap to large numbers).
+  if (y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9 || m0 >>> 0 > 9 || m1 >>> 0 > 9 || d0 >>> 0 > 9 || d1 >>> 0 > 9) return NaN;
+  if (h0 >>> 0 > 9 || h1 >>> 0 > 9 || n0 >>> 0 > 9 || n1 >>> 0 > 9 || s0 >>> 0 > 9 || s1 >>> 0 > 9 || f0 >>> 0 > 9 || f1 >>> 0 > 9 || f2 >>> 0 > 9) {
+    return NaN;
+  }
+  const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+  const month = m0 * 10 + m1;
+  const day = d0 * 10 + d1;
+  if (month < 1 || month > 12 || day < 1 || (day > 28 && day > daysInMonth(year, month))) return NaN;
+  const hour = h0 * 10 + h1;
+  const minute = n0 * 10 + n1;
+  const second = s0 * 10 + s1;
+  if (hour > 23 || minute > 59 || second > 59) return NaN;
+  const yearMonth = year * 16 + month;
+  if (yearMonth !== cachedYearMonth) {
+    cachedYearMonth = yearMonth;
+    cachedMonthStartMs = daysFromCivil(year, month, 1) * 86_400_000;
+  }
+  return cachedMonthStartMs + (day - 1) * 86_400_000 + (hour * 3600 + minute * 60 + second) * 1000 + (f0 * 100 + f1 * 10 + f2);
+}
+
 let cachedYearMonth = -1;
 let cachedMonthStartMs = 0;
 

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { InputError } from '../errors.js';
 import { ByteInterner, FNV_OFFSET, FNV_PRIME } from './byte-interner.js';
-import { isBlankBytes, parseCorrectBytes, parseIsoBytes, parseOrderString, parseTimeBytes } from './parse-values.js';
+import { isBlankBytes, parseCorrectBytes, parseIsoMillisUtc24, parseOrderString, parseTimeBytes } from './parse-values.js';
 import type { RowSink } from './row-sink.js';
 
 /** Which CSV parser to use: `auto` = byte-level fast path until the first quote, then csv-parse. */
@@ -149,12 +149,12 @@ class FastCsvReader {
         if (role === ROLE_USER) this.userHash = h | 0;
         else this.conceptHash = h | 0;
       } else {
-        // A 24-byte UTC time followed by the delimiter: parseIsoBytes checks every byte of it
-        // ('.' at 19 and 'Z' at 23 required here, so neither a ',' fraction nor a CR is inside).
-        if (role === ROLE_TIME && buf[s + 19] === 46 && buf[s + 23] === 90) {
+        // A 24-byte UTC time followed by the delimiter: parseIsoMillisUtc24 checks every byte of
+        // it (so there is no comma or CR inside).
+        if (role === ROLE_TIME) {
           const d = buf[s + 24];
           if (d === COMMA || d === LF) {
-            const t = parseIsoBytes(buf, s, s + 24);
+            const t = parseIsoMillisUtc24(buf, s);
             if (t === t) {
               this.scannedTime = t;
               p = s + 24;

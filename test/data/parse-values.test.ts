@@ -4,6 +4,8 @@ import {
   EPOCH_SECONDS_LIMIT,
   parseCorrectBytes,
   parseCorrectString,
+  parseIsoBytes,
+  parseIsoMillisUtc24,
   parseTimeBytes,
   parseTimeString,
 } from '../../src/data/parse-values.js';
@@ -88,6 +90,39 @@ describe('parseTime', () => {
         const b = parseTimeBytes(bytes(s), 0, bytes(s).length);
         expect(Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b))).toBe(true);
       }),
+    );
+  });
+
+  it('parseIsoMillisUtc24: hand-worked values', () => {
+    expect(parseIsoMillisUtc24(bytes('2024-01-01T00:00:01.250Z'), 0)).toBe(Date.UTC(2024, 0, 1, 0, 0, 1, 250));
+    expect(parseIsoMillisUtc24(bytes('x,2024-02-29 23:59:59.999Z,'), 2)).toBe(Date.UTC(2024, 1, 29, 23, 59, 59, 999));
+    expect(parseIsoMillisUtc24(bytes('2023-02-29T00:00:00.000Z'), 0)).toBeNaN(); // not a leap year
+    expect(parseIsoMillisUtc24(bytes('2024-01-01T00:00:01,250Z'), 0)).toBeNaN(); // ',' fraction: left to parseIsoBytes
+    expect(parseIsoMillisUtc24(bytes('2024-01-01T24:00:00.000Z'), 0)).toBeNaN();
+  });
+
+  it('property: parseIsoMillisUtc24 gives parseIsoBytes\'s value or NaN, and NaN only off its form', () => {
+    // Valid times, then single-byte mutations of them (any byte, or one of the separators).
+    const valid = fc.date({ min: new Date(Date.UTC(1, 0, 1)), max: new Date(Date.UTC(9999, 11, 31, 23, 59, 59, 999)), noInvalidDate: true }).map((d) => d.toISOString());
+    const mutated = fc.tuple(valid, fc.nat(23), fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(44, 45, 46, 58, 84, 116, 32, 90, 122, 47, 59))).map(([text, at, byte]) => {
+      const b = bytes(text);
+      b[at] = byte;
+      return b;
+    });
+    fc.assert(
+      fc.property(fc.oneof(valid.map(bytes), mutated), (b) => {
+        // Arrange: the 24 bytes between two commas.
+        const buf = Buffer.concat([bytes(','), b, bytes(',')]);
+        // Act
+        const fast = parseIsoMillisUtc24(buf, 1);
+        const general = parseIsoBytes(buf, 1, 25);
+        // Assert
+        if (!Number.isNaN(fast)) expect(fast).toBe(general);
+        const plainForm = /^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d\.\d{3}Z$/.test(b.toString('latin1'));
+        if (plainForm) expect(fast).toEqual(general);
+        else expect(fast).toBeNaN();
+      }),
+      { numRuns: 500 },
     );
   });
 });
