@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/store.js';
 import { BACKENDS, exec, postgresAvailable, type EmptyDb } from '../store/backends.js';
-import { bkt } from '../store/cli-helpers.js';
+import { bkt } from '../support/run-bkt.js';
 
 const pgOk = await postgresAvailable();
 const created: EmptyDb[] = [];

@@ -8,7 +8,7 @@ import { openStore } from '../../src/store/store.js';
 import { readParamsFile } from '../../src/params-file.js';
 import { sqlDriverOf } from '../../src/mastery/session-source.js';
 import { addUsers, createSqliteDb, type TestDb } from '../mastery/backends.js';
-import { bkt } from '../mastery/run-bkt.js';
+import { bkt } from '../support/run-bkt.js';
 
 const U1 = '11111111-1111-4111-8111-111111111111';
 const C1 = 'cccccccc-0000-4000-8000-000000000001';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/store.js';
 import { type TestDb, createPostgresDb, createSqliteDb, postgresAvailable } from '../mastery/backends.js';
-import { bkt } from '../mastery/run-bkt.js';
+import { bkt } from '../support/run-bkt.js';
 
 /** `bkt fit` against each backend: from the app's tables, from a file into the store, and the quality gate. */
 const backends: [string, () => Promise<TestDb | null>][] = [

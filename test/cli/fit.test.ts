@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readParamsFile } from '../../src/params-file.js';
-import { bkt } from '../mastery/run-bkt.js';
+import { bkt } from '../support/run-bkt.js';
 
 let dir: string;
 beforeAll(() => {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { toUuid } from '../../src/store/ids.js';
 import { openStore } from '../../src/store/store.js';
 import { tableCounts } from '../store/backends.js';
-import { bkt } from '../store/cli-helpers.js';
+import { bkt } from '../support/run-bkt.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bkt-import-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

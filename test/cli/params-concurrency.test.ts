@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integerToUuid } from '../../src/store/ids.js';
 import { withStore } from '../../src/jobs/db-admin.js';
 import { BACKENDS, postgresAvailable, type EmptyDb } from '../store/backends.js';
-import { bktAsync, cliSampleDatabase } from '../store/cli-helpers.js';
+import { bktAsync, cliSampleDatabase } from '../support/run-bkt.js';
 
 const pgOk = await postgresAvailable();
 const CONCEPT = integerToUuid(0);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integerToUuid } from '../../src/store/ids.js';
 import { withStore } from '../../src/jobs/db-admin.js';
 import { BACKENDS, postgresAvailable, tableCounts, type EmptyDb } from '../store/backends.js';
-import { bkt } from '../store/cli-helpers.js';
+import { bkt } from '../support/run-bkt.js';
 
 const pgOk = await postgresAvailable();
 const TRAIN = 'fixtures/builder/train.csv.gz';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withStore } from '../../src/jobs/db-admin.js';
 import type { RunRow } from '../../src/store/store.js';
 import { BACKENDS, exec, postgresAvailable, type EmptyDb } from '../store/backends.js';
-import { BIN, ROOT, cliSampleDatabase } from '../store/cli-helpers.js';
+import { BIN, ROOT, cliSampleDatabase } from '../support/run-bkt.js';
 
 const pgOk = await postgresAvailable();
 const SLOW = ['--restarts', '1000', '--tolerance', '0', '--max-iterations', '20000', '--workers', '1', '--min-attempts', '30'];

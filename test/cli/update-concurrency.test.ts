@@ -13,7 +13,7 @@ import { sqlDriverOf } from '../../src/mastery/session-source.js';
 import { updateMastery } from '../../src/model/online-update.js';
 import { BUILTIN_DEFAULT_PARAMS } from '../../src/model/params.js';
 import { addUsers, createPostgresDb, createSqliteDb, postgresAvailable, type TestDb } from '../mastery/backends.js';
-import { bktAsync } from '../mastery/run-bkt.js';
+import { bktAsync } from '../support/run-bkt.js';
 
 const USER = '11111111-1111-4111-8111-111111111111';
 const CONCEPT = 'cccccccc-0000-4000-8000-000000000001';

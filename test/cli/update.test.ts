@@ -6,7 +6,7 @@ import { openStore } from '../../src/store/store.js';
 import { sqlDriverOf } from '../../src/mastery/session-source.js';
 import { updateMastery } from '../../src/model/online-update.js';
 import { addUsers, createPostgresDb, createSqliteDb, postgresAvailable, type TestDb } from '../mastery/backends.js';
-import { bkt } from '../mastery/run-bkt.js';
+import { bkt } from '../support/run-bkt.js';
 
 const U1 = '11111111-1111-4111-8111-111111111111';
 const U2 = '22222222-2222-4222-8222-222222222222';

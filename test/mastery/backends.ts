@@ -7,25 +7,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { createPostgresDatabase } from '../support/postgres.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { sqlDriverOf } from '../../src/mastery/session-source.js';
 
-export const PG_ADMIN_URL = process.env.BKT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-export async function postgresAvailable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    if (process.env.CI === 'true') throw new Error(`CI: PostgreSQL does not answer at ${PG_ADMIN_URL}`);
-    console.warn(`NOTICE: PostgreSQL does not answer at ${PG_ADMIN_URL}; PostgreSQL mastery tests are skipped`);
-    return false;
-  }
-}
+export { PG_ADMIN_URL, postgresAvailable } from '../support/postgres.js';
 
 export interface TestDb {
   name: 'sqlite' | 'postgres';
@@ -44,25 +30,11 @@ export async function createSqliteDb(): Promise<TestDb> {
 }
 
 export async function createPostgresDb(): Promise<TestDb> {
-  const name = `bkt_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const db = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+  const { db, drop } = await createPostgresDatabase();
   const store = await openStore(db, { mode: 'migrate' });
   await store.migrate();
   await store.close();
-  return {
-    name: 'postgres',
-    db,
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  return { name: 'postgres', db, drop };
 }
 
 /** Insert users (the state's FK target) with the store's own driver. */

@@ -4,35 +4,15 @@
  * PostgreSQL answers at 127.0.0.1:5432 its tests fail under CI=true and are skipped with a visible
  * notice otherwise.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import { createPostgresDatabase } from '../support/postgres.js';
 import type { SqlDriver, SqlValue } from '../../src/store/sql.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { openStore, type Store } from '../../src/store/store.js';
 
-export const PG_ADMIN_URL = process.env.BKT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-let pgAnswer: Promise<boolean> | null = null;
-
-/** True when PostgreSQL answers; under CI=true a silent server is an error, not a skip. */
-export function postgresAvailable(): Promise<boolean> {
-  pgAnswer ??= (async () => {
-    const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
-    try {
-      await client.connect();
-      await client.end();
-      return true;
-    } catch {
-      if (process.env.CI === 'true') throw new Error(`CI: PostgreSQL does not answer at ${PG_ADMIN_URL}; the store contract must run on it`);
-      console.warn(`NOTICE: PostgreSQL does not answer at ${PG_ADMIN_URL}; PostgreSQL store tests are SKIPPED`);
-      return false;
-    }
-  })();
-  return pgAnswer;
-}
+export { PG_ADMIN_URL, postgresAvailable } from '../support/postgres.js';
 
 /** A fresh, empty database: its --db value and how to drop it. */
 export interface EmptyDb {
@@ -56,22 +36,7 @@ export const sqliteBackend: Backend = {
 
 export const postgresBackend: Backend = {
   name: 'postgres',
-  async create() {
-    const name = `bkt_test_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    return {
-      db: PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`),
-      drop: async () => {
-        const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.end();
-      },
-    };
-  },
+  create: createPostgresDatabase,
 };
 
 export const BACKENDS = [sqliteBackend, postgresBackend];

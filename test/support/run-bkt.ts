@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Backend, EmptyDb } from './backends.js';
+import type { Backend, EmptyDb } from '../store/backends.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
@@ -37,22 +37,28 @@ function result(args: string[], cwd: string, status: number | null, stdout: stri
 }
 
 /** Run bkt synchronously. */
-export function bkt(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+export function bkt(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): CliResult {
   const cwd = options.cwd ?? ROOT;
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd,
+    input: options.input,
     encoding: 'utf8',
-    env: { ...process.env, CI: process.env.CI ?? '', FORCE_COLOR: '0', ...options.env },
+    env: { ...process.env, CI: process.env.CI ?? '', FORCE_COLOR: '0', DATABASE_URL: '', ...options.env },
     maxBuffer: 256 * 1024 * 1024,
   });
   return result(args, cwd, r.status, r.stdout, r.stderr);
 }
 
 /** Run bkt asynchronously (concurrent runs); `onStart` receives the child, e.g. to send SIGINT. */
-export function bktAsync(args: string[], options: { cwd?: string; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
+export function bktAsync(
+  args: string[],
+  options: { cwd?: string; stdin?: Promise<string>; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<CliResult> {
   const cwd = options.cwd ?? ROOT;
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0', DATABASE_URL: '' } });
+    if (options.stdin) void options.stdin.then((text) => child.stdin.end(text));
+    else child.stdin.end();
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
