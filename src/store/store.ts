@@ -237,15 +237,7 @@ export interface SnapshotInput {
 }
 
 /** The writable fields of a state; created_at is kept on update, updated_at set to now. */
-export interface StateInput {
-  user_id: string;
-  concept_id: string;
-  p_mastery: number;
-  n_attempts: number;
-  last_attempt_at: string | null;
-  last_seen_question_id: string | null;
-  algo_version_id: string | null;
-}
+export type StateInput = Omit<UserSkillStateRow, 'created_at' | 'updated_at'>;
 
 /** What the ledger stores of an attempt besides its key and time. */
 export interface AttemptOutcome {
