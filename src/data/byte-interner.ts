@@ -3,9 +3,10 @@
  * per lookup: an open-addressing hash table (FNV-1a, linear probing) over a byte arena. A string
  * is decoded (UTF-8) once per distinct key. The CSV fast path uses one per id column.
  *
- * Laid out for few cache misses per lookup: each slot holds the key's hash beside its id, so a
- * probe that does not match touches nothing else; each entry's start, length and caller value sit
- * together; keys of up to 8 bytes are compared from the entry itself, without the arena.
+ * Laid out for one cache miss per lookup: each 16-byte slot holds the key's hash, its id, and its
+ * first 7 bytes with its length, so a key of up to 7 bytes is found, or a probe rejected, without
+ * touching anything else (the caller values are a small array of their own); longer keys are
+ * also compared in the arena.
  */
 /** FNV-1a 32-bit parameters of the interner's hash (exported for callers that hash while scanning). */
 export const FNV_OFFSET = 0x811c9dc5;
@@ -18,18 +19,30 @@ export function fnv1a(buf: Uint8Array, start: number, end: number): number {
   return h | 0;
 }
 
-/** Int32 fields per entry. */
-const ENTRY = 5;
+/** Int32 fields per slot: [hash, id + 1 (0: empty), key bytes 0-3, tag] (16 bytes, one cache line). */
+const SLOT = 4;
+
+/**
+ * The tag of a key: bytes 4-6 in the low 24 bits and the length (at most 255) in the top 8. With
+ * bytes 0-3 it pins down a key of up to 7 bytes; a longer key is also compared in the arena.
+ */
+function keyTag(buf: Uint8Array, start: number, len: number): number {
+  let tag = (len < 255 ? len : 255) << 24;
+  const tail = len < 7 ? len : 7;
+  for (let k = 4; k < tail; k++) tag |= buf[start + k] << (8 * (k - 4));
+  return tag;
+}
 
 export class ByteInterner {
   /** Decoded key per id. */
   readonly strings: string[] = [];
 
-  /** Slot i: [hash, id + 1] at 2i, 2i + 1 (id + 1 = 0: empty). */
-  private slots: Int32Array = new Int32Array(512);
+  private slots: Int32Array = new Int32Array(SLOT * 256);
   private mask = 255;
-  /** Entry id: [arena start, length, caller value, bytes 0-3 packed, bytes 4-7 packed] at 5 id. */
-  private entries: Int32Array = new Int32Array(320);
+  /** Caller value per id. */
+  private values: Int32Array = new Int32Array(64);
+  /** Arena start and length of id at 2 id, 2 id + 1 (read only for keys longer than 7 bytes). */
+  private spans: Int32Array = new Int32Array(128);
   private arena: Uint8Array = new Uint8Array(4096);
   private arenaUsed = 0;
 
@@ -39,11 +52,11 @@ export class ByteInterner {
 
   /** The caller-owned number of an id (the fast path stores builder indexes and filter flags). */
   value(id: number): number {
-    return this.entries[ENTRY * id + 2];
+    return this.values[id];
   }
 
   setValue(id: number, value: number): void {
-    this.entries[ENTRY * id + 2] = value;
+    this.values[id] = value;
   }
 
   /**
@@ -58,37 +71,36 @@ export class ByteInterner {
 
   /**
    * lookup() with the key's hash already computed by the caller (the CSV fast path hashes an id
-   * while scanning for its end): `hash` must equal `fnv1a(buf[start, end)) | 0`, see fnv1a.
+   * while scanning for its end): `hash` must equal `fnv1a(buf, start, end)`.
    */
   lookupHashed(buf: Uint8Array, start: number, end: number, hash: number, initialValue: (key: string) => number): number {
     const h = hash;
     const len = end - start;
     let packed = 0;
-    let packed2 = 0;
     const head = len < 4 ? len : 4;
     for (let k = 0; k < head; k++) packed |= buf[start + k] << (8 * k);
-    const tail = len < 8 ? len : 8;
-    for (let k = 4; k < tail; k++) packed2 |= buf[start + k] << (8 * (k - 4));
+    const tag = keyTag(buf, start, len);
     const slots = this.slots;
-    const entries = this.entries;
-    let slot = h & this.mask;
+    const mask = this.mask;
+    let slot = h & mask;
     for (;;) {
-      const id1 = slots[2 * slot + 1];
+      const at = SLOT * slot;
+      const id1 = slots[at + 1];
       if (id1 === 0) break;
-      if (slots[2 * slot] === h) {
-        const e = ENTRY * (id1 - 1);
-        if (entries[e + 1] === len && entries[e + 3] === packed && entries[e + 4] === packed2 && (len <= 8 || this.equal(entries[e], buf, start, len))) {
-          return id1 - 1;
-        }
+      if (slots[at] === h && slots[at + 2] === packed && slots[at + 3] === tag && (len <= 7 || this.equal(id1 - 1, buf, start, len))) {
+        return id1 - 1;
       }
-      slot = (slot + 1) & this.mask;
+      slot = (slot + 1) & mask;
     }
-    return this.insert(buf, start, end, h, packed, packed2, slot, initialValue);
+    return this.insert(buf, start, end, h, packed, tag, slot, initialValue);
   }
 
-  private equal(arenaStart: number, buf: Uint8Array, start: number, len: number): boolean {
+  /** Whether the key of `id` (longer than 7 bytes) equals buf[start, start + len) from byte 7 on. */
+  private equal(id: number, buf: Uint8Array, start: number, len: number): boolean {
+    if (this.spans[2 * id + 1] !== len) return false;
     const arena = this.arena;
-    for (let k = 8; k < len; k++) if (arena[arenaStart + k] !== buf[start + k]) return false;
+    const arenaStart = this.spans[2 * id];
+    for (let k = 7; k < len; k++) if (arena[arenaStart + k] !== buf[start + k]) return false;
     return true;
   }
 
@@ -98,16 +110,19 @@ export class ByteInterner {
     end: number,
     h: number,
     packed: number,
-    packed2: number,
+    tag: number,
     slot: number,
     initialValue: (key: string) => number,
   ): number {
     const id = this.strings.length;
     const len = end - start;
-    if (ENTRY * id + ENTRY > this.entries.length) {
-      const entries = new Int32Array(this.entries.length * 2);
-      entries.set(this.entries);
-      this.entries = entries;
+    if (id === this.values.length) {
+      const values = new Int32Array(id * 2);
+      values.set(this.values);
+      this.values = values;
+      const spans = new Int32Array(id * 4);
+      spans.set(this.spans);
+      this.spans = spans;
     }
     if (this.arenaUsed + len > this.arena.length) {
       const arena = new Uint8Array(Math.max(this.arena.length * 2, this.arenaUsed + len));
@@ -115,17 +130,17 @@ export class ByteInterner {
       this.arena = arena;
     }
     this.arena.set(buf.subarray(start, end), this.arenaUsed);
-    const e = ENTRY * id;
-    this.entries[e] = this.arenaUsed;
-    this.entries[e + 1] = len;
-    this.entries[e + 3] = packed;
-    this.entries[e + 4] = packed2;
+    this.spans[2 * id] = this.arenaUsed;
+    this.spans[2 * id + 1] = len;
     this.arenaUsed += len;
     const key = Buffer.from(buf.buffer, buf.byteOffset + start, len).toString('utf8');
     this.strings.push(key);
-    this.entries[e + 2] = initialValue(key);
-    this.slots[2 * slot] = h;
-    this.slots[2 * slot + 1] = id + 1;
+    this.values[id] = initialValue(key);
+    const at = SLOT * slot;
+    this.slots[at] = h;
+    this.slots[at + 1] = id + 1;
+    this.slots[at + 2] = packed;
+    this.slots[at + 3] = tag;
     if ((id + 1) * 2 > this.mask + 1) this.rehash();
     return id;
   }
@@ -133,14 +148,14 @@ export class ByteInterner {
   private rehash(): void {
     const size = (this.mask + 1) * 2;
     const old = this.slots;
-    this.slots = new Int32Array(2 * size);
+    const slots = new Int32Array(SLOT * size);
     this.mask = size - 1;
-    for (let i = 0; i < old.length; i += 2) {
+    for (let i = 0; i < old.length; i += SLOT) {
       if (old[i + 1] === 0) continue;
       let slot = old[i] & this.mask;
-      while (this.slots[2 * slot + 1] !== 0) slot = (slot + 1) & this.mask;
-      this.slots[2 * slot] = old[i];
-      this.slots[2 * slot + 1] = old[i + 1];
+      while (slots[SLOT * slot + 1] !== 0) slot = (slot + 1) & this.mask;
+      slots.set(old.subarray(i, i + SLOT), SLOT * slot);
     }
+    this.slots = slots;
   }
 }
