@@ -180,11 +180,22 @@ export function parseIsoBytes(buf: Uint8Array, start: number, end: number): numb
  * longer). Every byte is checked, so a valid result means no comma or line break among them.
  */
 export function parseIsoMillisUtc24(buf: Uint8Array, start: number): number {
+  return parseIsoMillisUtc24Into(buf, start, isoScratch) ? isoScratch[0] : NaN;
+}
+
+const isoScratch = new Float64Array(1);
+
+/**
+ * parseIsoMillisUtc24 writing the time to out[0] and returning whether it parsed: the CSV fast
+ * path's form, as a function too large to be inlined would box every returned double (one heap
+ * allocation per row).
+ */
+export function parseIsoMillisUtc24Into(buf: Uint8Array, start: number, out: Float64Array): boolean {
   if (buf[start + 4] !== 45 || buf[start + 7] !== 45 || buf[start + 13] !== 58 || buf[start + 16] !== 58 || buf[start + 19] !== 46 || buf[start + 23] !== 90) {
-    return NaN;
+    return false;
   }
   const sep = buf[start + 10];
-  if (sep !== 84 && sep !== 116 && sep !== SPACE) return NaN;
+  if (sep !== 84 && sep !== 116 && sep !== SPACE) return false;
   const y0 = buf[start] - 48;
   const y1 = buf[start + 1] - 48;
   const y2 = buf[start + 2] - 48;
@@ -203,24 +214,25 @@ export function parseIsoMillisUtc24(buf: Uint8Array, start: number): number {
   const f1 = buf[start + 21] - 48;
   const f2 = buf[start + 22] - 48;
   // `x >>> 0 > 9` rejects every byte that is not an ASCII digit (negatives wrap to large numbers).
-  if (y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9 || m0 >>> 0 > 9 || m1 >>> 0 > 9 || d0 >>> 0 > 9 || d1 >>> 0 > 9) return NaN;
+  if (y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9 || m0 >>> 0 > 9 || m1 >>> 0 > 9 || d0 >>> 0 > 9 || d1 >>> 0 > 9) return false;
   if (h0 >>> 0 > 9 || h1 >>> 0 > 9 || n0 >>> 0 > 9 || n1 >>> 0 > 9 || s0 >>> 0 > 9 || s1 >>> 0 > 9 || f0 >>> 0 > 9 || f1 >>> 0 > 9 || f2 >>> 0 > 9) {
-    return NaN;
+    return false;
   }
   const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
   const month = m0 * 10 + m1;
   const day = d0 * 10 + d1;
-  if (month < 1 || month > 12 || day < 1 || (day > 28 && day > daysInMonth(year, month))) return NaN;
+  if (month < 1 || month > 12 || day < 1 || (day > 28 && day > daysInMonth(year, month))) return false;
   const hour = h0 * 10 + h1;
   const minute = n0 * 10 + n1;
   const second = s0 * 10 + s1;
-  if (hour > 23 || minute > 59 || second > 59) return NaN;
+  if (hour > 23 || minute > 59 || second > 59) return false;
   const yearMonth = year * 16 + month;
   if (yearMonth !== cachedYearMonth) {
     cachedYearMonth = yearMonth;
     cachedMonthStartMs = daysFromCivil(year, month, 1) * 86_400_000;
   }
-  return cachedMonthStartMs + (day - 1) * 86_400_000 + (hour * 3600 + minute * 60 + second) * 1000 + (f0 * 100 + f1 * 10 + f2);
+  out[0] = cachedMonthStartMs + (day - 1) * 86_400_000 + (hour * 3600 + minute * 60 + second) * 1000 + (f0 * 100 + f1 * 10 + f2);
+  return true;
 }
 
 let cachedYearMonth = -1;

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { InputError } from '../errors.js';
 import { ByteInterner, FNV_OFFSET, FNV_PRIME } from './byte-interner.js';
-import { isBlankBytes, parseCorrectBytes, parseIsoMillisUtc24, parseOrderString, parseTimeBytes } from './parse-values.js';
+import { isBlankBytes, parseCorrectBytes, parseIsoMillisUtc24Into, parseOrderString, parseTimeBytes } from './parse-values.js';
 import type { RowSink } from './row-sink.js';
 
 /** Which CSV parser to use: `auto` = byte-level fast path until the first quote, then csv-parse. */
@@ -55,8 +55,8 @@ class FastCsvReader {
   /** Hashes (ByteInterner.lookupHashed) of the user and concept fields of the line scanLine read last. */
   private userHash = 0;
   private conceptHash = 0;
-  /** The time computed by scanLine (NaN: not parsed there). */
-  private scannedTime = NaN;
+  /** scannedTime[0]: the time computed by scanLine (NaN: not parsed there). A Float64Array, not a field, so no double is boxed per row. */
+  private readonly scannedTime = new Float64Array(1);
   private readonly users = new ByteInterner();
   private readonly concepts = new ByteInterner();
   private readonly questions = new ByteInterner();
@@ -135,7 +135,8 @@ class FastCsvReader {
     const fs = this.fieldStart;
     const fe = this.fieldEnd;
     let p = lineStart;
-    this.scannedTime = NaN;
+    const scannedTime = this.scannedTime;
+    scannedTime[0] = NaN;
     for (let col = 0; ; col++) {
       const s = p;
       const role = roles[col];
@@ -149,16 +150,13 @@ class FastCsvReader {
         if (role === ROLE_USER) this.userHash = h | 0;
         else this.conceptHash = h | 0;
       } else {
-        // A 24-byte UTC time followed by the delimiter: parseIsoMillisUtc24 checks every byte of
+        // A 24-byte UTC time followed by the delimiter: parseIsoMillisUtc24Into checks every byte of
         // it (so there is no comma or CR inside).
         if (role === ROLE_TIME) {
           const d = buf[s + 24];
           if (d === COMMA || d === LF) {
-            const t = parseIsoMillisUtc24(buf, s);
-            if (t === t) {
-              this.scannedTime = t;
-              p = s + 24;
-            }
+            if (parseIsoMillisUtc24Into(buf, s, scannedTime)) p = s + 24;
+            else scannedTime[0] = NaN;
           }
         }
         while ((b = buf[p]) !== COMMA && b !== LF) p++;
@@ -231,7 +229,7 @@ class FastCsvReader {
     const digit = buf[s] - 48;
     const correct = e - s === 1 && digit >>> 0 <= 1 ? digit : parseCorrectBytes(buf, s, e);
     if (correct < 0) return this.slow(buf, start, end);
-    let time = scanned ? this.scannedTime : NaN;
+    let time = scanned ? this.scannedTime[0] : NaN;
     if (this.timeCol >= 0) {
       s = fs[this.timeCol];
       e = fe[this.timeCol];
