@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { InputError } from '../errors.js';
-import { ByteInterner, FNV_OFFSET, FNV_PRIME } from './byte-interner.js';
+import { ByteInterner, FNV_OFFSET, FNV_PRIME, fnv1a } from './byte-interner.js';
 import { isBlankBytes, parseCorrectBytes, parseIsoMillisUtc24Into, parseOrderString, parseTimeBytes } from './parse-values.js';
 import type { RowSink } from './row-sink.js';
 
@@ -123,7 +123,7 @@ class FastCsvReader {
   }
 
   /**
-   * Split a line of exactly `columnCount` fields ending in a LF (no CR before it) in one pass,
+   * Split a line of exactly `columnCount` fields ending in a LF (or CRLF) in one pass,
    * hashing the user and concept fields on the way and parsing a time of the common form
    * `YYYY-MM-DDTHH:MM:SS.sssZ` without scanning it for commas (its bytes are all checked by the
    * parse). Returns the position after the LF, or 0 when the line is not of that shape (then
@@ -150,11 +150,11 @@ class FastCsvReader {
         if (role === ROLE_USER) this.userHash = h | 0;
         else this.conceptHash = h | 0;
       } else {
-        // A 24-byte UTC time followed by the delimiter: parseIsoMillisUtc24Into checks every byte of
-        // it (so there is no comma or CR inside).
+        // A 24-byte UTC time followed by the delimiter (or CRLF): parseIsoMillisUtc24Into checks
+        // every byte of it (so there is no comma or CR inside).
         if (role === ROLE_TIME) {
           const d = buf[s + 24];
-          if (d === COMMA || d === LF) {
+          if (d === COMMA || d === LF || (d === CR && buf[s + 25] === LF)) {
             if (parseIsoMillisUtc24Into(buf, s, scannedTime)) p = s + 24;
             else scannedTime[0] = NaN;
           }
@@ -164,7 +164,15 @@ class FastCsvReader {
       fs[col] = s;
       fe[col] = p;
       if (col === last) {
-        if (b !== LF || buf[p - 1] === CR || p === lineStart) return 0;
+        if (b !== LF) return 0;
+        if (buf[p - 1] === CR && p > s) {
+          // CRLF: the CR ends the line, not the field.
+          fe[col] = p - 1;
+          if (role === ROLE_USER) this.userHash = fnv1a(buf, s, p - 1);
+          else if (role === ROLE_CONCEPT) this.conceptHash = fnv1a(buf, s, p - 1);
+          if (p - 1 === lineStart) return 0;
+        }
+        if (p === lineStart) return 0;
         return p + 1;
       }
       if (b === LF) return 0;
