@@ -77,7 +77,9 @@ class FastCsvReader {
         // One pass over the line in the common case; anything unusual goes to splitLine.
         const next = this.scanLine(buf, lineStart);
         if (next > 0) {
-          this.row(buf, lineStart, next - 1, this.columnCount, true);
+          let end = next - 1;
+          if (end > lineStart && buf[end - 1] === CR) end--;
+          this.row(buf, lineStart, end, this.columnCount, true);
           this.line++;
           lineStart = next;
           continue;
