@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, screenshot } from '../support/chromium.js';
 import { bkt, tempDir, writePybktParamsFile } from './quality-fixtures.js';
 
 const dir = tempDir();
@@ -37,31 +37,12 @@ describe('bkt report', () => {
     expect(r.stderr).toMatch(/^Error: --out .*no-such-dir.*cannot write/);
   });
 
-  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-  it.skipIf(!chromium)('renders the 120-concept report in headless Chromium to a non-empty screenshot', () => {
+  it.skipIf(!CHROMIUM)('renders the 120-concept report in headless Chromium to a non-empty screenshot', () => {
     const params = writePybktParamsFile(dir, 'num_fits_5_seed_42_forgets');
     const out = join(dir, 'forgets.html');
     const r = bkt(['report', '--input', 'fixtures/builder/test.csv.gz', '--params', params, '--out', out]);
     expect(r.status, r.describe).toBe(0);
-    const png = join(dir, 'forgets.png');
-    execFileSync(
-      chromium as string,
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        `--user-data-dir=${join(dir, 'chromium-profile')}`,
-        `--screenshot=${png}`,
-        '--window-size=1400,2000',
-        `file://${out}`,
-      ],
-      { stdio: 'pipe', timeout: 50_000 },
-    );
-    expect(statSync(png).size).toBeGreaterThan(10_000);
+    expect(screenshot(out, join(dir, 'forgets.png'), dir)).toBeGreaterThan(10_000);
   });
-  if (!chromium) console.warn('report.test: /usr/bin/chromium not found; the headless rendering test is skipped');
+  if (!CHROMIUM) console.warn('report.test: /usr/bin/chromium not found; the headless rendering test is skipped');
 });

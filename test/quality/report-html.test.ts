@@ -1,6 +1,5 @@
 import fc from 'fast-check';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { simulateAttempts } from '../../src/model/simulate.js';
 import { evaluateParams } from '../../src/quality/evaluate.js';
 import { buildReportData, calibrationBins, learningCurve, renderReportHtml } from '../../src/quality/report-html.js';
 import { validateParams } from '../../src/quality/validate.js';
+import { CHROMIUM, screenshot } from '../support/chromium.js';
 
 describe('learningCurve', () => {
   // Concept a: u1 answers 1, 0, 1; u2 answers 0, 1; u3 answers 1. Rows in table order:
@@ -97,36 +97,17 @@ describe('renderReportHtml', () => {
     expect(html).not.toMatch(/<script [^>]*src=/);
   });
 
-  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-  it.skipIf(!chromium)('renders in headless Chromium to a non-empty screenshot', () => {
+  it.skipIf(!CHROMIUM)('renders in headless Chromium to a non-empty screenshot', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bkt-report-'));
     try {
       const file = join(dir, 'report.html');
-      const png = join(dir, 'report.png');
       writeFileSync(file, html);
-      execFileSync(
-        chromium as string,
-        [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          `--user-data-dir=${join(dir, 'profile')}`,
-          `--screenshot=${png}`,
-          '--window-size=1400,2000',
-          `file://${file}`,
-        ],
-        { stdio: 'pipe', timeout: 50_000 },
-      );
-      expect(statSync(png).size).toBeGreaterThan(10_000);
+      expect(screenshot(file, join(dir, 'report.png'), dir)).toBeGreaterThan(10_000);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  if (!chromium) console.warn('report-html.test: /usr/bin/chromium not found; the headless rendering test is skipped');
+  if (!CHROMIUM) console.warn('report-html.test: /usr/bin/chromium not found; the headless rendering test is skipped');
 });
 
 describe('learningCurve properties', () => {
