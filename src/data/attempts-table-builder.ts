@@ -76,6 +76,12 @@ export interface BuildStats {
 export interface BuildOptions {
   /** Drop (concept, learner) sequences with fewer rows than this (`--min-attempts-per-user`). Default 1 (keep all). */
   minAttemptsPerSequence?: number;
+  /**
+   * Order of the concept dictionary (and so of concepts in the table): 'first-seen' (default,
+   * as files list them) or 'sorted' (code-unit order of the ids: the same table whatever order
+   * the rows arrived in, as a database returns them without ORDER BY).
+   */
+  conceptOrder?: 'first-seen' | 'sorted';
 }
 
 /** Rows given column by column to `AttemptsTableBuilder.fromArrays`. */
@@ -91,8 +97,14 @@ export interface AttemptRows {
 }
 
 class Dictionary {
-  readonly ids: string[] = [];
+  ids: string[] = [];
   private readonly index = new Map<string, number>();
+
+  /** Make old index order[i] the new index i. */
+  reorder(order: readonly number[]): void {
+    this.ids = order.map((old) => this.ids[old]);
+    this.ids.forEach((id, i) => this.index.set(id, i));
+  }
 
   intern(id: string): number {
     let i = this.index.get(id);
@@ -110,9 +122,10 @@ class Dictionary {
  * sorts them once into an AttemptsTable.
  *
  * Ordering (see AttemptsTable): rows are sorted by concept index, then learner index (both
- * dictionaries in order of first appearance), then inside each sequence by time when any row had
- * a time, else by order when any row had one, else by insertion (file) order. Ties, and rows
- * without a key (NaN, placed after keyed rows), keep insertion order. Sorting is a stable counting
+ * dictionaries in order of first appearance, or concepts sorted by id on request), then inside
+ * each sequence by time when any row had a time, ties by order when rows have one; else by order
+ * when any row had one; else by insertion (file) order. Remaining ties, and rows without a key
+ * (NaN, placed after keyed rows), keep insertion order. Sorting is a stable counting
  * sort by concept (O(n + concepts)), then per concept a stable counting sort by learner over the
  * learners present (O(rows + d log d) for d distinct learners; skipped when already grouped), then
  * a comparison sort only of sequences not already in key order (O(n) for ordered input).
@@ -251,6 +264,7 @@ export class AttemptsTableBuilder {
     const n = this.n;
     const learnerCount = this.learners.ids.length;
     const conceptCount = this.concepts.ids.length;
+    if (options.conceptOrder === 'sorted') this.sortConceptDictionary();
 
     // 1. Stable counting sort by concept (few buckets, so the scatter stays cache friendly),
     //    reading the columns in insertion order and carrying each row's learner along.
@@ -324,7 +338,7 @@ export class AttemptsTableBuilder {
     // 5. Order inside each sequence by time, else order, else keep insertion order.
     const orderedBy: SequenceOrder = time !== null ? 'time' : this.orderColumn !== null ? 'order' : 'file';
     let sequencesSorted = 0;
-    if (time !== null) sequencesSorted = sortSequencesByTime(perm, time, correct, sequenceStart);
+    if (time !== null) sequencesSorted = sortSequencesByTime(perm, time, correct, sequenceStart, this.orderColumn);
     else if (this.orderColumn !== null) sequencesSorted = sortSequences(perm, correct, sequenceStart, this.orderColumn);
     this.order?.release();
     this.orderColumn = null;
@@ -400,6 +414,17 @@ export class AttemptsTableBuilder {
       sequenceStart,
       conceptSequenceStart,
     };
+  }
+
+  /** Renumber concepts so that index order is id order (code units), rewriting the rows' concept indexes. */
+  private sortConceptDictionary(): void {
+    const ids = this.concepts.ids;
+    const byId = ids.map((_, i) => i).sort((a, b) => (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0));
+    const newIndex = new Uint32Array(ids.length);
+    byId.forEach((old, i) => (newIndex[old] = i));
+    const column = this.idColumn;
+    for (let row = 0; row < this.n; row++) column[2 * row + 1] = newIndex[column[2 * row + 1]];
+    this.concepts.reorder(byId);
   }
 
   /**
@@ -565,27 +590,41 @@ function sortSegmentsByLearner(
 }
 
 /**
- * Sort each sequence of `perm` and the parallel `time` by time (NaN last), ties by row index =
- * insertion order. Sequences already in order cost one sequential pass. Returns how many
- * sequences needed sorting.
+ * Sort each sequence of `perm` and the parallel `time` by time (NaN last), ties by `order`
+ * (indexed by input row, NaN last) when given, then by row index = insertion order. Sequences
+ * already in order cost one sequential pass. Returns how many sequences needed sorting.
  */
-function sortSequencesByTime(perm: Uint32Array, time: Float64Array, correct: Uint8Array, sequenceStart: Uint32Array): number {
+function sortSequencesByTime(perm: Uint32Array, time: Float64Array, correct: Uint8Array, sequenceStart: Uint32Array, order: Float64Array | null): number {
   let sorted = 0;
   let local = new Uint32Array(64);
   let rows = new Uint32Array(64);
   let keys = new Float64Array(64);
+  let ties = new Float64Array(64);
   let flags = new Uint8Array(64);
+  const tie = (row: number) => {
+    const v = order === null ? 0 : order[row];
+    return v === v ? v : Infinity;
+  };
   const sequences = sequenceStart.length - 1;
   for (let s = 0; s < sequences; s++) {
     const start = sequenceStart[s];
     const end = sequenceStart[s + 1];
     let ordered = true;
     let previous = time[start] === time[start] ? time[start] : Infinity;
+    let previousTie = order === null ? 0 : tie(perm[start]);
     for (let k = start + 1; k < end; k++) {
       const v = time[k] === time[k] ? time[k] : Infinity;
       if (v < previous) {
         ordered = false;
         break;
+      }
+      if (order !== null) {
+        const w = tie(perm[k]);
+        if (v === previous && w < previousTie) {
+          ordered = false;
+          break;
+        }
+        previousTie = w;
       }
       previous = v;
     }
@@ -596,6 +635,7 @@ function sortSequencesByTime(perm: Uint32Array, time: Float64Array, correct: Uin
       local = new Uint32Array(len * 2);
       rows = new Uint32Array(len * 2);
       keys = new Float64Array(len * 2);
+      ties = new Float64Array(len * 2);
       flags = new Uint8Array(len * 2);
     }
     for (let i = 0; i < len; i++) {
@@ -604,8 +644,10 @@ function sortSequencesByTime(perm: Uint32Array, time: Float64Array, correct: Uin
       flags[i] = correct[start + i];
       const v = time[start + i];
       keys[i] = v === v ? v : Infinity;
+      ties[i] = tie(rows[i]);
     }
-    local.subarray(0, len).sort((a, b) => keys[a] - keys[b] || a - b);
+    // Infinity - Infinity is NaN (falsy), so two keyless rows fall through to the next key.
+    local.subarray(0, len).sort((a, b) => keys[a] - keys[b] || ties[a] - ties[b] || a - b);
     for (let i = 0; i < len; i++) {
       perm[start + i] = rows[local[i]];
       correct[start + i] = flags[local[i]];

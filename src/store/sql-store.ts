@@ -8,6 +8,7 @@ import { AttemptsTableBuilder } from '../data/attempts-table-builder.js';
 import type { AttemptsTable } from '../data/attempts-table.js';
 import { NotFoundError, StorageError, UsageError } from '../errors.js';
 import { BUILTIN_DEFAULT_PARAMS, type BktParams } from '../model/params.js';
+export { conceptsOfSnapshot, singleConceptOf } from './snapshot-concepts.js';
 import { isUuid, nameToUuid, newUuid, toUuid, uuidV4Factory } from './ids.js';
 import { ENUMS, TABLES, compareSchema, quoteIdent, type SchemaDifference, type TableDef } from './schema.js';
 import type { Dialect, Row, SqlDriver, SqlExecutor, SqlValue } from './sql.js';
@@ -434,7 +435,8 @@ export class SqlStore implements Store {
     const conceptText = d.jsonText('sq.snapshot_json', 'concept_id');
     const conceptArray = d.jsonMember('sq.snapshot_json', 'concept_ids');
     const params: SqlValue[] = [];
-    const where: string[] = ["ts.status IN ('SUBMITTED', 'EXPIRED')"];
+    // The session filter (SUBMITTED or EXPIRED) is applied through the sessions read below.
+    const where: string[] = [];
     if (filter.fromDate) {
       where.push('sa.answered_at >= ?');
       params.push(toIsoTimestamp(filter.fromDate, '--from-date'));
@@ -460,45 +462,67 @@ export class SqlStore implements Store {
     }
     const fallback = filter.questionsFallback === true;
     const withQuestions = filter.includeQuestions === true;
+    const builder = new AttemptsTableBuilder();
+
+    // Sessions first (a few per learner): their order gives each learner's dictionary index
+    // (user ids in code-unit order, whatever order the answers arrive in) and each session's rank
+    // among its learner's sessions by submitted_at. The answers then need no ORDER BY, which was
+    // most of the read (a sort of every answer row): the builder orders each sequence by
+    // answered_at, ties by (session rank, position), packed into one order key.
+    const sessions = await this.driver.queryArrays(
+      `SELECT id, user_id FROM test_sessions WHERE status IN ('SUBMITTED', 'EXPIRED') ORDER BY user_id, submitted_at NULLS LAST, id`,
+    );
+    const sessionRank = new Map<unknown, number>();
+    const sessionLearner = new Uint32Array(sessions.length);
+    for (let r = 0; r < sessions.length; r++) {
+      sessionRank.set(sessions[r][0], r);
+      sessionLearner[r] = builder.learnerIndex(String(sessions[r][1]));
+    }
+
+    const snapshot = d.snapshotConcepts('sq.snapshot_json');
     // NULL instead of a 36-character id per answer when nobody asked for question ids.
-    const sql = `SELECT ts.user_id, sa.is_correct, ${d.epochMs('sa.answered_at')}, ${withQuestions ? 'sa.question_id' : 'NULL'}, ${d.jsonAsText('sq.snapshot_json')}${
+    const sql = `SELECT sa.session_id, sa.is_correct, ${d.epochMs('sa.answered_at')}, sq.position, ${withQuestions ? 'sa.question_id' : 'NULL'}, ${snapshot.columns.join(', ')}${
       fallback ? ', q.concept_id' : ''
     }
       FROM session_answers sa
-      JOIN test_sessions ts ON ts.id = sa.session_id
       LEFT JOIN session_questions sq ON sq.session_id = sa.session_id AND sq.question_id = sa.question_id
       ${fallback ? 'LEFT JOIN questions q ON q.id = sa.question_id' : ''}
-      WHERE ${where.join(' AND ')}
-      ORDER BY ts.user_id, sa.answered_at NULLS LAST, ts.submitted_at NULLS LAST, sq.position NULLS LAST`;
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+    const fallbackAt = 5 + snapshot.columns.length;
 
-    const builder = new AttemptsTableBuilder();
-    let lastUser: unknown = undefined;
-    let learnerIndex = -1;
+    let lastSession: unknown = undefined;
+    let rank = -1;
     let unanswered = 0;
     let noConcept = 0;
     let rowsRead = 0;
+    const concepts = new Set<string>();
     const consume = (row: unknown[]) => {
+      // Rows arrive grouped by session (table order): look each session up once per run of rows.
+      if (row[0] !== lastSession) {
+        lastSession = row[0];
+        rank = sessionRank.get(lastSession) ?? -1;
+      }
+      if (rank < 0) return; // an ACTIVE session's answer, or one of a session that is gone
       rowsRead++;
-      const [user, isCorrect, answeredMs, questionId, snapshot, fallbackConcept] = row;
+      const isCorrect = row[1];
       if (isCorrect === null || isCorrect === undefined) {
         unanswered++;
         return;
       }
       const correct = bool(isCorrect) ? 1 : 0;
-      const t = toEpochMs(answeredMs);
-      // Rows arrive grouped by learner: intern each learner once per run of rows.
-      if (user !== lastUser) {
-        lastUser = user;
-        learnerIndex = builder.learnerIndex(String(user));
-      }
-      const question = withQuestions && questionId !== null ? builder.questionIndex(String(questionId)) : -1;
+      const t = toEpochMs(row[2]);
+      const order = orderKey(rank, row[3]);
+      const learner = sessionLearner[rank];
+      const question = withQuestions && row[4] !== null ? builder.questionIndex(String(row[4])) : -1;
       // The common snapshot names one concept: no Set, no JSON parse.
-      const one = singleConceptOf(snapshot);
+      const one = snapshot.single(row, 5);
       if (one !== null) {
-        if (!wanted || wanted.has(one)) builder.addIndexed(learnerIndex, builder.conceptIndex(one), correct, t, Number.NaN, question);
+        if (!wanted || wanted.has(one)) builder.addIndexed(learner, builder.conceptIndex(one), correct, t, order, question);
         return;
       }
-      const concepts = conceptsOfSnapshot(snapshot);
+      concepts.clear();
+      snapshot.all(row, 5, concepts);
+      const fallbackConcept = row[fallbackAt];
       if (concepts.size === 0 && fallback && fallbackConcept !== null && fallbackConcept !== undefined) {
         concepts.add(toUuid(String(fallbackConcept)));
       }
@@ -508,11 +532,11 @@ export class SqlStore implements Store {
       }
       for (const c of concepts) {
         if (wanted && !wanted.has(c)) continue;
-        builder.addIndexed(learnerIndex, builder.conceptIndex(c), correct, t, Number.NaN, question);
+        builder.addIndexed(learner, builder.conceptIndex(c), correct, t, order, question);
       }
     };
     for await (const batch of this.driver.iterateArrayBatches(sql, params)) for (const row of batch) consume(row);
-    return { table: builder.build(), skipped: { unanswered, no_concept: noConcept }, rows_read: rowsRead };
+    return { table: builder.build({ conceptOrder: 'sorted' }), skipped: { unanswered, no_concept: noConcept }, rows_read: rowsRead };
   }
 
   // ---------------------------------------------------------------- parameters
@@ -910,64 +934,24 @@ export class SqlStore implements Store {
 }
 
 /** Epoch ms from what `Dialect.epochMs` selects (number, numeric text or ISO text); NaN for null. */
+/** Positions at or above this (none in practice: positions count a session's questions) sort last in their session. */
+const POSITION_LIMIT = 2 ** 21;
+
+/**
+ * One order key for (session rank, position): exact in a float64 for up to 2^32 sessions.
+ * A missing position (no session_questions row) sorts last in its session, as NULLS LAST did.
+ */
+export function orderKey(sessionRank: number, position: unknown): number {
+  const p = position === null || position === undefined ? POSITION_LIMIT - 1 : Number(position);
+  return sessionRank * POSITION_LIMIT + (p >= 0 && p < POSITION_LIMIT ? p : POSITION_LIMIT - 1);
+}
+
 export function toEpochMs(v: unknown): number {
   if (v === null || v === undefined) return Number.NaN;
   if (typeof v === 'number') return v;
   if (v instanceof Date) return v.getTime();
   const s = String(v);
   return /^-?[\d.]+$/.test(s) ? Number(s) : Date.parse(s);
-}
-
-/** `{"concept_id": "<uuid>"}` exactly, as bkt import and most app rows write it (PostgreSQL adds a space). */
-const SINGLE_CONCEPT_SNAPSHOT = /^\{"concept_id": ?"([0-9a-fA-F-]{36})"\}$/;
-
-/**
- * The concept of a snapshot written exactly as `{"concept_id": "<lower-case uuid>"}` (bkt import;
- * PostgreSQL's jsonb text adds the space), else null (then conceptsOfSnapshot decides).
- */
-export function singleConceptOf(snapshot: unknown): string | null {
-  if (typeof snapshot !== 'string') return null;
-  const n = snapshot.length;
-  // {"concept_id":"<36>"} is 53 characters; with PostgreSQL's space after the colon, 54.
-  const start = n === 53 ? 15 : n === 54 ? 16 : -1;
-  if (start < 0 || !snapshot.startsWith('{"concept_id":') || snapshot.charCodeAt(start - 1) !== 34) return null;
-  if (start === 16 && snapshot.charCodeAt(14) !== 32) return null;
-  if (snapshot.charCodeAt(n - 1) !== 125 || snapshot.charCodeAt(n - 2) !== 34) return null;
-  const id = snapshot.slice(start, start + 36);
-  return LOWER_UUID.test(id) ? id : null;
-}
-const LOWER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/**
- * The concepts a session question's snapshot names: `concept_id` (a string) and/or `concept_ids`
- * (an array of strings), deduplicated, UUIDs lower-cased. The common one-concept text is matched
- * without a JSON parse; anything else is parsed. Unparsable text names no concept.
- */
-export function conceptsOfSnapshot(snapshot: unknown): Set<string> {
-  const out = new Set<string>();
-  if (snapshot === null || snapshot === undefined) return out;
-  let value: unknown = snapshot;
-  if (typeof snapshot === 'string') {
-    const m = SINGLE_CONCEPT_SNAPSHOT.exec(snapshot);
-    if (m) {
-      out.add(m[1].toLowerCase());
-      return out;
-    }
-    try {
-      value = JSON.parse(snapshot);
-    } catch {
-      return out;
-    }
-  }
-  if (!value || typeof value !== 'object') return out;
-  const { concept_id: single, concept_ids: multi } = value as { concept_id?: unknown; concept_ids?: unknown };
-  if (typeof single === 'string' && single.length > 0) out.add(normaliseConcept(single));
-  if (Array.isArray(multi)) for (const c of multi) if (typeof c === 'string' && c.length > 0) out.add(normaliseConcept(c));
-  return out;
-}
-
-function normaliseConcept(id: string): string {
-  return isUuid(id) ? id.toLowerCase() : id;
 }
 
 /** SHA-256 (hex, first 32 digits) of an attempts table's content: ids, columns and order. */

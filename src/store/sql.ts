@@ -3,6 +3,7 @@
  * written once with `?` placeholders; each driver translates what its database needs.
  */
 import type { LiveTable, LogicalType, TableDef, EnumDef } from './schema.js';
+import type { SnapshotConcepts } from './snapshot-concepts.js';
 
 export type SqlValue = string | number | boolean | null | bigint | string[] | Buffer;
 export type Row = Record<string, unknown>;
@@ -89,6 +90,8 @@ export interface Dialect {
    * Date per row) or the stored ISO text (SQLite); `toEpochMs` decodes either.
    */
   epochMs(expr: string): string;
+  /** How readAttempts selects and decodes snapshot_json's concepts (src/store/snapshot-concepts.ts). */
+  snapshotConcepts(column: string): SnapshotConcepts;
   /** A JSON column as its text (SQLite stores text; PostgreSQL casts jsonb to text, skipping a parse per row in the driver). */
   jsonAsText(expr: string): string;
   /**

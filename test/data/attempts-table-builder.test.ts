@@ -73,6 +73,34 @@ describe('AttemptsTableBuilder', () => {
     expect(both.buildStats?.orderedBy).toBe('time');
   });
 
+  it('breaks ties in time by order (NaN last), then by file order', () => {
+    const b = new AttemptsTableBuilder();
+    // correct marks the rows whose place is checked: expected order is rows 3, 1, 2, 4, 0.
+    b.add('u', 'c', 0, 50, 9, null); // row 0: latest time
+    b.add('u', 'c', 1, 10, 2, null); // row 1
+    b.add('u', 'c', 0, 10, NaN, null); // row 2: same time, no order -> after row 1
+    b.add('u', 'c', 1, 10, 1, null); // row 3: same time, lowest order -> first
+    b.add('u', 'c', 1, 10, NaN, null); // row 4: ties row 2 on both keys -> after it
+    const t = b.build();
+    expect(Array.from(t.correct)).toEqual([1, 1, 0, 1, 0]);
+    expect(Array.from(t.time!)).toEqual([10, 10, 10, 10, 50]);
+    expect(b.buildStats).toMatchObject({ orderedBy: 'time', sequencesSorted: 1 });
+  });
+
+  it('sorts the concept dictionary by id on request, whatever the arrival order', () => {
+    const rows: [string, string, 0 | 1][] = [['u', 'c9', 1], ['v', 'c1', 0], ['u', 'c5', 1], ['u', 'c1', 1]];
+    const build = (input: typeof rows) => {
+      const b = new AttemptsTableBuilder();
+      for (const [l, c, y] of input) b.add(l, c, y, NaN, NaN, null);
+      return b.build({ conceptOrder: 'sorted' });
+    };
+    const t = build(rows);
+    expect(t.conceptIds).toEqual(['c1', 'c5', 'c9']);
+    expect(rowsOf(t).map(([c, l, y]) => `${c}${l}${y}`)).toEqual(['c1u1', 'c1v0', 'c5u1', 'c9u1']);
+    expect(Array.from(t.conceptSequenceStart)).toEqual([0, 2, 3, 4]);
+    expect(build([...rows].reverse()).conceptIds).toEqual(['c1', 'c5', 'c9']);
+  });
+
   it('keeps question ids and -1 for rows without one', () => {
     const t = AttemptsTableBuilder.fromArrays({
       learner: ['u', 'u', 'v'],
@@ -182,13 +210,18 @@ describe('AttemptsTableBuilder', () => {
               expect(t.learner[k]).toBe(t.learner[start]);
               if (k > start) {
                 // Key order, NaN last, ties in file order.
+                const value = (v: number | null) => (v === null ? Infinity : v);
                 const key = (j: number) => {
                   const r = rows[Number(t.questionIds[t.question![j]])];
-                  const v = hasTime ? r.time : hasOrder ? r.order : 0;
-                  return v === null ? Infinity : v;
+                  return value(hasTime ? r.time : hasOrder ? r.order : 0);
                 };
+                // With times, order breaks ties in time.
+                const tie = (j: number) => (hasTime && hasOrder ? value(rows[Number(t.questionIds[t.question![j]])].order) : 0);
                 const file = (j: number) => Number(t.questionIds[t.question![j]]);
-                expect(key(k) > key(k - 1) || (key(k) === key(k - 1) && file(k) > file(k - 1))).toBe(true);
+                expect(
+                  key(k) > key(k - 1) ||
+                    (key(k) === key(k - 1) && (tie(k) > tie(k - 1) || (tie(k) === tie(k - 1) && file(k) > file(k - 1)))),
+                ).toBe(true);
               }
             }
           }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { snapshotMemberConcepts } from '../../src/store/snapshot-concepts.js';
 import { conceptsOfSnapshot, singleConceptOf } from '../../src/store/sql-store.js';
 
 const C = '0a1b2c3d-0000-4000-8000-00000000000f';
@@ -40,6 +41,30 @@ describe('conceptsOfSnapshot', () => {
         // Assert: the text path agrees with the parsed one, and the no-parse path never disagrees.
         expect([...conceptsOfSnapshot(text)]).toEqual(parsed);
         if (fast !== null) expect([fast]).toEqual(parsed);
+      }),
+    );
+  });
+
+  it('reads the members PostgreSQL extracts as the whole text would be read (property)', () => {
+    const members = snapshotMemberConcepts('single', 'multi');
+    const id = fc.oneof(fc.uuid(), fc.uuid().map((u) => u.toUpperCase()), fc.string({ minLength: 0, maxLength: 40 }));
+    const value = fc.oneof(id, fc.integer(), fc.constant(null), fc.array(id, { maxLength: 4 }));
+    fc.assert(
+      fc.property(fc.record({ concept_id: value, concept_ids: value }, { requiredKeys: [] }), (snap) => {
+        // Arrange: the two columns the dialect selects (concept_id when a string, concept_ids as JSON when an array).
+        const row = [
+          'before',
+          typeof snap.concept_id === 'string' ? snap.concept_id : null,
+          Array.isArray(snap.concept_ids) ? JSON.stringify(snap.concept_ids) : null,
+        ];
+        // Act
+        const all = new Set<string>();
+        members.all(row, 1, all);
+        const one = members.single(row, 1);
+        // Assert
+        const expected = [...conceptsOfSnapshot(snap)];
+        expect([...all]).toEqual(expected);
+        if (one !== null) expect([one]).toEqual(expected);
       }),
     );
   });

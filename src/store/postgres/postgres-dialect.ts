@@ -1,5 +1,6 @@
 import type { ColumnDef, EnumDef, LogicalType } from '../schema.js';
 import type { Dialect, SqlValue } from '../sql.js';
+import { snapshotMemberConcepts } from '../snapshot-concepts.js';
 
 /** PostgreSQL's side of the differences: the app's native types, row locks and advisory locks. */
 export const postgresDialect: Dialect = {
@@ -56,6 +57,11 @@ export const postgresDialect: Dialect = {
   },
   // A float8 of epoch ms costs less to receive than a Date per row.
   epochMs: (expr) => `(extract(epoch from ${expr}) * 1000)::float8`,
+  snapshotConcepts: (column) =>
+    snapshotMemberConcepts(
+      `CASE WHEN jsonb_typeof(${column}->'concept_id') = 'string' THEN ${column}->>'concept_id' END`,
+      `CASE WHEN jsonb_typeof(${column}->'concept_ids') = 'array' THEN (${column}->'concept_ids')::text END`,
+    ),
   jsonAsText: (expr) => `${expr}::text`,
   analyzeSql: (tables) => `ANALYZE ${tables.join(', ')}`,
   bool: (value: boolean): SqlValue => value,

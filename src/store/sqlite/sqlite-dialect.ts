@@ -1,5 +1,6 @@
 import type { ColumnDef, EnumDef, LogicalType } from '../schema.js';
 import type { Dialect, SqlValue } from '../sql.js';
+import { snapshotTextConcepts } from '../snapshot-concepts.js';
 
 /**
  * SQLite's side of the differences (schema.md: uuid as lower-case TEXT, timestamps as ISO-8601
@@ -45,6 +46,7 @@ export const sqliteDialect: Dialect = {
   },
   // Stored text is already ISO-8601; parsing it in JS is cheaper than julianday arithmetic and exact.
   epochMs: (expr) => expr,
+  snapshotConcepts: (column) => snapshotTextConcepts(column),
   jsonAsText: (expr) => expr,
   analyzeSql: () => null,
   bool: (value: boolean): SqlValue => (value ? 1 : 0),

@@ -1,0 +1,112 @@
+/**
+ * The concepts a session question's snapshot_json names (schema.md, "Attempts from the app's
+ * tables"): `concept_id` (a string) and/or `concept_ids` (an array of strings), UUIDs lower-cased.
+ * Two ways to read them from a bulk read, one per dialect (see SnapshotConcepts).
+ */
+import { isUuid } from './ids.js';
+
+/** `{"concept_id": "<uuid>"}` exactly, as bkt import and most app rows write it (PostgreSQL adds a space). */
+const SINGLE_CONCEPT_SNAPSHOT = /^\{"concept_id": ?"([0-9a-fA-F-]{36})"\}$/;
+
+/**
+ * The concept of a snapshot written exactly as `{"concept_id": "<lower-case uuid>"}` (bkt import;
+ * PostgreSQL's jsonb text adds the space), else null (then conceptsOfSnapshot decides).
+ */
+export function singleConceptOf(snapshot: unknown): string | null {
+  if (typeof snapshot !== 'string') return null;
+  const n = snapshot.length;
+  // {"concept_id":"<36>"} is 53 characters; with PostgreSQL's space after the colon, 54.
+  const start = n === 53 ? 15 : n === 54 ? 16 : -1;
+  if (start < 0 || !snapshot.startsWith('{"concept_id":') || snapshot.charCodeAt(start - 1) !== 34) return null;
+  if (start === 16 && snapshot.charCodeAt(14) !== 32) return null;
+  if (snapshot.charCodeAt(n - 1) !== 125 || snapshot.charCodeAt(n - 2) !== 34) return null;
+  const id = snapshot.slice(start, start + 36);
+  return LOWER_UUID.test(id) ? id : null;
+}
+const LOWER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The concepts a session question's snapshot names: `concept_id` (a string) and/or `concept_ids`
+ * (an array of strings), deduplicated, UUIDs lower-cased. The common one-concept text is matched
+ * without a JSON parse; anything else is parsed. Unparsable text names no concept.
+ */
+export function conceptsOfSnapshot(snapshot: unknown): Set<string> {
+  const out = new Set<string>();
+  if (snapshot === null || snapshot === undefined) return out;
+  let value: unknown = snapshot;
+  if (typeof snapshot === 'string') {
+    const m = SINGLE_CONCEPT_SNAPSHOT.exec(snapshot);
+    if (m) {
+      out.add(m[1].toLowerCase());
+      return out;
+    }
+    try {
+      value = JSON.parse(snapshot);
+    } catch {
+      return out;
+    }
+  }
+  if (!value || typeof value !== 'object') return out;
+  const { concept_id: single, concept_ids: multi } = value as { concept_id?: unknown; concept_ids?: unknown };
+  if (typeof single === 'string' && single.length > 0) out.add(normaliseConcept(single));
+  if (Array.isArray(multi)) for (const c of multi) if (typeof c === 'string' && c.length > 0) out.add(normaliseConcept(c));
+  return out;
+}
+
+function normaliseConcept(id: string): string {
+  return isUuid(id) ? id.toLowerCase() : id;
+}
+
+
+/**
+ * How readAttempts selects and decodes a snapshot's concepts: the SQL columns (at `at` in each
+ * row), the one concept of the common single-concept row (else null, and then `all`), and all
+ * of them.
+ */
+export interface SnapshotConcepts {
+  columns: string[];
+  single(row: readonly unknown[], at: number): string | null;
+  all(row: readonly unknown[], at: number, out: Set<string>): void;
+}
+
+/**
+ * The whole snapshot text, matched in JS (SQLite): JSON functions in SQL cost more than the
+ * transfer of bkt import's short snapshots, and would fail the whole read on one malformed text.
+ */
+export function snapshotTextConcepts(column: string): SnapshotConcepts {
+  return {
+    columns: [column],
+    single: (row, at) => singleConceptOf(row[at]),
+    all(row, at, out) {
+      for (const c of conceptsOfSnapshot(row[at])) out.add(c);
+    },
+  };
+}
+
+/**
+ * The two members extracted in SQL (PostgreSQL's jsonb: no text of the whole snapshot, which in
+ * the app holds the question as shown): concept_id when it is a string, concept_ids as JSON text
+ * when it is an array.
+ */
+export function snapshotMemberConcepts(single: string, multi: string): SnapshotConcepts {
+  return {
+    columns: [single, multi],
+    single(row, at) {
+      const id = row[at];
+      return row[at + 1] === null && typeof id === 'string' && LOWER_UUID.test(id) ? id : null;
+    },
+    all(row, at, out) {
+      const id = row[at];
+      if (typeof id === 'string' && id.length > 0) out.add(normaliseConcept(id));
+      const list = row[at + 1];
+      if (typeof list !== 'string') return;
+      let ids: unknown;
+      try {
+        ids = JSON.parse(list);
+      } catch {
+        return;
+      }
+      if (Array.isArray(ids)) for (const c of ids) if (typeof c === 'string' && c.length > 0) out.add(normaliseConcept(c));
+    },
+  };
+}
