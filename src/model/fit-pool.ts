@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { type DistinctSequences, type EmResult, type EmSettings, EmWorkspace, runEm } from './em-trainer.js';
 import type { BktParams } from './params.js';
+import { workerModuleUrl } from '../worker-module.js';
 
 /** One EM run: a restart of one concept, identified by `id` (its index in the task list). */
 export interface FitTask {
@@ -54,21 +54,6 @@ function copyToShared(view: Uint8Array | Uint32Array): SharedArrayBuffer {
 }
 
 /**
- * The compiled worker module. Running from TypeScript sources (vitest, bin/dev.js) the workers
- * still load the compiled copy in dist/ (npm test builds first): Node 20 workers do not inherit
- * the tsx loader, and the compiled trainer computes the same numbers.
- */
-function workerEntry(): URL {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new URL('./fit-worker.js', here);
-  const compiled = new URL('../../dist/src/model/fit-worker.js', here);
-  if (!existsSync(compiled)) {
-    throw new Error(`worker threads need the compiled trainer at ${compiled.pathname}: run "npm run build" first`);
-  }
-  return compiled;
-}
-
-/**
  * Run every task and return the results in task order. Each task is a pure function of its
  * inputs, so the results are identical whatever `workers` is; the pool only changes which
  * thread computes what (largest tasks first, each worker taking the next when free).
@@ -93,7 +78,7 @@ export async function runFitTasks(
   const data: WorkerData = { correct: copyToShared(correct), sequenceStart: copyToShared(sequenceStart) };
   const queue = [...tasks].sort((a, b) => b.attempts - a.attempts || a.id - b.id);
   const byId = new Map(tasks.map((t) => [t.id, t]));
-  const url = workerEntry();
+  const url = workerModuleUrl(import.meta.url, './fit-worker.js');
   let next = 0;
   const pool = Array.from({ length: workers }, () => new Worker(url, { workerData: data }));
   try {

@@ -9,23 +9,6 @@ import { isUuid } from './ids.js';
 const SINGLE_CONCEPT_SNAPSHOT = /^\{"concept_id": ?"([0-9a-fA-F-]{36})"\}$/;
 
 /**
- * The concept of a snapshot written exactly as `{"concept_id": "<lower-case uuid>"}` (bkt import;
- * PostgreSQL's jsonb text adds the space), else null (then conceptsOfSnapshot decides).
- */
-export function singleConceptOf(snapshot: unknown): string | null {
-  if (typeof snapshot !== 'string') return null;
-  const n = snapshot.length;
-  // {"concept_id":"<36>"} is 53 characters; with PostgreSQL's space after the colon, 54.
-  const start = n === 53 ? 15 : n === 54 ? 16 : -1;
-  if (start < 0 || !snapshot.startsWith('{"concept_id":') || snapshot.charCodeAt(start - 1) !== 34) return null;
-  if (start === 16 && snapshot.charCodeAt(14) !== 32) return null;
-  if (snapshot.charCodeAt(n - 1) !== 125 || snapshot.charCodeAt(n - 2) !== 34) return null;
-  const id = snapshot.slice(start, start + 36);
-  return LOWER_UUID.test(id) ? id : null;
-}
-const LOWER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/**
  * The concepts a session question's snapshot names: `concept_id` (a string) and/or `concept_ids`
  * (an array of strings), deduplicated, UUIDs lower-cased. The common one-concept text is matched
  * without a JSON parse; anything else is parsed. Unparsable text names no concept.
@@ -58,14 +41,17 @@ function normaliseConcept(id: string): string {
 }
 
 
+/** Snapshot texts up to this length are cached by readAttempts (bkt import writes 53 characters). */
+const CACHEABLE_TEXT = 128;
+
 /**
  * How readAttempts selects and decodes a snapshot's concepts: the SQL columns (at `at` in each
- * row), the one concept of the common single-concept row (else null, and then `all`), and all
- * of them.
+ * row); a short string that determines the concepts (readAttempts caches the decoded concepts
+ * under it, so the common row costs one Map lookup), or null; and the concepts themselves.
  */
 export interface SnapshotConcepts {
   columns: string[];
-  single(row: readonly unknown[], at: number): string | null;
+  cacheKey(row: readonly unknown[], at: number): string | null;
   all(row: readonly unknown[], at: number, out: Set<string>): void;
 }
 
@@ -76,7 +62,10 @@ export interface SnapshotConcepts {
 export function snapshotTextConcepts(column: string): SnapshotConcepts {
   return {
     columns: [column],
-    single: (row, at) => singleConceptOf(row[at]),
+    cacheKey(row, at) {
+      const text = row[at];
+      return typeof text === 'string' && text.length <= CACHEABLE_TEXT ? text : null;
+    },
     all(row, at, out) {
       for (const c of conceptsOfSnapshot(row[at])) out.add(c);
     },
@@ -91,9 +80,9 @@ export function snapshotTextConcepts(column: string): SnapshotConcepts {
 export function snapshotMemberConcepts(single: string, multi: string): SnapshotConcepts {
   return {
     columns: [single, multi],
-    single(row, at) {
+    cacheKey(row, at) {
       const id = row[at];
-      return row[at + 1] === null && typeof id === 'string' && LOWER_UUID.test(id) ? id : null;
+      return row[at + 1] === null && typeof id === 'string' ? id : null;
     },
     all(row, at, out) {
       const id = row[at];

@@ -57,6 +57,8 @@ export const postgresDialect: Dialect = {
   },
   // A float8 of epoch ms costs less to receive than a Date per row.
   epochMs: (expr) => `(extract(epoch from ${expr}) * 1000)::float8`,
+  typed: (expr, type) => `(${expr})::${type}`,
+  rowidChunks: false,
   snapshotConcepts: (column) =>
     snapshotMemberConcepts(
       `CASE WHEN jsonb_typeof(${column}->'concept_id') = 'string' THEN ${column}->>'concept_id' END`,

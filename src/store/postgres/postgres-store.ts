@@ -3,7 +3,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
 import { BktError, StorageError, redactConnectionString } from '../../errors.js';
 import { TABLES, type EnumDef, type LiveTable, type TableDef } from '../schema.js';
-import type { Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
+import { CopyBinaryDecoder } from './copy-binary.js';
+import type { BulkReadOptions, Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
 import { SqlStore } from '../sql-store.js';
 import type { DbTarget, OpenStoreOptions, Store } from '../store.js';
 import { postgresDialect } from './postgres-dialect.js';
@@ -224,21 +225,41 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
   }
 
   /** COPY (query) TO STDOUT, parsed line by line: about twice as fast as a cursor (STACK.md). */
-  async *iterateArrayBatches(sql: string, params: readonly SqlValue[] = []): AsyncIterable<unknown[][]> {
+  async *iterateArrayBatches(sql: string, params: readonly SqlValue[] = [], options: BulkReadOptions = {}): AsyncIterable<unknown[][]> {
     const { to } = await import('pg-copy-streams');
+    const memory = options.joinMemory;
+    if (memory !== undefined && !/^\d+(kB|MB|GB)$/.test(memory)) throw new Error(`joinMemory "${memory}" is not a PostgreSQL memory size`);
     let client: PgClient;
     try {
       client = await this.pool.connect();
     } catch (e) {
       this.wrap(e);
     }
-    const stream = client.query(to(`COPY (${inlineParameters(sql, params)}) TO STDOUT`)) as NodeJS.ReadableStream & { destroy(): void };
+    if (memory !== undefined) {
+      try {
+        // SET LOCAL: the setting ends with this read's transaction, not with the pooled connection.
+        await client.query('BEGIN READ ONLY');
+        await client.query(`SET LOCAL work_mem = '${memory}'`);
+      } catch (e) {
+        client.release(true);
+        this.wrap(e);
+      }
+    }
+    const binary = options.binaryTypes ? new CopyBinaryDecoder(options.binaryTypes) : null;
+    const stream = client.query(to(`COPY (${inlineParameters(sql, params)}) TO STDOUT${binary ? ' (FORMAT binary)' : ''}`)) as NodeJS.ReadableStream & {
+      destroy(): void;
+    };
     let rest = '';
     let completed = false;
     // A multi-byte character may straddle two chunks: decode with state.
     const decoder = new StringDecoder('utf8');
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (binary) {
+          const rows = binary.push(chunk);
+          if (rows.length) yield rows;
+          continue;
+        }
         const text = rest + decoder.write(chunk);
         const end = text.lastIndexOf('\n');
         if (end < 0) {
@@ -251,7 +272,9 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
         for (let i = 0; i < lines.length; i++) batch[i] = parseCopyLine(lines[i]);
         yield batch;
       }
-      if (rest.length) yield [parseCopyLine(rest)];
+      if (binary) binary.finish();
+      else if (rest.length) yield [parseCopyLine(rest)];
+      if (memory !== undefined) await client.query('COMMIT');
       completed = true;
     } catch (e) {
       this.wrap(e);

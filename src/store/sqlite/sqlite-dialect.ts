@@ -46,6 +46,8 @@ export const sqliteDialect: Dialect = {
   },
   // Stored text is already ISO-8601; parsing it in JS is cheaper than julianday arithmetic and exact.
   epochMs: (expr) => expr,
+  typed: (expr) => expr,
+  rowidChunks: true,
   snapshotConcepts: (column) => snapshotTextConcepts(column),
   jsonAsText: (expr) => expr,
   analyzeSql: () => null,

@@ -1,16 +1,20 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BktError, StorageError } from '../../errors.js';
-import { TABLES, type EnumDef, type LiveTable, type TableDef } from '../schema.js';
-import type { Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
+import { TABLES, quoteIdent, type EnumDef, type LiveTable, type TableDef } from '../schema.js';
+import type { BulkReadOptions, Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
 import { SqlStore } from '../sql-store.js';
 import type { DbTarget, OpenStoreOptions, Store } from '../store.js';
+import { chooseChunkWorkers, readChunksInWorkers } from './chunked-read.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 import { introspectSqlite, sqliteEnumsPresent } from './sqlite-schema.js';
 
 /** The part of better-sqlite3 bkt uses (kysely's SqliteDatabase idea: type the surface, not the driver). */
 export interface SqliteStatement {
   all(...params: unknown[]): unknown[];
+  get(...params: unknown[]): unknown;
+  columns(): { name: string }[];
+  pluck(toggle?: boolean): SqliteStatement;
   run(...params: unknown[]): { changes: number };
   iterate(...params: unknown[]): IterableIterator<unknown>;
   raw(toggle?: boolean): SqliteStatement;
@@ -21,7 +25,12 @@ export interface SqliteDatabase {
   pragma(sql: string): unknown;
   close(): unknown;
   readonly inTransaction: boolean;
+  /** The file ('' for a temporary database, ':memory:' for an in-memory one). */
+  readonly name: string;
 }
+
+/** Rowids per chunk of a chunked read (about 0.8 MB of JSON for an attempts row). */
+const ROWID_CHUNK = 8192;
 
 /** How long a writer waits for another process's write lock before failing (ms). */
 export const SQLITE_BUSY_TIMEOUT_MS = 30_000;
@@ -155,7 +164,11 @@ export class SqliteDriver implements SqlDriver {
     for (const row of it) yield row as unknown[];
   }
 
-  async *iterateArrayBatches(sql: string, params: readonly SqlValue[] = []): AsyncIterable<unknown[][]> {
+  async *iterateArrayBatches(sql: string, params: readonly SqlValue[] = [], options: BulkReadOptions = {}): AsyncIterable<unknown[][]> {
+    if (options.rowidChunks) {
+      yield* this.iterateRowidChunks(sql, params, options.rowidChunks);
+      return;
+    }
     let it: IterableIterator<unknown>;
     try {
       it = this.db.prepare(sql).raw(true).iterate(...params);
@@ -171,6 +184,68 @@ export class SqliteDriver implements SqlDriver {
       }
     }
     if (batch.length) yield batch;
+  }
+
+  /**
+   * See BulkReadOptions.rowidChunks. In this thread the chunks are read in one transaction (every
+   * chunk sees the same database), taking its turn in this file's transaction queue so that no
+   * write transaction of this process starts inside it. Large reads of a file, outside any
+   * transaction, run the chunks on worker threads' read-only connections instead (each worker
+   * one read transaction) while this thread parses.
+   */
+  private async *iterateRowidChunks(sql: string, params: readonly SqlValue[], chunks: NonNullable<BulkReadOptions['rowidChunks']>): AsyncIterable<unknown[][]> {
+    let release!: () => void;
+    const turn = this.queue.tail;
+    this.queue.tail = turn.then(() => new Promise<void>((resolve) => (release = resolve)));
+    await turn;
+    const own = !this.db.inTransaction;
+    try {
+      let chunkSql: string;
+      const ranges: [number, number][] = [];
+      try {
+        if (own) this.db.exec('BEGIN');
+        const column = quoteIdent(chunks.column);
+        const columns = this.db
+          .prepare(sql)
+          .columns()
+          .map((c) => c.name)
+          .filter((name) => name !== chunks.column);
+        chunkSql = `SELECT json_group_array(json_array(${columns.map(quoteIdent).join(', ')})) FROM (${sql}) WHERE ${column} >= ? AND ${column} < ?`;
+        const [first, last] = this.db.prepare(`SELECT min(rowid), max(rowid) FROM ${chunks.table}`).raw(true).get() as [number | null, number];
+        const step = chunks.rowidsPerChunk ?? ROWID_CHUNK;
+        if (first !== null) for (let from = first; from <= last; from += step) ranges.push([from, from + step]);
+      } catch (e) {
+        this.wrap(e);
+      }
+      const file = this.db.name;
+      const workers = own && file !== '' && file !== ':memory:' ? chooseChunkWorkers(chunks.workers ?? 0, ranges.length) : 1;
+      if (workers > 1) {
+        this.db.exec('COMMIT');
+        try {
+          for await (const json of readChunksInWorkers(file, chunkSql, [...params], ranges, workers)) {
+            const rows = JSON.parse(json) as unknown[][];
+            if (rows.length) yield rows;
+          }
+        } catch (e) {
+          this.wrap(e);
+        }
+        return;
+      }
+      const chunk = this.db.prepare(chunkSql).pluck();
+      for (const [from, to] of ranges) {
+        let rows: unknown[][];
+        try {
+          rows = JSON.parse(chunk.get(...params, from, to) as string) as unknown[][];
+        } catch (e) {
+          this.wrap(e);
+        }
+        if (rows.length) yield rows;
+      }
+    } finally {
+      // Reads only: ending early (an abandoned loop, an error) loses nothing.
+      if (own && this.db.inTransaction) this.db.exec('COMMIT');
+      release();
+    }
   }
 
   async introspect(tables: readonly TableDef[]): Promise<Map<string, LiveTable>> {
