@@ -4,6 +4,7 @@
  * window-free selects); every difference is a named field of the dialect.
  */
 import { createHash } from 'node:crypto';
+import { mergeAsyncIterables } from './merge-async.js';
 import { AttemptsTableBuilder } from '../data/attempts-table-builder.js';
 import type { AttemptsTable } from '../data/attempts-table.js';
 import { NotFoundError, StorageError, UsageError } from '../errors.js';
@@ -488,16 +489,30 @@ export class SqlStore implements Store {
       [d.epochMs('sa.answered_at'), 'float8'],
       ['sq.position', 'int4'],
       [withQuestions ? 'sa.question_id' : 'NULL', 'uuid'],
-      ...snapshot.columns.map((c): [string, BinaryColumnType] => [c, 'text']),
+      ...snapshot.columns.map((c): [string, BinaryColumnType] => [c, 'key']),
       ...(fallback ? [['q.concept_id', 'int4'] as [string, BinaryColumnType]] : []),
     ];
     const columns = selected.map(([expr, type], i) => `${d.typed(expr, type)} AS c${i}`);
     if (d.rowidChunks) columns.push('sa.rowid AS bkt_rowid');
-    const sql = `SELECT ${columns.join(', ')}
+    // PostgreSQL: answers in partitions by session id, each read on its own connection, so the
+    // join runs on several server processes at once (this process only decodes).
+    const pivots = await this.sessionPivots(d.readPartitions);
+    const bounds = [null, ...pivots, null];
+    const reads = pivots.length + 1;
+    const partitionSql = (p: number) => {
+      const lo = bounds[p];
+      const hi = bounds[p + 1];
+      const on = [...(lo ? ['sq.session_id >= ?'] : []), ...(hi ? ['sq.session_id < ?'] : [])];
+      const range = [...(lo ? ['sa.session_id >= ?'] : []), ...(hi ? ['sa.session_id < ?'] : [])];
+      const conditions = [...where, ...range];
+      const sql = `SELECT ${columns.join(', ')}
       FROM session_answers sa
-      LEFT JOIN session_questions sq ON sq.session_id = sa.session_id AND sq.question_id = sa.question_id
+      LEFT JOIN session_questions sq ON sq.session_id = sa.session_id AND sq.question_id = sa.question_id${on.map((c) => ` AND ${c}`).join('')}
       ${fallback ? 'LEFT JOIN questions q ON q.id = sa.question_id' : ''}
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+      ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}`;
+      const bound = [lo, hi].filter((b): b is string => b !== null);
+      return { sql, params: [...bound, ...params, ...bound] };
+    };
     const fallbackAt = 5 + snapshot.columns.length;
 
     let lastSession: unknown = undefined;
@@ -544,12 +559,31 @@ export class SqlStore implements Store {
       }
       for (let i = 0; i < targets.length; i++) builder.addIndexed(learner, targets[i], correct, t, order, question);
     };
-    for await (const batch of this.driver.iterateArrayBatches(sql, params, {
+    const options = {
       joinMemory: ATTEMPTS_JOIN_MEMORY,
       binaryTypes: selected.map(([, type]) => type),
       rowidChunks: d.rowidChunks ? { table: 'session_answers', column: 'bkt_rowid' } : undefined,
-    })) for (const row of batch) consume(row);
+    };
+    const partitions = Array.from({ length: reads }, (_, p) => partitionSql(p)).map(({ sql, params: bound }) => this.driver.streamRows(sql, bound, options, consume));
+    for await (const _ of mergeAsyncIterables(partitions));
     return { table: builder.build({ conceptOrder: 'sorted' }), skipped: { unanswered, no_concept: noConcept }, rows_read: rowsRead };
+  }
+
+  /**
+   * Up to `partitions` - 1 session ids splitting test_sessions into parts of equal session
+   * counts (ascending; none for one partition or too few sessions).
+   */
+  private async sessionPivots(partitions: number): Promise<string[]> {
+    if (partitions <= 1) return [];
+    const [[count]] = await this.driver.queryArrays('SELECT count(*) FROM test_sessions');
+    const n = Number(count);
+    if (n < partitions * 16) return [];
+    const pivots: string[] = [];
+    for (let p = 1; p < partitions; p++) {
+      const rows = await this.driver.queryArrays('SELECT id FROM test_sessions ORDER BY id LIMIT 1 OFFSET ?', [Math.floor((n * p) / partitions)]);
+      if (rows.length) pivots.push(String(rows[0][0]));
+    }
+    return [...new Set(pivots)];
   }
 
   // ---------------------------------------------------------------- parameters

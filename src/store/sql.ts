@@ -30,7 +30,7 @@ export interface BulkReadOptions {
   rowidChunks?: {
     table: string;
     column: string;
-    /** Worker threads running chunks at once: 0 (default) chooses by size and cores, 1 = this thread only. */
+    /** Threads reading chunks at once, this one included: 0 (default) chooses by size and cores, 1 = this thread only. */
     workers?: number;
     /** Rowids per chunk (default 8192, about 0.8 MB of JSON for an attempts row). */
     rowidsPerChunk?: number;
@@ -65,12 +65,15 @@ export interface SqlDriver extends SqlExecutor {
   /** Like iterate, rows as arrays in select-list order. */
   iterateArrays(sql: string, params?: readonly SqlValue[]): AsyncIterable<unknown[]>;
   /**
-   * The fastest bulk read: rows as arrays, several thousand per batch, in constant memory.
-   * PostgreSQL runs `COPY (sql) TO STDOUT` with the parameters inlined as quoted literals, so
-   * values arrive as text (`t`/`f` booleans, numbers as digits, NULL as null); SQLite gives its
-   * own values. Parameters must be bkt-validated values (UUIDs, ISO times, numbers).
+   * The fastest bulk read, in constant memory: each row is passed to `onRow` as an array, which
+   * may be reused for the next row (copy what you keep); the iterable yields the number of rows
+   * of each batch (a few thousand), so that several reads can be interleaved and a loop can stop
+   * early. PostgreSQL runs `COPY (sql) TO STDOUT` with the parameters inlined as quoted literals:
+   * in the text format values arrive as text (`t`/`f` booleans, numbers as digits, NULL as
+   * null), with `binaryTypes` as JS values; SQLite gives its own values. Parameters must be
+   * bkt-validated values (UUIDs, ISO times, numbers).
    */
-  iterateArrayBatches(sql: string, params?: readonly SqlValue[], options?: BulkReadOptions): AsyncIterable<unknown[][]>;
+  streamRows(sql: string, params: readonly SqlValue[], options: BulkReadOptions, onRow: (row: unknown[]) => void): AsyncIterable<number>;
   /** What the live database has for each of the named tables that exists. */
   introspect(tables: readonly TableDef[]): Promise<Map<string, LiveTable>>;
   /** Names of enum types present (empty where the database has no enum types). */
@@ -121,6 +124,12 @@ export interface Dialect {
   epochMs(expr: string): string;
   /** `expr` with the type a binary read declares for it (PostgreSQL casts; SQLite has no such types). */
   typed(expr: string, type: BinaryColumnType): string;
+  /**
+   * How many parts (by session id, each its own read on its own connection) the attempts read
+   * is split into: PostgreSQL runs each part's join in its own server process; SQLite, 1 (its
+   * rowid chunks already spread the work over threads).
+   */
+  readonly readPartitions: number;
   /** Whether bulk reads go faster in rowid chunks (BulkReadOptions.rowidChunks): SQLite. */
   readonly rowidChunks: boolean;
   /** How readAttempts selects and decodes snapshot_json's concepts (src/store/snapshot-concepts.ts). */

@@ -27,7 +27,7 @@ const SQL = 'SELECT k AS c0, label AS c1, note AS c2, rowid AS bkt_rowid FROM t 
 async function collect(store: Store, workers: number): Promise<unknown[][]> {
   const rows: unknown[][] = [];
   const options = { rowidChunks: { table: 't', column: 'bkt_rowid', workers, rowidsPerChunk: 300 } };
-  for await (const batch of sqlDriverOf(store).iterateArrayBatches(SQL, [1], options)) rows.push(...batch);
+  for await (const _ of sqlDriverOf(store).streamRows(SQL, [1], options, (row) => rows.push([...row])));
   return rows.sort((a, b) => (a[0] as number) - (b[0] as number));
 }
 
@@ -48,8 +48,8 @@ describe('chunked SQLite reads (rowidChunks)', () => {
     try {
       for (const workers of [1, 2]) {
         const options = { rowidChunks: { table: 't', column: 'bkt_rowid', workers, rowidsPerChunk: 100 } };
-        for await (const batch of sqlDriverOf(store).iterateArrayBatches(SQL, [1], options)) {
-          expect(batch.length).toBeGreaterThan(0);
+        for await (const count of sqlDriverOf(store).streamRows(SQL, [1], options, () => undefined)) {
+          expect(count).toBeGreaterThan(0);
           break;
         }
         await sqlDriverOf(store).transaction((tx) => tx.run('INSERT INTO t (k, label) VALUES (?, ?)', [-1, 'after']));
@@ -69,7 +69,8 @@ describe('chunked SQLite reads (rowidChunks)', () => {
       const sql = `SELECT k AS c0, json_extract(note, '$.a') AS c1, rowid AS bkt_rowid FROM t`;
       for (const workers of [1, 2]) {
         const read = async () => {
-          for await (const _ of sqlDriverOf(store).iterateArrayBatches(sql, [], { rowidChunks: { table: 't', column: 'bkt_rowid', workers, rowidsPerChunk: 500 } }));
+          const options = { rowidChunks: { table: 't', column: 'bkt_rowid', workers, rowidsPerChunk: 500 } };
+          for await (const _ of sqlDriverOf(store).streamRows(sql, [], options, () => undefined));
         };
         await expect(read(), `workers ${workers}`).rejects.toThrow(StorageError);
         await expect(read()).rejects.toThrow(/malformed JSON/);

@@ -6,7 +6,7 @@ import { PG_ADMIN_URL, postgresAvailable } from '../support/postgres.js';
 
 if (process.env.FC_SEED) fc.configureGlobal({ seed: Number(process.env.FC_SEED) });
 
-const TYPES: BinaryColumnType[] = ['uuid', 'bool', 'float8', 'int4', 'text'];
+const TYPES: BinaryColumnType[] = ['uuid', 'bool', 'float8', 'int4', 'text', 'key'];
 
 /** PostgreSQL's binary COPY encoding of rows (written from the format's documentation). */
 function encode(rows: unknown[][], types: BinaryColumnType[]): Buffer {
@@ -41,6 +41,7 @@ const rowArb = fc.tuple(
   fc.option(fc.double({ noNaN: true }), { nil: null }),
   fc.option(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { nil: null }),
   fc.option(fc.string({ unit: 'binary', maxLength: 12 }), { nil: null }),
+  fc.option(fc.constantFrom('', 'k', 'concept-7', 'ü-ключ', '0a1b2c3d-0000-4000-8000-00000000000f'), { nil: null }),
 );
 
 describe('CopyBinaryDecoder', () => {
@@ -67,12 +68,12 @@ describe('CopyBinaryDecoder', () => {
   });
 
   it('refuses a stream that ends inside a row or is not binary COPY', () => {
-    const bytes = encode([['0a1b2c3d-0000-4000-8000-00000000000f', true, 1.5, 7, 'x']], TYPES);
+    const bytes = encode([['0a1b2c3d-0000-4000-8000-00000000000f', true, 1.5, 7, 'x', 'k']], TYPES);
     const cut = new CopyBinaryDecoder(TYPES);
     cut.push(bytes.subarray(0, bytes.length - 5));
     expect(() => cut.finish()).toThrow(/ended inside a row/);
     expect(() => new CopyBinaryDecoder(TYPES).push(Buffer.from('a\tb\nc\td\n0123456789abcdef'))).toThrow(/not in the binary format/);
-    expect(() => new CopyBinaryDecoder(['int4']).push(bytes)).toThrow(/5 fields, expected 1/);
+    expect(() => new CopyBinaryDecoder(['int4']).push(bytes)).toThrow(/6 fields, expected 1/);
   });
 
   it('reads what PostgreSQL itself writes', async (context) => {
@@ -82,17 +83,17 @@ describe('CopyBinaryDecoder', () => {
     await client.connect();
     try {
       const sql = `SELECT * FROM (VALUES
-        ('0a1b2c3d-0000-4000-8000-00000000000f'::uuid, true, 1.25::float8, 42::int4, 'héllo'::text),
-        ('0a1b2c3d-0000-4000-8000-00000000000f'::uuid, false, -0.5::float8, -7::int4, NULL::text),
-        (NULL::uuid, NULL::bool, NULL::float8, NULL::int4, '')) v`;
+        ('0a1b2c3d-0000-4000-8000-00000000000f'::uuid, true, 1.25::float8, 42::int4, 'héllo'::text, 'k'::text),
+        ('0a1b2c3d-0000-4000-8000-00000000000f'::uuid, false, -0.5::float8, -7::int4, NULL::text, 'k'::text),
+        (NULL::uuid, NULL::bool, NULL::float8, NULL::int4, '', NULL::text)) v`;
       const decoder = new CopyBinaryDecoder(TYPES);
       const rows: unknown[][] = [];
       for await (const chunk of client.query(to(`COPY (${sql}) TO STDOUT (FORMAT binary)`)) as AsyncIterable<Buffer>) rows.push(...decoder.push(chunk));
       decoder.finish();
       expect(rows).toEqual([
-        ['0a1b2c3d-0000-4000-8000-00000000000f', true, 1.25, 42, 'héllo'],
-        ['0a1b2c3d-0000-4000-8000-00000000000f', false, -0.5, -7, null],
-        [null, null, null, null, ''],
+        ['0a1b2c3d-0000-4000-8000-00000000000f', true, 1.25, 42, 'héllo', 'k'],
+        ['0a1b2c3d-0000-4000-8000-00000000000f', false, -0.5, -7, null, 'k'],
+        [null, null, null, null, '', null],
       ]);
     } finally {
       await client.end();

@@ -57,7 +57,8 @@ export const postgresDialect: Dialect = {
   },
   // A float8 of epoch ms costs less to receive than a Date per row.
   epochMs: (expr) => `(extract(epoch from ${expr}) * 1000)::float8`,
-  typed: (expr, type) => `(${expr})::${type}`,
+  typed: (expr, type) => `(${expr})::${type === 'key' ? 'text' : type}`,
+  readPartitions: 2,
   rowidChunks: false,
   snapshotConcepts: (column) =>
     snapshotMemberConcepts(

@@ -1,15 +1,15 @@
 /**
- * Worker of chunked-read.ts: runs the chunk statement for its share of rowid ranges on its own
- * read-only connection, in one read transaction, and posts each chunk's JSON text. It runs at
- * most `ahead` chunks ahead of what the main thread has consumed, so memory stays bounded when
- * the consumer is the slower side.
+ * Worker of chunked-read.ts: claims chunks from the shared counter and runs the chunk statement
+ * for each on its own read-only connection, in one read transaction, posting each chunk's JSON
+ * text. It stays at most `ahead` chunks ahead of what the main thread has consumed.
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ChunkWorkerData, ChunkWorkerMessage } from './chunked-read.js';
 
 const data = workerData as ChunkWorkerData;
-const consumed = new Int32Array(data.consumed);
+const counters = new Int32Array(data.counters);
+const consumed = 1 + data.slot;
 const post = (message: ChunkWorkerMessage) => parentPort!.postMessage(message);
 
 try {
@@ -18,9 +18,13 @@ try {
     db.pragma('mmap_size = 1073741824');
     db.exec('BEGIN');
     const chunk = db.prepare(data.sql).pluck();
-    for (let i = 0; i < data.ranges.length; i++) {
-      while (i - Atomics.load(consumed, data.slot) >= data.ahead) Atomics.wait(consumed, data.slot, Atomics.load(consumed, data.slot), 1000);
-      const [from, to] = data.ranges[i];
+    for (let sent = 0; ; sent++) {
+      for (let seen = Atomics.load(counters, consumed); sent - seen >= data.ahead; seen = Atomics.load(counters, consumed)) {
+        Atomics.wait(counters, consumed, seen, 1000);
+      }
+      const index = Atomics.add(counters, 0, 1);
+      if (index >= data.ranges.length) break;
+      const [from, to] = data.ranges[index];
       post({ kind: 'rows', json: chunk.get(...data.params, from, to) as string });
     }
     db.exec('COMMIT');

@@ -1,9 +1,10 @@
 /**
- * A chunked SQLite read spread over worker threads. SQLite runs one statement on one thread; a
- * bulk read whose chunks are independent (rowid ranges, see BulkReadOptions.rowidChunks) can run
- * them on several connections at once while the main thread parses what arrives. Measured on
- * the attempts read of 408 k answers (2 cores): 0.50 s in one thread, see docs/store.md for the
- * workers' figure.
+ * A chunked SQLite read shared between this thread and worker threads. SQLite runs one
+ * statement on one thread; a bulk read whose chunks are independent (rowid ranges, see
+ * BulkReadOptions.rowidChunks) can run them on several connections at once. Every thread claims
+ * the next chunk from one shared counter, so a slow or late-starting thread takes fewer; this
+ * thread reads chunks itself whenever no worker result is waiting (while the workers start, and
+ * whenever it has caught up with them), so no core idles. Results come in no particular order.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -16,71 +17,85 @@ export interface ChunkWorkerData {
   sql: string;
   params: SqlValue[];
   ranges: [number, number][];
-  /** This worker's slot in `consumed`. */
+  /** Int32 counters: [0] the next unclaimed chunk, [1 + slot] chunks of worker `slot` consumed. */
+  counters: SharedArrayBuffer;
   slot: number;
-  /** Chunks of each worker the main thread has consumed (Int32 per slot). */
-  consumed: SharedArrayBuffer;
-  /** Most chunks a worker may post beyond what was consumed. */
+  /** Most chunks a worker may post beyond what was consumed (bounds memory when parsing is slower). */
   ahead: number;
 }
 
 export type ChunkWorkerMessage = { kind: 'rows'; json: string } | { kind: 'done' } | { kind: 'error'; message: string };
 
-/** Below this many chunks one thread is faster: a worker costs about 30 ms to start. */
+/** Below this many chunks this thread alone is faster: a worker takes about 35 ms to start. */
 export const PARALLEL_CHUNKS_THRESHOLD = 8;
 
-/** Workers for `chunks` chunks when the caller asked for `requested` (0 = auto). */
+/** Worker threads besides this one for `chunks` chunks when the caller asked for `requested` threads in all (0 = auto). */
 export function chooseChunkWorkers(requested: number, chunks: number): number {
-  if (requested > 0) return Math.min(requested, chunks);
-  if (chunks < PARALLEL_CHUNKS_THRESHOLD) return 1;
-  return Math.min(availableParallelism(), 4, chunks);
+  if (requested > 0) return Math.max(0, Math.min(requested, chunks) - 1);
+  if (chunks < PARALLEL_CHUNKS_THRESHOLD) return 0;
+  return Math.max(1, Math.min(availableParallelism(), 4) - 1);
 }
 
 /**
- * Run the chunk statement over `ranges` in `workers` worker threads (ranges dealt round-robin)
- * and yield each chunk's JSON text as it arrives, in no particular order. Ending the loop early
- * stops the workers. A worker's SQLite error is thrown as an Error with SQLite's message.
+ * Yield the JSON text of every chunk of `ranges`, read by `readHere` in this thread and by the
+ * chunk statement `sql` in `workers` worker threads (each on its own read-only connection, in
+ * one read transaction). Ending the loop early stops the workers. A worker's SQLite error is
+ * thrown as an Error with SQLite's message.
  */
-export async function* readChunksInWorkers(file: string, sql: string, params: SqlValue[], ranges: [number, number][], workers: number): AsyncIterable<string> {
-  const url = workerModuleUrl(import.meta.url, './chunked-read-worker.js');
-  const consumedBuffer = new SharedArrayBuffer(4 * workers);
-  const consumed = new Int32Array(consumedBuffer);
+export async function* readChunksShared(
+  readHere: (range: [number, number]) => string,
+  file: string,
+  sql: string,
+  params: SqlValue[],
+  ranges: [number, number][],
+  workers: number,
+): AsyncIterable<string> {
+  const countersBuffer = new SharedArrayBuffer(4 * (1 + workers));
+  const counters = new Int32Array(countersBuffer);
   const inbox: { slot: number; message: ChunkWorkerMessage }[] = [];
   let wake: (() => void) | null = null;
   const deliver = (slot: number, message: ChunkWorkerMessage) => {
     inbox.push({ slot, message });
     wake?.();
   };
+  const url = workers > 0 ? workerModuleUrl(import.meta.url, './chunked-read-worker.js') : null;
   const pool = Array.from({ length: workers }, (_, slot) => {
-    const data: ChunkWorkerData = {
-      file,
-      sql,
-      params,
-      ranges: ranges.filter((_, i) => i % workers === slot),
-      slot,
-      consumed: consumedBuffer,
-      ahead: 2,
-    };
-    const worker = new Worker(url, { workerData: data });
+    const data: ChunkWorkerData = { file, sql, params, ranges, counters: countersBuffer, slot, ahead: 2 };
+    const worker = new Worker(url!, { workerData: data });
     worker.on('message', (message: ChunkWorkerMessage) => deliver(slot, message));
     worker.on('error', (error) => deliver(slot, { kind: 'error', message: error.message }));
     return worker;
   });
   let running = workers;
+  let claimedAll = false;
   try {
-    while (running > 0) {
-      if (inbox.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      wake = null;
-      const { slot, message } = inbox.shift()!;
-      if (message.kind === 'error') throw new Error(message.message);
-      if (message.kind === 'done') {
-        running--;
+    while (running > 0 || !claimedAll) {
+      const next = inbox.shift();
+      if (next) {
+        const { slot, message } = next;
+        if (message.kind === 'error') throw new Error(message.message);
+        if (message.kind === 'done') {
+          running--;
+          continue;
+        }
+        yield message.json;
+        Atomics.add(counters, 1 + slot, 1);
+        Atomics.notify(counters, 1 + slot);
         continue;
       }
-      yield message.json;
-      // Consumed: let this worker run one more chunk ahead.
-      Atomics.add(consumed, slot, 1);
-      Atomics.notify(consumed, slot);
+      if (!claimedAll) {
+        const index = Atomics.add(counters, 0, 1);
+        if (index >= ranges.length) {
+          claimedAll = true;
+          continue;
+        }
+        yield readHere(ranges[index]);
+        // A macrotask turn, so that worker results that arrived meanwhile are delivered first.
+        if (workers > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
     }
   } finally {
     await Promise.all(pool.map((worker) => worker.terminate()));

@@ -47,6 +47,7 @@ export const sqliteDialect: Dialect = {
   // Stored text is already ISO-8601; parsing it in JS is cheaper than julianday arithmetic and exact.
   epochMs: (expr) => expr,
   typed: (expr) => expr,
+  readPartitions: 1,
   rowidChunks: true,
   snapshotConcepts: (column) => snapshotTextConcepts(column),
   jsonAsText: (expr) => expr,

@@ -5,7 +5,7 @@ import { TABLES, quoteIdent, type EnumDef, type LiveTable, type TableDef } from 
 import type { BulkReadOptions, Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
 import { SqlStore } from '../sql-store.js';
 import type { DbTarget, OpenStoreOptions, Store } from '../store.js';
-import { chooseChunkWorkers, readChunksInWorkers } from './chunked-read.js';
+import { chooseChunkWorkers, readChunksShared } from './chunked-read.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 import { introspectSqlite, sqliteEnumsPresent } from './sqlite-schema.js';
 
@@ -164,9 +164,12 @@ export class SqliteDriver implements SqlDriver {
     for (const row of it) yield row as unknown[];
   }
 
-  async *iterateArrayBatches(sql: string, params: readonly SqlValue[] = [], options: BulkReadOptions = {}): AsyncIterable<unknown[][]> {
+  async *streamRows(sql: string, params: readonly SqlValue[], options: BulkReadOptions, onRow: (row: unknown[]) => void): AsyncIterable<number> {
     if (options.rowidChunks) {
-      yield* this.iterateRowidChunks(sql, params, options.rowidChunks);
+      for await (const rows of this.iterateRowidChunks(sql, params, options.rowidChunks)) {
+        for (let i = 0; i < rows.length; i++) onRow(rows[i]);
+        yield rows.length;
+      }
       return;
     }
     let it: IterableIterator<unknown>;
@@ -175,15 +178,15 @@ export class SqliteDriver implements SqlDriver {
     } catch (e) {
       this.wrap(e);
     }
-    let batch: unknown[][] = [];
+    let count = 0;
     for (const row of it) {
-      batch.push(row as unknown[]);
-      if (batch.length === 8192) {
-        yield batch;
-        batch = [];
+      onRow(row as unknown[]);
+      if (++count === 8192) {
+        yield count;
+        count = 0;
       }
     }
-    if (batch.length) yield batch;
+    if (count) yield count;
   }
 
   /**
@@ -218,28 +221,17 @@ export class SqliteDriver implements SqlDriver {
         this.wrap(e);
       }
       const file = this.db.name;
-      const workers = own && file !== '' && file !== ':memory:' ? chooseChunkWorkers(chunks.workers ?? 0, ranges.length) : 1;
-      if (workers > 1) {
-        this.db.exec('COMMIT');
-        try {
-          for await (const json of readChunksInWorkers(file, chunkSql, [...params], ranges, workers)) {
-            const rows = JSON.parse(json) as unknown[][];
-            if (rows.length) yield rows;
-          }
-        } catch (e) {
-          this.wrap(e);
-        }
-        return;
-      }
+      // Workers read what is committed: not from inside a transaction, nor from a database without a file.
+      const workers = own && file !== '' && file !== ':memory:' ? chooseChunkWorkers(chunks.workers ?? 0, ranges.length) : 0;
       const chunk = this.db.prepare(chunkSql).pluck();
-      for (const [from, to] of ranges) {
-        let rows: unknown[][];
-        try {
-          rows = JSON.parse(chunk.get(...params, from, to) as string) as unknown[][];
-        } catch (e) {
-          this.wrap(e);
+      const readHere = ([from, to]: [number, number]) => chunk.get(...params, from, to) as string;
+      try {
+        for await (const json of readChunksShared(readHere, file, chunkSql, [...params], ranges, workers)) {
+          const rows = JSON.parse(json) as unknown[][];
+          if (rows.length) yield rows;
         }
-        if (rows.length) yield rows;
+      } catch (e) {
+        this.wrap(e);
       }
     } finally {
       // Reads only: ending early (an abandoned loop, an error) loses nothing.
