@@ -115,7 +115,7 @@ async function latency() {
   const m = median(single);
   console.log(`single bkt update (SQLite), median of ${runs}: ${m.toFixed(0)} ms (target < 300 ms: ${m < 300 ? 'met' : 'NOT met'})`);
   console.log(
-    `  where it goes (medians): node start ${median(nodeOnly).toFixed(0)} ms; oclif start with every command loaded (bkt --version) ${median(version).toFixed(0)} ms; ` +
+    `  where it goes (medians): node start ${median(nodeOnly).toFixed(0)} ms; oclif start, reading the command manifest (bkt --version) ${median(version).toFixed(0)} ms; ` +
       `the update command on top ${(m - median(version)).toFixed(0)} ms`,
   );
   console.log(

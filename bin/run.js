@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { execute } from '@oclif/core';
+import { readFileSync } from 'node:fs';
 
 // A closed stdout (bkt ... | head) is not an error.
 process.stdout.on('error', (error) => {
@@ -7,4 +8,9 @@ process.stdout.on('error', (error) => {
   throw error;
 });
 
-await execute({ dir: import.meta.url });
+// oclif's root is dist/, where npm run build compiles the commands and writes their manifest
+// (scripts/oclif-manifest.js): a command then loads only its own module. bin/dev.js, rooted at
+// the package, has no manifest and reads the TypeScript commands.
+const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+pjson.oclif.commands = './commands';
+await execute({ dir: import.meta.url, loadOptions: { root: new URL('../dist', import.meta.url).pathname, pjson } });

@@ -232,6 +232,23 @@ for (const backend of BACKENDS) {
         );
       });
 
+      it('reads many sessions (PostgreSQL: in two parts by session id) exactly as imported', async () => {
+        const store = await freshStore();
+        // Arrange: 60 learners (one session each, so both of PostgreSQL's parts hold some), 3 concepts, times shuffled.
+        const rows: [string, string, 0 | 1, number][] = [];
+        for (let l = 0; l < 60; l++) {
+          for (let k = 0; k < 12; k++) rows.push([`learner-${l}`, `c${(l + k) % 3}`, ((l * 7 + k * 3) % 5 < 3 ? 1 : 0) as 0 | 1, Date.UTC(2026, 0, 1) + ((k * 37) % 12) * 60_000]);
+        }
+        const table = buildTable(rows);
+        await store.importAttempts(table);
+        // Act
+        const read = await store.readAttempts();
+        // Assert: every sequence, in time order; concepts in id order.
+        expect(read.rows_read).toBe(rows.length);
+        expect(sequences(read.table)).toEqual(sequences(table, toUuid));
+        expect(read.table.conceptIds).toEqual([...read.table.conceptIds].sort());
+      });
+
       it('counts an answer once per concept of concept_id and concept_ids, skips and counts the rest', async () => {
         const store = await freshStore();
         await exec(store, 'INSERT INTO users (id) VALUES (?), (?)', [U1, U2]);
