@@ -74,6 +74,9 @@ function parseCopyLine(line: string): unknown[] {
   return fields;
 }
 
+/** Bytes a COPY stream buffers before it stops reading the socket (the default 16 KB means many small pushes). */
+const COPY_HIGH_WATER_MARK = 1 << 20;
+
 /** A bound value as a SQL literal (for COPY, which takes no parameters). */
 function literal(v: SqlValue): string {
   if (v === null || v === undefined) return 'NULL';
@@ -246,7 +249,7 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
       }
     }
     const binary = options.binaryTypes ? new CopyBinaryDecoder(options.binaryTypes) : null;
-    const stream = client.query(to(`COPY (${inlineParameters(sql, params)}) TO STDOUT${binary ? ' (FORMAT binary)' : ''}`)) as NodeJS.ReadableStream & {
+    const stream = client.query(to(`COPY (${inlineParameters(sql, params)}) TO STDOUT${binary ? ' (FORMAT binary)' : ''}`, { highWaterMark: COPY_HIGH_WATER_MARK })) as NodeJS.ReadableStream & {
       destroy(): void;
     };
     let rest = '';
