@@ -14,6 +14,8 @@ export type BinaryColumnType = 'bool' | 'int4' | 'float8' | 'uuid' | 'text' | 'k
 import { ByteInterner } from '../../data/byte-interner.js';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+/** Default bytes of a new chunk first joined to a row cut at the end of the last one. */
+const HEAD_BYTES = 4096;
 /** Signature, flags (int32) and header-extension length (int32). */
 const HEADER_BYTES = SIGNATURE.length + 8;
 
@@ -28,7 +30,14 @@ export class CopyBinaryDecoder {
   /** Per 'key' column: its distinct values. */
   private readonly keys: (ByteInterner | null)[];
 
-  constructor(private readonly types: readonly BinaryColumnType[]) {
+  /**
+   * @param headBytes bytes of a new chunk first joined to a row cut at the end of the last one
+   *   (four times more while that is not enough).
+   */
+  constructor(
+    private readonly types: readonly BinaryColumnType[],
+    private readonly headBytes = HEAD_BYTES,
+  ) {
     this.lastUuid = types.map(() => ({ bytes: Buffer.alloc(16), text: null }));
     this.row = new Array<unknown>(types.length).fill(null);
     this.keys = types.map((type) => (type === 'key' ? new ByteInterner() : null));
@@ -46,9 +55,12 @@ export class CopyBinaryDecoder {
    * one array reused for every row (no allocation per row); returns the number of rows.
    */
   each(chunk: Buffer, onRow: (row: unknown[]) => void): number {
-    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    let pos = 0;
+    let buf = chunk;
+    let start = 0;
+    let count = 0;
     if (!this.headerRead) {
+      buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+      this.pending = null;
       if (buf.length < HEADER_BYTES) {
         this.pending = buf;
         return 0;
@@ -59,17 +71,47 @@ export class CopyBinaryDecoder {
         this.pending = buf;
         return 0;
       }
-      pos = HEADER_BYTES + extension;
+      start = HEADER_BYTES + extension;
       this.headerRead = true;
+    } else if (this.pending) {
+      // The row cut at the end of the last chunk: joined with only as much of this chunk as
+      // it needs (not the whole chunk, which would copy every byte once more).
+      const cut = this.pending;
+      this.pending = null;
+      for (let take = Math.min(chunk.length, this.headBytes); ; take = Math.min(chunk.length, take * 4)) {
+        const head = Buffer.concat([cut, chunk.subarray(0, take)]);
+        const done = this.rows(head, 0, onRow);
+        count += done.count;
+        if (done.end > cut.length) {
+          start = done.end - cut.length;
+          break;
+        }
+        if (take === chunk.length) {
+          this.pending = head;
+          return count;
+        }
+      }
     }
+    const done = this.rows(buf, start, onRow);
+    // A copy, so that the tail does not keep the whole chunk alive.
+    this.pending = done.end < buf.length ? Buffer.from(buf.subarray(done.end)) : null;
+    return count + done.count;
+  }
+
+  /**
+   * Pass the complete rows of buf from `start` to onRow; where the last complete row (or the
+   * trailer) ends. Integers are read with shifts: Buffer.readInt32BE checks bounds on every call.
+   */
+  private rows(buf: Buffer, start: number, onRow: (row: unknown[]) => void): { end: number; count: number } {
     const types = this.types;
     const width = types.length;
     const row = this.row;
     const end = buf.length;
+    let pos = start;
     let count = 0;
     rows: while (!this.ended && pos + 2 <= end) {
-      const start = pos;
-      const fields = buf.readInt16BE(pos);
+      const rowStart = pos;
+      const fields = (buf[pos] << 24) >> 16 | buf[pos + 1];
       pos += 2;
       if (fields === -1) {
         this.ended = true;
@@ -79,17 +121,17 @@ export class CopyBinaryDecoder {
       // A row is passed on only once all of it is here, so a cut row leaves `row` unread.
       for (let i = 0; i < width; i++) {
         if (pos + 4 > end) {
-          pos = start;
+          pos = rowStart;
           break rows;
         }
-        const length = buf.readInt32BE(pos);
+        const length = (buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3];
         pos += 4;
         if (length === -1) {
           row[i] = null;
           continue;
         }
         if (pos + length > end) {
-          pos = start;
+          pos = rowStart;
           break rows;
         }
         row[i] = this.decode(types[i], i, buf, pos, length);
@@ -98,8 +140,7 @@ export class CopyBinaryDecoder {
       onRow(row);
       count++;
     }
-    this.pending = pos < end ? buf.subarray(pos) : null;
-    return count;
+    return { end: pos, count };
   }
 
   /** Check that the stream ended where a row ended, with the format's trailer. */
@@ -112,7 +153,7 @@ export class CopyBinaryDecoder {
       case 'bool':
         return buf[pos] !== 0;
       case 'int4':
-        return buf.readInt32BE(pos);
+        return (buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3];
       case 'float8':
         return buf.readDoubleBE(pos);
       case 'text':
