@@ -247,6 +247,11 @@ for (const backend of BACKENDS) {
         expect(read.rows_read).toBe(rows.length);
         expect(sequences(read.table)).toEqual(sequences(table, toUuid));
         expect(read.table.conceptIds).toEqual([...read.table.conceptIds].sort());
+        // With a concept filter and a window (parameters beside the parts' bounds), the same sequences cut down.
+        const from = Date.UTC(2026, 0, 1) + 4 * 60_000;
+        const c1 = buildTable(rows.filter(([, c, , t]) => c === 'c1' && t >= from));
+        const cut = await store.readAttempts({ conceptIds: ['c1'], fromDate: new Date(from).toISOString() });
+        expect(sequences(cut.table)).toEqual(sequences(c1, toUuid));
       });
 
       it('counts an answer once per concept of concept_id and concept_ids, skips and counts the rest', async () => {
