@@ -220,6 +220,8 @@ export class SqlStore implements Store {
 
   async migrate(): Promise<{ created: string[] }> {
     return this.driver.transaction(async (tx) => {
+      // Two migrations at once: the second waits here, then finds everything made by the first.
+      if (this.dialect.advisoryLockSql) await tx.query(this.dialect.advisoryLockSql, ['bkt:migrate']);
       const before = await this.driver.introspect(TABLES);
       const enumsBefore = await this.driver.enumsPresent(ENUMS);
       const created: string[] = [];
@@ -611,7 +613,7 @@ export class SqlStore implements Store {
 
   /** Per-concept activation lock (PostgreSQL advisory lock; nothing where BEGIN IMMEDIATE serialises). */
   private async lockConcept(tx: SqlExecutor, conceptId: string): Promise<void> {
-    if (this.dialect.conceptLockSql) await tx.query(this.dialect.conceptLockSql, [`bkt_skill_params:${conceptId}`]);
+    if (this.dialect.advisoryLockSql) await tx.query(this.dialect.advisoryLockSql, [`bkt_skill_params:${conceptId}`]);
     await tx.query(`SELECT id FROM bkt_skill_params WHERE concept_id = ? AND is_active = ?${this.dialect.forUpdate}`, [conceptId, this.dialect.bool(true)]);
   }
 

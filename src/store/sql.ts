@@ -92,10 +92,10 @@ export interface Dialect {
   /** Suffix that locks selected rows until commit (empty where the transaction already holds the only write lock). */
   readonly forUpdate: string;
   /**
-   * Statement taking a per-concept lock for activation, with one `?` for the key; null where
-   * `beginWrite` already serialises writers.
+   * Statement taking a lock on a text key (one `?`) until the transaction ends: activation locks
+   * its concept, migration the schema. Null where `beginWrite` already serialises writers.
    */
-  readonly conceptLockSql: string | null;
+  readonly advisoryLockSql: string | null;
   /** Column type as written in CREATE TABLE. */
   columnType(type: LogicalType): string;
   /** Column type as the live catalogue reports it (what `check()` compares). */

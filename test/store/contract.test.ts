@@ -109,6 +109,18 @@ for (const backend of BACKENDS) {
         expect(v?.algo_params_id).toMatch(/^[0-9a-f-]{36}$/);
       });
 
+      it('three migrations at once make everything once (the others wait, then find it made)', async () => {
+        const { db } = await fresh();
+        const stores = [track(await openStore(db, { mode: 'migrate' })), track(await openStore(db, { mode: 'migrate' })), track(await openStore(db, { mode: 'migrate' }))];
+        const results = await Promise.all(stores.map((store) => store.migrate()));
+        const created = results.flatMap((r) => r.created);
+        expect(created.filter((c) => c === 'table bkt_skill_params')).toHaveLength(1);
+        expect(created.filter((c) => c === 'row algo_versions bkt v1')).toHaveLength(1);
+        expect(await stores[0].check()).toEqual([]);
+        expect(await stores[0].countRows('algo_versions')).toBe(1);
+        expect(await stores[0].countRows('algo_params')).toBe(1);
+      });
+
       it('check() is clean after migrate', async () => {
         const store = await freshStore();
         expect(await store.check()).toEqual([]);

@@ -10,7 +10,7 @@ export const postgresDialect: Dialect = {
   forUpdate: ' FOR UPDATE',
   // Two activations of one concept could each deactivate nothing (no active row yet) and both
   // insert; a transaction-scoped advisory lock per concept serialises them.
-  conceptLockSql: 'SELECT pg_advisory_xact_lock(hashtext(?::text))',
+  advisoryLockSql: 'SELECT pg_advisory_xact_lock(hashtext(?::text))',
 
   columnType(type: LogicalType): string {
     if (typeof type === 'object') return 'varchar' in type ? `varchar(${type.varchar})` : type.enum;

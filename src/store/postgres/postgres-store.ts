@@ -189,7 +189,8 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
       } catch {
         broken = true;
       }
-      throw e;
+      // A failed BEGIN or COMMIT is a StorageError too (a BktError from fn passes unchanged).
+      this.wrap(e);
     } finally {
       client.release(broken);
     }

@@ -12,7 +12,7 @@ export const sqliteDialect: Dialect = {
   // included) are serialised before either reads: no row locks or advisory locks are needed.
   beginWrite: 'BEGIN IMMEDIATE',
   forUpdate: '',
-  conceptLockSql: null,
+  advisoryLockSql: null,
 
   columnType: sqliteType,
   // pragma table_info reports the declared type as written.
