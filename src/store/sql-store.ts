@@ -459,7 +459,9 @@ export class SqlStore implements Store {
     if (wanted) {
       // Rows naming a wanted concept, plus rows naming none (they are counted as skipped).
       const values = [...wanted];
-      const single = d.inList(conceptText, values);
+      // A prefilter, in lower case as UUIDs are compared (an upper-case UUID is the same concept);
+      // the rows are decided in JS.
+      const single = d.inList(`lower(${conceptText})`, values);
       const multi = d.jsonArrayContainsAny('sq.snapshot_json', 'concept_ids', values);
       where.push(`(${single.sql} OR ${multi.sql} OR (${conceptText} IS NULL AND ${conceptArray} IS NULL))`);
       params.push(...single.params, ...multi.params);

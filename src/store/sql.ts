@@ -115,7 +115,7 @@ export interface Dialect {
    * bind the values (PostgreSQL binds one array; SQLite one placeholder each).
    */
   inList(expr: string, values: readonly string[]): { sql: string; params: SqlValue[] };
-  /** Condition "the JSON array member contains one of the values". */
+  /** Condition "the JSON array member holds one of the values, compared in lower case" (the values are lower-case). */
   jsonArrayContainsAny(column: string, key: string, values: readonly string[]): { sql: string; params: SqlValue[] };
   /**
    * SQL reading a timestamp column for bulk reads: epoch milliseconds (PostgreSQL, avoiding a

@@ -46,7 +46,7 @@ async function addSession(
   user: string,
   status: 'ACTIVE' | 'SUBMITTED' | 'EXPIRED',
   submittedAt: string | null,
-  answers: { snapshot: unknown; correct: boolean | null; at: string | null }[],
+  answers: { snapshot: unknown; correct: boolean | null; at: string | null; raw?: string }[],
 ): Promise<string> {
   const session = uuidN();
   await exec(store, 'INSERT INTO test_sessions (id, user_id, status, submitted_at) VALUES (?, ?, ?, ?)', [session, user, status, submittedAt]);
@@ -59,7 +59,7 @@ async function addSession(
       session,
       position,
       question,
-      a.snapshot === null ? null : JSON.stringify(a.snapshot),
+      a.raw !== undefined ? a.raw : a.snapshot === null ? null : JSON.stringify(a.snapshot),
     ]);
     await exec(store, 'INSERT INTO session_answers (id, session_id, question_id, is_correct, answered_at) VALUES (?, ?, ?, ?, ?)', [
       uuidN(),
@@ -297,6 +297,24 @@ for (const backend of BACKENDS) {
         expect(sequences(window.table).get(`${C1}|${U1}`)).toBe('0');
         expect(window.table.conceptIds).not.toContain(undefined);
         expect(sequences(window.table).has(`${C1}|${U2}`)).toBe(false);
+      });
+
+      it('a concept filter keeps snapshots that write the UUID in upper case, and skips unreadable ones', async () => {
+        const store = await freshStore();
+        await exec(store, 'INSERT INTO users (id) VALUES (?)', [U1]);
+        await addSession(store, U1, 'SUBMITTED', '2026-01-02T00:00:00.000Z', [
+          { snapshot: { concept_id: C1.toUpperCase() }, correct: true, at: '2026-01-01T10:00:00.000Z' },
+          { snapshot: { concept_ids: [C2.toUpperCase(), C1.toUpperCase()] }, correct: false, at: '2026-01-01T10:01:00.000Z' },
+          // SQLite stores the snapshot as text, which may not be JSON at all (PostgreSQL's jsonb refuses it).
+          ...(backend.name === 'sqlite' ? [{ snapshot: null, raw: '{"concept_id": "', correct: true, at: '2026-01-01T10:02:00.000Z' }] : []),
+        ]);
+        const all = await store.readAttempts();
+        const only = await store.readAttempts({ conceptIds: [C1] });
+        expect(sequences(all.table).get(`${C1}|${U1}`)).toBe('10');
+        expect(sequences(only.table)).toEqual(new Map([[`${C1}|${U1}`, '10']]));
+        const unreadable = backend.name === 'sqlite' ? 1 : 0;
+        expect(all.skipped.no_concept).toBe(unreadable);
+        expect(only.skipped.no_concept).toBe(unreadable);
       });
 
       it('orders by answered_at, then submitted_at, then position', async () => {

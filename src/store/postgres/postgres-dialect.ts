@@ -53,7 +53,10 @@ export const postgresDialect: Dialect = {
     return { sql: `${expr} = ANY(?)`, params: [[...values]] };
   },
   jsonArrayContainsAny(column, key, values) {
-    return { sql: `jsonb_exists_any(${column}->'${key}', ?::text[])`, params: [[...values]] };
+    return {
+      sql: `EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(${column}->'${key}') = 'array' THEN ${column}->'${key}' END) e WHERE lower(e) = ANY(?::text[]))`,
+      params: [[...values]],
+    };
   },
   // A float8 of epoch ms costs less to receive than a Date per row.
   epochMs: (expr) => `(extract(epoch from ${expr}) * 1000)::float8`,

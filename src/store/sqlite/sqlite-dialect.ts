@@ -32,15 +32,18 @@ export const sqliteDialect: Dialect = {
   createEnum: () => [],
   enumCheck: (column: string, def: EnumDef) => `${column} IN (${def.values.map((v) => `'${v}'`).join(', ')})`,
 
-  jsonText: (column, key) => `json_extract(${column}, '$.${key}')`,
-  jsonMember: (column, key) => `CASE WHEN json_type(${column}, '$.${key}') = 'array' THEN json_extract(${column}, '$.${key}') END`,
+  // The column is text that may not be JSON at all (SQLite has no json type): such a snapshot
+  // names no concept, as in JS, instead of failing the whole statement with "malformed JSON".
+  jsonText: (column, key) => `CASE WHEN json_valid(${column}) THEN json_extract(${column}, '$.${key}') END`,
+  jsonMember: (column, key) =>
+    `CASE WHEN json_valid(${column}) AND json_type(${column}, '$.${key}') = 'array' THEN json_extract(${column}, '$.${key}') END`,
 
   inList(expr: string, values: readonly string[]) {
     return { sql: `${expr} IN (${values.map(() => '?').join(', ')})`, params: [...values] };
   },
   jsonArrayContainsAny(column, key, values) {
     return {
-      sql: `EXISTS (SELECT 1 FROM json_each(${column}, '$.${key}') je WHERE je.value IN (${values.map(() => '?').join(', ')}))`,
+      sql: `EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(${column}) THEN ${column} ELSE '{}' END, '$.${key}') je WHERE lower(je.value) IN (${values.map(() => '?').join(', ')}))`,
       params: [...values],
     };
   },
