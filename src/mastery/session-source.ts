@@ -1,13 +1,13 @@
 /**
- * Reads answered questions from the app's tables (test_sessions, session_questions,
- * session_answers) with their session_answers ids, which are the attempts' exactly-once keys:
- * one session for `update --session` (`readHistory`: every SUBMITTED/EXPIRED session, for callers
- * that want the whole history; `update --rebuild` replays the ledger instead).
- * The Store interface has no such read, so this uses the SQL driver the SQL store holds.
+ * Reads one session's answered questions from the app's tables (test_sessions, session_questions,
+ * session_answers) with their session_answers ids, which are the attempts' exactly-once keys
+ * (`update --session`; `update --rebuild` replays the ledger instead). The Store interface has no
+ * such read, so this uses the SQL driver the SQL store holds.
  */
 import { StorageError } from '../errors.js';
 import type { Store } from '../store/store.js';
-import type { Dialect, SqlDriver, SqlValue } from '../store/sql.js';
+import type { SnapshotConcepts } from '../store/snapshot-concepts.js';
+import type { Dialect, SqlDriver } from '../store/sql.js';
 import { toEpochMs } from '../store/sql-store.js';
 
 export interface SessionAnswer {
@@ -21,7 +21,7 @@ export interface SessionAnswer {
   correct: boolean | null;
   /** Epoch ms: answered_at, else the session's submitted_at, else null. */
   time: number | null;
-  /** Concepts from snapshot_json.concept_id and .concept_ids (lower-cased, distinct). */
+  /** Concepts from snapshot_json.concept_id and .concept_ids (distinct; UUIDs lower-cased), as readAttempts reads them. */
   concepts: string[];
 }
 
@@ -34,25 +34,20 @@ export function sqlDriverOf(store: Store): SqlDriver {
   return driver;
 }
 
-function selectSql(d: Dialect & { epochMs?: (expr: string) => string }, where: string): string {
-  const ms = (expr: string) => (d.epochMs ? d.epochMs(expr) : expr);
+function selectSql(d: Dialect, snapshot: SnapshotConcepts, where: string): string {
   return `SELECT sa.id, sa.session_id, ts.user_id, ts.status, sa.question_id, sq.position, sa.is_correct,
-      ${ms('sa.answered_at')} AS answered_ms, ${ms('ts.submitted_at')} AS submitted_ms,
-      ${d.jsonText('sq.snapshot_json', 'concept_id')} AS concept_single, ${d.jsonMember('sq.snapshot_json', 'concept_ids')} AS concept_multi
+      ${d.epochMs('sa.answered_at')} AS answered_ms, ${d.epochMs('ts.submitted_at')} AS submitted_ms, ${snapshot.columns.join(', ')}
     FROM session_answers sa
     JOIN test_sessions ts ON ts.id = sa.session_id
     LEFT JOIN session_questions sq ON sq.session_id = sa.session_id AND sq.question_id = sa.question_id
     WHERE ${where}`;
 }
 
-function toAnswer(r: unknown[]): SessionAnswer {
-  const [id, sessionId, userId, status, questionId, position, isCorrect, answeredMs, submittedMs, single, multi] = r;
+/** A row of selectSql; the snapshot's concepts are read as readAttempts reads them. */
+function toAnswer(r: unknown[], snapshot: SnapshotConcepts): SessionAnswer {
+  const [id, sessionId, userId, status, questionId, position, isCorrect, answeredMs, submittedMs] = r;
   const concepts = new Set<string>();
-  if (typeof single === 'string' && single.length > 0) concepts.add(single.toLowerCase());
-  if (multi !== null && multi !== undefined) {
-    const list = typeof multi === 'string' ? JSON.parse(multi) : multi;
-    if (Array.isArray(list)) for (const c of list) if (typeof c === 'string' && c.length > 0) concepts.add(c.toLowerCase());
-  }
+  snapshot.all(r, 9, concepts);
   const answered = toEpochMs(answeredMs);
   const submitted = toEpochMs(submittedMs);
   return {
@@ -78,20 +73,7 @@ export async function readSession(store: Store, sessionId: string): Promise<{ us
   const driver = sqlDriverOf(store);
   const session = await driver.query<{ user_id: string; status: string }>('SELECT user_id, status FROM test_sessions WHERE id = ?', [sessionId]);
   if (session.length === 0) return null;
-  const rows = await driver.queryArrays(selectSql(driver.dialect, 'sa.session_id = ?'), [sessionId]);
-  return { userId: String(session[0].user_id).toLowerCase(), status: String(session[0].status), answers: rows.map(toAnswer).sort(byTime) };
-}
-
-/** Every answer of SUBMITTED or EXPIRED sessions, optionally of one user, in time order. */
-export async function readHistory(store: Store, userId?: string): Promise<SessionAnswer[]> {
-  const driver = sqlDriverOf(store);
-  const params: SqlValue[] = [];
-  let where = "ts.status IN ('SUBMITTED', 'EXPIRED')";
-  if (userId) {
-    where += ' AND ts.user_id = ?';
-    params.push(userId);
-  }
-  const out: SessionAnswer[] = [];
-  for await (const r of driver.iterateArrays(selectSql(driver.dialect, where), params)) out.push(toAnswer(r));
-  return out.sort(byTime);
+  const snapshot = driver.dialect.snapshotConcepts('sq.snapshot_json');
+  const rows = await driver.queryArrays(selectSql(driver.dialect, snapshot, 'sa.session_id = ?'), [sessionId]);
+  return { userId: String(session[0].user_id).toLowerCase(), status: String(session[0].status), answers: rows.map((r) => toAnswer(r, snapshot)).sort(byTime) };
 }

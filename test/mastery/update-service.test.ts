@@ -129,7 +129,7 @@ describe.each(BACKENDS)('online mastery on $name', ({ create }) => {
 
   it('applies a submitted session once: skips unanswered and concept-less answers, counts multi-concept answers per concept', async () => {
     const S = '55555555-5555-4555-8555-555555555555';
-    const ids = Array.from({ length: 4 }, () => crypto.randomUUID());
+    const ids = Array.from({ length: 6 }, () => crypto.randomUUID());
     await addSession(store, {
       id: S,
       userId: U2,
@@ -138,18 +138,21 @@ describe.each(BACKENDS)('online mastery on $name', ({ create }) => {
         { answerId: ids[1], questionId: Q2, position: 2, snapshot: { concept_ids: [C1, C2] }, correct: false, answeredAt: '2030-01-23T10:01:00Z' },
         { answerId: ids[2], questionId: Q3, position: 3, snapshot: { concept_id: C1 }, correct: null, answeredAt: null },
         { answerId: ids[3], questionId: 'aaaaaaaa-0000-4000-8000-000000000004', position: 4, snapshot: {}, correct: true, answeredAt: '2030-01-23T10:02:00Z' },
+        // An upper-case UUID is the same concept; a number is not a concept id (schema.md: UUID strings).
+        { answerId: ids[4], questionId: 'aaaaaaaa-0000-4000-8000-000000000005', position: 5, snapshot: { concept_id: C2.toUpperCase() }, correct: true, answeredAt: '2030-01-23T10:03:00Z' },
+        { answerId: ids[5], questionId: 'aaaaaaaa-0000-4000-8000-000000000006', position: 6, snapshot: { concept_id: 7 }, correct: true, answeredAt: '2030-01-23T10:04:00Z' },
       ],
     });
     await expect(applySession(store, learnerScope(U1), S)).rejects.toThrow(ScopeError);
     const before = (await store.getState(U2, C1))!;
     const r = await applySession(store, ADMIN_SCOPE, S);
-    expect(r).toMatchObject({ user_id: U2, applied: 3, duplicate: 0, stale: 0 });
-    expect(r.skipped).toEqual({ unanswered: [Q3], no_concept: ['aaaaaaaa-0000-4000-8000-000000000004'] });
+    expect(r).toMatchObject({ user_id: U2, applied: 4, duplicate: 0, stale: 0 });
+    expect(r.skipped).toEqual({ unanswered: [Q3], no_concept: ['aaaaaaaa-0000-4000-8000-000000000004', 'aaaaaaaa-0000-4000-8000-000000000006'] });
     const s1 = (await store.getState(U2, C1))!;
     expect(s1.n_attempts).toBe(before.n_attempts + 2);
     expect(s1.p_mastery).toBeCloseTo(updateMastery(updateMastery(before.p_mastery, true, APP), false, APP), 12);
     const again = await applySession(store, learnerScope(U2), S);
-    expect(again).toMatchObject({ applied: 0, duplicate: 3 });
+    expect(again).toMatchObject({ applied: 0, duplicate: 4 });
     expect((await store.getState(U2, C1))!.n_attempts).toBe(s1.n_attempts);
   });
 
