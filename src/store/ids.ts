@@ -55,27 +55,45 @@ export function toUuid(id: string): string {
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /**
- * A generator of UUID v4 strings for bulk writes: draws random bytes 64 KiB at a time and formats
- * them with a lookup table (several times faster than one crypto.randomUUID() per row here).
+ * A generator of time-ordered UUID v7 strings (RFC 9562) for bulk writes: 48 bits of Unix
+ * milliseconds, then a 12-bit counter (method 1: monotonic within a millisecond; on overflow the
+ * timestamp moves on by one), then 62 random bits. Ids written in one import then land at the
+ * end of each uuid index instead of at random places in it.
  */
-export function uuidV4Factory(): () => string {
-  const buffer = Buffer.alloc(16 * 4096);
-  let offset = buffer.length;
+export function uuidV7Factory(now: () => number = Date.now): () => string {
+  const random = Buffer.alloc(8 * 4096);
+  let offset = random.length;
+  let lastMs = -1;
+  let counter = 0;
   return () => {
-    if (offset === buffer.length) {
-      randomFillSync(buffer);
+    let ms = now();
+    if (ms <= lastMs) {
+      ms = lastMs;
+      counter++;
+      if (counter > 0xfff) {
+        ms++;
+        counter = 0;
+      }
+    } else {
+      counter = 0;
+    }
+    lastMs = ms;
+    if (offset === random.length) {
+      randomFillSync(random);
       offset = 0;
     }
-    const b = buffer;
+    const r = random;
     const o = offset;
-    offset += 16;
-    const b6 = (b[o + 6] & 0x0f) | 0x40;
-    const b8 = (b[o + 8] & 0x3f) | 0x80;
+    offset += 8;
+    const hi = Math.floor(ms / 2 ** 16); // top 32 bits of the 48-bit time
+    const lo = ms % 2 ** 16;
     return (
-      HEX[b[o]] + HEX[b[o + 1]] + HEX[b[o + 2]] + HEX[b[o + 3]] + '-' +
-      HEX[b[o + 4]] + HEX[b[o + 5]] + '-' + HEX[b6] + HEX[b[o + 7]] + '-' +
-      HEX[b8] + HEX[b[o + 9]] + '-' +
-      HEX[b[o + 10]] + HEX[b[o + 11]] + HEX[b[o + 12]] + HEX[b[o + 13]] + HEX[b[o + 14]] + HEX[b[o + 15]]
+      HEX[(hi >>> 24) & 0xff] + HEX[(hi >>> 16) & 0xff] + HEX[(hi >>> 8) & 0xff] + HEX[hi & 0xff] + '-' +
+      HEX[lo >>> 8] + HEX[lo & 0xff] + '-' +
+      HEX[0x70 | (counter >>> 8)] + HEX[counter & 0xff] + '-' +
+      HEX[(r[o] & 0x3f) | 0x80] + HEX[r[o + 1]] + '-' +
+      HEX[r[o + 2]] + HEX[r[o + 3]] + HEX[r[o + 4]] + HEX[r[o + 5]] + HEX[r[o + 6]] + HEX[r[o + 7]]
     );
   };
 }
+

@@ -10,7 +10,7 @@ import type { AttemptsTable } from '../data/attempts-table.js';
 import { NotFoundError, StorageError, UsageError } from '../errors.js';
 import { BUILTIN_DEFAULT_PARAMS, type BktParams } from '../model/params.js';
 export { conceptsOfSnapshot } from './snapshot-concepts.js';
-import { isUuid, nameToUuid, newUuid, toUuid, uuidV4Factory } from './ids.js';
+import { isUuid, nameToUuid, newUuid, toUuid, uuidV7Factory } from './ids.js';
 import { ENUMS, TABLES, compareSchema, quoteIdent, type SchemaDifference, type TableDef } from './schema.js';
 import type { BinaryColumnType } from './postgres/copy-binary.js';
 import type { Dialect, Row, SqlDriver, SqlExecutor, SqlValue } from './sql.js';
@@ -337,7 +337,8 @@ export class SqlStore implements Store {
       }
     }
 
-    const uuid = uuidV4Factory();
+    // Time-ordered: each row's id (and a generated question id) goes to the end of its index.
+    const uuid = uuidV7Factory();
     const importedAt = Date.now();
     const nowIso = new Date(importedAt).toISOString();
     const sessions: SqlValue[][] = [];
