@@ -342,11 +342,13 @@ export class SqlStore implements Store {
     const importedAt = Date.now();
     const nowIso = new Date(importedAt).toISOString();
     const sessions: SqlValue[][] = [];
-    const questions: SqlValue[][] = [];
-    const answers: SqlValue[][] = [];
+    // Each session's rows: rowsOfLearner[learner][start, end).
+    const sessionRows: { learner: number; start: number; end: number; id: string }[] = [];
+    // A question id per attempt row (table order), so session_questions and session_answers agree.
+    const questionOfRow: string[] = new Array(table.length);
     const yes = this.dialect.bool(true);
     const no = this.dialect.bool(false);
-    let firstSessionId: string | null = null;
+    let answerCount = 0;
     for (let l = 0; l < rowsOfLearner.length; l++) {
       const rows = rowsOfLearner[l];
       if (rows.length === 0) continue;
@@ -365,44 +367,48 @@ export class SqlStore implements Store {
           end++;
         }
         const sessionId = nameToUuid(`session:${batch}:${learnerUuid[l]}:${k}`);
-        firstSessionId ??= sessionId;
         let maxTime = Number.NaN;
         let minTime = Number.NaN;
-        if (time) {
-          for (let i = start; i < end; i++) {
-            const t = time[rows[i]];
-            if (!Number.isNaN(t)) {
-              if (!(t <= maxTime)) maxTime = t;
-              if (!(t >= minTime)) minTime = t;
-            }
+        for (let i = start; i < end; i++) {
+          const r = rows[i];
+          const q = table.question ? table.question[r] : -1;
+          questionOfRow[r] = q >= 0 ? questionUuid[q] : uuid();
+          const t = time ? time[r] : Number.NaN;
+          if (!Number.isNaN(t)) {
+            if (!(t <= maxTime)) maxTime = t;
+            if (!(t >= minTime)) minTime = t;
           }
         }
         // Without times, submitted_at = import time + session number (ms) keeps sessions in order.
         const submitted = new Date(Number.isNaN(maxTime) ? importedAt + k : maxTime).toISOString();
         const started = Number.isNaN(minTime) ? submitted : new Date(minTime).toISOString();
         sessions.push([sessionId, learnerUuid[l], 'SUBMITTED', submitted, started, nowIso]);
-        for (let i = start; i < end; i++) {
-          const r = rows[i];
-          const position = i - start + 1;
-          const q = table.question ? table.question[r] : -1;
-          const questionId = q >= 0 ? questionUuid[q] : uuid();
-          const t = time ? time[r] : Number.NaN;
-          questions.push([uuid(), sessionId, position, questionId, null, snapshotOfConcept[table.concept[r]], nowIso]);
-          answers.push([
-            uuid(),
-            sessionId,
-            questionId,
-            null,
-            table.correct[r] === 1 ? yes : no,
-            Number.isNaN(t) ? null : new Date(t).toISOString(),
-            0,
-            no,
-            nowIso,
-            null,
-          ]);
-        }
+        sessionRows.push({ learner: l, start, end, id: sessionId });
+        answerCount += end - start;
         start = end;
         k++;
+      }
+    }
+    const firstSessionId = sessionRows.length ? sessionRows[0].id : null;
+    // The question and answer rows are made as they are written, not held: 800 k row arrays
+    // held at once cost more garbage collection than the writes.
+    function* questions(): Iterable<SqlValue[]> {
+      for (const { learner, start, end, id } of sessionRows) {
+        const rows = rowsOfLearner[learner];
+        for (let i = start; i < end; i++) {
+          const r = rows[i];
+          yield [uuid(), id, i - start + 1, questionOfRow[r], null, snapshotOfConcept[table.concept[r]], nowIso];
+        }
+      }
+    }
+    function* answers(): Iterable<SqlValue[]> {
+      for (const { learner, start, end, id } of sessionRows) {
+        const rows = rowsOfLearner[learner];
+        for (let i = start; i < end; i++) {
+          const r = rows[i];
+          const t = time ? time[r] : Number.NaN;
+          yield [uuid(), id, questionOfRow[r], null, table.correct[r] === 1 ? yes : no, Number.isNaN(t) ? null : new Date(t).toISOString(), 0, no, nowIso, null];
+        }
       }
     }
 
@@ -421,14 +427,14 @@ export class SqlStore implements Store {
       await tx.bulkInsert(
         'session_questions',
         ['id', 'session_id', 'position', 'question_id', 'question_version_id', 'snapshot_json', 'created_at'],
-        questions,
+        questions(),
       );
       await tx.bulkInsert(
         'session_answers',
         ['id', 'session_id', 'question_id', 'selected_index', 'is_correct', 'answered_at', 'changed_count', 'marked_for_review', 'created_at', 'updated_at'],
-        answers,
+        answers(),
       );
-      return { already_imported: false, batch_id: batch, users, sessions: sessions.length, answers: answers.length };
+      return { already_imported: false, batch_id: batch, users, sessions: sessions.length, answers: answerCount };
     });
     const analyze = this.dialect.analyzeSql(['users', 'test_sessions', 'session_questions', 'session_answers']);
     if (analyze && !result.already_imported) await this.driver.run(analyze);
