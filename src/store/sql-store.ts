@@ -1006,7 +1006,7 @@ const POSITION_LIMIT = 2 ** 21;
  * One order key for (session rank, position): exact in a float64 for up to 2^32 sessions.
  * A missing position (no session_questions row) sorts last in its session, as NULLS LAST did.
  */
-export function orderKey(sessionRank: number, position: unknown): number {
+function orderKey(sessionRank: number, position: unknown): number {
   const p = position === null || position === undefined ? POSITION_LIMIT - 1 : Number(position);
   return sessionRank * POSITION_LIMIT + (p >= 0 && p < POSITION_LIMIT ? p : POSITION_LIMIT - 1);
 }

@@ -32,12 +32,16 @@ async function collect(store: Store, workers: number): Promise<unknown[][]> {
 }
 
 describe('chunked SQLite reads (rowidChunks)', () => {
-  it('return exactly the rows of the plain read, in this thread and on 1 to 3 workers', async () => {
+  it('return exactly the rows of the plain read, in this thread, on 1 to 3 threads, and unchunked', async () => {
     const store = await storeWithRows();
     try {
       const plain = (await sqlDriverOf(store).queryArrays('SELECT k, label, note FROM t WHERE k % 2 = ? ORDER BY k', [1])) as unknown[][];
       expect(plain.length).toBeGreaterThan(2000);
       for (const workers of [1, 2, 3]) expect(await collect(store, workers), `workers ${workers}`).toEqual(plain);
+      // Without rowidChunks, the same rows one by one.
+      const unchunked: unknown[][] = [];
+      for await (const _ of sqlDriverOf(store).streamRows(SQL, [1], {}, (row) => unchunked.push(row.slice(0, 3))));
+      expect(unchunked.sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual(plain);
     } finally {
       await store.close();
     }
