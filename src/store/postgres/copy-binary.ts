@@ -55,58 +55,73 @@ export class CopyBinaryDecoder {
    * one array reused for every row (no allocation per row); returns the number of rows.
    */
   each(chunk: Buffer, onRow: (row: unknown[]) => void): number {
-    let buf = chunk;
-    let start = 0;
+    return this.span(chunk, 0, chunk.length, onRow);
+  }
+
+  /**
+   * each() over the bytes buf[from, to) of the stream, without a Buffer of them: the COPY reader
+   * passes each CopyData message's payload where it lies in the socket's chunk.
+   */
+  span(buf: Buffer, from: number, to: number, onRow: (row: unknown[]) => void): number {
+    let start = from;
     let count = 0;
     if (!this.headerRead) {
-      buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+      const joined = this.pending ? Buffer.concat([this.pending, buf.subarray(from, to)]) : buf.subarray(from, to);
       this.pending = null;
-      if (buf.length < HEADER_BYTES) {
-        this.pending = buf;
+      if (joined.length < HEADER_BYTES) {
+        this.pending = Buffer.from(joined);
         return 0;
       }
-      if (!buf.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new Error('COPY output is not in the binary format');
-      const extension = buf.readInt32BE(SIGNATURE.length + 4);
-      if (buf.length < HEADER_BYTES + extension) {
-        this.pending = buf;
+      if (!joined.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new Error('COPY output is not in the binary format');
+      const extension = joined.readInt32BE(SIGNATURE.length + 4);
+      if (joined.length < HEADER_BYTES + extension) {
+        this.pending = Buffer.from(joined);
         return 0;
       }
-      start = HEADER_BYTES + extension;
       this.headerRead = true;
-    } else if (this.pending) {
-      // The row cut at the end of the last chunk: joined with only as much of this chunk as
-      // it needs (not the whole chunk, which would copy every byte once more).
+      return this.rest(joined, HEADER_BYTES + extension, joined.length, onRow);
+    }
+    if (this.pending) {
+      // The row cut at the end of the last span: joined with only as much of this one as it
+      // needs (not all of it, which would copy every byte once more).
       const cut = this.pending;
       this.pending = null;
-      for (let take = Math.min(chunk.length, this.headBytes); ; take = Math.min(chunk.length, take * 4)) {
-        const head = Buffer.concat([cut, chunk.subarray(0, take)]);
-        const done = this.rows(head, 0, onRow);
-        count += done.count;
-        if (done.end > cut.length) {
-          start = done.end - cut.length;
+      for (let take = Math.min(to - from, this.headBytes); ; take = Math.min(to - from, take * 4)) {
+        const head = Buffer.concat([cut, buf.subarray(from, from + take)]);
+        count += this.rows(head, 0, head.length, onRow);
+        if (this.rowsEnd > cut.length) {
+          start = from + this.rowsEnd - cut.length;
           break;
         }
-        if (take === chunk.length) {
+        if (take === to - from) {
           this.pending = head;
           return count;
         }
       }
     }
-    const done = this.rows(buf, start, onRow);
-    // A copy, so that the tail does not keep the whole chunk alive.
-    this.pending = done.end < buf.length ? Buffer.from(buf.subarray(done.end)) : null;
-    return count + done.count;
+    return count + this.rest(buf, start, to, onRow);
   }
 
+  /** The rows of buf[start, end), keeping a copy of a cut row at the end for the next span. */
+  private rest(buf: Buffer, start: number, end: number, onRow: (row: unknown[]) => void): number {
+    const count = this.rows(buf, start, end, onRow);
+    // A copy, so that the tail does not keep the whole chunk alive.
+    this.pending = this.rowsEnd < end ? Buffer.from(buf.subarray(this.rowsEnd, end)) : null;
+    return count;
+  }
+
+  /** Where the last rows() call stopped: the end of its last complete row (or of the trailer). */
+  private rowsEnd = 0;
+
   /**
-   * Pass the complete rows of buf from `start` to onRow; where the last complete row (or the
-   * trailer) ends. Integers are read with shifts: Buffer.readInt32BE checks bounds on every call.
+   * Pass the complete rows of buf[start, end) to onRow; returns their number and leaves in
+   * rowsEnd where the last one ended (a field, not an object per call: a call per message).
+   * Integers are read with shifts: Buffer.readInt32BE checks bounds on every call.
    */
-  private rows(buf: Buffer, start: number, onRow: (row: unknown[]) => void): { end: number; count: number } {
+  private rows(buf: Buffer, start: number, end: number, onRow: (row: unknown[]) => void): number {
     const types = this.types;
     const width = types.length;
     const row = this.row;
-    const end = buf.length;
     let pos = start;
     let count = 0;
     rows: while (!this.ended && pos + 2 <= end) {
@@ -140,7 +155,8 @@ export class CopyBinaryDecoder {
       onRow(row);
       count++;
     }
-    return { end: pos, count };
+    this.rowsEnd = pos;
+    return count;
   }
 
   /** Check that the stream ended where a row ended, with the format's trailer. */
