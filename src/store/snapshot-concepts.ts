@@ -82,7 +82,10 @@ export function snapshotMemberConcepts(single: string, multi: string): SnapshotC
     columns: [single, multi],
     cacheKey(row, at) {
       const id = row[at];
-      return row[at + 1] === null && typeof id === 'string' ? id : null;
+      const list = row[at + 1];
+      if (list === null) return typeof id === 'string' ? id : null;
+      // A short concept_ids list: both members, NUL-separated (a string never holds a NUL here).
+      return typeof list === 'string' && list.length <= CACHEABLE_TEXT ? `${typeof id === 'string' ? id : ''}\u0000${list}` : null;
     },
     all(row, at, out) {
       const id = row[at];

@@ -17,6 +17,14 @@ export interface BulkReadOptions {
    */
   joinMemory?: string;
   /**
+   * PostgreSQL: plan the read's joins as merge joins of index scans (enable_hashjoin and
+   * enable_sort off for this read only), so that rows flow from the start instead of after a
+   * hash table of one side is built, and a part by key range scans only its range. Only for a
+   * read whose every join is on the leading columns of a btree index on both sides (see
+   * Dialect.leadingIndexSql): without one the planner would fall back to nested loops.
+   */
+  mergeJoin?: boolean;
+  /**
    * PostgreSQL: the type of each selected column, to read the rows in COPY's binary format
    * (each expression must have exactly that type: cast it). SQLite ignores it.
    */
@@ -130,6 +138,12 @@ export interface Dialect {
    * rowid chunks already spread the work over threads).
    */
   readonly readPartitions: number;
+  /**
+   * SQL counting the valid btree indexes of table `?` whose first two columns are `?` and `?`,
+   * in that order (BulkReadOptions.mergeJoin needs one on each side of the join), or null where
+   * bulk reads take no join plan (SQLite).
+   */
+  readonly leadingIndexSql: string | null;
   /** Whether bulk reads go faster in rowid chunks (BulkReadOptions.rowidChunks): SQLite. */
   readonly rowidChunks: boolean;
   /** How readAttempts selects and decodes snapshot_json's concepts (src/store/snapshot-concepts.ts). */

@@ -9,6 +9,7 @@ import type { AttemptsTable } from '../../src/data/attempts-table.js';
 import { NotFoundError, StorageError } from '../../src/errors.js';
 import { integerToUuid, toUuid } from '../../src/store/ids.js';
 import { openStore, type Store } from '../../src/store/store.js';
+import type { SqlStore } from '../../src/store/sql-store.js';
 import { BACKENDS, driverOf as driverOfSync, exec, migratedStore, postgresAvailable, tableCounts, type EmptyDb } from './backends.js';
 
 const pgOk = await postgresAvailable();
@@ -264,6 +265,30 @@ for (const backend of BACKENDS) {
         const c1 = buildTable(rows.filter(([, c, , t]) => c === 'c1' && t >= from));
         const cut = await store.readAttempts({ conceptIds: ['c1'], fromDate: new Date(from).toISOString() });
         expect(sequences(cut.table)).toEqual(sequences(c1, toUuid));
+      });
+
+      it('merge-joins answers to questions where both have their (session_id, question_id) index, hash-joins where not, and reads the same', async () => {
+        const store = await freshStore();
+        const rows: [string, string, 0 | 1, number][] = [];
+        for (let l = 0; l < 40; l++) {
+          for (let k = 0; k < 9; k++) rows.push([`learner-${l}`, `c${(l * k) % 4}`, ((l + k) % 3 ? 1 : 0) as 0 | 1, Date.UTC(2026, 0, 2) + ((k * 5) % 9) * 60_000]);
+        }
+        const table = buildTable(rows);
+        await store.importAttempts(table);
+        const sql = store as SqlStore;
+        // Act: read with the schema's indexes, then without session_answers' unique index.
+        const indexed = await sql.sessionJoinIndexed();
+        const merged = await store.readAttempts();
+        if (backend.name === 'postgres') await exec(store, 'ALTER TABLE session_answers DROP CONSTRAINT uq_session_answer');
+        const unindexed = await sql.sessionJoinIndexed();
+        const hashed = await store.readAttempts();
+        // Assert: PostgreSQL plans the merge join only with both indexes (SQLite never: its
+        // join is its own); the attempts read are the same either way.
+        expect(indexed).toBe(backend.name === 'postgres');
+        expect(unindexed).toBe(false);
+        expect(sequences(merged.table)).toEqual(sequences(table, toUuid));
+        expect(sequences(hashed.table)).toEqual(sequences(merged.table));
+        expect(hashed.rows_read).toBe(merged.rows_read);
       });
 
       it('counts an answer once per concept of concept_id and concept_ids, skips and counts the rest', async () => {

@@ -11,7 +11,7 @@
  */
 export type BinaryColumnType = 'bool' | 'int4' | 'float8' | 'uuid' | 'text' | 'key';
 
-import { ByteInterner } from '../../data/byte-interner.js';
+import { WordKeyInterner } from '../../data/word-key-interner.js';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 /** Default bytes of a new chunk first joined to a row cut at the end of the last one. */
@@ -23,12 +23,15 @@ export class CopyBinaryDecoder {
   private pending: Buffer | null = null;
   private headerRead = false;
   private ended = false;
-  /** Per uuid column: the last value's bytes and text. */
-  private readonly lastUuid: { bytes: Buffer; text: string | null }[];
+  /** Per uuid column: the last value's words and text. */
+  private readonly lastUuid: { words: Int32Array; text: string | null }[];
+  /** A DataView of the buffer being decoded: one load per integer or float, not one per byte. */
+  private view: DataView = new DataView(new ArrayBuffer(0));
+  private viewOf: Uint8Array | null = null;
 
   private readonly row: unknown[];
   /** Per 'key' column: its distinct values. */
-  private readonly keys: (ByteInterner | null)[];
+  private readonly keys: (WordKeyInterner | null)[];
 
   /**
    * @param headBytes bytes of a new chunk first joined to a row cut at the end of the last one
@@ -38,9 +41,9 @@ export class CopyBinaryDecoder {
     private readonly types: readonly BinaryColumnType[],
     private readonly headBytes = HEAD_BYTES,
   ) {
-    this.lastUuid = types.map(() => ({ bytes: Buffer.alloc(16), text: null }));
+    this.lastUuid = types.map(() => ({ words: new Int32Array(4), text: null }));
     this.row = new Array<unknown>(types.length).fill(null);
-    this.keys = types.map((type) => (type === 'key' ? new ByteInterner() : null));
+    this.keys = types.map((type) => (type === 'key' ? new WordKeyInterner() : null));
   }
 
   /** Decode the complete rows of `chunk` (with what was left of the previous one). */
@@ -55,14 +58,30 @@ export class CopyBinaryDecoder {
    * one array reused for every row (no allocation per row); returns the number of rows.
    */
   each(chunk: Buffer, onRow: (row: unknown[]) => void): number {
-    return this.span(chunk, 0, chunk.length, onRow);
+    this.onRow = onRow;
+    return this.span(chunk, 0, chunk.length);
   }
 
+  /** Where span() passes rows (each() sets it). */
+  onRow: (row: unknown[]) => void = () => undefined;
+
   /**
-   * each() over the bytes buf[from, to) of the stream, without a Buffer of them: the COPY reader
-   * passes each CopyData message's payload where it lies in the socket's chunk.
+   * each() over the bytes buf[from, to) of the stream, to `onRow`, without a Buffer of them: the
+   * COPY reader passes each CopyData message's payload where it lies in the socket's chunk.
    */
-  span(buf: Buffer, from: number, to: number, onRow: (row: unknown[]) => void): number {
+  span(buf: Buffer, from: number, to: number): number {
+    if (this.pending === null && this.headerRead) {
+      // The common case, once per message: its whole rows where they lie.
+      const count = this.rows(buf, from, to, this.onRow);
+      // A copy, so that the tail does not keep the whole chunk alive.
+      if (this.rowsEnd < to) this.pending = Buffer.from(buf.subarray(this.rowsEnd, to));
+      return count;
+    }
+    return this.spanAfterCut(buf, from, to, this.onRow);
+  }
+
+  /** span() before the header is read, or with a row cut at the end of the last span. */
+  private spanAfterCut(buf: Buffer, from: number, to: number, onRow: (row: unknown[]) => void): number {
     let start = from;
     let count = 0;
     if (!this.headerRead) {
@@ -81,22 +100,20 @@ export class CopyBinaryDecoder {
       this.headerRead = true;
       return this.rest(joined, HEADER_BYTES + extension, joined.length, onRow);
     }
-    if (this.pending) {
-      // The row cut at the end of the last span: joined with only as much of this one as it
-      // needs (not all of it, which would copy every byte once more).
-      const cut = this.pending;
-      this.pending = null;
-      for (let take = Math.min(to - from, this.headBytes); ; take = Math.min(to - from, take * 4)) {
-        const head = Buffer.concat([cut, buf.subarray(from, from + take)]);
-        count += this.rows(head, 0, head.length, onRow);
-        if (this.rowsEnd > cut.length) {
-          start = from + this.rowsEnd - cut.length;
-          break;
-        }
-        if (take === to - from) {
-          this.pending = head;
-          return count;
-        }
+    // The row cut at the end of the last span: joined with only as much of this one as it
+    // needs (not all of it, which would copy every byte once more).
+    const cut = this.pending!;
+    this.pending = null;
+    for (let take = Math.min(to - from, this.headBytes); ; take = Math.min(to - from, take * 4)) {
+      const head = Buffer.concat([cut, buf.subarray(from, from + take)]);
+      count += this.rows(head, 0, head.length, onRow);
+      if (this.rowsEnd > cut.length) {
+        start = from + this.rowsEnd - cut.length;
+        break;
+      }
+      if (take === to - from) {
+        this.pending = head;
+        return count;
       }
     }
     return count + this.rest(buf, start, to, onRow);
@@ -116,17 +133,23 @@ export class CopyBinaryDecoder {
   /**
    * Pass the complete rows of buf[start, end) to onRow; returns their number and leaves in
    * rowsEnd where the last one ended (a field, not an object per call: a call per message).
-   * Integers are read with shifts: Buffer.readInt32BE checks bounds on every call.
+   * Integers and floats are read through a DataView of the buffer (one load each; Buffer.readInt32BE
+   * checks bounds and readDoubleBE loads byte by byte).
    */
   private rows(buf: Buffer, start: number, end: number, onRow: (row: unknown[]) => void): number {
     const types = this.types;
     const width = types.length;
     const row = this.row;
+    if (buf !== this.viewOf) {
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+      this.viewOf = buf;
+    }
+    const view = this.view;
     let pos = start;
     let count = 0;
     rows: while (!this.ended && pos + 2 <= end) {
       const rowStart = pos;
-      const fields = (buf[pos] << 24) >> 16 | buf[pos + 1];
+      const fields = view.getInt16(pos);
       pos += 2;
       if (fields === -1) {
         this.ended = true;
@@ -139,7 +162,7 @@ export class CopyBinaryDecoder {
           pos = rowStart;
           break rows;
         }
-        const length = (buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3];
+        const length = view.getInt32(pos);
         pos += 4;
         if (length === -1) {
           row[i] = null;
@@ -149,7 +172,7 @@ export class CopyBinaryDecoder {
           pos = rowStart;
           break rows;
         }
-        row[i] = this.decode(types[i], i, buf, pos, length);
+        row[i] = this.decode(types[i], i, buf, view, pos, length);
         pos += length;
       }
       onRow(row);
@@ -164,30 +187,31 @@ export class CopyBinaryDecoder {
     if (!this.ended || this.pending !== null) throw new Error('COPY output ended inside a row');
   }
 
-  private decode(type: BinaryColumnType, column: number, buf: Buffer, pos: number, length: number): unknown {
+  private decode(type: BinaryColumnType, column: number, buf: Buffer, view: DataView, pos: number, length: number): unknown {
     switch (type) {
       case 'bool':
         return buf[pos] !== 0;
       case 'int4':
-        return (buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3];
+        return view.getInt32(pos);
       case 'float8':
-        return buf.readDoubleBE(pos);
+        return view.getFloat64(pos);
       case 'text':
         return buf.toString('utf8', pos, pos + length);
-      case 'key': {
-        const keys = this.keys[column]!;
-        return keys.strings[keys.lookup(buf, pos, pos + length, () => 0)];
-      }
+      case 'key':
+        return this.keys[column]!.lookup(view, buf, pos, pos + length);
       case 'uuid': {
+        // Consecutive rows often share the value (a session's answers): compared as 4 words.
         const last = this.lastUuid[column];
-        if (last.text !== null) {
-          // A byte loop: cheaper than Buffer.compare's call into C++ for 16 bytes.
-          const bytes = last.bytes;
-          let k = 0;
-          while (k < 16 && bytes[k] === buf[pos + k]) k++;
-          if (k === 16) return last.text;
-        }
-        buf.copy(last.bytes, 0, pos, pos + 16);
+        const words = last.words;
+        const w0 = view.getInt32(pos);
+        const w1 = view.getInt32(pos + 4);
+        const w2 = view.getInt32(pos + 8);
+        const w3 = view.getInt32(pos + 12);
+        if (last.text !== null && words[0] === w0 && words[1] === w1 && words[2] === w2 && words[3] === w3) return last.text;
+        words[0] = w0;
+        words[1] = w1;
+        words[2] = w2;
+        words[3] = w3;
         const hex = buf.toString('hex', pos, pos + 16);
         last.text = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
         return last.text;

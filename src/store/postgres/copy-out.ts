@@ -17,8 +17,13 @@ const NOTIFICATION_RESPONSE = 0x41; // 'A'
 /** Type byte and int32 length (which counts itself, not the type byte). */
 const MESSAGE_HEADER = 5;
 
-/** Receives the bytes buf[start, end) of the COPY data stream (a message's payload, or part of it). */
-export type CopyDataSink = (buf: Buffer, start: number, end: number) => void;
+/**
+ * Receives the bytes buf[start, end) of the COPY data stream (a message's payload, or part of
+ * it); returns the number of rows they completed.
+ */
+export interface CopyDataSink {
+  span(buf: Buffer, start: number, end: number): number;
+}
 
 /**
  * Splits what the backend sends during COPY TO STDOUT into the COPY data stream (to `sink`) and
@@ -35,6 +40,8 @@ export class CopyOutFramer {
   /** A message header cut at the end of the last chunk. */
   private header: Buffer | null = null;
   private over = false;
+  /** Rows the sink has completed so far. */
+  rows = 0;
 
   constructor(private readonly sink: CopyDataSink) {}
 
@@ -57,7 +64,7 @@ export class CopyOutFramer {
       if (this.dataLeft > 0) {
         const stop = end - pos < this.dataLeft ? end : pos + this.dataLeft;
         this.dataLeft -= stop - pos;
-        this.sink(buf, pos, stop);
+        this.rows += this.sink.span(buf, pos, stop);
         pos = stop;
         continue;
       }
@@ -110,24 +117,20 @@ export class CopyOutQuery {
   private pgListener: ((chunk: Buffer) => void) | null = null;
   private readonly framer: CopyOutFramer;
   private readonly onData = (chunk: Buffer) => this.receive(chunk);
-  private pendingRows = 0;
+  /** framer.rows when next() last returned. */
+  private rowsReported = 0;
   private finished = false;
   private failure: unknown = null;
   private wake: (() => void) | null = null;
   /** The rows counted by the server's CommandComplete ("COPY n"). */
   rowCount: number | null = null;
 
-  /**
-   * @param sink the COPY data bytes; returns the number of complete rows they finished. A throw
-   *   aborts the read (next() rejects with it).
-   */
+  /** @param sink the COPY data bytes (a decoder); a throw aborts the read (next() rejects with it). */
   constructor(
     private readonly text: string,
-    private readonly sink: (buf: Buffer, start: number, end: number) => number,
+    sink: CopyDataSink,
   ) {
-    this.framer = new CopyOutFramer((buf, start, end) => {
-      this.pendingRows += this.sink(buf, start, end);
-    });
+    this.framer = new CopyOutFramer(sink);
   }
 
   submit(connection: PgConnection): void {
@@ -176,9 +179,9 @@ export class CopyOutQuery {
   async next(): Promise<number | null> {
     for (;;) {
       if (this.failure !== null) throw this.failure;
-      if (this.pendingRows > 0) {
-        const n = this.pendingRows;
-        this.pendingRows = 0;
+      if (this.framer.rows > this.rowsReported) {
+        const n = this.framer.rows - this.rowsReported;
+        this.rowsReported = this.framer.rows;
         return n;
       }
       if (this.finished) return null;

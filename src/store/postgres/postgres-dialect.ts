@@ -62,6 +62,12 @@ export const postgresDialect: Dialect = {
   epochMs: (expr) => `(extract(epoch from ${expr}) * 1000)::float8`,
   typed: (expr, type) => `(${expr})::${type === 'key' ? 'text' : type}`,
   readPartitions: 2,
+  leadingIndexSql: `SELECT count(*)::int4 FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indexrelid
+    JOIN pg_am am ON am.oid = c.relam
+    WHERE i.indrelid = to_regclass(?) AND i.indisvalid AND am.amname = 'btree' AND i.indnkeyatts >= 2
+      AND i.indkey[0] = (SELECT attnum FROM pg_attribute WHERE attrelid = i.indrelid AND attname = ?)
+      AND i.indkey[1] = (SELECT attnum FROM pg_attribute WHERE attrelid = i.indrelid AND attname = ?)`,
   rowidChunks: false,
   snapshotConcepts: (column) =>
     snapshotMemberConcepts(

@@ -269,21 +269,24 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
     } catch (e) {
       this.wrap(e);
     }
-    if (memory !== undefined) {
+    const settings = [
+      ...(memory !== undefined ? [`SET LOCAL work_mem = '${memory}'`] : []),
+      ...(options.mergeJoin ? ['SET LOCAL enable_hashjoin = off', 'SET LOCAL enable_sort = off'] : []),
+    ];
+    if (memory !== undefined || options.mergeJoin) {
       try {
-        // SET LOCAL: the setting ends with this read's transaction, not with the pooled connection.
-        await client.query('BEGIN READ ONLY');
-        await client.query(`SET LOCAL work_mem = '${memory}'`);
+        // SET LOCAL: the settings end with this read's transaction, not with the pooled
+        // connection. One round trip (the simple protocol takes several statements).
+        await client.query(['BEGIN READ ONLY', ...settings].join('; '));
       } catch (e) {
         client.release(true);
         this.wrap(e);
       }
     }
     const binary = options.binaryTypes ? new CopyBinaryDecoder(options.binaryTypes) : null;
+    if (binary) binary.onRow = onRow;
     const text = binary ? null : new CopyTextLines(onRow);
-    const query = new CopyOutQuery(`COPY (${inlineParameters(sql, params)}) TO STDOUT${binary ? ' (FORMAT binary)' : ''}`, (buf, start, end) =>
-      binary ? binary.span(buf, start, end, onRow) : text!.span(buf, start, end),
-    );
+    const query = new CopyOutQuery(`COPY (${inlineParameters(sql, params)}) TO STDOUT${binary ? ' (FORMAT binary)' : ''}`, binary ?? text!);
     let completed = false;
     try {
       client.query(query);
@@ -293,7 +296,7 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
         const last = text!.finish();
         if (last) yield last;
       }
-      if (memory !== undefined) await client.query('COMMIT');
+      if (settings.length) await client.query('COMMIT');
       completed = true;
     } catch (e) {
       this.wrap(e);

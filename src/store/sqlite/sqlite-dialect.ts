@@ -51,6 +51,7 @@ export const sqliteDialect: Dialect = {
   epochMs: (expr) => expr,
   typed: (expr) => expr,
   readPartitions: 1,
+  leadingIndexSql: null,
   rowidChunks: true,
   snapshotConcepts: (column) => snapshotTextConcepts(column),
   jsonAsText: (expr) => expr,
