@@ -319,6 +319,21 @@ export function parseTimeString(value: string): number {
 }
 
 /**
+ * parseIsoMillisUtc24 of a string (exactly `YYYY-MM-DDTHH:MM:SS.sssZ`, as bkt and toISOString
+ * write times): its epoch milliseconds, or NaN when it is not of that form. About a third of
+ * the cost of Date.parse, for stores that keep times as ISO text (SQLite).
+ */
+export function parseIsoMillisUtc24String(value: string): number {
+  if (value.length !== 24) return NaN;
+  for (let i = 0; i < 24; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 127) return NaN;
+    scratch[i] = c;
+  }
+  return parseIsoMillisUtc24Into(scratch, 0, isoScratch) ? isoScratch[0] : NaN;
+}
+
+/**
  * Parse an order value (pyBKT's `order_id`): a finite decimal number. Surrounding spaces are
  * ignored. Returns NaN when invalid; the caller handles the empty value before calling.
  */

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mergeAsyncIterables } from './merge-async.js';
+import { parseIsoMillisUtc24String } from '../data/parse-values.js';
 import { AttemptsTableBuilder } from '../data/attempts-table-builder.js';
 import type { AttemptsTable } from '../data/attempts-table.js';
 import { NotFoundError, StorageError, UsageError } from '../errors.js';
@@ -1035,6 +1036,9 @@ export function toEpochMs(v: unknown): number {
   if (typeof v === 'number') return v;
   if (v instanceof Date) return v.getTime();
   const s = String(v);
+  // The form bkt writes (SQLite keeps times as this text), parsed without Date.parse.
+  const iso = parseIsoMillisUtc24String(s);
+  if (iso === iso) return iso;
   return /^-?[\d.]+$/.test(s) ? Number(s) : Date.parse(s);
 }
 

@@ -6,6 +6,7 @@ import {
   parseCorrectString,
   parseIsoBytes,
   parseIsoMillisUtc24,
+  parseIsoMillisUtc24String,
   parseTimeBytes,
   parseTimeString,
 } from '../../src/data/parse-values.js';
@@ -124,5 +125,36 @@ describe('parseTime', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('parseIsoMillisUtc24String', () => {
+  it('reads what toISOString writes exactly as Date.parse does (property)', () => {
+    fc.assert(
+      fc.property(fc.date({ min: new Date('0100-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }), (date) => {
+        const text = date.toISOString();
+        expect(parseIsoMillisUtc24String(text)).toBe(Date.parse(text));
+      }),
+    );
+  });
+
+  it('gives NaN for any other text, and never a time Date.parse would not (property)', () => {
+    const chars = fc.constantFrom(...'0123456789-:.TZtz +x'.split(''));
+    fc.assert(
+      fc.property(fc.date({ min: new Date('1970-01-01T00:00:00.000Z'), max: new Date('2100-01-01T00:00:00.000Z'), noInvalidDate: true }), fc.nat(23), chars, (date, at, c) => {
+        // Arrange: one character of a valid time replaced.
+        const iso = date.toISOString();
+        const text = iso.slice(0, at) + c + iso.slice(at + 1);
+        // Act
+        const got = parseIsoMillisUtc24String(text);
+        // Assert: NaN, or the time the general ISO parser reads (Date.parse's too, where it reads ISO).
+        if (Number.isNaN(got)) return;
+        expect(got).toBe(parseTimeString(text));
+        if (text[10] === 'T') expect(got).toBe(Date.parse(text));
+      }),
+    );
+    for (const text of ['2026-02-30T00:00:00.000Z', '2026-01-01T24:00:00.000Z', '2026-01-01T00:00:00.000+', '2026-01-01T00:00:00.00Z', 'ü026-01-01T00:00:00.000Z']) {
+      expect(parseIsoMillisUtc24String(text), text).toBeNaN();
+    }
   });
 });
