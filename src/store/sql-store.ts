@@ -483,11 +483,11 @@ export class SqlStore implements Store {
     // among its learner's sessions by submitted_at. The answers then need no ORDER BY, which was
     // most of the read (a sort of every answer row): the builder orders each sequence by
     // answered_at, ties by (session rank, position), packed into one order key.
-    // Asked now, answered while the sessions are read.
-    const mergeJoin = fallback ? Promise.resolve(false) : this.sessionJoinIndexed();
-    const sessions = await this.driver.queryArrays(
-      `SELECT id, user_id FROM test_sessions WHERE status IN ('SUBMITTED', 'EXPIRED') ORDER BY user_id, submitted_at NULLS LAST, id`,
-    );
+    // Whether the join can be a merge join is asked at the same time.
+    const [sessions, mergeJoin] = await Promise.all([
+      this.driver.queryArrays(`SELECT id, user_id FROM test_sessions WHERE status IN ('SUBMITTED', 'EXPIRED') ORDER BY user_id, submitted_at NULLS LAST, id`),
+      fallback ? false : this.sessionJoinIndexed(),
+    ]);
     const sessionRank = new Map<unknown, number>();
     const sessionLearner = new Uint32Array(sessions.length);
     for (let r = 0; r < sessions.length; r++) {
@@ -575,7 +575,7 @@ export class SqlStore implements Store {
     };
     const options = {
       joinMemory: ATTEMPTS_JOIN_MEMORY,
-      mergeJoin: await mergeJoin,
+      mergeJoin,
       binaryTypes: selected.map(([, type]) => type),
       rowidChunks: d.rowidChunks ? { table: 'session_answers', column: 'bkt_rowid' } : undefined,
     };

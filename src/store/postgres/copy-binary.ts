@@ -29,6 +29,11 @@ export class CopyBinaryDecoder {
   private view: DataView = new DataView(new ArrayBuffer(0));
   private viewOf: Uint8Array | null = null;
 
+  /** Where span() passes rows (each() sets it). */
+  onRow: (row: unknown[]) => void = () => undefined;
+  /** Where the last rows() call stopped: the end of its last complete row (or of the trailer). */
+  private rowsEnd = 0;
+
   private readonly row: unknown[];
   /** Per 'key' column: its distinct values. */
   private readonly keys: (WordKeyInterner | null)[];
@@ -62,21 +67,13 @@ export class CopyBinaryDecoder {
     return this.span(chunk, 0, chunk.length);
   }
 
-  /** Where span() passes rows (each() sets it). */
-  onRow: (row: unknown[]) => void = () => undefined;
-
   /**
    * each() over the bytes buf[from, to) of the stream, to `onRow`, without a Buffer of them: the
    * COPY reader passes each CopyData message's payload where it lies in the socket's chunk.
    */
   span(buf: Buffer, from: number, to: number): number {
-    if (this.pending === null && this.headerRead) {
-      // The common case, once per message: its whole rows where they lie.
-      const count = this.rows(buf, from, to, this.onRow);
-      // A copy, so that the tail does not keep the whole chunk alive.
-      if (this.rowsEnd < to) this.pending = Buffer.from(buf.subarray(this.rowsEnd, to));
-      return count;
-    }
+    // The common case, once per message: its whole rows where they lie.
+    if (this.pending === null && this.headerRead) return this.rest(buf, from, to, this.onRow);
     return this.spanAfterCut(buf, from, to, this.onRow);
   }
 
@@ -126,9 +123,6 @@ export class CopyBinaryDecoder {
     this.pending = this.rowsEnd < end ? Buffer.from(buf.subarray(this.rowsEnd, end)) : null;
     return count;
   }
-
-  /** Where the last rows() call stopped: the end of its last complete row (or of the trailer). */
-  private rowsEnd = 0;
 
   /**
    * Pass the complete rows of buf[start, end) to onRow; returns their number and leaves in

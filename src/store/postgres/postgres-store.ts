@@ -307,7 +307,6 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
     }
   }
 
-
   async introspect(tables: readonly TableDef[]): Promise<Map<string, LiveTable>> {
     try {
       return await introspectPostgres(this.pool, tables);
