@@ -76,23 +76,9 @@ function daysInMonth(year: number, month: number): number {
  * Written digit by digit (no Date, no substrings): it runs once per row of a large export.
  */
 export function parseIsoBytes(buf: Uint8Array, start: number, end: number): number {
-  if (end - start < 10 || buf[start + 4] !== 45 || buf[start + 7] !== 45) return NaN;
-  const y0 = buf[start] - 48;
-  const y1 = buf[start + 1] - 48;
-  const y2 = buf[start + 2] - 48;
-  const y3 = buf[start + 3] - 48;
-  const m0 = buf[start + 5] - 48;
-  const m1 = buf[start + 6] - 48;
-  const d0 = buf[start + 8] - 48;
-  const d1 = buf[start + 9] - 48;
-  // `x >>> 0 > 9` rejects every byte that is not an ASCII digit (negatives wrap to large numbers).
-  if (y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9 || m0 >>> 0 > 9 || m1 >>> 0 > 9 || d0 >>> 0 > 9 || d1 >>> 0 > 9) {
-    return NaN;
-  }
-  const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
-  const month = m0 * 10 + m1;
-  const day = d0 * 10 + d1;
-  if (month < 1 || month > 12 || day < 1 || (day > 28 && day > daysInMonth(year, month))) return NaN;
+  if (end - start < 10) return NaN;
+  const days = isoDays(buf, start);
+  if (days !== days) return NaN;
   let i = start + 10;
   let seconds = 0;
   let fractionMs = 0;
@@ -164,13 +150,7 @@ export function parseIsoBytes(buf: Uint8Array, start: number, end: number): numb
     }
     if (i !== end) return NaN;
   }
-  // Consecutive rows are usually in the same month: reuse its first day.
-  const yearMonth = year * 16 + month;
-  if (yearMonth !== cachedYearMonth) {
-    cachedYearMonth = yearMonth;
-    cachedMonthStartMs = daysFromCivil(year, month, 1) * 86_400_000;
-  }
-  return cachedMonthStartMs + (day - 1) * 86_400_000 + (seconds - offsetMinutes * 60) * 1000 + fractionMs;
+  return days * 86_400_000 + (seconds - offsetMinutes * 60) * 1000 + fractionMs;
 }
 
 /**
@@ -191,19 +171,11 @@ const isoScratch = new Float64Array(1);
  * allocation per row).
  */
 export function parseIsoMillisUtc24Into(buf: Uint8Array, start: number, out: Float64Array): boolean {
-  if (buf[start + 4] !== 45 || buf[start + 7] !== 45 || buf[start + 13] !== 58 || buf[start + 16] !== 58 || buf[start + 19] !== 46 || buf[start + 23] !== 90) {
-    return false;
-  }
+  if (buf[start + 13] !== 58 || buf[start + 16] !== 58 || buf[start + 19] !== 46 || buf[start + 23] !== 90) return false;
   const sep = buf[start + 10];
   if (sep !== 84 && sep !== 116 && sep !== SPACE) return false;
-  const y0 = buf[start] - 48;
-  const y1 = buf[start + 1] - 48;
-  const y2 = buf[start + 2] - 48;
-  const y3 = buf[start + 3] - 48;
-  const m0 = buf[start + 5] - 48;
-  const m1 = buf[start + 6] - 48;
-  const d0 = buf[start + 8] - 48;
-  const d1 = buf[start + 9] - 48;
+  const days = isoDays(buf, start);
+  if (days !== days) return false;
   const h0 = buf[start + 11] - 48;
   const h1 = buf[start + 12] - 48;
   const n0 = buf[start + 14] - 48;
@@ -214,29 +186,49 @@ export function parseIsoMillisUtc24Into(buf: Uint8Array, start: number, out: Flo
   const f1 = buf[start + 21] - 48;
   const f2 = buf[start + 22] - 48;
   // `x >>> 0 > 9` rejects every byte that is not an ASCII digit (negatives wrap to large numbers).
-  if (y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9 || m0 >>> 0 > 9 || m1 >>> 0 > 9 || d0 >>> 0 > 9 || d1 >>> 0 > 9) return false;
   if (h0 >>> 0 > 9 || h1 >>> 0 > 9 || n0 >>> 0 > 9 || n1 >>> 0 > 9 || s0 >>> 0 > 9 || s1 >>> 0 > 9 || f0 >>> 0 > 9 || f1 >>> 0 > 9 || f2 >>> 0 > 9) {
     return false;
   }
-  const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
-  const month = m0 * 10 + m1;
-  const day = d0 * 10 + d1;
-  if (month < 1 || month > 12 || day < 1 || (day > 28 && day > daysInMonth(year, month))) return false;
   const hour = h0 * 10 + h1;
   const minute = n0 * 10 + n1;
   const second = s0 * 10 + s1;
   if (hour > 23 || minute > 59 || second > 59) return false;
-  const yearMonth = year * 16 + month;
-  if (yearMonth !== cachedYearMonth) {
-    cachedYearMonth = yearMonth;
-    cachedMonthStartMs = daysFromCivil(year, month, 1) * 86_400_000;
-  }
-  out[0] = cachedMonthStartMs + (day - 1) * 86_400_000 + (hour * 3600 + minute * 60 + second) * 1000 + (f0 * 100 + f1 * 10 + f2);
+  out[0] = days * 86_400_000 + (hour * 3600 + minute * 60 + second) * 1000 + (f0 * 100 + f1 * 10 + f2);
   return true;
 }
 
+/**
+ * Days since 1970-01-01 of the date `YYYY-MM-DD` at buf[start] (the caller checked that 10 bytes
+ * are there), or NaN when those bytes are not such a date or name an impossible one (2023-02-30).
+ * An integer, so returning it boxes nothing; the two ISO parsers share it.
+ */
+function isoDays(buf: Uint8Array, start: number): number {
+  if (buf[start + 4] !== 45 || buf[start + 7] !== 45) return NaN;
+  const y0 = buf[start] - 48;
+  const y1 = buf[start + 1] - 48;
+  const y2 = buf[start + 2] - 48;
+  const y3 = buf[start + 3] - 48;
+  const m0 = buf[start + 5] - 48;
+  const m1 = buf[start + 6] - 48;
+  const d0 = buf[start + 8] - 48;
+  const d1 = buf[start + 9] - 48;
+  // `x >>> 0 > 9` rejects every byte that is not an ASCII digit (negatives wrap to large numbers).
+  if (y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9 || m0 >>> 0 > 9 || m1 >>> 0 > 9 || d0 >>> 0 > 9 || d1 >>> 0 > 9) return NaN;
+  const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+  const month = m0 * 10 + m1;
+  const day = d0 * 10 + d1;
+  if (month < 1 || month > 12 || day < 1 || (day > 28 && day > daysInMonth(year, month))) return NaN;
+  // Consecutive rows are usually in the same month: reuse its first day.
+  const yearMonth = year * 16 + month;
+  if (yearMonth !== cachedYearMonth) {
+    cachedYearMonth = yearMonth;
+    cachedMonthStartDays = daysFromCivil(year, month, 1);
+  }
+  return cachedMonthStartDays + day - 1;
+}
+
 let cachedYearMonth = -1;
-let cachedMonthStartMs = 0;
+let cachedMonthStartDays = 0;
 
 /**
  * Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil); the same as
