@@ -3,7 +3,7 @@ import { BktCommand } from '../src/cli/base-command.js';
 import { dbFlag, trainerFlags, trainerOptionsFromFlags } from '../src/cli/flags.js';
 
 export default class Recompute extends BktCommand {
-  static override summary = "Refit concepts from the app's tables and log the run (the seed's admin recompute).";
+  static override summary = "Refit concepts from the app's tables and log the run (the app's admin recompute).";
 
   static override description = `Reads attempts from the database (SUBMITTED and EXPIRED sessions, concept from each
 question's snapshot), fits every concept that has data or the named ones, and writes one
