@@ -6,16 +6,19 @@ import type { ReportCommandResult } from '../src/quality/run-report.js';
 export default class Report extends BktCommand {
   static override summary = 'Write one self-contained HTML report: learning curves, calibration, parameters and verdicts per concept.';
 
-  static override description = `The page holds the overall metrics beside the baselines, a guess-versus-slip scatter of every
-concept with the invalid and degenerate regions shaded, an overview table sortable by any metric,
-and per concept the learning curve (observed and predicted share correct by opportunity, with
-learner counts), a calibration plot by predicted decile, and the parameters with each check's
-verdict. Inline SVG and CSS only: nothing is fetched. Without --params or --db the parameters are
-fitted first on --input with the trainer flags (the metrics are then in-sample).`;
+  static override description = `The page holds the overall metrics beside the baselines; the learning curve and calibration of
+the whole model; the distribution of each fitted parameter across concepts; a guess-versus-slip
+scatter of every concept with the invalid and degenerate regions shaded; the cross-validation
+figures with --cv K; an overview table sortable by any metric; and per concept the learning curve
+(observed and predicted share correct by opportunity, with learner counts), a calibration plot in
+groups of at least --min-calibration-rows rows, and the parameters with each check's verdict.
+Inline SVG and CSS only: nothing is fetched. Without --params or --db the parameters are fitted
+first on --input with the trainer flags (the metrics are then in-sample).`;
 
   static override examples = [
     '<%= config.bin %> report --input test.csv --params params.json --out report.html',
     '<%= config.bin %> report --input attempts.csv --out report.html',
+    '<%= config.bin %> report --input fixtures/sample.csv --cv 5 --out report.html',
   ];
 
   static override flags = {
@@ -26,6 +29,8 @@ fitted first on --input with the trainer flags (the metrics are then in-sample).
     out: Flags.string({ char: 'o', summary: 'HTML file to write.', required: true }),
     title: Flags.string({ summary: 'Page title (default "BKT report: <input>").' }),
     'min-learners': Flags.integer({ summary: 'Learning curves stop where fewer learners remain (default 10).', min: 1 }),
+    'min-calibration-rows': Flags.integer({ summary: 'Calibration groups hold at least this many rows (default 30).', min: 1 }),
+    cv: Flags.integer({ summary: 'Also cross-validate the attempts with K folds split by learner (a section of the report).', min: 2, max: 100 }),
     ...trainerFlags,
   };
 
@@ -33,7 +38,9 @@ fitted first on --input with the trainer flags (the metrics are then in-sample).
     const { flags } = await this.parse(Report);
     const { runReport } = await import('../src/quality/run-report.js');
     const { startProgress } = await import('../src/cli/render.js');
-    const progress = await startProgress(flags.params || flags.db ? 'writing the report' : 'fitting, then writing the report');
+    const progress = await startProgress(
+      `${flags.params || flags.db ? '' : 'fitting, '}${flags.cv ? 'cross-validating, ' : ''}writing the report`,
+    );
     let result: ReportCommandResult;
     try {
       result = await runReport({
@@ -43,6 +50,8 @@ fitted first on --input with the trainer flags (the metrics are then in-sample).
         out: flags.out,
         title: flags.title,
         minLearners: flags['min-learners'],
+        minCalibrationRows: flags['min-calibration-rows'],
+        crossValidationFolds: flags.cv,
         trainer: trainerOptionsFromFlags(flags),
       });
     } finally {

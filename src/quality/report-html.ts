@@ -1,10 +1,18 @@
 import type { AttemptsTable } from '../data/attempts-table.js';
 import type { BktParams } from '../model/params.js';
+import type { ConceptCrossValidation, CrossValidationResult } from './evaluate.js';
 import type { EvaluationReport, Lift, MetricSet } from './evaluation-types.js';
-import { calibrationBins, learningCurve, type CalibrationBin, type LearningCurve } from './report-curves.js';
+import {
+  calibrationBins,
+  learningCurve,
+  overallLearningCurve,
+  unitHistogram,
+  type CalibrationBin,
+  type LearningCurve,
+} from './report-curves.js';
 import type { CheckResult, CheckStatus, ValidationReport } from './validate.js';
 
-export { calibrationBins, learningCurve } from './report-curves.js';
+export { calibrationBins, learningCurve, overallLearningCurve, unitHistogram } from './report-curves.js';
 
 /** Everything one concept's section of the report shows. */
 export interface ReportConcept {
@@ -20,6 +28,8 @@ export interface ReportConcept {
   lift: Lift | null;
   curve: LearningCurve;
   calibration: CalibrationBin[];
+  /** The concept's cross-validated figures, when the report cross-validated. */
+  cv: ConceptCrossValidation | null;
 }
 
 export interface ReportData {
@@ -33,6 +43,14 @@ export interface ReportData {
   n_learners: number;
   concepts: ReportConcept[];
   min_learners: number;
+  /** Learning curve pooled over every scored (learner, concept) sequence. */
+  overall_curve: LearningCurve;
+  /** Calibration of every scored row. */
+  overall_calibration: CalibrationBin[];
+  /** Calibration groups hold at least this many rows. */
+  min_calibration_rows: number;
+  /** K-fold cross-validation by learner, when asked for (`bkt report --cv K`). */
+  cross_validation: CrossValidationResult | null;
 }
 
 export interface BuildReportOptions {
@@ -42,6 +60,10 @@ export interface BuildReportOptions {
   minLearners?: number;
   /** Calibration groups. Default 10 (deciles). */
   calibrationBins?: number;
+  /** Fewer calibration groups where a group would hold fewer rows. Default 30. */
+  minCalibrationRows?: number;
+  /** Cross-validation figures to show (`crossValidate` on the same attempts). */
+  crossValidation?: CrossValidationResult;
 }
 
 /**
@@ -57,6 +79,9 @@ export function buildReportData(
   options: BuildReportOptions = {},
 ): ReportData {
   const minLearners = options.minLearners ?? 10;
+  const minCalibrationRows = options.minCalibrationRows ?? 30;
+  const groups = options.calibrationBins ?? 10;
+  const cvById = new Map((options.crossValidation?.per_concept ?? []).map((c) => [c.concept_id, c]));
   const evalById = new Map(evaluation.concepts.map((c) => [c.concept_id, c]));
   const validById = new Map(validation.concepts.map((c) => [c.concept_id, c]));
   const concepts: ReportConcept[] = table.conceptIds.map((id, c) => {
@@ -79,7 +104,8 @@ export function buildReportData(
       curve: hasParams
         ? learningCurve(table, predictions, c, minLearners)
         : learningCurve(table, new Float64Array(table.length).fill(NaN), c, minLearners),
-      calibration: hasParams ? calibrationBins(predictions, table.correct, rows, options.calibrationBins ?? 10) : [],
+      calibration: hasParams ? calibrationBins(predictions, table.correct, rows, groups, minCalibrationRows) : [],
+      cv: cvById.get(id) ?? null,
     };
   });
   return {
@@ -92,6 +118,10 @@ export function buildReportData(
     n_learners: table.learnerIds.length,
     concepts,
     min_learners: minLearners,
+    overall_curve: overallLearningCurve(table, predictions, minLearners),
+    overall_calibration: calibrationBins(predictions, table.correct, undefined, 20, minCalibrationRows),
+    min_calibration_rows: minCalibrationRows,
+    cross_validation: options.crossValidation ?? null,
   };
 }
 
@@ -101,8 +131,19 @@ export function buildReportData(
 const esc = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 const num = (x: number | null | undefined, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
-const signed = (x: number | null | undefined, digits = 3) =>
-  x === null || x === undefined || !Number.isFinite(x) ? '–' : `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+/**
+ * A signed difference for people: three decimals, four when it is smaller than 0.001 (a lift of
+ * -0.0004, never -3.973e-4), and "0" when even four decimals round it away.
+ */
+export function signedForPeople(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  const digits = Math.abs(x) >= 0.001 ? 3 : 4;
+  const text = Math.abs(x).toFixed(digits);
+  if (Number(text) === 0) return '0';
+  return `${x > 0 ? '+' : '−'}${text}`;
+}
+const signed = signedForPeople;
+const count = (n: number) => n.toLocaleString('en-US');
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const anchor = (id: string) => `c-${id.replace(/[^A-Za-z0-9_-]/g, (ch) => `_${ch.charCodeAt(0).toString(16)}`)}`;
 
@@ -113,24 +154,38 @@ function statusBadge(status: CheckStatus | null): string {
   return `<span class="badge ${status ?? 'none'}">${label}</span>`;
 }
 
-/** The learning curve: observed (solid, dots) and predicted (dashed) share correct, learner counts as bars. */
-export function learningCurveSvg(curve: LearningCurve, width = 300, height = 150): string {
-  const m = { left: 30, right: 8, top: 8, bottom: 22 };
+/** Horizontal grid lines and labels at the given shares, for a chart whose y axis is [0, 1]. */
+function shareTicksY(ticks: number[], left: number, right: number, y: (p: number) => number): string {
+  return ticks
+    .map((t) => `<line x1="${left}" x2="${right}" y1="${r1(y(t))}" y2="${r1(y(t))}" class="grid"/><text x="${left - 4}" y="${r1(y(t) + 3)}" text-anchor="end" class="tick">${t}</text>`)
+    .join('');
+}
+
+/** A y-axis title, rotated, centred on the plot area. */
+const yTitle = (text: string, x: number, yMid: number) => `<text transform="translate(${x} ${r1(yMid)}) rotate(-90)" text-anchor="middle" class="axis">${esc(text)}</text>`;
+
+/**
+ * The learning curve: observed (solid, dots) and predicted (dashed) share correct by opportunity,
+ * with the count of sequences behind each point as grey bars. `unit` names what the bars count
+ * ("learners" for one concept, "sequences" for the overall curve).
+ */
+export function learningCurveSvg(curve: LearningCurve, width = 460, height = 230, unit = 'learners'): string {
+  const m = { left: 46, right: 10, top: 10, bottom: 34 };
   const w = width - m.left - m.right;
   const h = height - m.top - m.bottom;
   const pts = curve.points;
   if (pts.length === 0) {
-    return `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img"><text x="${width / 2}" y="${height / 2}" text-anchor="middle" class="muted">fewer than ${curve.min_learners} learners at opportunity 1</text></svg>`;
+    return `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img"><text x="${width / 2}" y="${height / 2}" text-anchor="middle" class="muted">fewer than ${curve.min_learners} ${unit} at opportunity 1</text></svg>`;
   }
   const n = pts.length;
   const x = (k: number) => m.left + (n === 1 ? w / 2 : ((k - 1) / (n - 1)) * w);
   const y = (p: number) => m.top + (1 - p) * h;
-  const maxLearners = pts[0].n_learners;
+  const maxCount = pts[0].n_learners;
   const barW = Math.max(1, Math.min(12, w / n - 1));
   const bars = pts
     .map((p) => {
-      const bh = (p.n_learners / maxLearners) * h * 0.35;
-      return `<rect x="${r1(x(p.opportunity) - barW / 2)}" y="${r1(m.top + h - bh)}" width="${r1(barW)}" height="${r1(bh)}" class="bar"><title>opportunity ${p.opportunity}: ${p.n_learners} learners</title></rect>`;
+      const bh = (p.n_learners / maxCount) * h * 0.35;
+      return `<rect x="${r1(x(p.opportunity) - barW / 2)}" y="${r1(m.top + h - bh)}" width="${r1(barW)}" height="${r1(bh)}" class="bar"><title>opportunity ${p.opportunity}: ${count(p.n_learners)} ${unit}</title></rect>`;
     })
     .join('');
   const line = (key: 'observed' | 'predicted') =>
@@ -138,24 +193,21 @@ export function learningCurveSvg(curve: LearningCurve, width = 300, height = 150
   const dots = pts
     .map(
       (p) =>
-        `<circle cx="${r1(x(p.opportunity))}" cy="${r1(y(p.observed))}" r="2" fill="${COLORS.observed}"><title>opportunity ${p.opportunity}: observed ${num(p.observed)}, predicted ${num(p.predicted)}, ${p.n_learners} learners</title></circle>`,
+        `<circle cx="${r1(x(p.opportunity))}" cy="${r1(y(p.observed))}" r="2.2" fill="${COLORS.observed}"><title>opportunity ${p.opportunity}: observed ${num(p.observed)}, predicted ${num(p.predicted)}, ${count(p.n_learners)} ${unit}</title></circle>`,
     )
     .join('');
-  const ticksY = [0, 0.5, 1]
-    .map((t) => `<line x1="${m.left}" x2="${m.left + w}" y1="${r1(y(t))}" y2="${r1(y(t))}" class="grid"/><text x="${m.left - 4}" y="${r1(y(t) + 3)}" text-anchor="end" class="tick">${t}</text>`)
-    .join('');
   const lastK = pts[n - 1].opportunity;
-  const ticksX = [1, Math.round((1 + lastK) / 2), lastK]
-    .filter((k, i, a) => a.indexOf(k) === i)
-    .map((k) => `<text x="${r1(x(k))}" y="${height - 8}" text-anchor="middle" class="tick">${k}</text>`)
+  const ticksX = [1, Math.round(1 + (lastK - 1) / 4), Math.round((1 + lastK) / 2), Math.round(1 + (3 * (lastK - 1)) / 4), lastK]
+    .filter((k, i, all) => all.indexOf(k) === i)
+    .map((k) => `<text x="${r1(x(k))}" y="${m.top + h + 14}" text-anchor="middle" class="tick">${k}</text>`)
     .join('');
   const predicted = line('predicted');
-  return `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="learning curve">${ticksY}${bars}<polyline points="${line('observed')}" fill="none" stroke="${COLORS.observed}" stroke-width="1.5"/>${predicted ? `<polyline points="${predicted}" fill="none" stroke="${COLORS.predicted}" stroke-width="1.5" stroke-dasharray="4 3"/>` : ''}${dots}${ticksX}<text x="${r1(m.left + w * 0.25)}" y="${height - 8}" text-anchor="middle" class="tick axis">opportunity</text></svg>`;
+  return `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="learning curve">${shareTicksY([0, 0.25, 0.5, 0.75, 1], m.left, m.left + w, y)}${bars}<polyline points="${line('observed')}" fill="none" stroke="${COLORS.observed}" stroke-width="1.6"/>${predicted ? `<polyline points="${predicted}" fill="none" stroke="${COLORS.predicted}" stroke-width="1.6" stroke-dasharray="5 3"/>` : ''}${dots}${ticksX}<text x="${r1(m.left + w / 2)}" y="${height - 4}" text-anchor="middle" class="axis">opportunity (k-th attempt; bars: ${unit})</text>${yTitle('share correct', 12, m.top + h / 2)}</svg>`;
 }
 
-/** Calibration plot: mean prediction (x) against observed share correct (y) per decile, with the diagonal. */
-export function calibrationSvg(bins: CalibrationBin[], size = 150): string {
-  const m = { left: 26, right: 6, top: 8, bottom: 22 };
+/** Calibration plot: mean prediction (x) against observed share correct (y) per group, with the diagonal. */
+export function calibrationSvg(bins: CalibrationBin[], size = 230): string {
+  const m = { left: 46, right: 10, top: 10, bottom: 34 };
   const w = size - m.left - m.right;
   const h = size - m.top - m.bottom;
   const x = (p: number) => m.left + p * w;
@@ -163,11 +215,58 @@ export function calibrationSvg(bins: CalibrationBin[], size = 150): string {
   const points = bins
     .map(
       (b) =>
-        `<circle cx="${r1(x(b.predicted))}" cy="${r1(y(b.observed))}" r="3" fill="${COLORS.predicted}" fill-opacity="0.8"><title>predicted ${num(b.predicted)}, observed ${num(b.observed)}, ${b.n} rows</title></circle>`,
+        `<circle cx="${r1(x(b.predicted))}" cy="${r1(y(b.observed))}" r="3.2" fill="${COLORS.predicted}" fill-opacity="0.85"><title>predicted ${num(b.predicted)}, observed ${num(b.observed)}, ${count(b.n)} rows</title></circle>`,
     )
     .join('');
   const path = bins.map((b) => `${r1(x(b.predicted))},${r1(y(b.observed))}`).join(' ');
-  return `<svg class="chart" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" role="img" aria-label="calibration"><rect x="${m.left}" y="${m.top}" width="${w}" height="${h}" class="frame"/><line x1="${x(0)}" y1="${y(0)}" x2="${x(1)}" y2="${y(1)}" class="diag"/>${bins.length ? `<polyline points="${path}" fill="none" stroke="${COLORS.predicted}" stroke-width="1"/>` : ''}${points}<text x="${m.left - 4}" y="${r1(y(1) + 8)}" text-anchor="end" class="tick">1</text><text x="${m.left - 4}" y="${r1(y(0))}" text-anchor="end" class="tick">0</text><text x="${r1(x(0.5))}" y="${size - 8}" text-anchor="middle" class="tick axis">predicted</text></svg>`;
+  const ticksX = [0, 0.5, 1].map((t) => `<text x="${r1(x(t))}" y="${m.top + h + 14}" text-anchor="middle" class="tick">${t}</text>`).join('');
+  return `<svg class="chart" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" role="img" aria-label="calibration"><rect x="${m.left}" y="${m.top}" width="${w}" height="${h}" class="frame"/>${shareTicksY([0, 0.5, 1], m.left, m.left + w, y)}<line x1="${x(0)}" y1="${y(0)}" x2="${x(1)}" y2="${y(1)}" class="diag"/>${bins.length ? `<polyline points="${path}" fill="none" stroke="${COLORS.predicted}" stroke-width="1"/>` : ''}${points}${ticksX}<text x="${r1(m.left + w / 2)}" y="${size - 4}" text-anchor="middle" class="axis">predicted P(correct)</text>${yTitle('observed share correct', 12, m.top + h / 2)}</svg>`;
+}
+
+/** One histogram of a parameter over [0, 1] across concepts (20 bins), with labelled axes. */
+export function parameterHistogramSvg(name: string, values: readonly number[], width = 250, height = 150): string {
+  const m = { left: 36, right: 8, top: 18, bottom: 30 };
+  const w = width - m.left - m.right;
+  const h = height - m.top - m.bottom;
+  const counts = unitHistogram(values, 20);
+  const top = Math.max(1, ...counts);
+  const binW = w / counts.length;
+  const bars = counts
+    .map((c, i) => {
+      const bh = (c / top) * h;
+      return c === 0
+        ? ''
+        : `<rect x="${r1(m.left + i * binW + 0.5)}" y="${r1(m.top + h - bh)}" width="${r1(binW - 1)}" height="${r1(bh)}" class="hist"><title>${name} in [${(i / 20).toFixed(2)}, ${((i + 1) / 20).toFixed(2)}): ${c} concepts</title></rect>`;
+    })
+    .join('');
+  const ticksX = [0, 0.25, 0.5, 0.75, 1].map((t) => `<text x="${r1(m.left + t * w)}" y="${m.top + h + 12}" text-anchor="middle" class="tick">${t}</text>`).join('');
+  const ticksY = [0, top].map((t) => `<text x="${m.left - 4}" y="${r1(m.top + h - (t / top) * h + 3)}" text-anchor="end" class="tick">${t}</text>`).join('');
+  return `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="distribution of ${esc(name)}"><text x="${m.left}" y="12" class="axis"><tspan font-weight="600">${esc(name)}</tspan> (${values.length} concepts)</text><line x1="${m.left}" x2="${m.left + w}" y1="${m.top + h}" y2="${m.top + h}" class="frame"/>${bars}${ticksX}${ticksY}<text x="${r1(m.left + w / 2)}" y="${height - 3}" text-anchor="middle" class="tick axis">value</text>${yTitle('concepts', 10, m.top + h / 2)}</svg>`;
+}
+
+/** The distribution of every fitted parameter across concepts: L0, T, G, S, and F when any concept forgets. */
+function parameterDistributions(concepts: ReportConcept[]): string {
+  const fitted = concepts.filter((c) => c.params).map((c) => c.params as BktParams);
+  if (fitted.length === 0) return '<p class="muted">No concept has parameters.</p>';
+  const names: Array<[string, keyof BktParams]> = [
+    ['L0 (prior)', 'p_L0'],
+    ['T (learn)', 'p_T'],
+    ['G (guess)', 'p_G'],
+    ['S (slip)', 'p_S'],
+  ];
+  if (fitted.some((p) => p.p_F > 0)) names.push(['F (forget)', 'p_F']);
+  return `<div class="plots wrap">${names.map(([label, key]) => parameterHistogramSvg(label, fitted.map((p) => p[key]))).join('')}</div>`;
+}
+
+/** Cross-validation: the means over folds and one row per fold. */
+function crossValidationSection(cv: CrossValidationResult | null): string {
+  if (!cv) {
+    return '<p class="small muted">Not cross-validated. <code>bkt report --cv 5</code> adds a 5-fold cross-validation by learner (each fold fitted on the other folds\' learners).</p>';
+  }
+  const rows = cv.per_fold
+    .map((f) => `<tr><th>fold ${f.fold + 1}</th><td>${f.metrics ? count(f.metrics.n) : '–'}</td><td>${num(f.metrics?.auc)}</td><td>${num(f.metrics?.rmse)}</td><td>${num(f.metrics?.log_loss)}</td><td>${num(f.metrics?.accuracy)}</td></tr>`)
+    .join('');
+  return `<table class="metrics"><thead><tr><th></th><th>rows</th><th>AUC</th><th>RMSE</th><th>log loss</th><th>accuracy</th></tr></thead><tbody>${rows}<tr class="lift"><th>mean of ${cv.cv_folds} folds</th><td></td><td>${num(cv.cv_auc_mean)}</td><td>${num(cv.cv_rmse_mean)}</td><td>${num(cv.cv_log_loss_mean)}</td><td>${num(cv.cv_accuracy_mean)}</td></tr></tbody></table><p class="small muted" style="max-width:640px">Learners are split into ${cv.cv_folds} folds (seed ${cv.cv_seed}); each fold's attempts are predicted with parameters fitted on the other folds, so these figures are out-of-sample even when the report's own parameters were fitted on the same attempts.</p>`;
 }
 
 /**
@@ -203,12 +302,13 @@ export function guessSlipScatterSvg(concepts: ReportConcept[], size = 360, minDi
 
 function metricsTable(overall: EvaluationReport['overall']): string {
   const row = (name: string, ms: MetricSet | null) =>
-    `<tr><th>${name}</th><td>${ms ? ms.n : '–'}</td><td>${num(ms?.auc)}</td><td>${num(ms?.rmse)}</td><td>${num(ms?.log_loss)}</td><td>${num(ms?.accuracy)}</td></tr>`;
+    `<tr><th>${name}</th><td>${ms ? count(ms.n) : '–'}</td><td>${num(ms?.auc)}</td><td>${num(ms?.rmse)}</td><td>${num(ms?.log_loss)}</td><td>${num(ms?.accuracy)}</td></tr>`;
   return `<table class="metrics"><thead><tr><th></th><th>rows</th><th>AUC</th><th>RMSE</th><th>log loss</th><th>accuracy</th></tr></thead><tbody>${row('BKT model', overall.model)}${row('baseline: per-concept mean', overall.baseline_concept_mean)}${row('baseline: overall mean', overall.baseline_overall_mean)}<tr class="lift"><th>lift over per-concept mean</th><td></td><td>${signed(overall.lift?.auc)}</td><td>${signed(overall.lift?.rmse)}</td><td>${signed(overall.lift?.log_loss)}</td><td>${signed(overall.lift?.accuracy)}</td></tr></tbody></table>`;
 }
 
-function overviewTable(concepts: ReportConcept[]): string {
+function overviewTable(concepts: ReportConcept[], withCv: boolean): string {
   const cell = (value: number | null | undefined, digits = 3) => `<td data-v="${value === null || value === undefined || !Number.isFinite(value) ? '' : value}">${num(value, digits)}</td>`;
+  const countCell = (value: number) => `<td data-v="${value}">${count(value)}</td>`;
   const statusRank = (s: CheckStatus | null) => (s === 'fail' ? 0 : s === 'warn' ? 1 : s === 'pass' ? 2 : 3);
   const rows = concepts
     .map((c) => {
@@ -216,22 +316,23 @@ function overviewTable(concepts: ReportConcept[]): string {
         .filter((k) => k.status !== 'pass')
         .map((k) => `<span class="${k.status}" title="${esc(k.message)}">${esc(k.name)}</span>`)
         .join(', ');
-      return `<tr class="${c.status ?? 'none'}"><td data-v="${esc(c.concept_id)}"><a href="#${anchor(c.concept_id)}">${esc(c.concept_id)}</a></td><td data-v="${statusRank(c.status)}">${statusBadge(c.status)}</td>${cell(c.n_attempts, 0)}${cell(c.n_users, 0)}${cell(c.share_correct)}${cell(c.metrics?.auc)}${cell(c.metrics?.rmse)}${cell(c.lift?.rmse)}${cell(c.params?.p_L0)}${cell(c.params?.p_T)}${cell(c.params?.p_G)}${cell(c.params?.p_S)}${c.params && c.params.p_F > 0 ? cell(c.params.p_F) : '<td data-v="">–</td>'}<td class="checks">${failing}</td></tr>`;
+      return `<tr class="${c.status ?? 'none'}"><td data-v="${esc(c.concept_id)}"><a href="#${anchor(c.concept_id)}">${esc(c.concept_id)}</a></td><td data-v="${statusRank(c.status)}">${statusBadge(c.status)}</td>${countCell(c.n_attempts)}${countCell(c.n_users)}${cell(c.share_correct)}${cell(c.metrics?.auc)}${cell(c.metrics?.rmse)}<td data-v="${c.lift?.rmse ?? ''}">${signed(c.lift?.rmse)}</td>${withCv ? `${cell(c.cv?.cv_auc_mean)}${cell(c.cv?.cv_rmse_mean)}` : ''}${cell(c.params?.p_L0)}${cell(c.params?.p_T)}${cell(c.params?.p_G)}${cell(c.params?.p_S)}${c.params && c.params.p_F > 0 ? cell(c.params.p_F) : '<td data-v="">–</td>'}<td class="checks">${failing}</td></tr>`;
     })
     .join('\n');
-  const head = ['concept', 'verdict', 'attempts', 'learners', 'correct', 'AUC', 'RMSE', 'RMSE lift', 'L0', 'T', 'G', 'S', 'F', 'checks not passed']
+  const head = ['concept', 'verdict', 'attempts', 'learners', 'correct', 'AUC', 'RMSE', 'RMSE lift', ...(withCv ? ['CV AUC', 'CV RMSE'] : []), 'L0', 'T', 'G', 'S', 'F', 'checks not passed']
     .map((h, i) => `<th data-col="${i}" title="click to sort">${h}</th>`)
     .join('');
   return `<table id="overview" class="overview"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
 
-function conceptCard(c: ReportConcept, minLearners: number): string {
+function conceptCard(c: ReportConcept, minLearners: number, minCalibrationRows: number): string {
   const p = c.params;
   const params = p
     ? `<div class="params">L0 <b>${num(p.p_L0)}</b> · T <b>${num(p.p_T)}</b> · G <b>${num(p.p_G)}</b> · S <b>${num(p.p_S)}</b>${p.p_F > 0 ? ` · F <b>${num(p.p_F)}</b>` : ''}</div>`
     : '<div class="params muted">no parameters: rows not scored</div>';
+  const cv = c.cv ? ` · cross-validated AUC ${num(c.cv.cv_auc_mean)}, RMSE ${num(c.cv.cv_rmse_mean)}` : '';
   const metrics = c.metrics
-    ? `<div class="small">AUC ${num(c.metrics.auc)} · RMSE ${num(c.metrics.rmse)} (lift ${signed(c.lift?.rmse)}) · acc ${num(c.metrics.accuracy)}</div>`
+    ? `<div class="small">AUC ${num(c.metrics.auc)} · RMSE ${num(c.metrics.rmse)} (lift ${signed(c.lift?.rmse)}) · accuracy ${num(c.metrics.accuracy)}${cv}</div>`
     : '';
   const cut = c.curve.truncated
     ? `<div class="small muted">curve to opportunity ${c.curve.points.length} of ${c.curve.max_opportunity}: fewer than ${minLearners} learners beyond</div>`
@@ -243,7 +344,7 @@ function conceptCard(c: ReportConcept, minLearners: number): string {
   const checks = c.checks
     .map((k) => `<li class="${k.status}"><span class="badge ${k.status}">${k.status}</span> <b>${esc(k.name)}</b>: ${esc(k.message)}</li>`)
     .join('');
-  return `<section class="card ${c.status ?? 'none'}" id="${anchor(c.concept_id)}"><h3>${esc(c.concept_id)} ${statusBadge(c.status)}<span class="small muted"> ${c.n_attempts} attempts · ${c.n_users} learners</span></h3>${params}${metrics}${notPassed}<div class="plots">${learningCurveSvg(c.curve)}${c.calibration.length ? calibrationSvg(c.calibration) : ''}</div>${cut}${checks ? `<details><summary>all ${c.checks.length} checks</summary><ul class="checks">${checks}</ul></details>` : ''}</section>`;
+  return `<section class="card ${c.status ?? 'none'}" id="${anchor(c.concept_id)}"><h3>${esc(c.concept_id)} ${statusBadge(c.status)}<span class="small muted"> ${count(c.n_attempts)} attempts · ${count(c.n_users)} learners</span></h3>${params}${metrics}${notPassed}<div class="plots">${learningCurveSvg(c.curve)}${c.calibration.length ? calibrationSvg(c.calibration) : c.params ? `<div class="small muted calib-none">fewer than ${minCalibrationRows} scored rows: no calibration plot</div>` : ''}</div>${cut}${checks ? `<details><summary>all ${c.checks.length} checks</summary><ul class="checks">${checks}</ul></details>` : ''}</section>`;
 }
 
 const CSS = `
@@ -267,13 +368,13 @@ th:first-child,td:first-child{text-align:left}
 .metrics tr.lift{font-weight:600}
 .badge{display:inline-block;border-radius:9px;padding:0 7px;font-size:11px;color:#fff;font-weight:600}
 .badge.pass{background:#2b8a3e}.badge.warn{background:#e67700}.badge.fail{background:#c92a2a}.badge.none{background:#868e96}
-.grid-cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(440px,1fr));gap:10px}
+.grid-cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(700px,1fr));gap:12px}
 .card{background:#fff;border:1px solid #dee2e6;border-radius:6px;padding:8px 10px}
 .card.fail{border-top:3px solid #c92a2a}.card.warn{border-top:3px solid #e67700}.card.pass{border-top:3px solid #2b8a3e}
-.plots{display:flex;gap:8px;align-items:flex-start}
+.plots{display:flex;gap:8px;align-items:flex-start}.plots.wrap{flex-wrap:wrap}.calib-none{width:200px;padding-top:90px;text-align:center}
 .params{font-size:12px}
 ul.checks{margin:4px 0;padding-left:4px;list-style:none;font-size:11px}
-.chart text{font-size:10px;fill:#495057}.chart .muted{fill:#868e96}.chart .axis{font-size:10px;fill:#495057}
+.chart text{font-size:11px;fill:#495057}.chart .muted{fill:#868e96}.chart .axis{font-size:11px;fill:#343a40}.chart .hist{fill:#4c6ef5;fill-opacity:0.75}
 .chart .grid{stroke:#e9ecef}.chart .frame{fill:none;stroke:#dee2e6}.chart .diag{stroke:#adb5bd;stroke-dasharray:3 3}
 .chart .bar{fill:#ced4da}.chart .degenerate{fill:#ffe3e3}.chart .invalid{fill:#ffa8a8}.chart .bound{stroke:#adb5bd;stroke-dasharray:4 3}
 .chart .region{font-size:10px;fill:#c92a2a}
@@ -304,8 +405,8 @@ rows.forEach(function(r){body.appendChild(r)});});});
 export function renderReportHtml(data: ReportData): string {
   const rank = (s: CheckStatus | null) => (s === 'fail' ? 0 : s === 'warn' ? 1 : s === 'pass' ? 2 : 3);
   const concepts = [...data.concepts].sort((a, b) => rank(a.status) - rank(b.status) || b.n_attempts - a.n_attempts || (a.concept_id < b.concept_id ? -1 : 1));
-  const count = (s: CheckStatus | null) => data.concepts.filter((c) => c.status === s).length;
-  const counts = `<div class="counts"><div><b>${data.concepts.length}</b>concepts</div><div><b style="color:${COLORS.pass}">${count('pass')}</b>pass</div><div><b style="color:${COLORS.warn}">${count('warn')}</b>warn</div><div><b style="color:${COLORS.fail}">${count('fail')}</b>fail</div><div><b style="color:${COLORS.none}">${count(null)}</b>no params</div><div><b>${data.rows_scored.toLocaleString('en-US')}</b>of ${data.rows_total.toLocaleString('en-US')} rows scored</div><div><b>${data.n_learners.toLocaleString('en-US')}</b>learners</div></div>`;
+  const withVerdict = (s: CheckStatus | null) => data.concepts.filter((c) => c.status === s).length;
+  const counts = `<div class="counts"><div><b>${data.concepts.length}</b>concepts</div><div><b style="color:${COLORS.pass}">${withVerdict('pass')}</b>pass</div><div><b style="color:${COLORS.warn}">${withVerdict('warn')}</b>warn</div><div><b style="color:${COLORS.fail}">${withVerdict('fail')}</b>fail</div><div><b style="color:${COLORS.none}">${withVerdict(null)}</b>no params</div><div><b>${data.rows_scored.toLocaleString('en-US')}</b>of ${data.rows_total.toLocaleString('en-US')} rows scored</div><div><b>${data.n_learners.toLocaleString('en-US')}</b>learners</div></div>`;
   const baselineNote =
     data.baseline_source === 'evaluated_data'
       ? 'Baseline means are computed on the evaluated rows themselves (an in-sample advantage for the baselines).'
@@ -321,12 +422,18 @@ ${counts}
 <div class="panel"><h2 style="margin-top:0">Prediction quality</h2>${metricsTable(data.overall)}<p class="small muted" style="max-width:520px">Every attempt is predicted before its answer is seen, each learner's sequence of a concept starting from L0. ${baselineNote} Lift is the model's gain over the per-concept mean (RMSE and log loss: baseline minus model).</p></div>
 <div class="panel"><h2 style="margin-top:0">Guess vs slip</h2>${guessSlipScatterSvg(concepts)}<div class="small legend"><span><b style="color:${COLORS.pass}">●</b> pass</span><span><b style="color:${COLORS.warn}">●</b> warn</span><span><b style="color:${COLORS.fail}">●</b> fail</span><span>dot size ~ attempts; dashed: default bounds 0.4</span></div></div>
 </div>
+<div class="top">
+<div class="panel"><h2 style="margin-top:0">Learning across all concepts</h2><div class="plots">${learningCurveSvg(data.overall_curve, 560, 260, 'sequences')}${data.overall_calibration.length ? calibrationSvg(data.overall_calibration, 260) : ''}</div><p class="small muted" style="max-width:820px">Left: share correct at each learner's k-th attempt of a concept, pooled over every (learner, concept) sequence with parameters, observed (solid) and predicted (dashed); it stops where fewer than ${data.min_learners} sequences remain. Right: calibration of every scored row in groups of equal size (at least ${data.min_calibration_rows} rows each).</p></div>
+<div class="panel"><h2 style="margin-top:0">Fitted parameters</h2>${parameterDistributions(concepts)}</div>
+</div>
+<h2>Cross-validation</h2>
+${crossValidationSection(data.cross_validation)}
 <h2>Overview <span class="small muted">(click a column to sort; worst verdict first)</span></h2>
-<div class="table-wrap">${overviewTable(concepts)}</div>
+<div class="table-wrap">${overviewTable(concepts, data.cross_validation !== null)}</div>
 <h2>Concepts</h2>
-<div class="small legend"><span><i style="border-color:${COLORS.observed}"></i> observed share correct</span><span><i style="border-color:${COLORS.predicted};border-top-style:dashed"></i> predicted</span><span>grey bars: learners at each opportunity</span><span>right: calibration by predicted decile (diagonal = perfect)</span><span>curves stop where fewer than ${data.min_learners} learners remain</span></div>
+<div class="small legend"><span><i style="border-color:${COLORS.observed}"></i> observed share correct</span><span><i style="border-color:${COLORS.predicted};border-top-style:dashed"></i> predicted</span><span>grey bars: learners at each opportunity</span><span>right: calibration by predicted group of at least ${data.min_calibration_rows} rows (diagonal = perfect)</span><span>curves stop where fewer than ${data.min_learners} learners remain</span></div>
 <div class="grid-cards">
-${concepts.map((c) => conceptCard(c, data.min_learners)).join('\n')}
+${concepts.map((c) => conceptCard(c, data.min_learners, data.min_calibration_rows)).join('\n')}
 </div>
 </main>
 <script>${SCRIPT}</script>

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ReadAttemptsInput, ReadSummary } from '../data/read-attempts.js';
 import { InputError, UsageError } from '../errors.js';
 import type { TrainerOptions } from '../model/fit-types.js';
+import type { CrossValidationResult } from './evaluate.js';
 import type { ConceptParams } from './params-set.js';
 import type { ValidateOptionsInput } from './validate.js';
 
@@ -20,6 +21,10 @@ export const ReportCommandOptionsSchema = z
     thresholds: z.custom<ValidateOptionsInput>().default({}),
     /** Curves stop before the first opportunity with fewer learners. Default 10. */
     minLearners: z.number().int().min(1).default(10),
+    /** Calibration groups hold at least this many rows. Default 30. */
+    minCalibrationRows: z.number().int().min(1).default(30),
+    /** `--cv K`: also cross-validate the attempts with K folds split by learner. */
+    crossValidationFolds: z.number().int().min(2).max(100).optional(),
     title: z.string().optional(),
   })
   .superRefine((o, ctx) => {
@@ -42,6 +47,8 @@ export interface ReportCommandResult {
   failed: number;
   no_params: number;
   overall: { auc: number | null; rmse: number | null; log_loss: number | null; accuracy: number | null; n: number };
+  /** Mean held-out figures over the folds, with `--cv K`. */
+  cross_validation: { folds: number; auc_mean: number | null; rmse_mean: number; log_loss_mean: number; accuracy_mean: number } | null;
 }
 
 /**
@@ -81,6 +88,11 @@ export async function runReport(raw: ReportCommandOptions): Promise<ReportComman
   const { validateParams } = await import('./validate.js');
   const { buildReportData, renderReportHtml } = await import('./report-html.js');
   const { report, predictions } = evaluateParams(table, entries);
+  let crossValidation: CrossValidationResult | undefined;
+  if (options.crossValidationFolds !== undefined) {
+    const { crossValidate } = await import('./evaluate.js');
+    crossValidation = await crossValidate(table, { folds: options.crossValidationFolds, seed: options.trainer.seed, trainer: options.trainer });
+  }
   // Held-out thresholds only make sense on data the parameters were not fitted on.
   const validation = validateParams(entries, options.thresholds, inSample ? undefined : report);
   const data = buildReportData(table, predictions, report, validation, {
@@ -91,6 +103,8 @@ export async function runReport(raw: ReportCommandOptions): Promise<ReportComman
       `Generated ${new Date().toISOString()}`,
     ],
     minLearners: options.minLearners,
+    minCalibrationRows: options.minCalibrationRows,
+    crossValidation,
   });
   const html = renderReportHtml(data);
   try {
@@ -112,5 +126,14 @@ export async function runReport(raw: ReportCommandOptions): Promise<ReportComman
     failed: count('fail'),
     no_params: count(null),
     overall: { auc: m?.auc ?? null, rmse: m?.rmse ?? null, log_loss: m?.log_loss ?? null, accuracy: m?.accuracy ?? null, n: m?.n ?? 0 },
+    cross_validation: crossValidation
+      ? {
+          folds: crossValidation.cv_folds,
+          auc_mean: crossValidation.cv_auc_mean,
+          rmse_mean: crossValidation.cv_rmse_mean,
+          log_loss_mean: crossValidation.cv_log_loss_mean,
+          accuracy_mean: crossValidation.cv_accuracy_mean,
+        }
+      : null,
   };
 }

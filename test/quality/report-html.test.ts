@@ -6,7 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { AttemptsTableBuilder } from '../../src/data/attempts-table-builder.js';
 import { simulateAttempts } from '../../src/model/simulate.js';
 import { evaluateParams } from '../../src/quality/evaluate.js';
-import { buildReportData, calibrationBins, learningCurve, renderReportHtml } from '../../src/quality/report-html.js';
+import { crossValidate } from '../../src/quality/evaluate.js';
+import {
+  buildReportData,
+  calibrationBins,
+  learningCurve,
+  overallLearningCurve,
+  renderReportHtml,
+  signedForPeople,
+  unitHistogram,
+} from '../../src/quality/report-html.js';
 import { validateParams } from '../../src/quality/validate.js';
 import { CHROMIUM, screenshot } from '../support/chromium.js';
 
@@ -47,6 +56,51 @@ describe('learningCurve', () => {
   });
 });
 
+describe('overallLearningCurve', () => {
+  // Concept a: u1 answers 1, 0; u2 answers 1. Concept b: u1 answers 0, 1, 1. Concept c has no
+  // parameters (NaN predictions) and stays out.
+  const table = AttemptsTableBuilder.fromArrays({
+    learner: ['u1', 'u1', 'u2', 'u1', 'u1', 'u1', 'u3'],
+    concept: ['a', 'a', 'a', 'b', 'b', 'b', 'c'],
+    correct: [1, 0, 1, 0, 1, 1, 0],
+  });
+  // Table order: a/u1 (rows 0-1), a/u2 (row 2), b/u1 (rows 3-5), c/u3 (row 6).
+  const predictions = Float64Array.from([0.5, 0.6, 0.5, 0.2, 0.4, 0.7, NaN]);
+
+  it('pools the k-th attempt of every scored sequence, by hand', () => {
+    const curve = overallLearningCurve(table, predictions, 1);
+    // k = 1: a/u1 1, a/u2 1, b/u1 0 -> 2/3 observed; predictions 0.5, 0.5, 0.2 -> 0.4.
+    expect(curve.points[0]).toMatchObject({ opportunity: 1, n_learners: 3 });
+    expect(curve.points[0].observed).toBeCloseTo(2 / 3, 12);
+    expect(curve.points[0].predicted).toBeCloseTo(0.4, 12);
+    // k = 2: a/u1 0, b/u1 1 -> 0.5; predictions 0.6, 0.4 -> 0.5.
+    expect(curve.points[1]).toMatchObject({ opportunity: 2, n_learners: 2, observed: 0.5 });
+    expect(curve.points[1].predicted).toBeCloseTo(0.5, 12);
+    // k = 3: b/u1 1 -> 1; prediction 0.7.
+    expect(curve.points[2]).toMatchObject({ opportunity: 3, n_learners: 1, observed: 1 });
+    expect(curve.points).toHaveLength(3);
+    expect(curve.max_opportunity).toBe(3);
+  });
+
+  it('stops before the first opportunity with fewer sequences than asked', () => {
+    expect(overallLearningCurve(table, predictions, 2).points.map((p) => p.opportunity)).toEqual([1, 2]);
+    expect(overallLearningCurve(table, predictions, 4).points).toEqual([]);
+  });
+});
+
+describe('unitHistogram and signedForPeople', () => {
+  it('counts values into equal bins over [0, 1], 1 in the last bin, NaN nowhere', () => {
+    expect(unitHistogram([0, 0.05, 0.1, 0.49, 0.5, 0.99, 1, NaN], 4)).toEqual([3, 1, 1, 2]);
+  });
+
+  it('prints small differences with four decimals, never an exponent', () => {
+    expect(signedForPeople(-3.973e-4)).toBe('−0.0004');
+    expect(signedForPeople(0.01234)).toBe('+0.012');
+    expect(signedForPeople(2e-6)).toBe('0');
+    expect(signedForPeople(null)).toBe('–');
+  });
+});
+
 describe('calibrationBins', () => {
   it('cuts the rows sorted by prediction into equal-count groups', () => {
     const bins = calibrationBins(Float64Array.from([0.9, 0.1, 0.5, 0.3]), Uint8Array.from([1, 0, 1, 0]), undefined, 2);
@@ -63,6 +117,25 @@ describe('calibrationBins', () => {
     expect(bins.map((b) => b.n)).toEqual([3, 2]);
     expect(bins[0].observed).toBeCloseTo(1 / 3, 12);
     expect(calibrationBins(Float64Array.from([0.5]), Uint8Array.from([1]), undefined, 10)).toHaveLength(1);
+  });
+
+  it('makes fewer groups where a group would hold fewer than minGroupSize rows, none below one group', () => {
+    const predictions = Float64Array.from({ length: 25 }, (_, i) => i / 25);
+    const correct = Uint8Array.from({ length: 25 }, (_, i) => (i >= 15 ? 1 : 0));
+    // 25 rows, groups of at least 10: floor(25 / 10) = 2 groups of 13 and 12 rows.
+    const bins = calibrationBins(predictions, correct, undefined, 10, 10);
+    expect(bins.map((b) => b.n)).toEqual([13, 12]);
+    expect(bins[0].observed).toBe(0);
+    expect(bins[1].observed).toBeCloseTo(10 / 12, 12);
+    expect(calibrationBins(predictions, correct, undefined, 10, 26)).toEqual([]);
+  });
+
+  it('leaves out rows without a prediction', () => {
+    const bins = calibrationBins(Float64Array.from([NaN, 0.2, 0.8]), Uint8Array.from([1, 0, 1]), undefined, 2);
+    expect(bins.map((b) => [b.n, b.predicted, b.observed])).toEqual([
+      [1, 0.2, 0],
+      [1, 0.8, 1],
+    ]);
   });
 });
 
@@ -89,6 +162,21 @@ describe('renderReportHtml', () => {
     expect(c1?.curve).toEqual(learningCurve(table, predictions, table.conceptIds.indexOf('concept-1'), 10));
     expect(data.concepts.find((c) => c.concept_id === 'concept-12')).toMatchObject({ status: null, params: null, calibration: [] });
     expect(data.concepts.find((c) => c.concept_id === 'concept-11')?.status).toBe('fail');
+  });
+
+  it('shows the overall curve, the parameter distributions and, when given, the cross-validation', async () => {
+    expect(data.overall_curve).toEqual(overallLearningCurve(table, predictions, 10));
+    expect(html).toContain('Learning across all concepts');
+    for (const name of ['L0 (prior)', 'T (learn)', 'G (guess)', 'S (slip)']) expect(html).toContain(`aria-label="distribution of ${name}"`);
+    expect(html).toContain('bkt report --cv 5');
+    expect(html).toContain('share correct</text>');
+    // Calibration groups hold at least 30 rows: 15 rows per learner and concept times 40 learners.
+    for (const c of data.concepts) for (const b of c.calibration) expect(b.n).toBeGreaterThanOrEqual(30);
+    const cv = await crossValidate(table, { folds: 3, seed: 7, trainer: { restarts: 1 } });
+    const withCv = renderReportHtml(buildReportData(table, predictions, report, validation, { crossValidation: cv }));
+    expect(withCv).toContain('mean of 3 folds');
+    expect(withCv).toContain('CV AUC');
+    expect(withCv).not.toContain('bkt report --cv 5');
   });
 
   it('fetches nothing: no external URL, stylesheet link or script src', () => {
