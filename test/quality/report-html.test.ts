@@ -18,6 +18,7 @@ import {
 } from '../../src/quality/report-html.js';
 import { validateParams } from '../../src/quality/validate.js';
 import { CHROMIUM, screenshot } from '../support/chromium.js';
+import { countColour, readPng } from '../support/png.js';
 
 describe('learningCurve', () => {
   // Concept a: u1 answers 1, 0, 1; u2 answers 0, 1; u3 answers 1. Rows in table order:
@@ -191,6 +192,14 @@ describe('renderReportHtml', () => {
       const file = join(dir, 'report.html');
       writeFileSync(file, html);
       expect(screenshot(file, join(dir, 'report.png'), dir)).toBeGreaterThan(10_000);
+      // The charts are drawn, not just laid out: the observed curves' blue, the predicted curves'
+      // orange and the parameter histograms' blue (#4c6ef5 at 75% over white = #7992f7) are on
+      // the screen in quantity (a 1,400 x 2,000 screenshot shows the top panels and the first cards).
+      const png = readPng(join(dir, 'report.png'));
+      expect(png.width).toBe(1400);
+      expect(countColour(png, '#1f4e9c')).toBeGreaterThan(500);
+      expect(countColour(png, '#d9480f')).toBeGreaterThan(50);
+      expect(countColour(png, '#7992f7')).toBeGreaterThan(2_000);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
