@@ -1,3 +1,3 @@
 /** Input formats `--format` takes (kept apart from the readers so flag definitions load nothing heavy). */
-export const READ_FORMATS = ['csv', 'ndjson', 'arrow', 'sqlite'] as const;
+export const READ_FORMATS = ['csv', 'ndjson', 'arrow', 'parquet', 'sqlite'] as const;
 export type ReadFormat = (typeof READ_FORMATS)[number];

@@ -28,8 +28,8 @@ export const ReadAttemptsOptionsSchema = z
     /** `--input`: path of the attempts file, or `-` for stdin. */
     input: z.string().min(1),
     /**
-     * `--format`: csv | ndjson | arrow | sqlite. Default from the extension (.csv, .ndjson/.jsonl,
-     * .arrow/.arrows/.ipc/.feather, .sqlite/.sqlite3/.db; a trailing .gz is ignored); stdin: csv.
+     * `--format`: csv | ndjson | arrow | parquet | sqlite. Default from the extension (.csv, .ndjson/.jsonl,
+     * .arrow/.arrows/.ipc/.feather, .parquet/.pq, .sqlite/.sqlite3/.db; a trailing .gz is ignored); stdin: csv.
      */
     format: z.enum(READ_FORMATS).optional(),
     /** `--col-user` ... `--col-question`: source column per role. Unset: preset, default, then pyBKT name. */
@@ -134,6 +134,7 @@ const EXTENSIONS: [RegExp, ReadFormat][] = [
   [/\.csv$/i, 'csv'],
   [/\.(ndjson|jsonl)$/i, 'ndjson'],
   [/\.(arrow|arrows|ipc|feather)$/i, 'arrow'],
+  [/\.(parquet|pq)$/i, 'parquet'],
   [/\.(sqlite|sqlite3|db)$/i, 'sqlite'],
 ];
 
@@ -161,7 +162,7 @@ function filterBound(value: string | Date | undefined, endOfDay: boolean): { ms:
 }
 
 /**
- * Read an attempts file (CSV, NDJSON, Arrow IPC or SQLite; `-` = stdin; gzip recognised by its
+ * Read an attempts file (CSV, NDJSON, Arrow IPC, Parquet or SQLite; `-` = stdin; gzip recognised by its
  * magic bytes) into one AttemptsTable, applying the concept, date and per-user filters.
  *
  * Columns: `columns` mapping, else the preset, else `user_id, concept_id, correct, answered_at,
@@ -229,6 +230,11 @@ export async function readAttempts(
     case 'arrow': {
       const { readArrow } = await import('./read-arrow.js');
       sink = await readArrow(await readAllBytes(input), source, makeSink);
+      break;
+    }
+    case 'parquet': {
+      const { readParquet } = await import('./read-parquet.js');
+      sink = await readParquet(await readAllBytes(input), source, makeSink);
       break;
     }
     case 'sqlite': {

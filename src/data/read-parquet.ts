@@ -1,0 +1,145 @@
+import { InputError } from '../errors.js';
+import type { RowSink } from './row-sink.js';
+import type { SinkFactory } from './read-csv.js';
+
+/** One row group of a Parquet file, column by column (values as hyparquet decodes them). */
+export interface ParquetBatch {
+  /** Number of rows in the batch. */
+  length: number;
+  /** One array per requested column, in the order asked for. */
+  columns: ArrayLike<unknown>[];
+}
+
+/** Top-level column of a Parquet schema: its name and the physical/logical type the file declares. */
+export interface ParquetColumnInfo {
+  name: string;
+  /** Physical type: BOOLEAN, INT32, INT64, FLOAT, DOUBLE, BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY... */
+  type: string | undefined;
+  /** Converted type when given (UTF8, TIMESTAMP_MILLIS, DATE, ...). */
+  convertedType: string | undefined;
+  /** Logical type name when given (STRING, TIMESTAMP, DATE, ...). */
+  logicalType: string | undefined;
+}
+
+/** An opened Parquet file: its columns and an iterator over its row groups. */
+export interface ParquetFile {
+  columns: ParquetColumnInfo[];
+  rowCount: number;
+  /** Row groups in file order, only the named columns (all when omitted). */
+  batches(names?: string[]): AsyncGenerator<ParquetBatch>;
+}
+
+/**
+ * Open Parquet bytes with hyparquet (pure JavaScript; chosen over parquet-wasm and
+ * @dsnp/parquetjs by measured read speed, see docs/data-formats.md). Reading goes one row group
+ * at a time, so only one group's decoded columns are held at once.
+ * @throws InputError when the bytes are not a Parquet file.
+ */
+export async function openParquet(bytes: Uint8Array, source: string): Promise<ParquetFile> {
+  const { parquetMetadata, parquetSchema, parquetRead } = await import('hyparquet');
+  // hyparquet wants an ArrayBuffer of exactly the file.
+  const file =
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+      ? (bytes.buffer as ArrayBuffer)
+      : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  let metadata: import('hyparquet').FileMetaData;
+  try {
+    if (bytes.byteLength < 12) throw new Error('too short');
+    metadata = parquetMetadata(file);
+  } catch (error) {
+    throw new InputError(`${source}: not a Parquet file (${(error as Error).message})`, 'Pass --format to name the real format');
+  }
+  const schema = parquetSchema(metadata);
+  const columns: ParquetColumnInfo[] = schema.children.map((child) => ({
+    name: child.element.name,
+    type: child.element.type,
+    convertedType: child.element.converted_type,
+    logicalType: child.element.logical_type?.type,
+  }));
+  const rowCount = Number(metadata.num_rows);
+  async function* batches(names?: string[]): AsyncGenerator<ParquetBatch> {
+    const wanted = names ?? columns.map((c) => c.name);
+    let rowStart = 0;
+    for (const group of metadata.row_groups) {
+      const length = Number(group.num_rows);
+      const rowEnd = rowStart + length;
+      const out: ArrayLike<unknown>[] = wanted.map(() => []);
+      try {
+        await parquetRead({
+          file,
+          metadata,
+          rowStart,
+          rowEnd,
+          columns: wanted,
+          onChunk: (chunk) => {
+            // A chunk may cover more than the group asked for; keep the group's rows only.
+            const k = wanted.indexOf(chunk.columnName);
+            if (k < 0) return;
+            const skip = Math.max(0, rowStart - chunk.rowStart);
+            const data = chunk.columnData as ArrayLike<unknown> & { slice(a: number, b: number): ArrayLike<unknown> };
+            const take = Math.min(data.length - skip, rowEnd - Math.max(rowStart, chunk.rowStart));
+            const part = skip === 0 && take === data.length ? data : data.slice(skip, skip + take);
+            const current = out[k];
+            out[k] = current.length === 0 ? part : concatValues(current, part);
+          },
+        });
+      } catch (error) {
+        throw new InputError(`${source}: cannot decode row group at row ${rowStart + 1} (${(error as Error).message})`, 'Check the file, e.g. by reading it with pyarrow');
+      }
+      yield { length, columns: out };
+      rowStart = rowEnd;
+    }
+  }
+  return { columns, rowCount, batches };
+}
+
+function concatValues(a: ArrayLike<unknown>, b: ArrayLike<unknown>): unknown[] {
+  const out = new Array<unknown>(a.length + b.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i];
+  for (let i = 0; i < b.length; i++) out[a.length + i] = b[i];
+  return out;
+}
+
+/**
+ * Read a Parquet file into a RowSink. Ids may be strings or integers (INT64 comes back as
+ * bigint); `correct` bool, integer or string; time a TIMESTAMP or DATE column (hyparquet gives
+ * Dates), an integer epoch (seconds or ms by the usual rule) or ISO strings. Errors name the
+ * 1-based row, as the Arrow reader's do.
+ * @throws InputError when the bytes are not Parquet, the file has no rows, or a value is bad.
+ */
+export async function readParquet(bytes: Uint8Array, source: string, makeSink: SinkFactory): Promise<RowSink> {
+  const parquet = await openParquet(bytes, source);
+  const names = parquet.columns.map((c) => c.name);
+  if (names.length === 0) throw new InputError(`${source} is empty`, 'Write a table with user_id, concept_id and correct columns');
+  const sink = makeSink(names, `${source} (Parquet schema)`);
+  if (parquet.rowCount === 0) throw new InputError(`${source} has no rows`, 'Give a table with at least one attempt');
+  const ix = sink.index;
+  const roles = [ix.user, ix.concept, ix.correct, ix.time, ix.order, ix.question];
+  const wanted = [...new Set(roles.filter((i) => i >= 0))].map((i) => names[i]);
+  const position = (i: number) => (i >= 0 ? wanted.indexOf(names[i]) : -1);
+  const [pu, pc, pk, pt, po, pq] = roles.map(position);
+  let row = 0;
+  for await (const batch of parquet.batches(wanted)) {
+    const col = (p: number) => (p >= 0 ? batch.columns[p] : null);
+    const user = col(pu)!;
+    const concept = col(pc)!;
+    const correct = col(pk)!;
+    const time = col(pt);
+    const order = col(po);
+    const question = col(pq);
+    for (let i = 0; i < batch.length; i++) {
+      row++;
+      sink.addValues(
+        user[i],
+        concept[i],
+        correct[i],
+        time ? time[i] : null,
+        order ? order[i] : null,
+        question ? question[i] : null,
+        row,
+        false,
+      );
+    }
+  }
+  return sink;
+}
