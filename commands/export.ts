@@ -3,19 +3,21 @@ import { BktCommand } from '../src/cli/base-command.js';
 import { UsageError } from '../src/errors.js';
 
 const KINDS = ['params', 'mastery', 'snapshots', 'runs'] as const;
-const FORMATS = ['csv', 'json', 'ndjson', 'arrow'] as const;
+const FORMATS = ['csv', 'json', 'ndjson', 'arrow', 'parquet'] as const;
 
 export default class Export extends BktCommand {
   static override summary = 'Stream parameters, mastery states, snapshots or runs to a file or stdout';
 
   static override description = `Constant memory whatever the row count. Arrow is the IPC file format (pyarrow.ipc.open_file,
 pyarrow.feather.read_table): uuids as Utf8, floats Float64, counts Int32, flags Bool, times Timestamp(ms, UTC),
-JSON columns as Utf8 JSON text. Exported params (csv or json) are a params file other commands read back.`;
+JSON columns as Utf8 JSON text. Parquet has the same columns (STRING, DOUBLE, INT32, BOOLEAN, TIMESTAMP_MILLIS),
+one row group per 8192 rows. Exported params (csv or json) are a params file other commands read back.`;
 
   static override examples = [
     '<%= config.bin %> export params --format csv --out params.csv',
     '<%= config.bin %> export mastery --format arrow --out mastery.arrow --concept 9a1b...',
     '<%= config.bin %> export snapshots --format ndjson --out - | head',
+    '<%= config.bin %> export mastery --format parquet --out mastery.parquet',
   ];
 
   static override args = {

@@ -82,6 +82,11 @@ export interface BuildOptions {
    * the rows arrived in, as a database returns them without ORDER BY).
    */
   conceptOrder?: 'first-seen' | 'sorted';
+  /**
+   * Also return `inputRow`, each table row's position among the rows added (4 bytes per row), so
+   * results computed in table order can be put back in input order (`bkt predict`). Default false.
+   */
+  keepInputRow?: boolean;
 }
 
 /** Rows given column by column to `AttemptsTableBuilder.fromArrays`. */
@@ -393,6 +398,8 @@ export class AttemptsTableBuilder {
     }
     this.questionColumn = null;
 
+    const inputRow = options.keepInputRow ? perm.slice() : undefined;
+
     // 9. First sequence of each concept, and the concept column, written over perm (no longer needed).
     const conceptSequenceStart = new Uint32Array(conceptIds.length + 1);
     for (let s = 0; s < sequences; s++) conceptSequenceStart[sequenceConcept[s] + 1]++;
@@ -413,6 +420,7 @@ export class AttemptsTableBuilder {
       question,
       sequenceStart,
       conceptSequenceStart,
+      ...(inputRow ? { inputRow } : {}),
     };
   }
 

@@ -35,6 +35,11 @@ export interface AttemptsTable {
   readonly sequenceStart: Uint32Array;
   /** First sequence of each concept; length = conceptIds.length + 1. */
   readonly conceptSequenceStart: Uint32Array;
+  /**
+   * Each row's 0-based position in the input (among the rows the reader kept), when the table was
+   * built with `keepInputRow`; absent otherwise.
+   */
+  readonly inputRow?: Uint32Array;
 }
 
 /** Number of (concept, learner) sequences. */

@@ -58,6 +58,8 @@ export const ReadAttemptsOptionsSchema = z
     toDate: isoDate.optional(),
     /** `--min-attempts-per-user`: drop (learner, concept) sequences shorter than this. Default 1. */
     minAttemptsPerUser: z.number().int().min(1).default(1),
+    /** Keep each table row's input position (`table.inputRow`, 4 bytes per row), for output in input order. Default false. */
+    keepInputRow: z.boolean().default(false),
     /** CSV parser: `auto` (byte-level fast path, csv-parse from the first quote) or `csv-parse`. Default auto. */
     csvParser: z.enum(CSV_PARSERS).default('auto'),
   })
@@ -245,7 +247,7 @@ export async function readAttempts(
     }
   }
 
-  const table = sink.builder.build({ minAttemptsPerSequence: options.minAttemptsPerUser });
+  const table = sink.builder.build({ minAttemptsPerSequence: options.minAttemptsPerUser, keepInputRow: options.keepInputRow });
   const stats = sink.builder.buildStats!;
   sink.filtered.min_attempts_per_user = stats.rowsDroppedShortSequences;
   const summary: ReadSummary = {

@@ -2,15 +2,15 @@
  * Column lists of every export, one typed list per kind. The type drives each format:
  * CSV text, JSON value and the Arrow type (chosen so pyarrow reads them natively).
  *
- * | type      | CSV / NDJSON                  | Arrow                      |
- * |-----------|-------------------------------|----------------------------|
- * | uuid      | canonical lower-case text     | Utf8                       |
- * | text      | text                          | Utf8                       |
- * | float     | shortest round-trip decimal   | Float64                    |
- * | int       | integer                       | Int32                      |
- * | bool      | true / false                  | Bool                       |
- * | timestamp | ISO-8601 UTC (…Z)             | Timestamp(ms, "UTC")       |
- * | json      | JSON text (CSV) / value (JSON)| Utf8 holding JSON text     |
+ * | type      | CSV / NDJSON                  | Arrow                      | Parquet                   |
+ * |-----------|-------------------------------|----------------------------|---------------------------|
+ * | uuid      | canonical lower-case text     | Utf8                       | STRING                    |
+ * | text      | text                          | Utf8                       | STRING                    |
+ * | float     | shortest round-trip decimal   | Float64                    | DOUBLE                    |
+ * | int       | integer                       | Int32                      | INT32                     |
+ * | bool      | true / false                  | Bool                       | BOOLEAN                   |
+ * | timestamp | ISO-8601 UTC (…Z)             | Timestamp(ms, "UTC")       | INT64 TIMESTAMP_MILLIS    |
+ * | json      | JSON text (CSV) / value (JSON)| Utf8 holding JSON text     | STRING holding JSON text  |
  */
 export const COLUMN_TYPES = ['uuid', 'text', 'float', 'int', 'bool', 'timestamp', 'json'] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
@@ -28,7 +28,7 @@ const col = (name: string, type: ColumnType, nullable = false): ColumnSpec => ({
 export const EXPORT_KINDS = ['params', 'mastery', 'snapshots', 'runs'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
-export const EXPORT_FORMATS = ['csv', 'json', 'ndjson', 'arrow'] as const;
+export const EXPORT_FORMATS = ['csv', 'json', 'ndjson', 'arrow', 'parquet'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /**

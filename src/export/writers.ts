@@ -1,5 +1,5 @@
 /**
- * Streaming row writers: CSV, JSON (one array, streamed), NDJSON and Arrow IPC (file format).
+ * Streaming row writers: CSV, JSON (one array, streamed), NDJSON, Arrow IPC (file format) and Parquet.
  *
  * Each writer takes an (async) iterable of plain rows and a typed column list, holds at most one
  * chunk of rows in memory (`chunkRows`, default 8192) and waits for the output to drain before
@@ -29,6 +29,10 @@ export async function writeRows(
     const { writeArrow } = await import('./arrow-writer.js');
     return writeArrow(rows, columns, out, chunkRows);
   }
+  if (format === 'parquet') {
+    const { writeParquet } = await import('./parquet-writer.js');
+    return writeParquet(rows, columns, out, chunkRows);
+  }
   const encode = TEXT_ENCODERS[format];
   let count = 0;
   let buffer: string[] = [];
@@ -54,7 +58,7 @@ export async function writeChunk(out: Writable, text: string | Uint8Array): Prom
 
 type Encoder = (row: Row, columns: readonly ColumnSpec[], index: number) => string;
 
-const TEXT_ENCODERS: Record<Exclude<ExportFormat, 'arrow'>, Encoder> = {
+const TEXT_ENCODERS: Record<Exclude<ExportFormat, 'arrow' | 'parquet'>, Encoder> = {
   csv: (row, columns) => columns.map((c) => csvField(textValue(row[c.name], c))).join(',') + '\n',
   ndjson: (row, columns) => JSON.stringify(jsonRow(row, columns)) + '\n',
   json: (row, columns, index) => (index === 0 ? '\n' : ',\n') + JSON.stringify(jsonRow(row, columns)),

@@ -67,6 +67,21 @@ describe('bkt export (SQLite)', () => {
     expect(c1.last_attempt_at).toBe(Date.parse('2026-01-21T12:00:00Z'));
   });
 
+  it('exports mastery as Parquet with the same columns and values as the Arrow export', async () => {
+    const out = join(dir, 'mastery.parquet');
+    const r = bkt(['export', 'mastery', '--db', testDb.db, '--format', 'parquet', '--out', out]);
+    expect(r.status, r.describe).toBe(0);
+    const { parquetReadObjects } = await import('hyparquet');
+    const bytes = readFileSync(out);
+    const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer });
+    expect(rows).toHaveLength(2);
+    const c1 = rows.find((x) => x.concept_id === C1)!;
+    expect((c1.last_attempt_at as Date).toISOString()).toBe('2026-01-21T12:00:00.000Z');
+    const arrowRows = tableFromIPC(readFileSync(join(dir, 'mastery.arrow'))).toArray().map((row) => row.toJSON());
+    const a1 = arrowRows.find((x) => x.concept_id === C1)!;
+    expect({ p: c1.p_mastery, n: c1.n_attempts, m: c1.is_mastered }).toEqual({ p: a1.p_mastery, n: a1.n_attempts, m: a1.is_mastered });
+  });
+
   it('streams snapshots as NDJSON to stdout and refuses a bad --user (exit 2, no file left)', () => {
     bkt(['snapshot', '--db', testDb.db]);
     const r = bkt(['export', 'snapshots', '--db', testDb.db, '--format', 'ndjson', '--out', '-']);
