@@ -54,7 +54,7 @@ and an algo_runs row); --activate refuses invalid or degenerate fits unless --fo
     try {
       result = await fitAttempts({
         source: fromStore
-          ? { kind: 'store', conceptIds: flags['concept-id'], fromDate: flags['from-date'], toDate: flags['to-date'], questionsFallback: flags['questions-fallback'] }
+          ? { kind: 'store', conceptIds: flags['concept-id'], conceptPattern: flags['concept-pattern'], fromDate: flags['from-date'], toDate: flags['to-date'], questionsFallback: flags['questions-fallback'] }
           : { kind: 'file', read: readerOptionsFromFlags(flags.input!, flags) },
         persist: persist
           ? { db: flags.db, activate: flags.activate, force: flags.force, fromDate: flags['from-date'], toDate: flags['to-date'] }

@@ -4,6 +4,7 @@ import { COLUMN_PRESET_NAMES } from '../data/columns.js';
 import { READ_FORMATS } from '../data/formats.js';
 import type { ReadAttemptsInput } from '../data/read-attempts.js';
 import type { TrainerOptions } from '../model/fit-types.js';
+import { readFixedParamsFile } from '../fit/fixed-params.js';
 import { DEFAULT_BOUNDS, NO_BOUNDS, PARAM_NAMES, type BktParams, type ParamBounds } from '../model/params.js';
 
 /**
@@ -53,6 +54,7 @@ export const readerFlags = {
   table: Flags.string({ summary: 'SQLite input: table to read (default attempts).', helpGroup: 'INPUT', exclusive: ['query'] }),
   query: Flags.string({ summary: 'SQLite input: a SELECT to read instead of a table.', helpGroup: 'INPUT' }),
   'concept-id': Flags.string({ summary: 'Only this concept (repeatable).', multiple: true, helpGroup: 'FILTERS' }),
+  'concept-pattern': Flags.string({ summary: 'Only concepts whose whole id matches this regular expression (pyBKT\'s skills).', helpGroup: 'FILTERS' }),
   'from-date': Flags.string({ summary: 'Only attempts answered at or after this ISO date.', helpGroup: 'FILTERS' }),
   'to-date': Flags.string({ summary: 'Only attempts answered at or before this ISO date (a date includes the whole day).', helpGroup: 'FILTERS' }),
   'min-attempts-per-user': Flags.integer({ summary: 'Drop learner sequences shorter than this.', min: 1, default: 1, helpGroup: 'FILTERS' }),
@@ -70,6 +72,7 @@ type ReaderFlagValues = {
   table?: string;
   query?: string;
   'concept-id'?: string[];
+  'concept-pattern'?: string;
   'from-date'?: string;
   'to-date'?: string;
   'min-attempts-per-user'?: number;
@@ -90,6 +93,7 @@ export function readerOptionsFromFlags(input: string, flags: ReaderFlagValues): 
     table: flags.table,
     query: flags.query,
     conceptIds: flags['concept-id'],
+    conceptPattern: flags['concept-pattern'],
     fromDate: flags['from-date'],
     toDate: flags['to-date'],
     minAttemptsPerUser: flags['min-attempts-per-user'] ?? 1,
@@ -121,6 +125,7 @@ export const trainerFlags = {
   'no-bounds': Flags.boolean({ summary: 'Fit on the whole unit interval instead of the default bounds.', default: false, helpGroup: 'BOUNDS' }),
   ...boundFlags,
   fix: Flags.string({ summary: 'Hold a parameter fixed, e.g. p_G=0.25 (repeatable).', multiple: true, helpGroup: 'TRAINER' }),
+  'fix-from': Flags.string({ summary: 'Hold parameters fixed per concept, as a file gives them (CSV concept_id,p_G,... or JSON).', helpGroup: 'TRAINER' }),
   'min-attempts': Flags.integer({ summary: 'Skip concepts with fewer attempts.', default: 10, min: 1, helpGroup: 'TRAINER' }),
   'min-users': Flags.integer({ summary: 'Skip concepts with fewer learners.', default: 3, min: 1, helpGroup: 'TRAINER' }),
   workers: Flags.integer({ summary: 'Worker threads (0 = automatic). Results do not depend on it.', default: 0, min: 0, helpGroup: 'TRAINER' }),
@@ -134,6 +139,7 @@ type TrainerFlagValues = {
   forgets: boolean;
   'no-bounds': boolean;
   fix?: string[];
+  'fix-from'?: string;
   'min-attempts': number;
   'min-users': number;
   workers: number;
@@ -164,6 +170,11 @@ export function trainerOptionsFromFlags(flags: TrainerFlagValues): Partial<Train
   if (fixed.p_F !== undefined && fixed.p_F > 0 && !flags.forgets) {
     throw new UsageError('--fix p_F needs --forgets', 'Add --forgets to use a forgetting model');
   }
+  const fixedByConcept = flags['fix-from'] === undefined ? undefined : readFixedParamsFile(flags['fix-from']);
+  const forgetting = Object.entries(fixedByConcept ?? {}).find(([, f]) => f.p_F !== undefined && f.p_F > 0);
+  if (forgetting && !flags.forgets) {
+    throw new UsageError(`--fix-from ${flags['fix-from']}: concept ${forgetting[0]} fixes p_F = ${forgetting[1].p_F}, which needs --forgets`, 'Add --forgets to use a forgetting model');
+  }
   return {
     restarts: flags.restarts,
     seed: flags.seed,
@@ -172,6 +183,7 @@ export function trainerOptionsFromFlags(flags: TrainerFlagValues): Partial<Train
     forgets: flags.forgets,
     bounds,
     fixed,
+    ...(fixedByConcept ? { fixedByConcept } : {}),
     minAttempts: flags['min-attempts'],
     minUsers: flags['min-users'],
     workers: flags.workers,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, NotFoundError, UsageError } from '../errors.js';
 import type { AttemptsTable } from './attempts-table.js';
 import type { SequenceOrder } from './attempts-table-builder.js';
 import { COLUMN_PRESET_NAMES, resolveColumns, type ColumnPreset, type ColumnsUsed } from './columns.js';
@@ -52,6 +52,8 @@ export const ReadAttemptsOptionsSchema = z
     query: z.string().min(1).optional(),
     /** `--concept-id` (repeatable): keep only these concepts. Default all. */
     conceptIds: z.array(z.string().min(1)).optional(),
+    /** `--concept-pattern`: keep only concepts whose whole id matches this regular expression (pyBKT's `skills`). Default all. */
+    conceptPattern: z.string().min(1).optional(),
     /** `--from-date`: keep attempts answered at or after this ISO date/date-time (UTC unless a zone is given). */
     fromDate: isoDate.optional(),
     /** `--to-date`: keep attempts answered at or before this; a date alone includes that whole day. */
@@ -87,6 +89,7 @@ const OPTION_FLAGS: Record<string, string> = {
   table: '--table',
   query: '--query',
   conceptIds: '--concept-id',
+  conceptPattern: '--concept-pattern',
   fromDate: '--from-date',
   toDate: '--to-date',
   minAttemptsPerUser: '--min-attempts-per-user',
@@ -154,6 +157,19 @@ export function formatFromPath(input: string): ReadFormat {
   );
 }
 
+/**
+ * The `--concept-pattern` regular expression, anchored at both ends as pyBKT anchors its `skills`
+ * pattern (`^(pattern)$`), so `Equation` does not select `Equation Solving`.
+ * @throws UsageError for a pattern that is not a valid regular expression.
+ */
+export function compileConceptPattern(pattern: string): RegExp {
+  try {
+    return new RegExp(`^(?:${pattern})$`, 'u');
+  } catch (error) {
+    throw new UsageError(`--concept-pattern ${JSON.stringify(pattern)}: not a valid regular expression (${(error as Error).message})`, 'Escape special characters, e.g. "Addition \\(whole numbers\\)"');
+  }
+}
+
 /** Epoch ms of a filter date; `endOfDay` moves a date without time to the end of that day. */
 function filterBound(value: string | Date | undefined, endOfDay: boolean): { ms: number | null; inclusive: boolean } {
   if (value === undefined) return { ms: null, inclusive: true };
@@ -196,8 +212,10 @@ export async function readAttempts(
   if (from.ms !== null && to.ms !== null && from.ms > to.ms) {
     throw new UsageError('--from-date is after --to-date', 'Swap them');
   }
+  const conceptPattern = options.conceptPattern === undefined ? null : compileConceptPattern(options.conceptPattern);
   const filters: RowFilters = {
     conceptIds: options.conceptIds ? new Set(options.conceptIds) : null,
+    conceptPattern,
     fromMs: from.ms,
     toMs: to.ms,
     toInclusive: to.inclusive,
@@ -247,6 +265,13 @@ export async function readAttempts(
     }
   }
 
+  if (conceptPattern !== null && ![...sink.conceptsSeen].some((id) => conceptPattern.test(id))) {
+    const some = [...sink.conceptsSeen].slice(0, 3).map((id) => JSON.stringify(id));
+    throw new NotFoundError(
+      `--concept-pattern ${JSON.stringify(options.conceptPattern)}: no concept in ${source} matches`,
+      `Its ids look like ${some.join(', ')}; the pattern must match a whole id`,
+    );
+  }
   const table = sink.builder.build({ minAttemptsPerSequence: options.minAttemptsPerUser, keepInputRow: options.keepInputRow });
   const stats = sink.builder.buildStats!;
   sink.filtered.min_attempts_per_user = stats.rowsDroppedShortSequences;

@@ -7,6 +7,8 @@ import { epochToMs, isBlankString, parseCorrectString, parseOrderString, parseTi
 export interface RowFilters {
   /** Keep only these concept ids; null = all. */
   conceptIds: ReadonlySet<string> | null;
+  /** Keep only concept ids this (anchored) pattern matches, as pyBKT's `skills` regex; null = all. */
+  conceptPattern?: RegExp | null;
   /** Keep rows with time >= fromMs (epoch ms); null = no lower bound. */
   fromMs: number | null;
   /** Keep rows with time <= toMs (or < toMs when toInclusive is false); null = no upper bound. */
@@ -54,10 +56,11 @@ export class RowSink {
     this.hasDateFilter = filters.fromMs !== null || filters.toMs !== null;
   }
 
-  /** True when the concept is excluded by the conceptIds filter. */
+  /** True when the concept is excluded by the conceptIds filter or the concept pattern. */
   conceptExcluded(conceptId: string): boolean {
     this.conceptsSeen.add(conceptId);
-    return this.filters.conceptIds !== null && !this.filters.conceptIds.has(conceptId);
+    const pattern = this.filters.conceptPattern;
+    return (this.filters.conceptIds !== null && !this.filters.conceptIds.has(conceptId)) || (pattern != null && !pattern.test(conceptId));
   }
 
   /** True when a row with this time (NaN = none) is outside the date filter. */

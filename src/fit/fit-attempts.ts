@@ -1,6 +1,6 @@
 import type { AttemptsTable } from '../data/attempts-table.js';
 import { type ReadAttemptsInput, type ReadSummary, readAttempts } from '../data/read-attempts.js';
-import { QualityGateError, UsageError } from '../errors.js';
+import { NotFoundError, QualityGateError, UsageError } from '../errors.js';
 import type { PersistFitResult } from '../jobs/persist-fit.js';
 import { type FitProgress, fitConcepts } from '../model/fit-concepts.js';
 import type { ConceptFitResult, FitReport, TrainerOptions } from '../model/fit-types.js';
@@ -13,7 +13,7 @@ export interface FitAttemptsOptions {
     | { kind: 'file'; read: ReadAttemptsInput }
     | { kind: 'table'; table: AttemptsTable; summary: Record<string, unknown> }
     /** The app's tables (schema.md "Attempts from the app's tables") of the `persist.db` store. */
-    | { kind: 'store'; conceptIds?: string[]; fromDate?: string; toDate?: string; questionsFallback?: boolean };
+    | { kind: 'store'; conceptIds?: string[]; conceptPattern?: string; fromDate?: string; toDate?: string; questionsFallback?: boolean };
   /** Write the fits to a store (bkt_skill_params rows and an algo_runs row). */
   persist?: { db?: string; activate: boolean; force: boolean; fromDate?: string; toDate?: string };
   trainer: Partial<TrainerOptions>;
@@ -49,6 +49,7 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
     let table: AttemptsTable;
     let readSummary: ReadSummary | Record<string, unknown>;
     let requested: string[] = [];
+    let conceptIndices: number[] | undefined;
     if (options.source.kind === 'file') {
       const read = await readAttempts(options.source.read);
       table = read.table;
@@ -67,6 +68,15 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
       const present = new Set(table.conceptIds);
       requested = wanted.filter((c) => !present.has(c));
       readSummary = { source: store!.display, rows_kept: table.length, skipped: read.skipped, n_concepts: table.conceptIds.length };
+      if (options.source.conceptPattern !== undefined) {
+        // The file readers drop other concepts while reading; the store's table is filtered here.
+        const { compileConceptPattern } = await import('../data/read-attempts.js');
+        const pattern = compileConceptPattern(options.source.conceptPattern);
+        conceptIndices = table.conceptIds.flatMap((id, c) => (pattern.test(id) ? [c] : []));
+        if (conceptIndices.length === 0) {
+          throw new NotFoundError(`--concept-pattern ${JSON.stringify(options.source.conceptPattern)}: no concept in ${store!.display} matches`, 'The pattern must match a whole concept id');
+        }
+      }
     } else {
       table = options.source.table;
       readSummary = options.source.summary;
@@ -74,7 +84,7 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
     if (table.length === 0 && requested.length === 0) {
       throw new UsageError('no attempts left to fit after the filters', 'Check --concept-id, --from-date/--to-date and --min-attempts-per-user');
     }
-    const report = await fitConcepts(table, options.trainer, { onProgress: options.onProgress });
+    const report = await fitConcepts(table, options.trainer, { onProgress: options.onProgress, conceptIndices });
     for (const missing of requested) {
       report.concepts.push({
         concept_id: missing,

@@ -40,6 +40,9 @@ export const trainerOptionsSchema = z
     }),
     forgets: z.boolean(),
     fixed: z.object({ p_L0: probability, p_T: probability, p_S: probability, p_G: probability, p_F: probability }).partial(),
+    fixedByConcept: z
+      .record(z.string(), z.object({ p_L0: probability, p_T: probability, p_S: probability, p_G: probability, p_F: probability }).partial())
+      .optional(),
     minAttempts: z.number().int().min(1),
     minUsers: z.number().int().min(1),
     workers: z.number().int().min(0).max(64),
@@ -164,6 +167,8 @@ export async function fitConcepts(
     for (const q of distinct.sequences) distinctAttempts += table.sequenceStart[q + 1] - table.sequenceStart[q];
     const useDistinct = distinctAttempts <= 0.95 * nAttempts;
     const starts = drawRestartStarts(options.seed, conceptId, options.restarts, options.bounds, options.forgets);
+    const conceptFixed = options.fixedByConcept?.[conceptId];
+    const conceptSettings = conceptFixed ? { ...settings, fixed: { ...settings.fixed, ...conceptFixed } } : settings;
     for (let restart = 0; restart < options.restarts; restart++) {
       const initial = options.initialParams?.(conceptId, restart) ?? starts[restart];
       taskConcept.push(c);
@@ -173,7 +178,7 @@ export async function fitConcepts(
         firstSequence,
         lastSequence,
         initial,
-        settings,
+        settings: conceptSettings,
         distinct: useDistinct ? distinct : undefined,
         attempts: useDistinct ? distinctAttempts : nAttempts,
       });

@@ -17,6 +17,11 @@ export interface TrainerOptions {
   forgets: boolean;
   /** Parameters held fixed at the given values (`--fix p_G=0.25`). Default {}. */
   fixed: Partial<BktParams>;
+  /**
+   * Per concept id, parameters held fixed for that concept only (`--fix-from FILE`); they take
+   * precedence over `fixed` for the same parameter. Default none.
+   */
+  fixedByConcept?: Record<string, Partial<BktParams>>;
   /** Concepts with fewer attempts are skipped, never fitted. Default 10. */
   minAttempts: number;
   /** Concepts with fewer distinct learners are skipped. Default 3. */
