@@ -1,0 +1,204 @@
+import { parse as parseCsv } from 'csv-parse';
+import { readAllBytes, openInputChunks } from '../data/input-stream.js';
+import type { ReadFormat } from '../data/formats.js';
+import { InputError } from '../errors.js';
+import type { ColumnSpec, ColumnType } from '../export/columns.js';
+
+/** Input rows in chunks, column by column (values as the format's decoder gives them). */
+export interface InputChunk {
+  length: number;
+  columns: ArrayLike<unknown>[];
+}
+
+/** Every column of an input file, typed for output, and its rows again in input order. */
+export interface InputRows {
+  columns: ColumnSpec[];
+  chunks: AsyncGenerator<InputChunk>;
+}
+
+const CHUNK_ROWS = 8192;
+
+/**
+ * Read an attempts input a second time, all its columns, in file order: what `predict` copies
+ * through to its output beside the predictions. Rows are the ones the attempts readers count
+ * (CSV and NDJSON skip empty lines). Column types: CSV columns are text (CSV has no types);
+ * NDJSON columns take the type of the first object's value; Arrow, Parquet and SQLite keep theirs
+ * (64-bit integers as float, exact below 2^53).
+ * @throws InputError when the input cannot be read.
+ */
+export async function openInputRows(input: { input: string; format: ReadFormat; table?: string; query?: string }, source: string): Promise<InputRows> {
+  switch (input.format) {
+    case 'csv':
+      return csvRows(input.input, source);
+    case 'ndjson':
+      return ndjsonRows(input.input, source);
+    case 'arrow':
+      return arrowRows(await readAllBytes({ input: input.input }), source);
+    case 'parquet':
+      return parquetRows(await readAllBytes({ input: input.input }), source);
+    case 'sqlite':
+      return sqliteRows(input.input, input.table, input.query);
+  }
+}
+
+function transpose(rows: unknown[][], width: number): InputChunk {
+  const columns = Array.from({ length: width }, (_, c) => rows.map((r) => r[c]));
+  return { length: rows.length, columns };
+}
+
+async function csvRows(path: string, source: string): Promise<InputRows> {
+  const parser = parseCsv({ bom: true, skip_empty_lines: true, relax_column_count: false });
+  const bytes = openInputChunks({ input: path });
+  void (async () => {
+    try {
+      for await (const chunk of bytes) if (!parser.write(chunk)) await new Promise((r) => parser.once('drain', r));
+      parser.end();
+    } catch (error) {
+      parser.destroy(error as Error);
+    }
+  })();
+  const records = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
+  const first = await records.next();
+  if (first.done) throw new InputError(`${source} is empty`, 'Give a header line and at least one attempt');
+  const header = first.value;
+  async function* chunks(): AsyncGenerator<InputChunk> {
+    let rows: string[][] = [];
+    for (;;) {
+      const next = await records.next();
+      if (next.done) break;
+      rows.push(next.value);
+      if (rows.length === CHUNK_ROWS) {
+        yield transpose(rows, header.length);
+        rows = [];
+      }
+    }
+    if (rows.length > 0) yield transpose(rows, header.length);
+  }
+  return { columns: header.map((name) => ({ name, type: 'text' as const, nullable: true })), chunks: chunks() };
+}
+
+function jsonType(value: unknown): ColumnType {
+  if (typeof value === 'number') return 'float';
+  if (typeof value === 'boolean') return 'bool';
+  return 'text';
+}
+
+async function ndjsonRows(path: string, source: string): Promise<InputRows> {
+  const lines = (async function* () {
+    let leftover = '';
+    for await (const chunk of openInputChunks({ input: path })) {
+      const text = leftover + chunk.toString('utf8');
+      const parts = text.split('\n');
+      leftover = parts.pop()!;
+      for (const part of parts) yield part;
+    }
+    if (leftover !== '') yield leftover;
+  })();
+  let first: Record<string, unknown> | null = null;
+  const objects = (async function* () {
+    let line = 0;
+    for await (let text of lines) {
+      line++;
+      if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      if (text.trim() === '') continue;
+      try {
+        yield JSON.parse(text) as Record<string, unknown>;
+      } catch (error) {
+        throw new InputError(`${source} line ${line}: not valid JSON (${(error as Error).message})`, 'Write one JSON object per line');
+      }
+    }
+  })();
+  const head = await objects.next();
+  if (head.done) throw new InputError(`${source} is empty`, 'Give one JSON object per line');
+  first = head.value;
+  const names = Object.keys(first);
+  async function* chunks(): AsyncGenerator<InputChunk> {
+    let rows: unknown[][] = [names.map((n) => first![n] ?? null)];
+    for await (const object of objects) {
+      rows.push(names.map((n) => object[n] ?? null));
+      if (rows.length === CHUNK_ROWS) {
+        yield transpose(rows, names.length);
+        rows = [];
+      }
+    }
+    if (rows.length > 0) yield transpose(rows, names.length);
+  }
+  return { columns: names.map((name) => ({ name, type: jsonType(first![name]), nullable: true })), chunks: chunks() };
+}
+
+async function arrowRows(bytes: Uint8Array, source: string): Promise<InputRows> {
+  const arrow = await import('apache-arrow');
+  let table: import('apache-arrow').Table;
+  try {
+    table = arrow.tableFromIPC(bytes);
+  } catch (error) {
+    throw new InputError(`${source}: not an Arrow IPC file or stream (${(error as Error).message})`, 'Pass --format to name the real format');
+  }
+  const typeOf = (type: import('apache-arrow').DataType): ColumnType => {
+    if (arrow.DataType.isTimestamp(type) || arrow.DataType.isDate(type)) return 'timestamp';
+    if (arrow.DataType.isBool(type)) return 'bool';
+    if (arrow.DataType.isInt(type)) return type.bitWidth <= 32 ? 'int' : 'float';
+    if (arrow.DataType.isFloat(type)) return 'float';
+    return 'text';
+  };
+  const columns = table.schema.fields.map((f) => ({ name: f.name, type: typeOf(f.type), nullable: true }));
+  async function* chunks(): AsyncGenerator<InputChunk> {
+    for (const batch of table.batches) {
+      const values = table.schema.fields.map((_, c) => {
+        const child = batch.getChildAt(c)!;
+        return Array.from({ length: batch.numRows }, (_, i) => child.get(i));
+      });
+      yield { length: batch.numRows, columns: values };
+    }
+  }
+  return { columns, chunks: chunks() };
+}
+
+async function parquetRows(bytes: Uint8Array, source: string): Promise<InputRows> {
+  const { openParquet } = await import('../data/read-parquet.js');
+  const parquet = await openParquet(bytes, source);
+  const typeOf = (c: (typeof parquet.columns)[number]): ColumnType => {
+    if (c.convertedType?.startsWith('TIMESTAMP') || c.convertedType === 'DATE' || c.logicalType === 'TIMESTAMP' || c.logicalType === 'DATE') return 'timestamp';
+    if (c.type === 'BOOLEAN') return 'bool';
+    if (c.type === 'INT32') return 'int';
+    if (c.type === 'INT64' || c.type === 'FLOAT' || c.type === 'DOUBLE') return 'float';
+    return 'text';
+  };
+  return {
+    columns: parquet.columns.map((c) => ({ name: c.name, type: typeOf(c), nullable: true })),
+    chunks: parquet.batches(),
+  };
+}
+
+async function sqliteRows(path: string, table: string | undefined, query: string | undefined): Promise<InputRows> {
+  const { default: Database } = await import('better-sqlite3');
+  const { DEFAULT_SQLITE_TABLE } = await import('../data/read-sqlite.js');
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const sql = query ?? `SELECT * FROM "${(table ?? DEFAULT_SQLITE_TABLE).replace(/"/g, '""')}"`;
+  const stmt = db.prepare(sql);
+  const declared = stmt.columns();
+  const typeOf = (declaredType: string | null): ColumnType => {
+    const t = (declaredType ?? '').toUpperCase();
+    if (/INT/.test(t)) return 'float';
+    if (/REAL|FLOA|DOUB|NUMERIC|DECIMAL/.test(t)) return 'float';
+    if (/BOOL/.test(t)) return 'bool';
+    return 'text';
+  };
+  stmt.raw(true);
+  async function* chunks(): AsyncGenerator<InputChunk> {
+    try {
+      let rows: unknown[][] = [];
+      for (const row of stmt.iterate() as Iterable<unknown[]>) {
+        rows.push(row);
+        if (rows.length === CHUNK_ROWS) {
+          yield transpose(rows, declared.length);
+          rows = [];
+        }
+      }
+      if (rows.length > 0) yield transpose(rows, declared.length);
+    } finally {
+      db.close();
+    }
+  }
+  return { columns: declared.map((c) => ({ name: c.name, type: typeOf(c.type), nullable: true })), chunks: chunks() };
+}
