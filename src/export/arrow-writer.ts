@@ -41,7 +41,8 @@ function arrowType(column: ColumnSpec): DataType {
   }
 }
 
-function arrowValue(value: unknown, column: ColumnSpec): unknown {
+/** One value as the Arrow builder of its column type takes it. */
+export function arrowValue(value: unknown, column: ColumnSpec): unknown {
   if (value === null || value === undefined) return null;
   switch (column.type) {
     case 'float':

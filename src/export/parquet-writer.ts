@@ -28,7 +28,8 @@ function schemaElement(column: ColumnSpec): SchemaElement {
   }
 }
 
-function parquetValue(value: unknown, column: ColumnSpec): unknown {
+/** One value as hyparquet-writer takes it for its column type. */
+export function parquetValue(value: unknown, column: ColumnSpec): unknown {
   if (value === null || value === undefined) return null;
   switch (column.type) {
     case 'float': {

@@ -1,4 +1,5 @@
-import { parse as parseCsv } from 'csv-parse';
+import { StringDecoder } from 'node:string_decoder';
+import { parse as parseCsvSync } from 'csv-parse/sync';
 import { readAllBytes, openInputChunks } from '../data/input-stream.js';
 import type { ReadFormat } from '../data/formats.js';
 import { InputError } from '../errors.js';
@@ -46,35 +47,101 @@ function transpose(rows: unknown[][], width: number): InputChunk {
   return { length: rows.length, columns };
 }
 
-async function csvRows(path: string, source: string): Promise<InputRows> {
-  const parser = parseCsv({ bom: true, skip_empty_lines: true, relax_column_count: false });
-  const bytes = openInputChunks({ input: path });
-  void (async () => {
-    try {
-      for await (const chunk of bytes) if (!parser.write(chunk)) await new Promise((r) => parser.once('drain', r));
-      parser.end();
-    } catch (error) {
-      parser.destroy(error as Error);
-    }
-  })();
-  const records = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
-  const first = await records.next();
-  if (first.done) throw new InputError(`${source} is empty`, 'Give a header line and at least one attempt');
-  const header = first.value;
-  async function* chunks(): AsyncGenerator<InputChunk> {
-    let rows: string[][] = [];
-    for (;;) {
-      const next = await records.next();
-      if (next.done) break;
-      rows.push(next.value);
-      if (rows.length === CHUNK_ROWS) {
-        yield transpose(rows, header.length);
-        rows = [];
+/** Raw CSV records of an input, header first, in chunks (see csvRecords). */
+export interface CsvRecords {
+  /** The header record as written in the file (BOM removed). */
+  header: string;
+  /** Column names parsed from the header. */
+  names: string[];
+  /** Data records as written (no line end; a quoted field may hold a line break), in chunks. */
+  chunks: AsyncGenerator<string[]>;
+}
+
+/** Number of double quotes in `text`. */
+function quoteCount(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('"'); i >= 0; i = text.indexOf('"', i + 1)) n++;
+  return n;
+}
+
+/**
+ * The records of a CSV input as the text they are written in: lines split on LF (a CR before
+ * it dropped), empty lines skipped as the attempts readers skip them, and a line with an odd
+ * number of quotes joined with the next until the quotes balance (a quoted field holding a line
+ * break). No field is split here, so copying records through costs one string per row.
+ * @throws InputError for an empty input.
+ */
+export async function csvRecords(path: string, source: string): Promise<CsvRecords> {
+  async function* records(): AsyncGenerator<string[]> {
+    let leftover = '';
+    let pending = '';
+    let first = true;
+    // A multi-byte character may straddle two chunks: the decoder holds its first bytes back.
+    const decoder = new StringDecoder('utf8');
+    for await (const chunk of openInputChunks({ input: path })) {
+      let text = leftover + decoder.write(chunk);
+      if (first) {
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        first = false;
       }
+      const lines = text.split('\n');
+      leftover = lines.pop()!;
+      const out: string[] = [];
+      for (let line of lines) {
+        if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+        if (pending !== '') {
+          pending += '\n' + line;
+          if (quoteCount(pending) % 2 === 0) {
+            out.push(pending);
+            pending = '';
+          }
+          continue;
+        }
+        if (line === '') continue;
+        if (line.indexOf('"') >= 0 && quoteCount(line) % 2 === 1) {
+          pending = line;
+          continue;
+        }
+        out.push(line);
+      }
+      if (out.length > 0) yield out;
     }
-    if (rows.length > 0) yield transpose(rows, header.length);
+    leftover += decoder.end();
+    let last = leftover.charCodeAt(leftover.length - 1) === 13 ? leftover.slice(0, -1) : leftover;
+    if (pending !== '') last = last === '' ? pending : pending + '\n' + last;
+    if (last !== '') yield [last];
   }
-  return { columns: header.map((name) => ({ name, type: 'text' as const, nullable: true })), chunks: chunks() };
+  const iterator = records();
+  let head = await iterator.next();
+  while (!head.done && head.value.length === 0) head = await iterator.next();
+  if (head.done) throw new InputError(`${source} is empty`, 'Give a header line and at least one attempt');
+  const [header, ...rest] = head.value;
+  async function* chunks(): AsyncGenerator<string[]> {
+    if (rest.length > 0) yield rest;
+    for await (const chunk of iterator) yield chunk;
+  }
+  return { header, names: splitCsvRecord(header), chunks: chunks() };
+}
+
+/** The fields of one CSV record: a plain split when it has no quote, else csv-parse. */
+export function splitCsvRecord(record: string): string[] {
+  if (record.indexOf('"') < 0) return record.split(',');
+  return (parseCsvSync(record, { relax_quotes: true }) as string[][])[0] ?? [''];
+}
+
+async function csvRows(path: string, source: string): Promise<InputRows> {
+  const { names, chunks: records } = await csvRecords(path, source);
+  async function* chunks(): AsyncGenerator<InputChunk> {
+    for await (const chunk of records) {
+      const columns: string[][] = names.map(() => new Array<string>(chunk.length));
+      for (let i = 0; i < chunk.length; i++) {
+        const fields = splitCsvRecord(chunk[i]);
+        for (let c = 0; c < names.length; c++) columns[c][i] = fields[c] ?? '';
+      }
+      yield { length: chunk.length, columns };
+    }
+  }
+  return { columns: names.map((name) => ({ name, type: 'text' as const, nullable: true })), chunks: chunks() };
 }
 
 function jsonType(value: unknown): ColumnType {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { ReadAttemptsInput, ReadSummary } from '../data/read-attempts.js';
 import { UsageError } from '../errors.js';
 import { EXPORT_FORMATS, type ColumnSpec, type ExportFormat } from '../export/columns.js';
-import type { Row } from '../export/writers.js';
+import type { ColumnChunk } from '../export/column-writers.js';
 import type { BktParams } from '../model/params.js';
 
 /** Output formats of `bkt predict` (the export writers'). */
@@ -136,44 +136,73 @@ export async function runPredict(raw: PredictOptions, io: { stdin?: NodeJS.Reada
     }
 
     const { openInputRows } = await import('./input-rows.js');
-    const rows = await openInputRows({ input, format: readFormat, table: options.read.table, query: options.read.query }, summary.source);
-    const taken = new Set<string>();
-    for (const column of rows.columns) {
-      if (taken.has(column.name)) throw new UsageError(`${summary.source}: column "${column.name}" appears twice`, 'Rename one of them; predict writes every column by name');
-      taken.add(column.name);
-    }
-    for (const column of PREDICTION_COLUMNS) {
-      if (taken.has(column.name)) {
-        throw new UsageError(`${summary.source} already has a column "${column.name}"`, 'Drop or rename it; predict appends correct_predictions, state_predictions and state_posterior');
+    // CSV to CSV copies each record's bytes as written and appends the predictions: no field is split.
+    const passthrough = readFormat === 'csv' && format === 'csv';
+    const rows = passthrough ? null : await openInputRows({ input, format: readFormat, table: options.read.table, query: options.read.query }, summary.source);
+    const checkNames = (names: string[]) => {
+      const taken = new Set<string>();
+      for (const name of names) {
+        if (taken.has(name)) throw new UsageError(`${summary.source}: column "${name}" appears twice`, 'Rename one of them; predict writes every column by name');
+        taken.add(name);
       }
-    }
-    const columns = [...rows.columns, ...PREDICTION_COLUMNS];
-    const expected = table.length;
-    async function* outputRows(): AsyncGenerator<Row> {
-      let at = 0;
-      const names = rows.columns.map((c) => c.name);
-      for await (const chunk of rows.chunks) {
-        for (let i = 0; i < chunk.length; i++, at++) {
-          if (at >= expected) break;
-          const row: Row = {};
-          for (let c = 0; c < names.length; c++) row[names[c]] = chunk.columns[c][i];
-          const p = predictions.correct[at];
-          row.correct_predictions = Number.isNaN(p) ? null : p;
-          row.state_predictions = Number.isNaN(p) ? null : predictions.stateBefore[at];
-          row.state_posterior = Number.isNaN(p) ? null : predictions.stateAfter[at];
-          yield row;
+      for (const column of PREDICTION_COLUMNS) {
+        if (taken.has(column.name)) {
+          throw new UsageError(`${summary.source} already has a column "${column.name}"`, 'Drop or rename it; predict appends correct_predictions, state_predictions and state_posterior');
         }
       }
+    };
+    if (rows) checkNames(rows.columns.map((c) => c.name));
+    const columns = [...(rows?.columns ?? []), ...PREDICTION_COLUMNS];
+    const expected = table.length;
+    const checkCount = (at: number) => {
       // Both passes count the same rows; a difference is a bug, never silently shifted output.
-      if (at !== expected) throw new Error(`predict: the second read of ${summary.source} gave ${at} rows, the first ${expected}`);
+      if (at !== expected) throw new Error(`predict: the second read of ${summary.source} gave a different row count than the first (${expected})`);
+    };
+    const csvText = async () => {
+      const { appendToCsvRecords } = await import('./csv-passthrough.js');
+      const { splitCsvRecord } = await import('./input-rows.js');
+      const number = (v: number) => (Number.isNaN(v) ? '' : String(v));
+      return appendToCsvRecords(
+        input,
+        summary.source,
+        {
+          header: `,${PREDICTION_COLUMNS.map((c) => c.name).join(',')}`,
+          suffix: (k) => {
+            if (k >= expected) checkCount(k + 1);
+            return `,${number(predictions.correct[k])},${number(predictions.stateBefore[k])},${number(predictions.stateAfter[k])}`;
+          },
+        },
+        (header) => checkNames(splitCsvRecord(header.toString('utf8'))),
+        checkCount,
+      );
+    };
+    async function* outputChunks(): AsyncGenerator<ColumnChunk> {
+      let at = 0;
+      for await (const chunk of rows!.chunks) {
+        const end = at + chunk.length;
+        if (end > expected) checkCount(end);
+        // The prediction columns are views of the input-order arrays: no copy, no object per row.
+        yield {
+          length: chunk.length,
+          columns: [...chunk.columns, predictions.correct.subarray(at, end), predictions.stateBefore.subarray(at, end), predictions.stateAfter.subarray(at, end)],
+        };
+        at = end;
+      }
+      checkCount(at);
     }
 
     const { openOutput } = await import('../export/output.js');
-    const { writeRows } = await import('../export/writers.js');
+    const { writeColumnChunks } = await import('../export/column-writers.js');
     const target = openOutput(options.out);
     let written: number;
     try {
-      written = await writeRows(outputRows(), columns, format, target.stream);
+      if (passthrough) {
+        const { writeChunk } = await import('../export/writers.js');
+        for await (const bytes of await csvText()) await writeChunk(target.stream, bytes);
+        written = expected;
+      } else {
+        written = await writeColumnChunks(outputChunks(), columns, format, target.stream);
+      }
       await target.commit();
     } catch (error) {
       target.abort();
