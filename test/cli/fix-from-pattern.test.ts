@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bkt } from '../support/run-bkt.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bkt-fixfrom-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+type Concept = { concept_id: string; status: string; params: Record<string, number> | null };
+
+describe('bkt fit --fix-from and --concept-pattern', () => {
+  it('fits only the concepts the pattern matches, each holding the values its row of the file gives', () => {
+    const fix = join(dir, 'fix.csv');
+    writeFileSync(fix, 'concept_id,p_G,p_S\n10,0.2,\n11,,0.15\n99,0.3,0.3\n');
+    const r = bkt(['fit', '--input', 'fixtures/sample.csv', '--concept-pattern', '1[0-2]', '--fix-from', fix, '--restarts', '2', '--json']);
+    expect(r.status, r.describe).toBe(0);
+    const concepts = r.json().concepts as Concept[];
+    expect(concepts.map((c) => c.concept_id).sort()).toEqual(['10', '11', '12']);
+    const byId = Object.fromEntries(concepts.map((c) => [c.concept_id, c.params!]));
+    expect(byId['10'].p_G).toBe(0.2);
+    expect(byId['11'].p_S).toBe(0.15);
+    expect(byId['12'].p_G).not.toBe(0.2);
+    expect(r.json().summary.read.rows_filtered.concept_id).toBeGreaterThan(4000);
+  });
+
+  it('refuses a bad value naming file, line and column (exit 3), a p_F without --forgets (exit 2), and a pattern matching nothing (exit 4)', () => {
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'concept_id,p_G\n10,2\n');
+    const r1 = bkt(['fit', '--input', 'fixtures/sample.csv', '--fix-from', bad]);
+    expect(r1.status, r1.describe).toBe(3);
+    expect(r1.stderr).toBe(`Error: ${bad} line 2: column "p_G" is "2"; expected a probability in [0, 1] or empty. Fix the value, or leave it empty to fit that parameter\n`);
+    const forget = join(dir, 'forget.json');
+    writeFileSync(forget, JSON.stringify([{ concept_id: '10', p_F: 0.1 }]));
+    const r2 = bkt(['fit', '--input', 'fixtures/sample.csv', '--fix-from', forget]);
+    expect(r2.status, r2.describe).toBe(2);
+    expect(r2.stderr).toMatch(/concept 10 fixes p_F = 0.1, which needs --forgets/);
+    const r3 = bkt(['fit', '--input', 'fixtures/sample.csv', '--concept-pattern', 'Equation']);
+    expect(r3.status, r3.describe).toBe(4);
+    expect(r3.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('bkt evaluate --concept-pattern', () => {
+  it('scores only the matching concepts', () => {
+    const params = join(dir, 'params.json');
+    expect(bkt(['fit', '--input', 'fixtures/sample.csv', '--restarts', '1', '--out', params]).status).toBe(0);
+    const r = bkt(['evaluate', '--input', 'fixtures/sample.csv', '--params', params, '--concept-pattern', '7|8[0-9]', '--json']);
+    expect(r.status, r.describe).toBe(0);
+    const ids = (r.json().concepts as { concept_id: string }[]).map((c) => c.concept_id);
+    expect(ids.length).toBeGreaterThan(1);
+    for (const id of ids) expect(id).toMatch(/^(7|8[0-9])$/);
+  });
+});
