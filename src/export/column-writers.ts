@@ -49,9 +49,20 @@ function jsonEncoder(column: ColumnSpec): (value: unknown) => string {
     case 'json':
       return (value) => (isNull(value) ? 'null' : typeof value === 'string' ? value : JSON.stringify(value));
     default:
-      return (value) => (isNull(value) ? 'null' : JSON.stringify(String(value)));
+      return (value) => {
+        if (isNull(value)) return 'null';
+        const text = String(value);
+        // Most ids need no escaping: skip JSON.stringify's copy for them.
+        return NEEDS_JSON_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+      };
   }
 }
+
+/** Characters JSON.stringify would escape in a string (quote, backslash, controls, lone surrogates). */
+const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** Rows encoded per string handed to the output: small, so a batch's strings die young. */
+const TEXT_BATCH_ROWS = 256;
 
 /**
  * Write column chunks to `out` in `format` (csv, json, ndjson, arrow or parquet; types as in
@@ -70,14 +81,17 @@ export async function writeColumnChunks(
     const encoders = columns.map(csvEncoder);
     await writeChunk(out, columns.map((c) => csvField(c.name)).join(',') + '\n');
     for await (const chunk of chunks) {
-      const lines: string[] = new Array(chunk.length);
-      for (let i = 0; i < chunk.length; i++) {
-        let line = encoders[0](chunk.columns[0][i]);
-        for (let c = 1; c < encoders.length; c++) line += ',' + encoders[c](chunk.columns[c][i]);
-        lines[i] = line;
+      for (let from = 0; from < chunk.length; from += TEXT_BATCH_ROWS) {
+        const to = Math.min(chunk.length, from + TEXT_BATCH_ROWS);
+        let text = '';
+        for (let i = from; i < to; i++) {
+          let line = encoders[0](chunk.columns[0][i]);
+          for (let c = 1; c < encoders.length; c++) line += ',' + encoders[c](chunk.columns[c][i]);
+          text += line + '\n';
+        }
+        await writeChunk(out, text);
       }
       count += chunk.length;
-      if (chunk.length > 0) await writeChunk(out, lines.join('\n') + '\n');
     }
     return count;
   }
@@ -90,12 +104,15 @@ export async function writeColumnChunks(
   };
   if (format === 'json') await writeChunk(out, '[');
   for await (const chunk of chunks) {
-    const parts: string[] = new Array(chunk.length);
-    for (let i = 0; i < chunk.length; i++) {
-      parts[i] = format === 'json' ? (count + i === 0 ? '\n' : ',\n') + objectText(chunk, i) : objectText(chunk, i) + '\n';
+    for (let from = 0; from < chunk.length; from += TEXT_BATCH_ROWS) {
+      const to = Math.min(chunk.length, from + TEXT_BATCH_ROWS);
+      let text = '';
+      for (let i = from; i < to; i++) {
+        text += format === 'json' ? (count + i === 0 ? '\n' : ',\n') + objectText(chunk, i) : objectText(chunk, i) + '\n';
+      }
+      await writeChunk(out, text);
     }
     count += chunk.length;
-    if (chunk.length > 0) await writeChunk(out, parts.join(''));
   }
   if (format === 'json') await writeChunk(out, count === 0 ? ']\n' : '\n]\n');
   return count;
