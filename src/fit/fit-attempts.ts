@@ -84,7 +84,15 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
     if (table.length === 0 && requested.length === 0) {
       throw new UsageError('no attempts left to fit after the filters', 'Check --concept-id, --from-date/--to-date and --min-attempts-per-user');
     }
-    const report = await fitConcepts(table, options.trainer, { onProgress: options.onProgress, conceptIndices });
+    let trainer = options.trainer;
+    if (options.source.kind === 'store' && trainer.fixedByConcept) {
+      // The store keys concepts by UUID; a --fix-from file may name them as the attempts file did.
+      const { toUuid } = await import('../store/ids.js');
+      const present = new Set(table.conceptIds);
+      const fixedByConcept = Object.fromEntries(Object.entries(trainer.fixedByConcept).map(([id, fixed]) => [present.has(id) ? id : toUuid(id), fixed]));
+      trainer = { ...trainer, fixedByConcept };
+    }
+    const report = await fitConcepts(table, trainer, { onProgress: options.onProgress, conceptIndices });
     for (const missing of requested) {
       report.concepts.push({
         concept_id: missing,

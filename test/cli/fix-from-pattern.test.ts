@@ -41,6 +41,21 @@ describe('bkt fit --fix-from and --concept-pattern', () => {
   });
 });
 
+describe('bkt fit --fix-from on the database', () => {
+  it('matches the ids of the attempts file to the UUIDs import stored them under', () => {
+    const db = join(dir, 'fix.sqlite');
+    expect(bkt(['db', 'migrate', '--db', db]).status).toBe(0);
+    expect(bkt(['import', '--input', 'fixtures/sample.csv', '--db', db]).status).toBe(0);
+    const fix = join(dir, 'fix10.csv');
+    writeFileSync(fix, 'concept_id,p_G\n10,0.2\n');
+    const r = bkt(['fit', '--db', db, '--concept-id', '10', '--fix-from', fix, '--restarts', '1', '--json']);
+    expect(r.status, r.describe).toBe(0);
+    const [concept] = r.json().concepts as Concept[];
+    expect(concept.concept_id).toBe('00000000-0000-0000-0000-00000000000a');
+    expect(concept.params!.p_G).toBe(0.2);
+  });
+});
+
 describe('bkt evaluate --concept-pattern', () => {
   it('scores only the matching concepts', () => {
     const params = join(dir, 'params.json');
