@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { parse as parseCsvSync } from 'csv-parse/sync';
 import { InputError } from '../errors.js';
 import type { BktParams } from '../model/params.js';
 
@@ -64,6 +64,9 @@ export function readFixedParamsFile(path: string): Record<string, Partial<BktPar
     if (entry) out[entry[0]] = { ...out[entry[0]], ...entry[1] };
   };
   if (ext === '.csv') {
+    // Loaded here, synchronously, so that every command's flag definitions (which import this
+    // module) do not pay for csv-parse at start-up.
+    const { parse: parseCsvSync } = createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync');
     let rows: Record<string, string>[];
     try {
       rows = parseCsvSync(text, { columns: true, skip_empty_lines: true, bom: true });
