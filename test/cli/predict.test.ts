@@ -104,6 +104,29 @@ describe('bkt predict: formats, selection and errors', () => {
     );
   });
 
+  it('takes SQLite and NDJSON input, keeping their columns and types, with the predictions of the CSV', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const lines = readFileSync('fixtures/sample.csv', 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const sqlite = join(dir, 'attempts.sqlite');
+    const db = new Database(sqlite);
+    db.exec('CREATE TABLE attempts (user_id INTEGER, skill_name TEXT, correct INTEGER)');
+    const insert = db.prepare('INSERT INTO attempts VALUES (?, ?, ?)');
+    db.transaction(() => lines.forEach(([u, s, c]) => insert.run(Number(u), s, Number(c))))();
+    db.close();
+    const ndjson = join(dir, 'attempts.ndjson');
+    writeFileSync(ndjson, lines.map(([u, s, c]) => JSON.stringify({ user_id: Number(u), skill_name: s, correct: c === '1' })).join('\n') + '\n');
+    const fromCsv = bkt(['predict', '--input', 'fixtures/sample.csv', '--params', params, '--format', 'ndjson']);
+    const fromSqlite = bkt(['predict', '--input', sqlite, '--params', params, '--format', 'ndjson']);
+    const fromNdjson = bkt(['predict', '--input', ndjson, '--params', params, '--format', 'ndjson']);
+    for (const r of [fromCsv, fromSqlite, fromNdjson]) expect(r.status, r.describe).toBe(0);
+    const parse = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l));
+    const [a, b, c] = [parse(fromCsv.stdout), parse(fromSqlite.stdout), parse(fromNdjson.stdout)];
+    expect(b.map((x) => x.correct_predictions)).toEqual(a.map((x) => x.correct_predictions));
+    expect(c.map((x) => x.state_posterior)).toEqual(a.map((x) => x.state_posterior));
+    // CSV columns are text; SQLite and NDJSON keep numbers and booleans.
+    expect([a[0].user_id, b[0].user_id, c[0].user_id, c[0].correct]).toEqual(['1', 1, 1, true]);
+  });
+
   it('uses the active parameters of --db as --params does', () => {
     const db = join(dir, 'p.sqlite');
     expect(bkt(['db', 'migrate', '--db', db]).status).toBe(0);
