@@ -126,7 +126,7 @@ describe('bkt export of 1 M mastery rows', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(['csv', 'arrow'] as const)('exports as %s with peak RSS under 200 MB', (format) => {
+  it.each(['csv', 'arrow', 'parquet'] as const)('exports as %s with peak RSS under 200 MB', (format) => {
     const out = join(dir, `m.${format}`);
     const script = `
       const { runExport } = await import(${JSON.stringify(new URL('../../dist/src/export/export-rows.js', import.meta.url).href)});
