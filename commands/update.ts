@@ -28,7 +28,7 @@ serialised by a lock and lose nothing.`;
     'attempt-key': Flags.string({ description: 'exactly-once key of this attempt (default: a hash of the attempt when --at is given)' }),
     snapshot: Flags.boolean({ description: 'also write a mastery_snapshot row' }),
     input: Flags.string({ char: 'i', description: 'attempts file (CSV with header, NDJSON, Arrow IPC or SQLite); - for stdin', exclusive: ['session', 'rebuild', 'correct'] }),
-    format: Flags.string({ description: 'input format (default: by extension, else csv); arrow and sqlite stop at the first bad value', options: ['csv', 'ndjson', 'arrow', 'sqlite'] }),
+    format: Flags.string({ description: 'input format (default: by extension, else csv); arrow, parquet and sqlite stop at the first bad value', options: ['csv', 'ndjson', 'arrow', 'parquet', 'sqlite'] }),
     'col-user': Flags.string({ description: 'user column (default user_id)' }),
     'col-concept': Flags.string({ description: 'concept column (default concept_id, skill_name)' }),
     'col-correct': Flags.string({ description: 'correct column (default correct)' }),
@@ -59,7 +59,7 @@ serialised by a lock and lose nothing.`;
         attemptKey: flags['attempt-key'],
         snapshot: flags.snapshot,
         input: flags.input,
-        format: flags.format as 'csv' | 'ndjson' | 'arrow' | 'sqlite' | undefined,
+        format: flags.format as 'csv' | 'ndjson' | 'arrow' | 'parquet' | 'sqlite' | undefined,
         columns: {
           user: flags['col-user'],
           concept: flags['col-concept'],

@@ -21,7 +21,7 @@ import { csvRecords } from './csv-records.js';
 import type { AttemptsTable } from '../data/attempts-table.js';
 
 /** csv and ndjson are read row by row here; arrow and sqlite through `readAttempts` (src/data). */
-export const BATCH_FORMATS = ['csv', 'ndjson', 'arrow', 'sqlite'] as const;
+export const BATCH_FORMATS = ['csv', 'ndjson', 'arrow', 'parquet', 'sqlite'] as const;
 export type BatchFormat = (typeof BATCH_FORMATS)[number];
 
 export interface BatchColumns {
@@ -79,6 +79,7 @@ export interface ReadBatchOptions {
 export function formatOf(input: string, format?: BatchFormat): BatchFormat {
   if (format) return format;
   if (/\.(arrows?|ipc|feather)$/i.test(input)) return 'arrow';
+  if (/\.(parquet|pq)$/i.test(input)) return 'parquet';
   if (/\.(sqlite3?|db)$/i.test(input)) return 'sqlite';
   return /\.(nd)?jsonl?$/i.test(input) ? 'ndjson' : 'csv';
 }
@@ -87,7 +88,7 @@ export function formatOf(input: string, format?: BatchFormat): BatchFormat {
 export async function readBatchAttempts(options: ReadBatchOptions): Promise<BatchInput> {
   const format = formatOf(options.input, options.format);
   const name = options.input === '-' ? 'stdin' : options.input;
-  if (format === 'arrow' || format === 'sqlite') {
+  if (format === 'arrow' || format === 'parquet' || format === 'sqlite') {
     // Columnar inputs: the shared reader (it stops at the first bad value, exit 3).
     const { readAttempts } = await import('../data/read-attempts.js');
     const c = options.columns ?? {};

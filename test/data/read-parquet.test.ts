@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -7,6 +8,7 @@ import type { AttemptsTable } from '../../src/data/attempts-table.js';
 import { readAttempts, type ReadAttemptsInput } from '../../src/data/read-attempts.js';
 import { InputError } from '../../src/errors.js';
 import { fitConcepts } from '../../src/model/fit-concepts.js';
+import { readBatchAttempts } from '../../src/mastery/batch-input.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bkt-parquet-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -110,5 +112,22 @@ describe('readAttempts: the builder test split as Parquet', () => {
     const b = await fitConcepts(fromParquet.table, options);
     expect(b.concepts).toEqual(a.concepts);
     expect(b.summary.total_log_likelihood).toBe(a.summary.total_log_likelihood);
+  }, 60_000);
+});
+
+describe('update --input: the batch reader takes Parquet too', () => {
+  it('reads fixtures/builder/test.parquet into the same attempts as test.csv.gz', async () => {
+    const fromParquet = await readBatchAttempts({ input: 'fixtures/builder/test.parquet' });
+    const csv = file('test.csv', gunzipSync(readFileSync('fixtures/builder/test.csv.gz')));
+    const fromCsv = await readBatchAttempts({ input: csv });
+    expect(fromParquet.rejected).toEqual([]);
+    expect(fromParquet.attempts).toHaveLength(117_567);
+    // Both give every row once; compare (learner, concept, answer) counts, whatever the row order.
+    const count = (list: typeof fromCsv.attempts) => {
+      const m = new Map<string, number>();
+      for (const a of list) m.set(`${a.userId}/${a.conceptId}/${a.correct}`, (m.get(`${a.userId}/${a.conceptId}/${a.correct}`) ?? 0) + 1);
+      return m;
+    };
+    expect(count(fromParquet.attempts)).toEqual(count(fromCsv.attempts));
   }, 60_000);
 });
