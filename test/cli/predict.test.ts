@@ -6,7 +6,8 @@ import { tableFromIPC } from 'apache-arrow';
 import { parse } from 'csv-parse/sync';
 import { parquetReadObjects, parquetMetadata, parquetSchema } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bkt } from '../support/run-bkt.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, bkt } from '../support/run-bkt.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bkt-predict-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,6 +89,18 @@ describe('bkt predict: formats, selection and errors', () => {
       if (['10', '11', '12'].includes(line.skill_name)) expect(line.correct_predictions).toBeGreaterThan(0);
       else expect(line).toMatchObject({ correct_predictions: null, state_predictions: null, state_posterior: null });
     }
+  });
+
+  it('reads Parquet from stdin with --input-format and predicts only the --concept-id concepts', () => {
+    const r = spawnSync(process.execPath, [BIN, 'predict', '--input', '-', '--input-format', 'parquet', '--params', params, '--concept-id', '10', '--concept-id', '12'], {
+      input: readFileSync('fixtures/builder/test.parquet'),
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const rows = csvRows(r.stdout);
+    expect(rows).toHaveLength(117_567);
+    expect(new Set(rows.filter((x) => x.correct_predictions !== '').map((x) => x.skill_name))).toEqual(new Set(['10', '12']));
   });
 
   it('writes JSON and Arrow with the same values', () => {
