@@ -1,4 +1,4 @@
-import type { AttemptsTable } from './attempts-table.js';
+import type { AttemptsTable, ClassColumn } from './attempts-table.js';
 
 /**
  * Rows are stored in typed arrays over resizable ArrayBuffers: growing one commits more of an
@@ -99,6 +99,8 @@ export interface AttemptRows {
   /** Order key (pyBKT `order_id`); NaN for none. */
   order?: ArrayLike<number>;
   question?: ArrayLike<string | null>;
+  /** Extra class columns by source name (see AttemptsTable.classColumns); null = empty. */
+  classes?: Record<string, ArrayLike<string | null>>;
 }
 
 class Dictionary {
@@ -155,6 +157,10 @@ export class AttemptsTableBuilder {
   private orderColumn: Float64Array | null = null;
   private question: Column<Int32Array> | null = null;
   private questionColumn: Int32Array | null = null;
+  /** Carried class columns (declareClassColumns), each with its own dictionary. */
+  private classNames: string[] = [];
+  private classDictionaries: Dictionary[] = [];
+  private classes: Column<Int32Array>[] = [];
 
   private n = 0;
   private built = false;
@@ -178,6 +184,36 @@ export class AttemptsTableBuilder {
   /** Dictionary index of a concept id, adding it when new. */
   conceptIndex(id: string): number {
     return this.concepts.intern(id);
+  }
+
+  /**
+   * Carry these extra source columns into the table's `classColumns` (call before the first row).
+   * Each row's values are set with setClass right after it is added; unset values are empty (-1).
+   */
+  declareClassColumns(names: readonly string[]): void {
+    if (this.n > 0) throw new Error('AttemptsTableBuilder: declare class columns before adding rows');
+    this.classNames = [...names];
+    this.classDictionaries = names.map(() => new Dictionary());
+    this.classes = names.map(() => {
+      const column = new Column(Int32Array, this.capacity);
+      column.values.fill(-1);
+      return column;
+    });
+  }
+
+  /** Number of declared class columns. */
+  get classColumnCount(): number {
+    return this.classNames.length;
+  }
+
+  /** Dictionary index of a value of class column `slot`, adding it when new. */
+  classIndex(slot: number, id: string): number {
+    return this.classDictionaries[slot].intern(id);
+  }
+
+  /** Set class column `slot` of the row added last to dictionary index `value` (-1 = empty). */
+  setClass(slot: number, value: number): void {
+    this.classes[slot].values[this.n - 1] = value;
   }
 
   /** Dictionary index of a question id, adding it when new. */
@@ -249,11 +285,13 @@ export class AttemptsTableBuilder {
    * matters because V8 zeroes (so touches) the cut-off part when `release()` shrinks a buffer.
    */
   private grow(): void {
-    const columns = [this.ids, this.correct, this.time, this.order, this.question];
+    const columns = [this.ids, this.correct, this.time, this.order, this.question, ...this.classes];
     let capacity = this.capacity + Math.max(65_536, this.capacity >>> 3);
     for (const column of columns) if (column !== null) capacity = Math.min(capacity, column.maxRows);
     if (capacity <= this.capacity) throw new RangeError(`AttemptsTableBuilder: more than ${this.capacity} rows do not fit in memory reserved for a column`);
     for (const column of columns) column?.resize(capacity);
+    // Grown class columns start empty (a resized buffer is zero-filled, and 0 is a real index).
+    for (const column of this.classes) column.values.fill(-1, this.capacity, capacity);
     this.capacity = capacity;
   }
 
@@ -397,6 +435,13 @@ export class AttemptsTableBuilder {
       questionIds = compactIds(this.questions.ids, question);
     }
     this.questionColumn = null;
+    const classColumns: ClassColumn[] = this.classes.map((column, slot) => {
+      const values = new Int32Array(m);
+      const input = column.values;
+      for (let k = 0; k < m; k++) values[k] = input[perm[k]];
+      column.release();
+      return { name: this.classNames[slot], ids: compactIds(this.classDictionaries[slot].ids, values), values };
+    });
 
     const inputRow = options.keepInputRow ? perm.slice() : undefined;
 
@@ -421,6 +466,7 @@ export class AttemptsTableBuilder {
       sequenceStart,
       conceptSequenceStart,
       ...(inputRow ? { inputRow } : {}),
+      ...(classColumns.length > 0 ? { classColumns } : {}),
     };
   }
 
@@ -445,6 +491,8 @@ export class AttemptsTableBuilder {
       throw new RangeError('fromArrays: learner, concept and correct must have the same length');
     }
     const builder = new AttemptsTableBuilder();
+    const classEntries = Object.entries(rows.classes ?? {});
+    builder.declareClassColumns(classEntries.map(([name]) => name));
     for (let i = 0; i < n; i++) {
       const q = rows.question ? rows.question[i] : null;
       builder.add(
@@ -455,6 +503,10 @@ export class AttemptsTableBuilder {
         rows.order ? rows.order[i] : NaN,
         q === undefined ? null : q,
       );
+      classEntries.forEach(([, values], slot) => {
+        const v = values[i];
+        if (v !== null && v !== undefined && v !== '') builder.setClass(slot, builder.classIndex(slot, v));
+      });
     }
     return builder.build(options);
   }

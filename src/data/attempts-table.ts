@@ -40,6 +40,28 @@ export interface AttemptsTable {
    * built with `keepInputRow`; absent otherwise.
    */
   readonly inputRow?: Uint32Array;
+
+  /**
+   * Extra per-row class columns the reader was asked to carry (`--multigs template_id`,
+   * `--multiprior cohort`...), each dictionary-encoded in row order. Absent or empty when none
+   * was asked for.
+   */
+  readonly classColumns?: readonly ClassColumn[];
+}
+
+/** One carried source column, dictionary-encoded per row (-1 = empty value). */
+export interface ClassColumn {
+  /** The source column name. */
+  readonly name: string;
+  /** Dictionary: index -> value as it appeared in the input. */
+  readonly ids: string[];
+  /** Dictionary index per row, -1 where the value was empty. */
+  readonly values: Int32Array;
+}
+
+/** The carried class column named `name`, or undefined. */
+export function classColumn(table: AttemptsTable, name: string): ClassColumn | undefined {
+  return table.classColumns?.find((c) => c.name === name);
 }
 
 /** Number of (concept, learner) sequences. */

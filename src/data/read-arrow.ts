@@ -35,6 +35,7 @@ export async function readArrow(bytes: Uint8Array, source: string, makeSink: Sin
     const time = col(ix.time);
     const order = col(ix.order);
     const question = col(ix.question);
+    const classes = sink.classColumns.map((c) => col(c.index)!);
     for (let i = 0; i < batch.numRows; i++) {
       row++;
       sink.addValues(
@@ -46,6 +47,7 @@ export async function readArrow(bytes: Uint8Array, source: string, makeSink: Sin
         question ? question.get(i) : null,
         row,
         timeIsMs,
+        classes.length > 0 ? classes.map((c) => c.get(i)) : undefined,
       );
     }
   }

@@ -62,6 +62,14 @@ export const ReadAttemptsOptionsSchema = z
     minAttemptsPerUser: z.number().int().min(1).default(1),
     /** Keep each table row's input position (`table.inputRow`, 4 bytes per row), for output in input order. Default false. */
     keepInputRow: z.boolean().default(false),
+    /**
+     * Extra source columns to carry into the table's `classColumns` (the model variants' class
+     * columns). A required one must exist (InputError naming it and `flag`); an optional one is
+     * carried when present. Default none.
+     */
+    classColumns: z
+      .array(z.object({ name: columnName, required: z.boolean(), flag: z.string().optional() }).strict())
+      .default([]),
     /** CSV parser: `auto` (byte-level fast path, csv-parse from the first quote) or `csv-parse`. Default auto. */
     csvParser: z.enum(CSV_PARSERS).default('auto'),
   })
@@ -229,7 +237,21 @@ export async function readAttempts(
         'Map the time column with --col-time, or drop the date filters',
       );
     }
-    return new RowSink(source, unit, columns, names.length, filters);
+    const carried: { name: string; index: number }[] = [];
+    for (const wanted of options.classColumns) {
+      if (carried.some((c) => c.name === wanted.name)) continue;
+      const index = names.indexOf(wanted.name);
+      if (index < 0) {
+        if (!wanted.required) continue;
+        const shown = names.slice(0, 12).map((n) => JSON.stringify(n)).join(', ');
+        throw new InputError(
+          `${where}: no column "${wanted.name}"${wanted.flag ? ` (given with ${wanted.flag})` : ''}; found ${shown}`,
+          `Pass the exact column name${wanted.flag ? ` with ${wanted.flag}` : ''}`,
+        );
+      }
+      carried.push({ name: wanted.name, index });
+    }
+    return new RowSink(source, unit, columns, names.length, filters, carried);
   };
 
   let sink: RowSink;

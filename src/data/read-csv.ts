@@ -60,6 +60,9 @@ class FastCsvReader {
   private readonly users = new ByteInterner();
   private readonly concepts = new ByteInterner();
   private readonly questions = new ByteInterner();
+  /** One interner per carried class column, and the column positions. */
+  private classInterners: ByteInterner[] = [];
+  private classCols: number[] = [];
   /** Initial interner values, hoisted so no closure is allocated per row. */
   private readonly conceptInitial = (key: string): number => (this.sink!.conceptExcluded(key) ? -2 : -1);
   private readonly notInterned = (): number => -1;
@@ -192,6 +195,8 @@ class FastCsvReader {
     this.timeCol = sink.index.time;
     this.orderCol = sink.index.order;
     this.questionCol = sink.index.question;
+    this.classCols = sink.classColumns.map((c) => c.index);
+    this.classInterners = this.classCols.map(() => new ByteInterner());
     this.columnCount = names.length;
     this.capacity = names.length + 1;
     this.fieldStart = new Int32Array(this.capacity);
@@ -295,6 +300,19 @@ class FastCsvReader {
     }
     sink.rowsRead++;
     builder.addIndexed(user, concept, correct, time, order, question);
+    for (let slot = 0; slot < this.classCols.length; slot++) {
+      s = fs[this.classCols[slot]];
+      e = fe[this.classCols[slot]];
+      if (isBlankBytes(buf, s, e)) continue;
+      const interner = this.classInterners[slot];
+      const key = interner.lookup(buf, s, e, this.notInterned);
+      let value = interner.value(key);
+      if (value < 0) {
+        value = builder.classIndex(slot, interner.strings[key]);
+        interner.setValue(key, value);
+      }
+      builder.setClass(slot, value);
+    }
   }
 }
 

@@ -42,7 +42,7 @@ export async function readNdjson(chunks: AsyncIterable<Buffer>, source: string, 
         throw new InputError(`${source} line ${line}: no "${key}" field`, 'Every object needs the user, concept and correct fields');
       }
     }
-    sink.addValues(row[u!], row[c!], row[k!], t === null ? null : row[t], o === null ? null : row[o], q === null ? null : row[q], line, false);
+    sink.addValues(row[u!], row[c!], row[k!], t === null ? null : row[t], o === null ? null : row[o], q === null ? null : row[q], line, false, sink.classValuesOf((name) => row[name]));
   };
 
   for await (const chunk of chunks) {

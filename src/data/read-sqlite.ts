@@ -63,6 +63,7 @@ export async function readSqlite(
           ix.question >= 0 ? r[ix.question] : null,
           row,
           false,
+          sink.classColumns.length > 0 ? sink.classColumns.map((c) => r[c.index]) : undefined,
         );
       }
     } catch (error) {

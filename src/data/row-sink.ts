@@ -49,7 +49,10 @@ export class RowSink {
     /** Number of columns in the source (field-count check for CSV). */
     columnCount: number,
     readonly filters: RowFilters,
+    /** Extra columns carried into the table's classColumns: source name and position. */
+    readonly classColumns: readonly { name: string; index: number }[] = [],
   ) {
+    this.builder.declareClassColumns(classColumns.map((c) => c.name));
     this.index = columns.index;
     this.names = columns.used as unknown as Record<ColumnRole, string | null>;
     this.columnCount = columnCount;
@@ -102,7 +105,13 @@ export class RowSink {
       ix.question >= 0 ? fields[ix.question] : null,
       line,
       false,
+      this.classColumns.length > 0 ? this.classColumns.map((c) => fields[c.index]) : undefined,
     );
+  }
+
+  /** The values of the carried class columns in a record keyed by column name (NDJSON, Arrow, SQLite rows). */
+  classValuesOf(get: (name: string) => unknown): unknown[] | undefined {
+    return this.classColumns.length > 0 ? this.classColumns.map((c) => get(c.name)) : undefined;
   }
 
   /**
@@ -120,6 +129,7 @@ export class RowSink {
     question: unknown,
     line: number,
     timeIsMs: boolean,
+    classValues?: readonly unknown[],
   ): void {
     this.rowsRead++;
     const conceptId = this.idValue('concept', concept, line);
@@ -145,6 +155,12 @@ export class RowSink {
       orderValue,
       questionId === null ? -1 : b.questionIndex(questionId),
     );
+    if (classValues !== undefined) {
+      for (let slot = 0; slot < classValues.length; slot++) {
+        const id = this.optionalId(classValues[slot]);
+        if (id !== null) b.setClass(slot, b.classIndex(slot, id));
+      }
+    }
   }
 
   idValue(role: 'user' | 'concept', value: unknown, line: number): string {

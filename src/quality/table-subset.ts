@@ -23,6 +23,7 @@ export function subsetByLearners(table: AttemptsTable, keep: Uint8Array): Attemp
   const correct = new Uint8Array(rows);
   const time = table.time ? new Float64Array(rows) : null;
   const question = table.question ? new Int32Array(rows) : null;
+  const classValues = (table.classColumns ?? []).map(() => new Int32Array(rows));
   const sequenceStart = new Uint32Array(keptSequences + 1);
   const conceptSequenceStart = new Uint32Array(table.conceptIds.length + 1);
   let at = 0;
@@ -39,6 +40,7 @@ export function subsetByLearners(table: AttemptsTable, keep: Uint8Array): Attemp
       correct.set(table.correct.subarray(start, end), at);
       if (time && table.time) time.set(table.time.subarray(start, end), at);
       if (question && table.question) question.set(table.question.subarray(start, end), at);
+      classValues.forEach((values, k) => values.set(table.classColumns![k].values.subarray(start, end), at));
       at += end - start;
     }
   }
@@ -56,5 +58,6 @@ export function subsetByLearners(table: AttemptsTable, keep: Uint8Array): Attemp
     question,
     sequenceStart,
     conceptSequenceStart,
+    ...(table.classColumns ? { classColumns: table.classColumns.map((c, k) => ({ name: c.name, ids: c.ids, values: classValues[k] })) } : {}),
   };
 }
