@@ -8,6 +8,7 @@ import { BOUND_KEYS, type BktParams, DEFAULT_BOUNDS, PARAM_NAMES, type ParamBoun
 import { scoreConcept } from './predict.js';
 import { DEFAULT_QUALITY_THRESHOLDS, checkParameterQuality } from './quality.js';
 import { seededRandom } from './random.js';
+import { type RoleColumns, checkVariantSpec, hasVariants } from './variants/variant-spec.js';
 
 /** Defaults of every trainer option (docs/algorithms.md explains each choice). */
 export const TRAINER_DEFAULTS: Readonly<Omit<TrainerOptions, 'initialParams'>> = Object.freeze({
@@ -60,13 +61,14 @@ export const trainerOptionsSchema = z
 /** Merge partial options over the defaults and validate them; a bad value is a UsageError. */
 export function resolveTrainerOptions(partial: Partial<TrainerOptions> = {}): TrainerOptions {
   const merged = { ...TRAINER_DEFAULTS, ...partial, bounds: { ...(partial.bounds ?? TRAINER_DEFAULTS.bounds) } };
-  const { initialParams, ...checkable } = merged as TrainerOptions;
+  const { initialParams, variants, ...checkable } = merged as TrainerOptions;
   const parsed = trainerOptionsSchema.safeParse(checkable);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new UsageError(`trainer option ${issue.path.join('.')}: ${issue.message}`, 'See "bkt fit --help" for the allowed values');
   }
-  return { ...(parsed.data as Omit<TrainerOptions, 'initialParams'>), initialParams };
+  if (hasVariants(variants)) checkVariantSpec(variants);
+  return { ...(parsed.data as Omit<TrainerOptions, 'initialParams'>), initialParams, ...(hasVariants(variants) ? { variants } : {}) };
 }
 
 /** pyBKT's initial ranges (prior U(0,1), learn U(0,0.4), guess U(0,0.4), slip U(0,0.3)), cut to the box. */
@@ -113,6 +115,8 @@ export interface FitConceptsExtras {
   /** Fit only these concept indices of the table (default: all). */
   conceptIndices?: number[];
   onProgress?: (progress: FitProgress) => void;
+  /** Source column of each standard role (ReadSummary.columns): lets variants refuse per-attempt prior columns. */
+  columns?: RoleColumns;
 }
 
 /**
@@ -132,6 +136,10 @@ export async function fitConcepts(
 ): Promise<FitReport> {
   const started = performance.now();
   const options = resolveTrainerOptions(partialOptions);
+  if (hasVariants(options.variants)) {
+    const { fitVariantConcepts } = await import('./variants/fit-variants.js');
+    return fitVariantConcepts(table, options, extras, started);
+  }
   const settings: EmSettings = {
     maxIterations: options.maxIterations,
     tolerance: options.tolerance,

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { type DistinctSequences, type EmResult, type EmSettings, EmWorkspace, runEm } from './em-trainer.js';
 import type { BktParams } from './params.js';
+import { type VariantColumns, type VariantTask, runVariantTask } from './variants/variant-task.js';
 import { workerModuleUrl } from '../worker-module.js';
 
 /** One EM run: a restart of one concept, identified by `id` (its index in the task list). */
@@ -15,18 +16,35 @@ export interface FitTask {
   distinct?: DistinctSequences;
   /** Attempts the E-step visits, for scheduling the largest first. */
   attempts: number;
+  /** A model-variant restart (src/model/variants): class counts and the starting vector. */
+  variant?: VariantTask;
 }
 
-export type FitTaskResult = { id: number; result: EmResult; error?: undefined } | { id: number; error: string; result?: undefined };
+export type FitTaskResult =
+  | { id: number; result: EmResult; theta?: number[]; error?: undefined }
+  | { id: number; error: string; result?: undefined; theta?: undefined };
 
 export interface WorkerData {
   correct: SharedArrayBuffer;
   sequenceStart: SharedArrayBuffer;
+  /** The variants' per-row and per-sequence class columns, when variant tasks are run. */
+  variantColumns?: { learnClass: SharedArrayBuffer; gsClass: SharedArrayBuffer; priorClass: SharedArrayBuffer };
 }
 
 /** Run one task in this thread; an exception becomes an error result, not a crash. */
-export function runFitTask(task: FitTask, correct: Uint8Array, sequenceStart: Uint32Array, workspace: EmWorkspace): FitTaskResult {
+export function runFitTask(
+  task: FitTask,
+  correct: Uint8Array,
+  sequenceStart: Uint32Array,
+  workspace: EmWorkspace,
+  variantColumns?: VariantColumns,
+): FitTaskResult {
   try {
+    if (task.variant) {
+      if (!variantColumns) throw new Error('a variant task needs the variant class columns');
+      const outcome = runVariantTask(task, task.variant, correct, sequenceStart, variantColumns);
+      return { id: task.id, result: { params: task.initial, logLikelihood: outcome.logLikelihood, iterations: outcome.iterations, converged: outcome.converged }, theta: Array.from(outcome.theta) };
+    }
     const slice = { correct, sequenceStart, firstSequence: task.firstSequence, lastSequence: task.lastSequence, distinct: task.distinct };
     return { id: task.id, result: runEm(task.initial, slice, task.settings, workspace) };
   } catch (error) {
@@ -64,18 +82,31 @@ export async function runFitTasks(
   tasks: FitTask[],
   workers: number,
   onTaskDone?: (task: FitTask) => void,
+  variantColumns?: VariantColumns,
 ): Promise<FitTaskResult[]> {
   const results: FitTaskResult[] = new Array(tasks.length);
   if (workers <= 1) {
     const workspace = new EmWorkspace();
     for (const task of tasks) {
-      results[task.id] = runFitTask(task, correct, sequenceStart, workspace);
+      results[task.id] = runFitTask(task, correct, sequenceStart, workspace, variantColumns);
       onTaskDone?.(task);
     }
     return results;
   }
 
-  const data: WorkerData = { correct: copyToShared(correct), sequenceStart: copyToShared(sequenceStart) };
+  const data: WorkerData = {
+    correct: copyToShared(correct),
+    sequenceStart: copyToShared(sequenceStart),
+    ...(variantColumns
+      ? {
+          variantColumns: {
+            learnClass: copyToShared(variantColumns.learnClass),
+            gsClass: copyToShared(variantColumns.gsClass),
+            priorClass: copyToShared(variantColumns.priorClass),
+          },
+        }
+      : {}),
+  };
   const queue = [...tasks].sort((a, b) => b.attempts - a.attempts || a.id - b.id);
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const url = workerModuleUrl(import.meta.url, './fit-worker.js');

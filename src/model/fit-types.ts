@@ -1,5 +1,7 @@
 import type { BktParams, ParamBounds } from './params.js';
 import type { QualityFinding, QualityThresholds } from './quality.js';
+import type { VariantModel } from './variants/variant-model.js';
+import type { VariantSpec } from './variants/variant-spec.js';
 
 /** Trainer settings shared by `fit`, `recompute`, `evaluate --folds` and `fit --cv`. */
 export interface TrainerOptions {
@@ -30,6 +32,8 @@ export interface TrainerOptions {
   workers: number;
   /** Quality thresholds for each fit's verdict. */
   quality: QualityThresholds;
+  /** Model variants (multigs, multilearn, multiprior, multipair) and their columns. Default none (standard BKT). */
+  variants?: VariantSpec;
   /** Explicit initial parameters per restart (tests against pyBKT's recorded starts). */
   initialParams?: (conceptId: string, restart: number) => BktParams | undefined;
 }
@@ -75,6 +79,8 @@ export interface ConceptFitResult {
   restarts: RestartResult[];
   /** Cross-validation figures (`bkt fit --cv K`), stored with the params' metrics; absent without --cv. */
   cv?: Record<string, unknown>;
+  /** A variant fit's class parameters (`params` then holds the concept-level values); absent for standard BKT. */
+  model?: VariantModel;
 }
 
 export interface FitSummary {

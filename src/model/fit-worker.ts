@@ -7,7 +7,14 @@ const data = workerData as WorkerData;
 const correct = new Uint8Array(data.correct);
 const sequenceStart = new Uint32Array(data.sequenceStart);
 const workspace = new EmWorkspace();
+const variantColumns = data.variantColumns
+  ? {
+      learnClass: new Uint32Array(data.variantColumns.learnClass),
+      gsClass: new Uint32Array(data.variantColumns.gsClass),
+      priorClass: new Uint32Array(data.variantColumns.priorClass),
+    }
+  : undefined;
 
 parentPort!.on('message', (task: FitTask) => {
-  parentPort!.postMessage(runFitTask(task, correct, sequenceStart, workspace));
+  parentPort!.postMessage(runFitTask(task, correct, sequenceStart, workspace, variantColumns));
 });
