@@ -1,6 +1,15 @@
 import { Flags } from '@oclif/core';
 import { BktCommand } from '../src/cli/base-command.js';
-import { readerFlags, trainerFlags, readerOptionsFromFlags, trainerOptionsFromFlags, dbFlag } from '../src/cli/flags.js';
+import {
+  readerFlags,
+  trainerFlags,
+  variantFlags,
+  readerOptionsFromFlags,
+  trainerOptionsFromFlags,
+  variantSpecFromFlags,
+  withOptionalVariantColumns,
+  dbFlag,
+} from '../src/cli/flags.js';
 
 export default class Fit extends BktCommand {
   static override summary = 'Fit BKT parameters per concept by EM, from an attempts file or the app\'s database.';
@@ -19,12 +28,15 @@ and an algo_runs row); --activate refuses invalid or degenerate fits unless --fo
     '<%= config.bin %> fit --input attempts.csv --fix p_G=0.25 --forgets --out params.csv',
     '<%= config.bin %> fit --concept-id 3f2a7c1e-0d4b-4c55-9a1e-6b7d8e9f0a1b --activate --db postgres://ops@db.internal/app',
     '<%= config.bin %> fit --input attempts.csv --db ./bkt.sqlite --activate',
+    '<%= config.bin %> fit --input items.csv --multigs template_id --multilearn --out params.json',
+    '<%= config.bin %> fit --input attempts.csv --multiprior cohort --no-bounds',
   ];
 
   static override flags = {
     input: Flags.string({ char: 'i', summary: 'Attempts file, or - for stdin.', helpGroup: 'INPUT' }),
     ...readerFlags,
     ...trainerFlags,
+    ...variantFlags,
     out: Flags.string({ char: 'o', summary: 'Write the parameters here (.json, or .csv).' }),
     cv: Flags.integer({ summary: 'Also cross-validate with K folds split by learner; stored in each concept\'s metrics.', min: 2, max: 100 }),
     strict: Flags.boolean({ summary: 'Exit 6 when any fitted concept is invalid or degenerate (for CI).', default: false }),
@@ -43,9 +55,11 @@ and an algo_runs row); --activate refuses invalid or degenerate fits unless --fo
   };
 
   async run(): Promise<unknown> {
-    const { flags } = await this.parse(Fit);
+    const { flags } = await this.parse(Fit, withOptionalVariantColumns(this.argv));
+    const variants = variantSpecFromFlags(flags);
     const { fitAttempts, conceptsFailingQuality } = await import('../src/fit/fit-attempts.js');
     const { startProgress } = await import('../src/cli/render.js');
+    const { classColumnRequests } = await import('../src/model/variants/variant-spec.js');
     // Without --input the attempts come from the database (--db, else DATABASE_URL, else ./bkt.sqlite).
     const fromStore = flags.input === undefined;
     const persist = flags.db !== undefined || flags.activate || fromStore;
@@ -55,11 +69,11 @@ and an algo_runs row); --activate refuses invalid or degenerate fits unless --fo
       result = await fitAttempts({
         source: fromStore
           ? { kind: 'store', conceptIds: flags['concept-id'], conceptPattern: flags['concept-pattern'], fromDate: flags['from-date'], toDate: flags['to-date'], questionsFallback: flags['questions-fallback'] }
-          : { kind: 'file', read: readerOptionsFromFlags(flags.input!, flags) },
+          : { kind: 'file', read: { ...readerOptionsFromFlags(flags.input!, flags), classColumns: variants ? classColumnRequests(variants) : [] } },
         persist: persist
           ? { db: flags.db, activate: flags.activate, force: flags.force, fromDate: flags['from-date'], toDate: flags['to-date'] }
           : undefined,
-        trainer: trainerOptionsFromFlags(flags),
+        trainer: { ...trainerOptionsFromFlags(flags), variants },
         crossValidationFolds: flags.cv,
         out: flags.out,
         onProgress: ({ restartsDone, restartsTotal }) => progress.update(`fitting: ${restartsDone}/${restartsTotal} restarts`),

@@ -5,6 +5,7 @@ import { parse as parseCsvSync } from 'csv-parse/sync';
 import { InputError } from './errors.js';
 import type { ConceptFitResult, FitReport, RestartResult } from './model/fit-types.js';
 import type { BktParams } from './model/params.js';
+import { type VariantModel, parseVariantModel } from './model/variants/variant-model.js';
 
 /**
  * Parameter files: what `bkt fit --out` writes and what `evaluate`, `validate`, `report`,
@@ -14,6 +15,12 @@ import type { BktParams } from './model/params.js';
  * - CSV (`.csv`): one row per concept, columns `concept_id, status, reason, p_L0, p_T, p_S, p_G,
  *   p_F, log_likelihood, iterations, converged, n_attempts, n_users, auc, rmse, log_loss,
  *   accuracy, valid, degenerate, violations`.
+ * A model-variant fit (`bkt fit --multigs ...`) adds `model` to each concept (JSON): the class
+ * parameters (see VariantModel: `variants`, `columns`, and `gs` [{id, p_G, p_S, n_attempts}],
+ * `learn` [{id, p_T, p_F, n_transitions}], `pair` [{previous, current, p_T, p_F, n_transitions}],
+ * `prior` [{id, p_L0, n_sequences}]); `params` then holds the concept-level values unseen classes
+ * fall back to. CSV and NDJSON rows carry it as a `model` column of JSON text; a database
+ * export carries it inside `metrics.model`.
  * The reader also takes what `bkt export params` writes (CSV, JSON array, NDJSON rows with
  * concept_id and the p_* columns; when several rows name one concept, the active one, else the
  * latest fitted_at, wins), and a plain JSON array of {concept_id, p_L0, ...} or {concept_id, params}.
@@ -29,11 +36,13 @@ export interface ParamsFileEntry {
   restarts?: RestartResult[];
   /** Any other recorded fields (metrics, n_attempts, status...). */
   extra: Record<string, unknown>;
+  /** Class parameters of a model-variant fit; absent for standard BKT. */
+  model?: VariantModel;
 }
 
 export const PARAMS_CSV_COLUMNS = [
   'concept_id', 'status', 'reason', 'p_L0', 'p_T', 'p_S', 'p_G', 'p_F', 'log_likelihood', 'iterations',
-  'converged', 'n_attempts', 'n_users', 'auc', 'rmse', 'log_loss', 'accuracy', 'valid', 'degenerate', 'violations',
+  'converged', 'n_attempts', 'n_users', 'auc', 'rmse', 'log_loss', 'accuracy', 'valid', 'degenerate', 'violations', 'model',
 ] as const;
 
 function csvField(value: unknown): string {
@@ -67,6 +76,7 @@ export function fitReportToCsv(report: FitReport): string {
       valid: c.valid,
       degenerate: c.degenerate,
       violations: c.violations.map((v) => `${v.kind}: ${v.message}`).join('; '),
+      model: c.model ? JSON.stringify(c.model) : null,
     };
     lines.push(PARAMS_CSV_COLUMNS.map((k) => csvField(row[k])).join(','));
   }
@@ -131,11 +141,26 @@ function entryFromRecord(record: Record<string, unknown>, file: string, where: s
     params[key] = value;
   }
   const restarts = Array.isArray(record.restarts) ? (record.restarts as RestartResult[]) : undefined;
+  const model = modelOf(record, file, where);
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) {
     if (k !== 'params' && k !== 'restarts' && k !== 'concept_id' && !(PARAM_KEYS as readonly string[]).includes(k)) extra[k] = v;
   }
-  return { concept_id: String(conceptId), params, restarts, extra };
+  return { concept_id: String(conceptId), params, restarts, extra, ...(model ? { model } : {}) };
+}
+
+/** A record's variant model: `model` (an object, or JSON text in CSV), else `metrics.model`. */
+function modelOf(record: Record<string, unknown>, file: string, where: string): VariantModel | null {
+  let raw = record.model ?? (record.metrics as { model?: unknown } | undefined)?.model;
+  if (typeof raw === 'string') {
+    if (raw.trim() === '') return null;
+    try {
+      raw = JSON.parse(raw);
+    } catch {
+      throw new InputError(`${file} ${where}: column "model" is not valid JSON`, 'Write parameters with "bkt fit --out" or fix the value');
+    }
+  }
+  return parseVariantModel(raw);
 }
 
 function isActive(extra: Record<string, unknown>): boolean {
@@ -221,5 +246,11 @@ export async function readParamsFile(path: string): Promise<ParamsFileEntry[]> {
 export function entriesFromReport(concepts: ConceptFitResult[]): ParamsFileEntry[] {
   return concepts
     .filter((c) => c.status === 'fitted' && c.params)
-    .map((c) => ({ concept_id: c.concept_id, params: c.params!, restarts: c.restarts, extra: { metrics: c.metrics, n_attempts: c.n_attempts } }));
+    .map((c) => ({
+      concept_id: c.concept_id,
+      params: c.params!,
+      restarts: c.restarts,
+      extra: { metrics: c.metrics, n_attempts: c.n_attempts },
+      ...(c.model ? { model: c.model } : {}),
+    }));
 }

@@ -6,6 +6,7 @@ import type { ReadAttemptsInput } from '../data/read-attempts.js';
 import type { TrainerOptions } from '../model/fit-types.js';
 import { readFixedParamsFile } from '../fit/fixed-params.js';
 import { DEFAULT_BOUNDS, NO_BOUNDS, PARAM_NAMES, type BktParams, type ParamBounds } from '../model/params.js';
+import { type VariantSpec, hasVariants } from '../model/variants/variant-spec.js';
 
 /**
  * Flag sets shared by every command that reads attempts (`fit`, `evaluate`, `report`, `import`,
@@ -188,4 +189,67 @@ export function trainerOptionsFromFlags(flags: TrainerFlagValues): Partial<Train
     minUsers: flags['min-users'],
     workers: flags.workers,
   };
+}
+
+/** Sentinel value of a variant flag given without a column (the default column). */
+const DEFAULT_COLUMN_SENTINEL = '\u0000default';
+
+/**
+ * The model-variant flags (pyBKT's multigs, multilearn, multiprior, multipair). `--multigs`,
+ * `--multilearn` and `--multipair` take an optional column (default: the question column, else
+ * template_id); oclif has no optional flag values, so `withOptionalVariantColumns` rewrites a
+ * bare flag in argv first.
+ */
+export const variantFlags = {
+  multigs: Flags.string({
+    summary: 'Fit guess and slip per item: [COLUMN] names the item column (default the question column, else template_id).',
+    helpGroup: 'VARIANTS',
+  }),
+  multilearn: Flags.string({
+    summary: 'Fit learn (and forget) per item just answered: [COLUMN] as --multigs.',
+    helpGroup: 'VARIANTS',
+    exclusive: ['multiprior', 'multipair'],
+  }),
+  multiprior: Flags.string({
+    summary: 'Fit the prior per learner class: COLUMN is a learner attribute (never the answer or another per-attempt column).',
+    helpGroup: 'VARIANTS',
+    exclusive: ['multipair'],
+  }),
+  multipair: Flags.string({
+    summary: 'Fit learn (and forget) per ordered pair (previous item, item just answered): [COLUMN] as --multigs.',
+    helpGroup: 'VARIANTS',
+  }),
+};
+
+/** argv with a bare `--multigs`/`--multilearn`/`--multipair` (no column after it) given the default-column sentinel. */
+export function withOptionalVariantColumns(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    out.push(arg);
+    if (arg === '--multigs' || arg === '--multilearn' || arg === '--multipair') {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('-')) out.push(DEFAULT_COLUMN_SENTINEL);
+    }
+  }
+  return out;
+}
+
+type VariantFlagValues = { multigs?: string; multilearn?: string; multiprior?: string; multipair?: string };
+
+/** The trainer's variant spec from parsed variant flags (undefined when none was given). */
+export function variantSpecFromFlags(flags: VariantFlagValues): VariantSpec | undefined {
+  const column = (value: string | undefined) => (value === undefined ? undefined : value === DEFAULT_COLUMN_SENTINEL ? true : value);
+  if (flags.multiprior === DEFAULT_COLUMN_SENTINEL || flags.multiprior === '') {
+    throw new UsageError('--multiprior needs a column', 'Name a learner attribute, e.g. --multiprior cohort (the answer column is refused: it leaks the answer)');
+  }
+  const spec: VariantSpec = {};
+  const gs = column(flags.multigs);
+  const learn = column(flags.multilearn);
+  const pair = column(flags.multipair);
+  if (gs !== undefined) spec.multigs = gs;
+  if (learn !== undefined) spec.multilearn = learn;
+  if (pair !== undefined) spec.multipair = pair;
+  if (flags.multiprior !== undefined) spec.multiprior = flags.multiprior;
+  return hasVariants(spec) ? spec : undefined;
 }

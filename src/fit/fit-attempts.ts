@@ -92,7 +92,8 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
       const fixedByConcept = Object.fromEntries(Object.entries(trainer.fixedByConcept).map(([id, fixed]) => [present.has(id) ? id : toUuid(id), fixed]));
       trainer = { ...trainer, fixedByConcept };
     }
-    const report = await fitConcepts(table, trainer, { onProgress: options.onProgress, conceptIndices });
+    const columns = (readSummary as Partial<ReadSummary>).columns;
+    const report = await fitConcepts(table, trainer, { onProgress: options.onProgress, conceptIndices, columns });
     for (const missing of requested) {
       report.concepts.push({
         concept_id: missing,

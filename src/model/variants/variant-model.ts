@@ -59,8 +59,16 @@ export function variantModelFromTheta(theta: Float64Array, layout: ThetaLayout, 
     model.columns.multiprior = variants.prior.column;
     model.prior = classes.priorIds.map((id, p) => ({ id, p_L0: theta[layout.priorAt + p], n_sequences: classes.priorCounts[p] }));
   }
+  // Classes listed in natural order of their ids (items 9 before 10) for readers; lookups are by id.
+  const byId = (a: { id: string }, b: { id: string }) => NATURAL.compare(a.id, b.id);
+  model.gs?.sort(byId);
+  model.learn?.sort(byId);
+  model.prior?.sort(byId);
+  model.pair?.sort((a, b) => NATURAL.compare(a.previous ?? '', b.previous ?? '') || NATURAL.compare(a.current ?? '', b.current ?? ''));
   return model;
 }
+
+const NATURAL = new Intl.Collator('en', { numeric: true });
 
 /** Read back a `model` object (from a params file or the database); null when it is not one. */
 export function parseVariantModel(value: unknown): VariantModel | null {
