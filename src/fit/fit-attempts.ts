@@ -117,7 +117,7 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
     let crossValidation: Record<string, unknown> | null = null;
     if (options.crossValidationFolds) {
       const { crossValidate, crossValidationMetricsForParams } = await import('../quality/evaluate.js');
-      const cv = await crossValidate(table, { folds: options.crossValidationFolds, seed: report.settings.seed, trainer: options.trainer });
+      const cv = await crossValidate(table, { folds: options.crossValidationFolds, seed: report.settings.seed, trainer: options.trainer, columns });
       for (const concept of report.concepts) {
         if (concept.status === 'fitted') concept.cv = crossValidationMetricsForParams(cv, concept.concept_id);
       }

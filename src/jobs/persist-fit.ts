@@ -54,7 +54,8 @@ export function constraintsFromBounds(bounds: ParamBounds, forgets: boolean): Re
 /**
  * The metrics JSON stored with a fitted concept: the seed's keys (training_samples, unique_users,
  * avg_sequence_length), in-sample prediction metrics, the fit itself, the trainer settings, every
- * restart, and `model: {p_F}` when forgetting was fitted.
+ * restart, and `model: {p_F}` when forgetting was fitted; a variant fit's class parameters
+ * (VariantModel) under `model` as well.
  */
 export function metricsForConcept(concept: ConceptFitResult, report: FitReport, dataSummary: Record<string, unknown>): Record<string, unknown> {
   const { settings } = report;
@@ -96,7 +97,10 @@ export function metricsForConcept(concept: ConceptFitResult, report: FitReport, 
     })),
   };
   if (concept.cv) Object.assign(metrics, concept.cv);
-  if (settings.forgets && concept.params) metrics.model = { p_F: concept.params.p_F };
+  // A variant fit's class parameters go under model too (schema.md); the base columns hold its concept-level values.
+  if ((settings.forgets && concept.params) || concept.model) {
+    metrics.model = { ...(settings.forgets && concept.params ? { p_F: concept.params.p_F } : {}), ...(concept.model ?? {}) };
+  }
   return metrics;
 }
 

@@ -5,6 +5,8 @@ import type { FitReport, PredictionMetrics, TrainerOptions } from '../model/fit-
 import { predictionMetrics } from '../model/metrics.js';
 import type { BktParams } from '../model/params.js';
 import { predictTable, scoredRows } from '../model/predict.js';
+import { predictTableVariant, tableColumnSource } from '../model/variants/variant-model.js';
+import type { RoleColumns } from '../model/variants/variant-spec.js';
 import { seededRandom } from '../model/random.js';
 import type {
   BaselineSource,
@@ -27,6 +29,8 @@ export interface EvaluateOptions {
    * the baselines an in-sample advantage; the report says which was used).
    */
   baselineTable?: AttemptsTable;
+  /** Source column of each standard role (ReadSummary.columns): finds the columns variant models name. */
+  columns?: RoleColumns;
 }
 
 const toMetricSet = (m: PredictionMetrics): MetricSet => ({ n: m.n, auc: m.auc, rmse: m.rmse, log_loss: m.log_loss, accuracy: m.accuracy });
@@ -62,6 +66,16 @@ function meansOf(table: AttemptsTable): { overall: number; byConcept: Map<string
   return { overall: table.length ? total / table.length : NaN, byConcept };
 }
 
+/** Row predictions under variant models (a concept without one is standard BKT); unseen classes use the concept-level values. */
+function variantPredictions(table: AttemptsTable, entries: ConceptParams[], columns: RoleColumns = {}): Float64Array {
+  const byId = new Map(entries.map((e) => [e.concept_id, e]));
+  const byConcept = table.conceptIds.map((id) => {
+    const e = byId.get(id);
+    return e ? { params: e.params, model: e.model } : undefined;
+  });
+  return predictTableVariant(table, byConcept, tableColumnSource(table, columns)).pCorrect;
+}
+
 /** Params per concept index of `table` (undefined where none), from entries keyed by concept id. */
 export function paramsForTable(table: AttemptsTable, entries: Iterable<ConceptParams>): (BktParams | undefined)[] {
   const byId = new Map<string, BktParams>();
@@ -83,8 +97,11 @@ export function evaluateParams(
   entries: Iterable<ConceptParams>,
   options: EvaluateOptions = {},
 ): { report: EvaluationReport; predictions: Float64Array } {
-  const params = paramsForTable(table, entries);
-  const { pCorrect } = predictTable(table, params);
+  const list = [...entries];
+  const params = paramsForTable(table, list);
+  const pCorrect = list.some((e) => e.model)
+    ? variantPredictions(table, list, options.columns)
+    : predictTable(table, params).pCorrect;
   const baselineSource: BaselineSource = options.baselineTable ? 'training_data' : 'evaluated_data';
 
   // Baseline means: from the evaluated rows that are scored (so model and baselines see the same rows), or the training rows.
@@ -188,7 +205,9 @@ export interface CrossValidateOptions {
   /** Trainer settings as `bkt fit` takes them; unset ones take fitConcepts' defaults. */
   trainer: Partial<TrainerOptions>;
   /** The trainer; default `fitConcepts` (src/model/fit-concepts.ts). Injected by tests. */
-  fit?: (table: AttemptsTable, options: Partial<TrainerOptions>) => Promise<FitReport>;
+  fit?: (table: AttemptsTable, options: Partial<TrainerOptions>, extras?: { columns?: RoleColumns }) => Promise<FitReport>;
+  /** Source column of each standard role (ReadSummary.columns), for model variants. */
+  columns?: RoleColumns;
   /** Called after each fold (progress). */
   onFold?: (fold: number, folds: number) => void;
 }
@@ -254,11 +273,11 @@ export async function crossValidate(table: AttemptsTable, options: CrossValidate
     }
     const train = subsetByLearners(table, trainKeep);
     const test = subsetByLearners(table, testKeep);
-    const fitted = await fit(train, options.trainer);
+    const fitted = await fit(train, options.trainer, { columns: options.columns });
     const entries: ConceptParams[] = fitted.concepts
       .filter((c) => c.status === 'fitted' && c.params)
-      .map((c) => ({ concept_id: c.concept_id, params: c.params as BktParams }));
-    const { report } = evaluateParams(test, entries);
+      .map((c) => ({ concept_id: c.concept_id, params: c.params as BktParams, ...(c.model ? { model: c.model } : {}) }));
+    const { report } = evaluateParams(test, entries, { columns: options.columns });
     for (const c of report.concepts) {
       if (!c.model) continue;
       const list = conceptFolds.get(c.concept_id) ?? [];

@@ -1,4 +1,5 @@
 import type { BktParams } from '../model/params.js';
+import type { VariantModel } from '../model/variants/variant-model.js';
 
 /**
  * One concept's parameters as the quality gates see them, whatever they were read from (a
@@ -10,6 +11,8 @@ export interface ConceptParams {
   params: BktParams;
   /** Per-restart outcomes of the fit, when recorded (params file `restarts`, or metrics JSON). */
   restarts?: ReadonlyArray<{ params: BktParams; log_likelihood: number }>;
+  /** Class parameters of a model-variant fit (`params` then holds the concept-level values). */
+  model?: VariantModel;
 }
 
 /** Lookup by concept id. Later entries for the same concept replace earlier ones. */

@@ -48,19 +48,22 @@ export async function runEvaluate(
   if (!parsed.success) throw new UsageError(parsed.error.issues[0].message);
   const options = parsed.data;
   const { readAttempts } = await import('../data/read-attempts.js');
-  const { table, summary } = await readAttempts(options.read);
   const { crossValidate, evaluateParams } = await import('./evaluate.js');
 
   if (options.folds !== undefined) {
+    const { table, summary } = await readAttempts(options.read);
     const trainer = { seed: options.seed, ...options.trainer };
-    const cv = await crossValidate(table, { folds: options.folds, seed: options.seed, trainer, onFold: hooks.onFold });
+    const cv = await crossValidate(table, { folds: options.folds, seed: options.seed, trainer, onFold: hooks.onFold, columns: summary.columns });
     return { mode: 'cross_validation', input: summary, trainer, ...cv };
   }
 
   const { alignParamsToTable, loadParams } = await import('./load-params.js');
   const loaded = await loadParams({ params: options.params, db: options.db });
+  // Variant models name the class columns (items, learner groups) the reader must carry.
+  const { classColumnsOfModels } = await import('../model/variants/variant-model.js');
+  const { table, summary } = await readAttempts({ ...options.read, classColumns: classColumnsOfModels(loaded.entries.map((e) => e.model)) });
   const entries = loaded.fromStore ? await alignParamsToTable(table, loaded.entries) : loaded.entries;
   const baselineTable = options.baselineRead ? (await readAttempts(options.baselineRead)).table : undefined;
-  const { report } = evaluateParams(table, entries, { baselineTable });
+  const { report } = evaluateParams(table, entries, { baselineTable, columns: summary.columns });
   return { mode: 'evaluate', input: summary, params_source: loaded.source, ...report };
 }

@@ -62,12 +62,16 @@ export async function runReport(raw: ReportCommandOptions): Promise<ReportComman
   if (!parsed.success) throw new UsageError(parsed.error.issues[0].message);
   const options = parsed.data;
   const { readAttempts } = await import('../data/read-attempts.js');
-  const { table, summary } = await readAttempts(options.read);
+  const inSample = options.params === undefined && options.db === undefined;
+  // Parameters first: variant models name the class columns the reader must carry.
+  const { alignParamsToTable, loadParams } = await import('./load-params.js');
+  const loaded = inSample ? null : await loadParams({ params: options.params, db: options.db });
+  const { classColumnsOfModels } = await import('../model/variants/variant-model.js');
+  const { table, summary } = await readAttempts({ ...options.read, classColumns: classColumnsOfModels((loaded?.entries ?? []).map((e) => e.model)) });
 
   let entries: ConceptParams[];
   let source: string;
-  const inSample = options.params === undefined && options.db === undefined;
-  if (inSample) {
+  if (inSample || !loaded) {
     const { fitConcepts } = await import('../model/fit-concepts.js');
     const fit = await fitConcepts(table, options.trainer);
     entries = fit.concepts
@@ -75,8 +79,6 @@ export async function runReport(raw: ReportCommandOptions): Promise<ReportComman
       .map((c) => ({ concept_id: c.concept_id, params: c.params!, restarts: c.restarts }));
     source = `fitted on ${summary.source}`;
   } else {
-    const { alignParamsToTable, loadParams } = await import('./load-params.js');
-    const loaded = await loadParams({ params: options.params, db: options.db });
     entries = loaded.fromStore ? await alignParamsToTable(table, loaded.entries) : loaded.entries;
     source = loaded.source;
   }
@@ -87,11 +89,11 @@ export async function runReport(raw: ReportCommandOptions): Promise<ReportComman
   const { evaluateParams } = await import('./evaluate.js');
   const { validateParams } = await import('./validate.js');
   const { buildReportData, renderReportHtml } = await import('./report-html.js');
-  const { report, predictions } = evaluateParams(table, entries);
+  const { report, predictions } = evaluateParams(table, entries, { columns: summary.columns });
   let crossValidation: CrossValidationResult | undefined;
   if (options.crossValidationFolds !== undefined) {
     const { crossValidate } = await import('./evaluate.js');
-    crossValidation = await crossValidate(table, { folds: options.crossValidationFolds, seed: options.trainer.seed, trainer: options.trainer });
+    crossValidation = await crossValidate(table, { folds: options.crossValidationFolds, seed: options.trainer.seed, trainer: options.trainer, columns: summary.columns });
   }
   // Held-out thresholds only make sense on data the parameters were not fitted on.
   const validation = validateParams(entries, options.thresholds, inSample ? undefined : report);

@@ -75,11 +75,16 @@ export async function runValidate(raw: ValidateCommandOptions): Promise<Validate
   let input: ReadSummary | null = null;
   if (options.read) {
     const { readAttempts } = await import('../data/read-attempts.js');
-    const read = await readAttempts({ ...options.read, conceptIds: options.conceptIds.length ? options.conceptIds : options.read.conceptIds });
+    const { classColumnsOfModels } = await import('../model/variants/variant-model.js');
+    const read = await readAttempts({
+      ...options.read,
+      conceptIds: options.conceptIds.length ? options.conceptIds : options.read.conceptIds,
+      classColumns: classColumnsOfModels(entries.map((e) => e.model)),
+    });
     input = read.summary;
     if (loaded.fromStore) entries = await alignParamsToTable(read.table, entries);
     const { evaluateParams } = await import('./evaluate.js');
-    heldOut = evaluateParams(read.table, entries).report;
+    heldOut = evaluateParams(read.table, entries, { columns: read.summary.columns }).report;
   }
   const { validateParams } = await import('./validate.js');
   const report = validateParams(entries, thresholds.data, heldOut);

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { clampProbability, updateMastery } from '../model/online-update.js';
 import { DEFAULT_MASTERY_THRESHOLD, PARAM_NAMES, type BktParams } from '../model/params.js';
-import { checkParameterQuality, DEFAULT_QUALITY_THRESHOLDS, type QualityFinding } from '../model/quality.js';
+import { checkParameterQuality, DEFAULT_QUALITY_THRESHOLDS, type QualityFinding, type QualityThresholds } from '../model/quality.js';
+import { checkVariantQuality } from '../model/variants/variant-quality.js';
+import type { VariantModel } from '../model/variants/variant-model.js';
 import type { ConceptEvaluation, EvaluationReport, MetricSet } from './evaluation-types.js';
 import type { ConceptParams } from './params-set.js';
 
@@ -264,6 +266,7 @@ export function validateParams(
         checks.push(...heldOutChecks(evaluation.model, evaluation.lift?.rmse ?? 0, options, evaluation.n >= options.minHeldOutRows, 'concept'));
       }
     }
+    if (entry.model) checks.push(variantClassesCheck(params, entry.model, thresholds));
     const identifiability = identifiabilityCheck(entry.restarts, options.identifiabilityGap, options.identifiabilitySpread);
     if (identifiability) checks.push(identifiability);
     return { concept_id: entry.concept_id, params, status: worstStatus(checks), checks };
@@ -303,6 +306,22 @@ export function validateParams(
     },
     thresholds: Object.fromEntries(Object.entries(options).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v])),
   };
+}
+
+/**
+ * A variant fit's classes (items, learner groups, item pairs): the validity and degeneracy rules
+ * applied to each class's parameters (the concept-level values for the rest). Fails naming, per
+ * variant and rule, how many classes break it and the first one.
+ */
+export function variantClassesCheck(params: BktParams, model: VariantModel, thresholds: QualityThresholds): CheckResult {
+  const classFindings = checkVariantQuality(params, model, thresholds).findings.filter((f) => /^multi(gs|learn|prior|pair)_/.test(f.rule));
+  const counts = model.variants.map((v) => {
+    const list = v === 'multigs' ? model.gs : v === 'multilearn' ? model.learn : v === 'multiprior' ? model.prior : model.pair;
+    return `${v} (${list?.length ?? 0} classes)`;
+  });
+  return classFindings.length === 0
+    ? { name: 'classes', status: 'pass', message: `every class of ${counts.join(', ')} passes the validity and degeneracy rules` }
+    : { name: 'classes', status: 'fail', message: classFindings.map((f) => f.message).join('; ') };
 }
 
 /** The pseudo concept id under which overall held-out checks are reported. */

@@ -79,6 +79,19 @@ export function parseVariantModel(value: unknown): VariantModel | null {
 }
 
 /**
+ * The source columns a reader must carry to predict with these models (each optional: a column
+ * the input lacks makes its rows use the concept-level values).
+ */
+export function classColumnsOfModels(models: Iterable<VariantModel | null | undefined>): { name: string; required: false }[] {
+  const names = new Set<string>();
+  for (const model of models) for (const column of Object.values(model?.columns ?? {})) if (column) names.add(column);
+  return [...names].map((name) => ({ name, required: false }));
+}
+
+/** The question column names a reader recognises by default, for models fitted on the question column. */
+const QUESTION_COLUMN_NAMES = ['question_id', 'problem_id', 'question'];
+
+/**
  * Per-row parameters of one concept's rows under a variant model: what `predict`, `evaluate`
  * and the report need. Each row gets its class's values; a class the model has not seen
  * (a new item, a new learner group, a new item pair) gets the concept-level `base` values.
@@ -103,7 +116,9 @@ export function tableColumnSource(table: AttemptsTable, roles: { question?: stri
   return (column) => {
     const carried = table.classColumns?.find((c) => c.name === column);
     if (carried) return carried;
-    if (table.question && (column === roles.question || column === 'question')) return { ids: table.questionIds, values: table.question };
+    if (table.question && (column === roles.question || (roles.question === undefined && QUESTION_COLUMN_NAMES.includes(column)))) {
+      return { ids: table.questionIds, values: table.question };
+    }
     if (column === roles.user) return { ids: table.learnerIds, values: Int32Array.from(table.learner) };
     return null;
   };
