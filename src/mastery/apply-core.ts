@@ -9,7 +9,8 @@
  *    (their ledger answered_at is then the commit order);
  * 3. stale: answered_at earlier than the state's last_attempt_at: not applied, reported (and
  *    recorded in the ledger, so seeing it again is a duplicate);
- * 4. applied: p_new = updateMastery(p_prior, correct, params), where a new state's prior is L0,
+ * 4. applied: p_new = updateMastery(p_prior, correct, params), where a new state's prior is L0
+ *    (with a model-variant fit, params are the answered question's own where it has them),
  *    n_attempts + 1, last_attempt_at = answered_at, last_seen_question_id = the question.
  */
 import { updateMastery, clampProbability } from '../model/online-update.js';
@@ -52,7 +53,8 @@ export type RecordKey = (attemptKey: string, answeredAt: number, attempt: CoreAt
  * Apply `attempts` (already in time order) to `state` (null = new state, starting at params.p_L0).
  * `record` is called for every non-duplicate-in-call attempt before deciding stale; it returns
  * false for a key applied before. Returns the final state (null if still new and nothing applied)
- * and one step per attempt.
+ * and one step per attempt. `paramsForQuestion` (a variant fit's per-item parameters, see
+ * itemParamsResolver) gives the parameters of each attempt's question; default `params`.
  */
 export async function applyToState(
   state: CoreState | null,
@@ -60,6 +62,7 @@ export async function applyToState(
   params: BktParams,
   now: number,
   record: RecordKey,
+  paramsForQuestion?: (questionId: string | null) => BktParams,
 ): Promise<{ state: CoreState | null; steps: CoreStep[] }> {
   let current = state ? { ...state } : null;
   const steps: CoreStep[] = [];
@@ -85,7 +88,7 @@ export async function applyToState(
       steps.push({ outcome: 'stale', answeredAt, pPrior: prior, pNew: prior, nAttempts: n });
       continue;
     }
-    const next = updateMastery(prior, a.correct, params);
+    const next = updateMastery(prior, a.correct, paramsForQuestion ? paramsForQuestion(a.questionId) : params);
     current = { pMastery: next, nAttempts: n + 1, lastAttemptAt: answeredAt, lastSeenQuestionId: a.questionId ?? current?.lastSeenQuestionId ?? null };
     steps.push({ outcome: 'applied', answeredAt, pPrior: prior, pNew: next, nAttempts: n + 1 });
   }

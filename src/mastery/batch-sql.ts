@@ -13,6 +13,7 @@ import { NotFoundError } from '../errors.js';
 import type { Dialect, SqlExecutor, SqlValue } from '../store/sql.js';
 import type { ResolvedParams } from '../store/store.js';
 import { applyToState, type CoreState } from './apply-core.js';
+import { questionParams } from './question-params.js';
 import type { Rejection } from './batch-input.js';
 import type { StateSlice } from './batch-plan.js';
 
@@ -116,12 +117,19 @@ export async function applySlicesSql(
     const key = `${s.userId}|${s.conceptId}`;
     const params = paramsOf(s.conceptId);
     const before = states.get(key) ?? null;
-    const { state, steps } = await applyToState(before, s.attempts, params.params, now, (attemptKey, at, a) => {
-      if (existing.has(`${key}|${attemptKey}`)) return false;
-      existing.add(`${key}|${attemptKey}`);
-      ledger.push([s.userId, s.conceptId, attemptKey, iso(at), nowIso, dialect.bool(a.correct), a.questionId]);
-      return true;
-    });
+    const { state, steps } = await applyToState(
+      before,
+      s.attempts,
+      params.params,
+      now,
+      (attemptKey, at, a) => {
+        if (existing.has(`${key}|${attemptKey}`)) return false;
+        existing.add(`${key}|${attemptKey}`);
+        ledger.push([s.userId, s.conceptId, attemptKey, iso(at), nowIso, dialect.bool(a.correct), a.questionId]);
+        return true;
+      },
+      questionParams(params),
+    );
     for (const step of steps) counts[step.outcome] += 1;
     if (state && (before === null || state.nAttempts !== before.nAttempts)) {
       states.set(key, state);

@@ -7,6 +7,7 @@
  * and records every attempt key in bkt_attempt_ledger, so applying the same attempts again never
  * double-counts. Rules: src/mastery/apply-core.ts and docs/operations.md.
  */
+import { questionParams } from './question-params.js';
 import { z } from 'zod';
 import { NotFoundError, ScopeError, UsageError } from '../errors.js';
 import { DEFAULT_MASTERY_THRESHOLD } from '../model/params.js';
@@ -130,8 +131,14 @@ export async function applyAttempt(store: Store, scope: Scope, attempt: SingleAt
   return store.withStateLock(a.userId, a.conceptId, async (row, tx) => {
     const resolved = await tx.resolveParams(a.conceptId);
     const before = coreState(row);
-    const { state, steps } = await applyToState(before, [{ attemptKey, correct: a.correct, questionId, answeredAt }], resolved.params, Date.now(), (key, at, x) =>
-      tx.recordAttempt(a.userId, a.conceptId, key, iso(at), { correct: x.correct, questionId: x.questionId }),
+    const forQuestion = questionParams(resolved);
+    const { state, steps } = await applyToState(
+      before,
+      [{ attemptKey, correct: a.correct, questionId, answeredAt }],
+      resolved.params,
+      Date.now(),
+      (key, at, x) => tx.recordAttempt(a.userId, a.conceptId, key, iso(at), { correct: x.correct, questionId: x.questionId }),
+      forQuestion,
     );
     const step = steps[0];
     await saveState(tx, a.userId, a.conceptId, state, before, resolved);
@@ -151,7 +158,7 @@ export async function applyAttempt(store: Store, scope: Scope, attempt: SingleAt
       n_attempts: step.nAttempts,
       is_mastered: step.pNew >= threshold,
       params_used: paramsUsed(a.conceptId, resolved),
-      bkt_metadata: step.outcome === 'applied' ? traceUpdate(step.pPrior, a.correct, resolved.params) : null,
+      bkt_metadata: step.outcome === 'applied' ? traceUpdate(step.pPrior, a.correct, forQuestion ? forQuestion(questionId) : resolved.params) : null,
       snapshot_created: snapshotCreated,
       outcome: step.outcome,
       attempt_key: attemptKey,
@@ -304,8 +311,13 @@ async function applyPlanStore(
             let resolved = paramsByConcept.get(slice.conceptId);
             if (!resolved) paramsByConcept.set(slice.conceptId, (resolved = await tx.resolveParams(slice.conceptId)));
             const before = coreState(row);
-            const { state, steps } = await applyToState(before, slice.attempts, resolved.params, now, (key, at, x) =>
-              tx.recordAttempt(slice.userId, slice.conceptId, key, iso(at), { correct: x.correct, questionId: x.questionId }),
+            const { state, steps } = await applyToState(
+              before,
+              slice.attempts,
+              resolved.params,
+              now,
+              (key, at, x) => tx.recordAttempt(slice.userId, slice.conceptId, key, iso(at), { correct: x.correct, questionId: x.questionId }),
+              questionParams(resolved),
             );
             await saveState(tx, slice.userId, slice.conceptId, state, before, resolved);
             for (const s of steps) c[s.outcome] += 1;

@@ -3,6 +3,7 @@
  * placeholders and only the syntax SQLite and PostgreSQL share (ON CONFLICT, NULLS LAST,
  * window-free selects); every difference is a named field of the dialect.
  */
+import { parseVariantModel } from '../model/variants/variant-model.js';
 import { createHash } from 'node:crypto';
 import { mergeAsyncIterables } from './merge-async.js';
 import { parseIsoMillisUtc24String } from '../data/parse-values.js';
@@ -769,12 +770,14 @@ export class SqlStore implements Store {
     if (active) {
       const model = (active.metrics.model ?? {}) as Record<string, unknown>;
       const pF = typeof model.p_F === 'number' ? model.p_F : 0;
+      const variant = parseVariantModel(active.metrics.model);
       return {
         params: { p_L0: active.p_L0, p_T: active.p_T, p_S: active.p_S, p_G: active.p_G, p_F: pF },
         params_id: active.id,
         algo_version_id: active.algo_version_id,
         is_default: false,
         source: 'fitted',
+        ...(variant ? { model: variant } : {}),
       };
     }
     const v = await ex.query('SELECT id FROM algo_versions WHERE algo_key = ? AND version = ?', [BKT_ALGO_KEY, BKT_ALGO_VERSION]);

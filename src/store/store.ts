@@ -13,6 +13,7 @@
  *   uuids lower-case, JSON columns as parsed objects, booleans as booleans;
  * - a connection failure is a StorageError (exit 5) with the password redacted.
  */
+import type { VariantModel } from '../model/variants/variant-model.js';
 import type { AttemptsTable } from '../data/attempts-table.js';
 import type { BktParams } from '../model/params.js';
 import type { SchemaDifference } from './schema.js';
@@ -121,6 +122,8 @@ export interface ResolvedParams {
   is_default: boolean;
   /** Which rule gave the values: the active fit, the algo_params defaults, or the built-in ones. */
   source: 'fitted' | 'algo_params' | 'builtin';
+  /** A model-variant fit's class parameters (metrics.model); `params` then holds its concept-level values. */
+  model?: VariantModel;
 }
 
 // ---------------------------------------------------------------- inputs

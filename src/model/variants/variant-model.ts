@@ -274,3 +274,32 @@ export function predictTableVariant(
   return { pCorrect, pMastery, pPosterior };
 }
 
+
+/**
+ * The parameters the online update uses for an answer to `questionId` under a variant model: the
+ * item's own guess and slip (multigs) and learn and forget (multilearn) when the model has that
+ * question as a class, else the concept-level `base` values. `normalise` maps a class id to the
+ * form question ids take in the caller (the database's UUIDs); both forms are matched.
+ * Returns undefined when the model has no per-item parameters (the update then uses `base`).
+ */
+export function itemParamsResolver(
+  base: BktParams,
+  model: VariantModel,
+  normalise: (id: string) => string = (id) => id,
+): ((questionId: string | null) => BktParams) | undefined {
+  if (!model.gs && !model.learn) return undefined;
+  const byItem = new Map<string, BktParams>();
+  const entry = (id: string) => {
+    let params = byItem.get(id);
+    if (!params) {
+      params = { ...base };
+      byItem.set(id, params);
+      const normal = normalise(id);
+      if (normal !== id) byItem.set(normal, params);
+    }
+    return params;
+  };
+  for (const e of model.gs ?? []) Object.assign(entry(e.id), { p_G: e.p_G, p_S: e.p_S });
+  for (const e of model.learn ?? []) Object.assign(entry(e.id), { p_T: e.p_T, p_F: e.p_F });
+  return (questionId) => (questionId === null ? base : (byItem.get(questionId) ?? byItem.get(questionId.toLowerCase()) ?? base));
+}
