@@ -9,6 +9,7 @@ import { addUsers, createSqliteDb, type TestDb } from '../mastery/backends.js';
 import { bkt } from '../support/run-bkt.js';
 
 const U1 = '11111111-1111-4111-8111-111111111111';
+const U2 = '22222222-2222-4222-8222-222222222222';
 const C1 = 'cccccccc-0000-4000-8000-000000000001';
 const Q1 = 'aaaaaaaa-0000-4000-8000-000000000001';
 const Q2 = 'aaaaaaaa-0000-4000-8000-000000000002';
@@ -21,7 +22,7 @@ describe('a multigs fit in the database drives the online update per question', 
   beforeAll(async () => {
     testDb = await createSqliteDb();
     const store = await openStore(testDb.db);
-    await addUsers(store, U1);
+    await addUsers(store, U1, U2);
     await store.close();
     dir = mkdtempSync(join(tmpdir(), 'bkt-cli-update-variants-'));
     // Two questions of one concept: Q1 is hard to guess (0.05), Q2 easy (0.45).
@@ -72,5 +73,15 @@ describe('a multigs fit in the database drives the online update per question', 
     // A question the fit never saw: the concept-level values.
     const third = update(Q_NEW, '2026-01-21T12:02:00Z').json();
     expect(third.p_mastery_new).toBeCloseTo(updateMastery(second.p_mastery_new, true, base), 12);
+
+    // The batch path (update --input) applies the same per-question parameters.
+    const batch = join(dir, 'answers.csv');
+    writeFileSync(batch, `user_id,concept_id,question_id,correct,answered_at\n${U2},${C1},${Q1},1,2026-01-21T12:00:00Z\n${U2},${C1},${Q2},1,2026-01-21T12:01:00Z\n${U2},${C1},${Q_NEW},1,2026-01-21T12:02:00Z\n`);
+    const applied = bkt(['update', '--db', testDb.db, '--input', batch, '--json']);
+    expect(applied.status, applied.describe).toBe(0);
+    const after = await openStore(testDb.db);
+    const state = await after.getState(U2, C1);
+    await after.close();
+    expect(state!.p_mastery).toBeCloseTo(third.p_mastery_new, 12);
   });
 });
