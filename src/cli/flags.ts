@@ -6,7 +6,7 @@ import type { ReadAttemptsInput } from '../data/read-attempts.js';
 import type { TrainerOptions } from '../model/fit-types.js';
 import { readFixedParamsFile } from '../fit/fixed-params.js';
 import { DEFAULT_BOUNDS, NO_BOUNDS, PARAM_NAMES, type BktParams, type ParamBounds } from '../model/params.js';
-import { type VariantSpec, hasVariants } from '../model/variants/variant-spec.js';
+import { type VariantSpec, checkVariantSpec, hasVariants } from '../model/variants/variant-spec.js';
 
 /**
  * Flag sets shared by every command that reads attempts (`fit`, `evaluate`, `report`, `import`,
@@ -206,14 +206,12 @@ export const variantFlags = {
     helpGroup: 'VARIANTS',
   }),
   multilearn: Flags.string({
-    summary: 'Fit learn (and forget) per item just answered: [COLUMN] as --multigs.',
+    summary: 'Fit learn (and forget) per item just answered: [COLUMN] as --multigs. At most one of --multilearn, --multiprior, --multipair.',
     helpGroup: 'VARIANTS',
-    exclusive: ['multiprior', 'multipair'],
   }),
   multiprior: Flags.string({
     summary: 'Fit the prior per learner class: COLUMN is a learner attribute (never the answer or another per-attempt column).',
     helpGroup: 'VARIANTS',
-    exclusive: ['multipair'],
   }),
   multipair: Flags.string({
     summary: 'Fit learn (and forget) per ordered pair (previous item, item just answered): [COLUMN] as --multigs.',
@@ -251,5 +249,7 @@ export function variantSpecFromFlags(flags: VariantFlagValues): VariantSpec | un
   if (learn !== undefined) spec.multilearn = learn;
   if (pair !== undefined) spec.multipair = pair;
   if (flags.multiprior !== undefined) spec.multiprior = flags.multiprior;
+  // Checked here rather than with oclif's `exclusive`, so the message is one line naming both flags.
+  if (hasVariants(spec)) checkVariantSpec(spec);
   return hasVariants(spec) ? spec : undefined;
 }
