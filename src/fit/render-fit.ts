@@ -38,6 +38,12 @@ export async function renderFitResult(result: FitAttemptsResult): Promise<string
       (result.out ? `; parameters written to ${result.out}` : ''),
   ];
   if (result.concepts.some((c) => c.converged === false)) lines.push('* did not converge within --max-iterations');
+  const withModel = result.concepts.find((c) => c.model);
+  if (withModel?.model) {
+    const m = withModel.model;
+    const classes = m.variants.map((v) => `${v} on ${m.columns[v]}`).join(', ');
+    lines.push(`model variants: ${classes}; p_* above are the concept-level values (unseen classes use them); class parameters are in --json and --out`);
+  }
   if (result.persisted) {
     const active = result.persisted.persisted.filter((p) => p.is_active).length;
     lines.push(
