@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { AttemptsTableBuilder } from './attempts-table-builder.js';
 import { COLUMN_FLAGS, type ColumnRole, type ResolvedColumns } from './columns.js';
 import { epochToMs, isBlankString, parseCorrectString, parseOrderString, parseTimeString } from './parse-values.js';
@@ -155,6 +155,13 @@ export class RowSink {
       orderValue,
       questionId === null ? -1 : b.questionIndex(questionId),
     );
+    if (classValues === undefined && this.classColumns.length > 0) {
+      // A reader that does not pass them would silently put every row in one class.
+      throw new UsageError(
+        `${this.source}: this input format cannot carry the column "${this.classColumns[0].name}" the model variants need`,
+        'Convert the input to CSV, NDJSON, Arrow or SQLite',
+      );
+    }
     if (classValues !== undefined) {
       for (let slot = 0; slot < classValues.length; slot++) {
         const id = this.optionalId(classValues[slot]);
