@@ -1,6 +1,14 @@
 import { Flags } from '@oclif/core';
 import { BktCommand } from '../src/cli/base-command.js';
-import { readerFlags, readerOptionsFromFlags, trainerFlags, trainerOptionsFromFlags } from '../src/cli/flags.js';
+import {
+  readerFlags,
+  readerOptionsFromFlags,
+  trainerFlags,
+  trainerOptionsFromFlags,
+  variantFlags,
+  variantSpecFromFlags,
+  withOptionalVariantColumns,
+} from '../src/cli/flags.js';
 import type { EvaluateCommandResult } from '../src/quality/run-evaluate.js';
 
 export default class Evaluate extends BktCommand {
@@ -17,6 +25,7 @@ others with the trainer flags, as "bkt fit" would, and scored on its own learner
     '<%= config.bin %> evaluate --input test.csv --params params.json',
     '<%= config.bin %> evaluate --input test.csv --db ./bkt.sqlite --json',
     '<%= config.bin %> evaluate --input train.csv --folds 5 --seed 42 --no-bounds',
+    '<%= config.bin %> evaluate --input items.csv --folds 5 --multigs template_id',
   ];
 
   static override flags = {
@@ -27,10 +36,17 @@ others with the trainer flags, as "bkt fit" would, and scored on its own learner
     'baseline-input': Flags.string({ summary: 'Attempts the baseline means are computed from (e.g. the training file); default the evaluated rows.' }),
     folds: Flags.integer({ char: 'k', summary: 'Cross-validate with K folds split by learner instead of scoring given parameters.', min: 2, max: 100, exclusive: ['params', 'db'] }),
     ...trainerFlags,
+    ...variantFlags,
   };
 
   async run(): Promise<EvaluateCommandResult> {
-    const { flags } = await this.parse(Evaluate);
+    const { flags } = await this.parse(Evaluate, withOptionalVariantColumns(this.argv));
+    const variants = variantSpecFromFlags(flags);
+    if (variants && flags.folds === undefined) {
+      const { UsageError } = await import('../src/errors.js');
+      throw new UsageError('--multigs/--multilearn/--multiprior/--multipair apply to --folds (the fits); scored parameters carry their own variants', 'Add --folds K, or drop the variant flags');
+    }
+    const { classColumnRequests } = await import('../src/model/variants/variant-spec.js');
     const { runEvaluate } = await import('../src/quality/run-evaluate.js');
     const { startProgress } = await import('../src/cli/render.js');
     const progress = await startProgress(flags.folds ? `cross-validating: fold 1/${flags.folds}` : 'evaluating');
@@ -38,13 +54,13 @@ others with the trainer flags, as "bkt fit" would, and scored on its own learner
     try {
       result = await runEvaluate(
         {
-          read: readerOptionsFromFlags(flags.input, flags),
+          read: { ...readerOptionsFromFlags(flags.input, flags), classColumns: variants ? classColumnRequests(variants) : [] },
           params: flags.params,
           db: flags.db,
           baselineRead: flags['baseline-input'] ? readerOptionsFromFlags(flags['baseline-input'], flags) : undefined,
           folds: flags.folds,
           seed: flags.seed,
-          trainer: trainerOptionsFromFlags(flags),
+          trainer: { ...trainerOptionsFromFlags(flags), variants },
         },
         { onFold: (k, n) => progress.update(`cross-validating: fold ${Math.min(k + 1, n)}/${n}`) },
       );

@@ -77,3 +77,16 @@ describe('evaluate and validate with variant parameters', () => {
     expect(classes.message).toMatch(/multigs \(10 classes\)/);
   });
 });
+
+describe('cross-validation of a variant', () => {
+  it('evaluate --folds fits the variant in each fold and scores held-out learners per item', () => {
+    const cv = (flags: string[]) => {
+      const r = bkt(['evaluate', '--input', GS, '--concept-id', 'skill_1', '--folds', '3', '--restarts', '1', ...flags, '--json']);
+      expect(r.status, r.describe).toBe(0);
+      return r.json().cv_auc_mean as number;
+    };
+    expect(cv(['--multigs'])).toBeGreaterThan(cv([]) + 0.005);
+    const refused = bkt(['evaluate', '--input', GS, '--params', 'fixtures/pybkt-variants/reference.json.gz', '--multigs']);
+    expect(refused.status, refused.describe).toBe(2);
+  });
+});
