@@ -151,7 +151,15 @@ function entryFromRecord(record: Record<string, unknown>, file: string, where: s
 
 /** A record's variant model: `model` (an object, or JSON text in CSV), else `metrics.model`. */
 function modelOf(record: Record<string, unknown>, file: string, where: string): VariantModel | null {
-  let raw = record.model ?? (record.metrics as { model?: unknown } | undefined)?.model;
+  let metrics = record.metrics;
+  if (typeof metrics === 'string' && metrics.trim().startsWith('{')) {
+    try {
+      metrics = JSON.parse(metrics);
+    } catch {
+      metrics = undefined;
+    }
+  }
+  let raw = record.model ?? (metrics as { model?: unknown } | undefined)?.model;
   if (typeof raw === 'string') {
     if (raw.trim() === '') return null;
     try {
