@@ -63,6 +63,8 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
         fromDate: options.source.fromDate ?? null,
         toDate: options.source.toDate ?? null,
         questionsFallback: options.source.questionsFallback,
+        // Model variants class rows by question (the app's tables have no other item column).
+        includeQuestions: options.trainer.variants !== undefined,
       });
       table = read.table;
       const present = new Set(table.conceptIds);
@@ -92,7 +94,10 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
       const fixedByConcept = Object.fromEntries(Object.entries(trainer.fixedByConcept).map(([id, fixed]) => [present.has(id) ? id : toUuid(id), fixed]));
       trainer = { ...trainer, fixedByConcept };
     }
-    const columns = (readSummary as Partial<ReadSummary>).columns;
+    // The app's tables name their columns as schema.md does (variants record the item column's name).
+    const columns =
+      (readSummary as Partial<ReadSummary>).columns ??
+      (options.source.kind === 'store' ? { user: 'user_id', concept: 'concept_id', correct: 'is_correct', time: 'answered_at', question: 'question_id' } : undefined);
     const report = await fitConcepts(table, trainer, { onProgress: options.onProgress, conceptIndices, columns });
     for (const missing of requested) {
       report.concepts.push({

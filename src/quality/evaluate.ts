@@ -7,6 +7,7 @@ import type { BktParams } from '../model/params.js';
 import { predictTable, scoredRows } from '../model/predict.js';
 import { predictTableVariant, tableColumnSource } from '../model/variants/variant-model.js';
 import type { RoleColumns } from '../model/variants/variant-spec.js';
+import { toUuid } from '../store/ids.js';
 import { seededRandom } from '../model/random.js';
 import type {
   BaselineSource,
@@ -73,7 +74,8 @@ function variantPredictions(table: AttemptsTable, entries: ConceptParams[], colu
     const e = byId.get(id);
     return e ? { params: e.params, model: e.model } : undefined;
   });
-  return predictTableVariant(table, byConcept, tableColumnSource(table, columns)).pCorrect;
+  // Class ids of a fit on the app's tables are UUIDs; a file's raw ids are matched through the same mapping.
+  return predictTableVariant(table, byConcept, tableColumnSource(table, columns), toUuid).pCorrect;
 }
 
 /** Params per concept index of `table` (undefined where none), from entries keyed by concept id. */

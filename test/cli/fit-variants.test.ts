@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -88,5 +88,27 @@ describe('cross-validation of a variant', () => {
     expect(cv(['--multigs'])).toBeGreaterThan(cv([]) + 0.005);
     const refused = bkt(['evaluate', '--input', GS, '--params', 'fixtures/pybkt-variants/reference.json.gz', '--multigs']);
     expect(refused.status, refused.describe).toBe(2);
+  });
+});
+
+describe('a variant fit from the app\'s tables', () => {
+  it('classes rows by the answers\' question ids, stores the classes under metrics.model and scores them back', () => {
+    const db = join(dir, 'app.sqlite');
+    expect(bkt(['db', 'migrate', '--db', db]).status).toBe(0);
+    const imported = bkt(['import', '--input', GS, '--col-question', 'template_id', '--concept-id', 'skill_2', '--db', db]);
+    expect(imported.status, imported.describe).toBe(0);
+    const fit = bkt(['fit', '--db', db, '--multigs', '--restarts', '1', '--activate', '--force', '--json']);
+    expect(fit.status, fit.describe).toBe(0);
+    const [concept] = fit.json().concepts;
+    expect(concept.model.columns).toEqual({ multigs: 'question_id' });
+    expect(concept.model.gs).toHaveLength(9);
+    const scored = bkt(['evaluate', '--input', 'fixtures/pybkt-variants/gs/test.csv.gz', '--col-question', 'template_id', '--concept-id', 'skill_2', '--db', db, '--json']);
+    expect(scored.status, scored.describe).toBe(0);
+    // The same concept-level values without the classes: the items' own guess and slip must score better.
+    const pooled = join(dir, 'pooled.json');
+    writeFileSync(pooled, JSON.stringify([{ concept_id: 'skill_2', ...concept.params }]));
+    const baseline = bkt(['evaluate', '--input', 'fixtures/pybkt-variants/gs/test.csv.gz', '--concept-id', 'skill_2', '--params', pooled, '--json']);
+    expect(baseline.status, baseline.describe).toBe(0);
+    expect(scored.json().overall.model.auc).toBeGreaterThan(baseline.json().overall.model.auc + 0.005);
   });
 });

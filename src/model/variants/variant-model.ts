@@ -88,7 +88,10 @@ export function classColumnsOfModels(models: Iterable<VariantModel | null | unde
   return [...names].map((name) => ({ name, required: false }));
 }
 
-/** The question column names a reader recognises by default, for models fitted on the question column. */
+/**
+ * Names under which a model may refer to the question column: the readers' defaults and the
+ * database's `question_id` (a fit on the app's tables), whatever the scored file maps it from.
+ */
 const QUESTION_COLUMN_NAMES = ['question_id', 'problem_id', 'question'];
 
 /**
@@ -116,7 +119,7 @@ export function tableColumnSource(table: AttemptsTable, roles: { question?: stri
   return (column) => {
     const carried = table.classColumns?.find((c) => c.name === column);
     if (carried) return carried;
-    if (table.question && (column === roles.question || (roles.question === undefined && QUESTION_COLUMN_NAMES.includes(column)))) {
+    if (table.question && (column === roles.question || QUESTION_COLUMN_NAMES.includes(column))) {
       return { ids: table.questionIds, values: table.question };
     }
     if (column === roles.user) return { ids: table.learnerIds, values: Int32Array.from(table.learner) };
@@ -136,6 +139,7 @@ export function conceptRowParams(
   model: VariantModel,
   columns: ColumnSource,
   out?: { learnClass: Uint32Array; gsClass: Uint32Array },
+  alias?: (id: string) => string,
 ): ConceptRowParams {
   const firstSequence = table.conceptSequenceStart[c];
   const lastSequence = table.conceptSequenceStart[c + 1];
@@ -146,11 +150,13 @@ export function conceptRowParams(
   learnClass.fill(0, rowStart, rowEnd);
   gsClass.fill(0, rowStart, rowEnd);
 
-  // Entry 0 of each array is the concept-level fallback; classes follow from 1.
+  // Entry 0 of each array is the concept-level fallback; classes follow from 1. A class id is
+  // matched as written, then in its alias form (a database fit's UUID for a file's raw id).
   const lookup = <T>(entries: T[] | undefined, key: (e: T) => string, column: string | undefined) => {
     const source = column ? columns(column) : null;
-    const index = new Map<string, number>();
-    entries?.forEach((e, k) => index.set(key(e), k + 1));
+    const map = new Map<string, number>();
+    entries?.forEach((e, k) => map.set(key(e), k + 1));
+    const index = { get: (id: string) => map.get(id) ?? (alias && id !== '' ? map.get(alias(id)) : undefined) };
     return { source, index };
   };
 
@@ -195,7 +201,12 @@ export function conceptRowParams(
         const end = table.sequenceStart[q + 1];
         learnClass[start] = first;
         for (let row = start + 1; row < end; row++) {
-          learnClass[row] = index.get(JSON.stringify([name(source.values[row - 1]), name(source.values[row])])) ?? 0;
+          const previous = name(source.values[row - 1]);
+          const current = name(source.values[row]);
+          learnClass[row] =
+            index.get(JSON.stringify([previous, current])) ??
+            (alias ? index.get(JSON.stringify([previous === '' ? '' : alias(previous), current === '' ? '' : alias(current)])) : undefined) ??
+            0;
         }
       }
     }
@@ -236,12 +247,15 @@ export interface VariantTablePredictions {
 /**
  * Predict every row of `table` before its answer is seen, under each concept's parameters and
  * variant model (a concept without a model is standard BKT). `byConcept[c]` is concept index c's
- * entry, or undefined (its rows stay NaN). Unseen classes use the concept-level values.
+ * entry, or undefined (its rows stay NaN). Unseen classes use the concept-level values. `alias`
+ * maps a value of the table to the id form the model may hold instead (src/store/ids.ts
+ * `toUuid` for models fitted on the database).
  */
 export function predictTableVariant(
   table: AttemptsTable,
   byConcept: ({ params: BktParams; model?: VariantModel | null } | undefined)[],
   columns: ColumnSource = tableColumnSource(table),
+  alias?: (id: string) => string,
 ): VariantTablePredictions {
   const pCorrect = new Float64Array(table.length).fill(Number.NaN);
   const pMastery = new Float64Array(table.length).fill(Number.NaN);
@@ -251,7 +265,7 @@ export function predictTableVariant(
   for (let c = 0; c < table.conceptIds.length; c++) {
     const entry = byConcept[c];
     if (!entry) continue;
-    const rows = conceptRowParams(table, c, entry.params, entry.model ?? standard, columns, scratch);
+    const rows = conceptRowParams(table, c, entry.params, entry.model ?? standard, columns, scratch, alias);
     const firstSequence = table.conceptSequenceStart[c];
     for (let q = firstSequence; q < table.conceptSequenceStart[c + 1]; q++) {
       predictVariantSequence(

@@ -119,6 +119,7 @@ export function resolveVariants(table: AttemptsTable, spec: VariantSpec, roles: 
     const name = spec.multiprior;
     const perAttempt: [string | null | undefined, string][] = [
       [roles.correct ?? 'correct', 'the answer column, so the prior would be chosen by the answer it predicts'],
+      ['correct', 'the answer column, so the prior would be chosen by the answer it predicts'],
       [roles.time, 'the time column, a per-attempt value'],
       [roles.order, 'the order column, a per-attempt value'],
       [roles.question, 'the question column, a per-attempt value'],
