@@ -115,9 +115,11 @@ export async function readParquet(bytes: Uint8Array, source: string, makeSink: S
   if (parquet.rowCount === 0) throw new InputError(`${source} has no rows`, 'Give a table with at least one attempt');
   const ix = sink.index;
   const roles = [ix.user, ix.concept, ix.correct, ix.time, ix.order, ix.question];
-  const wanted = [...new Set(roles.filter((i) => i >= 0))].map((i) => names[i]);
+  const classIndex = sink.classColumns.map((c) => c.index);
+  const wanted = [...new Set([...roles, ...classIndex].filter((i) => i >= 0))].map((i) => names[i]);
   const position = (i: number) => (i >= 0 ? wanted.indexOf(names[i]) : -1);
   const [pu, pc, pk, pt, po, pq] = roles.map(position);
+  const classPositions = classIndex.map(position);
   let row = 0;
   for await (const batch of parquet.batches(wanted)) {
     const col = (p: number) => (p >= 0 ? batch.columns[p] : null);
@@ -127,6 +129,7 @@ export async function readParquet(bytes: Uint8Array, source: string, makeSink: S
     const time = col(pt);
     const order = col(po);
     const question = col(pq);
+    const classes = classPositions.map((p) => col(p)!);
     for (let i = 0; i < batch.length; i++) {
       row++;
       sink.addValues(
@@ -138,6 +141,7 @@ export async function readParquet(bytes: Uint8Array, source: string, makeSink: S
         question ? question[i] : null,
         row,
         false,
+        classes.length > 0 ? classes.map((c) => c[i]) : undefined,
       );
     }
   }

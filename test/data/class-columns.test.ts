@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import Database from 'better-sqlite3';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AttemptsTableBuilder } from '../../src/data/attempts-table-builder.js';
 import type { AttemptsTable } from '../../src/data/attempts-table.js';
@@ -30,7 +31,7 @@ const ROWS = [
 const EXPECTED = ['u2:t9', 'u1:t1', 'u1:-', 'u1:t2'];
 
 describe('class columns through every reader', () => {
-  it('follow their rows through the sort in CSV (fast path and quoted), NDJSON, Arrow and SQLite', async () => {
+  it('follow their rows through the sort in CSV (fast path and quoted), NDJSON, Arrow, SQLite and Parquet', async () => {
     const header = 'user_id,concept_id,correct,item,order_id';
     const csv = join(dir, 'a.csv');
     writeFileSync(csv, `${header}\n${ROWS.map((r) => r.join(',')).join('\n')}\n`);
@@ -53,7 +54,22 @@ describe('class columns through every reader', () => {
     const insert = db.prepare('INSERT INTO attempts VALUES (?, ?, ?, ?, ?)');
     for (const [u, c, k, i, o] of ROWS) insert.run(u, c, Number(k), i === '' ? null : i, Number(o));
     db.close();
-    for (const input of [csv, quoted, ndjson, ipc, sqlite]) {
+    const parquet = join(dir, 'a.parquet');
+    writeFileSync(
+      parquet,
+      Buffer.from(
+        parquetWriteBuffer({
+          columnData: [
+            { name: 'user_id', data: ROWS.map((r) => r[0]), type: 'STRING' },
+            { name: 'concept_id', data: ROWS.map((r) => r[1]), type: 'STRING' },
+            { name: 'correct', data: ROWS.map((r) => r[2] === '1'), type: 'BOOLEAN' },
+            { name: 'item', data: ROWS.map((r) => (r[3] === '' ? null : r[3])), type: 'STRING' },
+            { name: 'order_id', data: new Int32Array(ROWS.map((r) => Number(r[4]))), type: 'INT32' },
+          ],
+        }),
+      ),
+    );
+    for (const input of [csv, quoted, ndjson, ipc, sqlite, parquet]) {
       const { table: read } = await readAttempts({ input, classColumns: [{ name: 'item', required: true }] });
       expect(rowsOf(read, 'item'), input).toEqual(EXPECTED);
     }

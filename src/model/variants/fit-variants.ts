@@ -71,6 +71,9 @@ export async function fitVariantConcepts(
     const classes = layout.concepts[c];
     const shape = thetaLayout(classes.priorIds.length, classes.learnIds.length, classes.gsIds.length);
     const starts = drawRestartStarts(options.seed, conceptId, options.restarts, options.bounds, options.forgets);
+    // --fix-from: this concept's own fixed values over the global --fix ones, in every class.
+    const conceptFixed = options.fixedByConcept?.[conceptId];
+    const conceptSettings = conceptFixed ? { ...settings, fixed: { ...settings.fixed, ...conceptFixed } } : settings;
     for (let restart = 0; restart < options.restarts; restart++) {
       const initial = options.initialParams?.(conceptId, restart) ?? starts[restart];
       taskConcept.push(c);
@@ -80,7 +83,7 @@ export async function fitVariantConcepts(
         firstSequence,
         lastSequence,
         initial,
-        settings,
+        settings: conceptSettings,
         attempts: nAttempts,
         variant: {
           priorClasses: shape.priorClasses,
@@ -125,7 +128,7 @@ export async function fitVariantConcepts(
     entry.restarts.push({
       restart,
       initial: tasks[id].initial,
-      params: conceptLevelAt(theta, shape, problem, settings, tasks[id].initial, workspace),
+      params: conceptLevelAt(theta, shape, problem, tasks[id].settings, tasks[id].initial, workspace),
       log_likelihood: outcome.result.logLikelihood,
       iterations: outcome.result.iterations,
       converged: outcome.result.converged,

@@ -153,6 +153,10 @@ describe('fitVariantConcepts', () => {
       expect(e.p_G).toBeLessThanOrEqual(0.3);
     }
     for (const e of model!.learn!) expect(e.p_F).toBe(0);
+    // Per-concept fixed values (--fix-from) hold in every class too.
+    const perConcept = await fitConcepts(table, { variants: { multigs: 'item' }, fixedByConcept: { c: { p_G: 0.2 } }, workers: 1 });
+    expect(perConcept.concepts[0].params!.p_G).toBe(0.2);
+    for (const e of perConcept.concepts[0].model!.gs!) expect(e.p_G).toBe(0.2);
   });
 
   it('gives the same fits whatever the number of workers', async () => {
