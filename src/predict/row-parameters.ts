@@ -1,4 +1,6 @@
+import type { AttemptsTable } from '../data/attempts-table.js';
 import type { BktParams } from '../model/params.js';
+import { type ColumnSource, type ConceptRowParams, type VariantModel, conceptRowParams } from '../model/variants/variant-model.js';
 
 /**
  * Scratch buffers one sequence's per-row parameters are written into (index = row - start), so
@@ -53,6 +55,50 @@ export function conceptRowParameters(paramsByConcept: readonly (BktParams | unde
       into.learn.fill(params.p_T, 0, n);
       into.forget.fill(params.p_F, 0, n);
       return params.p_L0;
+    },
+  };
+}
+
+/**
+ * A model-variant fit (`bkt fit --multigs ...`): each row gets its class's guess, slip, learn
+ * and forget, each sequence its learner class's prior; a class the fit has not seen gets the
+ * concept-level values (src/model/variants/variant-model.ts `conceptRowParams`). `entries[c]` is
+ * concept index c's parameters and model (undefined = none; no model = standard BKT).
+ * `alias` matches the table's ids to a database fit's UUIDs.
+ */
+export function variantRowParameters(
+  table: AttemptsTable,
+  entries: readonly ({ params: BktParams; model?: VariantModel | null } | undefined)[],
+  columns: ColumnSource,
+  alias?: (id: string) => string,
+): RowParameters {
+  // Class indices of the concept being filled, resolved once per concept (sequences come concept by concept).
+  const scratch = { learnClass: new Uint32Array(table.length), gsClass: new Uint32Array(table.length) };
+  const standard: VariantModel = { variants: [], columns: {} };
+  let current = -1;
+  let rows: ConceptRowParams | null = null;
+  let sequence = 0;
+  return {
+    hasConcept: (concept) => entries[concept] !== undefined,
+    fillSequence(concept, start, end, into) {
+      const entry = entries[concept]!;
+      if (concept !== current) {
+        rows = conceptRowParams(table, concept, entry.params, entry.model ?? standard, columns, scratch, alias);
+        current = concept;
+        sequence = table.conceptSequenceStart[concept];
+      }
+      const r = rows!;
+      if (table.sequenceStart[sequence] > start) sequence = table.conceptSequenceStart[concept];
+      while (table.sequenceStart[sequence] !== start) sequence++;
+      for (let i = start; i < end; i++) {
+        const g = r.gsClass[i];
+        const l = r.learnClass[i];
+        into.guess[i - start] = r.guess[g];
+        into.slip[i - start] = r.slip[g];
+        into.learn[i - start] = r.learn[l];
+        into.forget[i - start] = r.forget[l];
+      }
+      return r.prior[sequence - table.conceptSequenceStart[concept]];
     },
   };
 }

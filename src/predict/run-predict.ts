@@ -107,13 +107,17 @@ export async function runPredict(raw: PredictOptions, io: { stdin?: NodeJS.Reada
     const readFormat = options.read.format ?? (spooled ? 'csv' : formatFromPath(input));
     // No row filters on this read: every input row is written, so table rows and input rows pair up.
     const unfiltered = { ...options.read, conceptIds: undefined, conceptPattern: undefined, fromDate: undefined, toDate: undefined, minAttemptsPerUser: 1 };
-    const { table, summary } = await readAttempts({ ...unfiltered, input, format: readFormat, keepInputRow: true });
-    if (spooled) summary.source = 'stdin';
-
+    // Parameters first: a model-variant fit names the class columns (items, learner groups) the reader must carry.
     const { alignParamsToTable, loadParams } = await import('../quality/load-params.js');
     const loaded = await loadParams({ params: options.params, db: options.db });
+    const { classColumnsOfModels } = await import('../model/variants/variant-model.js');
+    const classColumns = classColumnsOfModels(loaded.entries.map((e) => e.model));
+    const { table, summary } = await readAttempts({ ...unfiltered, input, format: readFormat, keepInputRow: true, classColumns });
+    if (spooled) summary.source = 'stdin';
+
     const entries = loaded.fromStore ? await alignParamsToTable(table, loaded.entries) : loaded.entries;
     const byId = new Map(entries.map((e) => [e.concept_id, e.params]));
+    const modelById = new Map(entries.filter((e) => e.model).map((e) => [e.concept_id, e.model!]));
     const pattern = options.conceptPattern === undefined ? null : compileConceptPattern(options.conceptPattern);
     const wanted = options.conceptIds ? new Set(options.conceptIds) : null;
     const selected = (id: string) => (pattern === null || pattern.test(id)) && (wanted === null || wanted.has(id));
@@ -126,8 +130,16 @@ export async function runPredict(raw: PredictOptions, io: { stdin?: NodeJS.Reada
     const missing = table.conceptIds.filter((id, c) => selected(id) && paramsByConcept[c] === undefined);
 
     const { predictRows } = await import('./predict-rows.js');
-    const { conceptRowParameters } = await import('./row-parameters.js');
-    const predictions = predictRows(table, conceptRowParameters(paramsByConcept), table.length);
+    const { conceptRowParameters, variantRowParameters } = await import('./row-parameters.js');
+    let parameters = conceptRowParameters(paramsByConcept);
+    if (modelById.size > 0) {
+      // Unseen classes fall back to the concept-level values; raw item ids also match a database fit's UUIDs.
+      const { tableColumnSource } = await import('../model/variants/variant-model.js');
+      const { toUuid } = await import('../store/ids.js');
+      const byConcept = table.conceptIds.map((id, c) => (paramsByConcept[c] ? { params: paramsByConcept[c]!, model: modelById.get(id) } : undefined));
+      parameters = variantRowParameters(table, byConcept, tableColumnSource(table, summary.columns), toUuid);
+    }
+    const predictions = predictRows(table, parameters, table.length);
     let rowsPredicted = 0;
     for (let c = 0; c < table.conceptIds.length; c++) {
       if (paramsByConcept[c] !== undefined) {
