@@ -94,6 +94,6 @@ for (const flags of [['--multigs'], ['--multigs', '--multilearn']]) {
     fit = JSON.parse(out.toString()).summary;
   }
   const [released, patched] = pybkt[flags.join(' ').replace(/^--/, '')];
-  line(`bkt fit ${flags.join(' ')} gs/train (158,176 attempts), wall s`, Math.min(...times).toFixed(2), `< pyBKT ${released} (1.4.2), ${patched} (fixed E-step)`);
+  line(`bkt fit ${flags.join(' ')} gs/train (158,176 attempts), wall s`, Math.min(...times).toFixed(2), `beside pyBKT ${released} (1.4.2), ${patched} (fixed E-step), idle VM`);
   line('  of which EM and metrics (s)', fit.seconds.toFixed(2), `${fit.workers} worker(s)`);
 }
