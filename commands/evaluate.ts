@@ -3,6 +3,7 @@ import { BktCommand } from '../src/cli/base-command.js';
 import {
   readerFlags,
   readerOptionsFromFlags,
+  tableFlags,
   trainerFlags,
   trainerOptionsFromFlags,
   variantFlags,
@@ -14,12 +15,9 @@ import type { EvaluateCommandResult } from '../src/quality/run-evaluate.js';
 export default class Evaluate extends BktCommand {
   static override summary = 'Score parameters on attempts (AUC, RMSE, log loss, accuracy beside baselines), or cross-validate by learner.';
 
-  static override description = `Every attempt is predicted before its answer is seen, each learner's sequence of a concept starting
-from L0 (as pyBKT's evaluate). Per concept and overall, the model is shown beside two baselines:
-the overall mean correctness and the concept's own mean (from the evaluated rows, or from
---baseline-input), with the lift. Concepts without parameters are reported as no_params, never
-scored at 0.5. With --folds K, learners are split into K folds (seeded); each fold is fitted on the
-others with the trainer flags, as "bkt fit" would, and scored on its own learners.`;
+  static override description = `Every attempt is predicted before its answer is seen, each learner's sequence of a concept starting from L0 (as pyBKT's evaluate). Per concept and overall, the model is shown beside two baselines: the overall mean correctness and the concept's own mean (from the evaluated rows, or from --baseline-input), with the lift. Concepts without parameters are reported as no_params, never scored at 0.5. With --folds K, learners are split into K folds (seeded); each fold is fitted on the others with the trainer flags, as "bkt fit" would, and scored on its own learners.`;
+
+  static override usage = ['evaluate --input FILE --params FILE | --db URL | --folds K [FLAGS]'];
 
   static override examples = [
     '<%= config.bin %> evaluate --input test.csv --params params.json',
@@ -37,6 +35,7 @@ others with the trainer flags, as "bkt fit" would, and scored on its own learner
     folds: Flags.integer({ char: 'k', summary: 'Cross-validate with K folds split by learner instead of scoring given parameters.', min: 2, max: 100, exclusive: ['params', 'db'] }),
     ...trainerFlags,
     ...variantFlags,
+    ...tableFlags,
   };
 
   async run(): Promise<EvaluateCommandResult> {
@@ -48,11 +47,9 @@ others with the trainer flags, as "bkt fit" would, and scored on its own learner
     }
     const { classColumnRequests } = await import('../src/model/variants/variant-spec.js');
     const { runEvaluate } = await import('../src/quality/run-evaluate.js');
-    const { startProgress } = await import('../src/cli/render.js');
-    const progress = await startProgress(flags.folds ? `cross-validating: fold 1/${flags.folds}` : 'evaluating');
-    let result: EvaluateCommandResult;
-    try {
-      result = await runEvaluate(
+    const { withProgress } = await import('../src/cli/progress.js');
+    const result = await withProgress(flags.folds ? `cross-validating: fold 1/${flags.folds}` : 'evaluating', (progress) =>
+      runEvaluate(
         {
           read: { ...readerOptionsFromFlags(flags.input, flags), classColumns: variants ? classColumnRequests(variants) : [] },
           params: flags.params,
@@ -63,13 +60,11 @@ others with the trainer flags, as "bkt fit" would, and scored on its own learner
           trainer: { ...trainerOptionsFromFlags(flags), variants },
         },
         { onFold: (k, n) => progress.update(`cross-validating: fold ${Math.min(k + 1, n)}/${n}`) },
-      );
-    } finally {
-      progress.stop();
-    }
+      ),
+    );
     if (!this.jsonEnabled()) {
-      const { renderEvaluate } = await import('../src/quality/render-text.js');
-      this.log(renderEvaluate(result));
+      const { renderEvaluate } = await import('../src/cli/render-quality.js');
+      this.log(await renderEvaluate(result, flags));
     }
     return result;
   }

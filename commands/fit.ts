@@ -5,6 +5,7 @@ import {
   trainerFlags,
   variantFlags,
   readerOptionsFromFlags,
+  tableFlags,
   trainerOptionsFromFlags,
   variantSpecFromFlags,
   withOptionalVariantColumns,
@@ -14,12 +15,9 @@ import {
 export default class Fit extends BktCommand {
   static override summary = 'Fit BKT parameters per concept by EM, from an attempts file or the app\'s database.';
 
-  static override description = `Reads attempts (CSV, NDJSON, Arrow IPC or SQLite; .gz and - for stdin; without --input, the
-app's tables in --db), fits L0, T, S, G (and F with --forgets) per concept by EM with seeded
-random restarts, projected onto the bounds at every step, and reports each concept's parameters,
-log-likelihood, in-sample metrics and quality verdict. Concepts with too little data are reported
-as skipped, never fitted. With --db or --activate the fits are persisted (bkt_skill_params rows
-and an algo_runs row); --activate refuses invalid or degenerate fits unless --force (exit 6).`;
+  static override description = `Reads attempts (CSV, NDJSON, Arrow IPC or SQLite; .gz and - for stdin; without --input, the app's tables in --db), fits L0, T, S, G (and F with --forgets) per concept by EM with seeded random restarts, projected onto the bounds at every step, and reports each concept's parameters, log-likelihood, in-sample metrics and quality verdict. Concepts with too little data are reported as skipped, never fitted. With --db or --activate the fits are persisted (bkt_skill_params rows and an algo_runs row); --activate refuses invalid or degenerate fits unless --force (exit 6).`;
+
+  static override usage = ['fit --input FILE [--out FILE] [FLAGS]', 'fit [--db URL] [--activate] [FLAGS]'];
 
   static override examples = [
     '<%= config.bin %> fit --input fixtures/sample.csv',
@@ -37,7 +35,8 @@ and an algo_runs row); --activate refuses invalid or degenerate fits unless --fo
     ...readerFlags,
     ...trainerFlags,
     ...variantFlags,
-    out: Flags.string({ char: 'o', summary: 'Write the parameters here (.json, or .csv).' }),
+    out: Flags.string({ char: 'o', summary: 'Write the parameters here (.json, or .csv).', helpGroup: 'OUTPUT' }),
+    ...tableFlags,
     cv: Flags.integer({ summary: 'Also cross-validate with K folds split by learner; stored in each concept\'s metrics.', min: 2, max: 100 }),
     strict: Flags.boolean({ summary: 'Exit 6 when any fitted concept is invalid or degenerate (for CI).', default: false }),
     db: dbFlag,
@@ -57,16 +56,14 @@ and an algo_runs row); --activate refuses invalid or degenerate fits unless --fo
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Fit, withOptionalVariantColumns(this.argv));
     const variants = variantSpecFromFlags(flags);
-    const { fitAttempts, conceptsFailingQuality } = await import('../src/fit/fit-attempts.js');
-    const { startProgress } = await import('../src/cli/render.js');
+    const { fitAttempts } = await import('../src/fit/fit-attempts.js');
+    const { withProgress } = await import('../src/cli/progress.js');
     const { classColumnRequests } = await import('../src/model/variants/variant-spec.js');
     // Without --input the attempts come from the database (--db, else DATABASE_URL, else ./bkt.sqlite).
     const fromStore = flags.input === undefined;
     const persist = flags.db !== undefined || flags.activate || fromStore;
-    const progress = await startProgress('reading attempts');
-    let result;
-    try {
-      result = await fitAttempts({
+    const result = await withProgress('reading attempts', (progress) =>
+      fitAttempts({
         source: fromStore
           ? { kind: 'store', conceptIds: flags['concept-id'], conceptPattern: flags['concept-pattern'], fromDate: flags['from-date'], toDate: flags['to-date'], questionsFallback: flags['questions-fallback'] }
           : { kind: 'file', read: { ...readerOptionsFromFlags(flags.input!, flags), classColumns: variants ? classColumnRequests(variants) : [] } },
@@ -76,26 +73,14 @@ and an algo_runs row); --activate refuses invalid or degenerate fits unless --fo
         trainer: { ...trainerOptionsFromFlags(flags), variants },
         crossValidationFolds: flags.cv,
         out: flags.out,
+        strict: flags.strict,
         onProgress: ({ restartsDone, restartsTotal }) => progress.update(`fitting: ${restartsDone}/${restartsTotal} restarts`),
-      });
-    } finally {
-      progress.stop();
-    }
+      }),
+    );
     if (!this.jsonEnabled()) {
-      const { renderFitResult } = await import('../src/fit/render-fit.js');
-      this.log(await renderFitResult(result));
+      const { renderFitResult } = await import('../src/cli/render-fit.js');
+      this.log(await renderFitResult(result, flags));
     }
-    const failing = conceptsFailingQuality(result.concepts);
-    if (result.qualityGate) {
-      process.exitCode = 6;
-      process.stderr.write(`Error: ${result.qualityGate}\n`);
-    } else if (flags.strict && failing.length > 0) {
-      process.exitCode = 6;
-      const names = failing.slice(0, 5).map((c) => `${c.concept_id} (${c.violations.map((v) => v.message).join('; ')})`);
-      process.stderr.write(
-        `Error: --strict: ${failing.length} fitted concept(s) invalid or degenerate: ${names.join(', ')}${failing.length > 5 ? ', ...' : ''}. See docs/validation.md\n`,
-      );
-    }
-    return { concepts: result.concepts, summary: result.summary, out: result.out, persisted: result.persisted };
+    return { concepts: result.concepts, summary: result.summary, out: result.out, persisted: result.persisted, failure: result.failure };
   }
 }

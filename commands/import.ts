@@ -5,12 +5,9 @@ import { dbFlag, readerFlags, readerOptionsFromFlags } from '../src/cli/flags.js
 export default class Import extends BktCommand {
   static override summary = "Load an attempts file into the app's tables (users, sessions, questions, answers).";
 
-  static override description = `Reads attempts with the same readers and column flags as "bkt fit", then writes them in one
-transaction as the exam app would have: users, SUBMITTED test_sessions, session_questions whose
-snapshot_json names the concept, and session_answers. Ids that are not UUIDs map deterministically:
-an integer n becomes the UUID whose value is n (10 -> 00000000-0000-0000-0000-00000000000a), any
-other string a version-5 UUID (docs/store.md). Importing the same content again writes nothing.
-Run "bkt db migrate" first.`;
+  static override description = `Reads attempts with the same readers and column flags as "bkt fit", then writes them in one transaction as the exam app would have: users, SUBMITTED test_sessions, session_questions whose snapshot_json names the concept, and session_answers. Ids that are not UUIDs map deterministically: an integer n becomes the UUID whose value is n (10 -> 00000000-0000-0000-0000-00000000000a), any other string a version-5 UUID (docs/store.md). Importing the same content again writes nothing. Run "bkt db migrate" first.`;
+
+  static override usage = ['import --input FILE [--db URL] [FLAGS]'];
 
   static override examples = [
     '<%= config.bin %> import --input fixtures/sample.csv',

@@ -1,28 +1,30 @@
 import { Flags } from '@oclif/core';
 import { BktCommand } from '../src/cli/base-command.js';
+import { asUserFlag, conceptIdFlag, dbFlag, tableFlags, userFlag } from '../src/cli/flags.js';
 
 export default class Mastery extends BktCommand {
-  static override summary = 'List mastery states (one user), or a per-concept summary (no user)';
+  static override summary = 'List mastery states (one user), or a per-concept summary (no user).';
 
-  static override description = `With --user (or --as-user), that user's states ordered by p_mastery descending: user_id, concept_id,
-p_mastery, n_attempts, last_attempt_at, last_seen_question_id, is_mastered, updated_at. Without a user,
-one row per concept: learners, mean mastery, share mastered.`;
+  static override description = `With --user (or --as-user), that user's states ordered by p_mastery descending: user_id, concept_id, p_mastery, n_attempts, last_attempt_at, last_seen_question_id, is_mastered, updated_at. Without a user, one row per concept: learners, mean mastery, share mastered.`;
+
+  static override usage = ['mastery [--user ID] [--concept-id ID...] [FLAGS]'];
 
   static override examples = [
     '<%= config.bin %> mastery --user 3f2c...',
+    '<%= config.bin %> mastery --user 10 --concept-id "Long division"',
     '<%= config.bin %> mastery --user 3f2c... --below 0.5 --csv',
     '<%= config.bin %> mastery --mastered --json',
   ];
 
   static override flags = {
-    db: Flags.string({ description: 'SQLite file or postgres:// URL (default: $DATABASE_URL, else ./bkt.sqlite)' }),
-    user: Flags.string({ description: 'user id (UUID)' }),
-    concept: Flags.string({ description: 'concept id (UUID), repeatable', multiple: true }),
-    mastered: Flags.boolean({ description: 'only mastered states (p_mastery >= threshold)', exclusive: ['below'] }),
-    below: Flags.string({ description: 'only states with p_mastery below this', exclusive: ['mastered'] }),
-    threshold: Flags.string({ description: 'mastery threshold', default: '0.95' }),
-    csv: Flags.boolean({ description: 'print CSV instead of a table', exclusive: ['json'] }),
-    'as-user': Flags.string({ description: 'run in this learner\u2019s scope: only its own states are visible' }),
+    db: dbFlag,
+    user: userFlag(),
+    'concept-id': conceptIdFlag(),
+    mastered: Flags.boolean({ summary: 'Only mastered states (p_mastery >= --threshold).', exclusive: ['below'], helpGroup: 'FILTERS' }),
+    below: Flags.string({ summary: 'Only states with p_mastery below this.', exclusive: ['mastered'], helpGroup: 'FILTERS' }),
+    threshold: Flags.string({ summary: 'Mastery threshold.', default: '0.95', helpGroup: 'FILTERS' }),
+    'as-user': asUserFlag(),
+    ...tableFlags,
   };
 
   async run(): Promise<unknown> {
@@ -32,14 +34,14 @@ one row per concept: learners, mean mastery, share mastered.`;
       db: flags.db,
       asUser: flags['as-user'],
       userId: flags.user,
-      conceptIds: flags.concept,
+      conceptIds: flags['concept-id'],
       mastered: flags.mastered || undefined,
       below: flags.below,
       threshold: flags.threshold,
     });
     if (!this.jsonEnabled()) {
-      const { renderMastery } = await import('../src/mastery/render.js');
-      process.stdout.write(renderMastery(result, flags.csv ? 'csv' : 'table'));
+      const { renderMastery } = await import('../src/cli/render-mastery.js');
+      this.log(await renderMastery(result, flags, Boolean(flags['concept-id']?.length || flags.mastered || flags.below !== undefined)));
     }
     return result.kind === 'states' ? { user_id: result.user_id, states: result.states, total: result.total } : { concepts: result.concepts, total: result.total };
   }

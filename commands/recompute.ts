@@ -1,16 +1,13 @@
 import { Flags } from '@oclif/core';
 import { BktCommand } from '../src/cli/base-command.js';
-import { dbFlag, trainerFlags, trainerOptionsFromFlags } from '../src/cli/flags.js';
+import { conceptIdFlag, dbFlag, tableFlags, trainerFlags, trainerOptionsFromFlags } from '../src/cli/flags.js';
 
 export default class Recompute extends BktCommand {
   static override summary = "Refit concepts from the app's tables and log the run (the app's admin recompute).";
 
-  static override description = `Reads attempts from the database (SUBMITTED and EXPIRED sessions, concept from each
-question's snapshot), fits every concept that has data or the named ones, and writes one
-bkt_skill_params row per fitted concept, each in its own transaction. One algo_runs row records the
-run: RUNNING at the start, then SUCCESS or FAILED with a summary. A failing concept does not stop
-the others. Ctrl-C stops after the concept being written and marks the run FAILED with how far it
-got. --dry-run fits and reports without writing parameters.`;
+  static override description = `Reads attempts from the database (SUBMITTED and EXPIRED sessions, concept from each question's snapshot), fits every concept that has data or the named ones, and writes one bkt_skill_params row per fitted concept, each in its own transaction. One algo_runs row records the run: RUNNING at the start, then SUCCESS or FAILED with a summary. A failing concept does not stop the others. Ctrl-C stops after the concept being written and marks the run FAILED with how far it got (exit 130). --dry-run fits and reports without writing parameters. The table lists each concept that got no new parameters and why.`;
+
+  static override usage = ['recompute [--db URL] [--activate] [--dry-run] [FLAGS]'];
 
   static override examples = [
     '<%= config.bin %> recompute --activate',
@@ -20,7 +17,7 @@ got. --dry-run fits and reports without writing parameters.`;
 
   static override flags = {
     db: dbFlag,
-    'concept-id': Flags.string({ summary: 'Only this concept (repeatable). Default: every concept with attempts.', multiple: true, helpGroup: 'FILTERS' }),
+    'concept-id': conceptIdFlag(),
     'from-date': Flags.string({ summary: 'Only answers answered at or after this ISO date.', helpGroup: 'FILTERS' }),
     'to-date': Flags.string({ summary: 'Only answers answered at or before this ISO date (a date includes the whole day).', helpGroup: 'FILTERS' }),
     'questions-fallback': Flags.boolean({ summary: "Use questions.concept_id when a snapshot names no concept (the app's fallback).", default: false, helpGroup: 'FILTERS' }),
@@ -29,56 +26,48 @@ got. --dry-run fits and reports without writing parameters.`;
     'dry-run': Flags.boolean({ summary: 'Fit and report; write no parameter rows.', default: false }),
     trigger: Flags.string({ summary: 'Recorded in algo_runs.trigger.', options: ['manual', 'nightly', 'cron', 'api'], default: 'manual' }),
     ...trainerFlags,
+    ...tableFlags,
   };
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Recompute);
     const { recompute } = await import('../src/jobs/recompute.js');
     const { withStore } = await import('../src/jobs/db-admin.js');
-    const { startProgress } = await import('../src/cli/render.js');
+    const { withProgress } = await import('../src/cli/progress.js');
     const abort = new AbortController();
     const onSigint = () => {
       if (abort.signal.aborted) process.exit(130);
       abort.abort();
-      process.stderr.write('Interrupted: finishing the concept being written, then marking the run FAILED (Ctrl-C again to quit now)\n');
+      this.logToStderr('Interrupted: finishing the concept being written, then marking the run FAILED (Ctrl-C again to quit now)');
     };
     process.on('SIGINT', onSigint);
-    const progress = await startProgress('reading attempts');
     try {
-      const result = await withStore(flags.db, 'use', (store) =>
-        recompute(
-          store,
-          {
-            conceptIds: flags['concept-id'] ?? [],
-            fromDate: flags['from-date'] ?? null,
-            toDate: flags['to-date'] ?? null,
-            minAttempts: flags['min-attempts'],
-            activate: flags.activate,
-            force: flags.force,
-            dryRun: flags['dry-run'],
-            trigger: flags.trigger as 'manual',
-            questionsFallback: flags['questions-fallback'],
-          },
-          trainerOptionsFromFlags(flags),
-          { signal: abort.signal, onProgress: (done, total) => progress.update(`recompute: ${done}/${total} concepts`) },
+      const result = await withProgress('reading attempts', (progress) =>
+        withStore(flags.db, 'use', (store) =>
+          recompute(
+            store,
+            {
+              conceptIds: flags['concept-id'] ?? [],
+              fromDate: flags['from-date'] ?? null,
+              toDate: flags['to-date'] ?? null,
+              minAttempts: flags['min-attempts'],
+              activate: flags.activate,
+              force: flags.force,
+              dryRun: flags['dry-run'],
+              trigger: flags.trigger as 'manual',
+              questionsFallback: flags['questions-fallback'],
+            },
+            trainerOptionsFromFlags(flags),
+            { signal: abort.signal, onProgress: (done, total) => progress.update(`recompute: ${done}/${total} concepts`) },
+          ),
         ),
       );
-      progress.stop();
       if (!this.jsonEnabled()) {
-        const { renderRecompute } = await import('../src/jobs/render-store.js');
-        this.log(renderRecompute(result));
-      }
-      if (result.summary.interrupted) {
-        process.exitCode = 130;
-        process.stderr.write(`Error: run ${result.run_id} interrupted after ${result.summary.concepts_processed} concepts; it is marked FAILED\n`);
-      } else if (result.summary.refused.length) {
-        process.exitCode = 6;
-        const first = result.summary.refused[0];
-        process.stderr.write(`Error: concept ${first}: ${result.summary.errors[first]}${result.summary.refused.length > 1 ? ` (and ${result.summary.refused.length - 1} more)` : ''}. Use --force to activate anyway\n`);
+        const { renderRecompute } = await import('../src/cli/render-store.js');
+        this.log(await renderRecompute(result, flags));
       }
       return result;
     } finally {
-      progress.stop();
       process.off('SIGINT', onSigint);
     }
   }

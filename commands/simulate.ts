@@ -5,9 +5,9 @@ import { probabilityFlag } from '../src/cli/flags.js';
 export default class Simulate extends BktCommand {
   static override summary = 'Write attempts drawn from the BKT model with known parameters (CSV).';
 
-  static override description = `Draws learners' answers from the BKT generative model (seeded), as a CSV with
-user_id, concept_id, correct and order_id that "bkt fit" reads back: for checking that fitting
-recovers known parameters, and for benchmarks.`;
+  static override description = `Draws learners' answers from the BKT generative model (seeded), as a CSV with user_id, concept_id, correct and order_id that "bkt fit" reads back: for checking that fitting recovers known parameters, and for benchmarks.`;
+
+  static override usage = ['simulate [--out FILE] [FLAGS]'];
 
   static override examples = [
     '<%= config.bin %> simulate --learners 1000 --attempts 20 --out sim.csv',
@@ -39,7 +39,7 @@ recovers known parameters, and for benchmarks.`;
     }
     const { createWriteStream } = await import('node:fs');
     await writeAttemptsCsv(table, createWriteStream(flags.out));
-    if (!this.jsonEnabled()) process.stderr.write(`${table.length} attempts written to ${flags.out}\n`);
+    if (!this.jsonEnabled()) this.logToStderr(`${table.length} attempts written to ${flags.out}`);
     return { attempts: table.length, out: flags.out, params };
   }
 }

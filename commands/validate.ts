@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BktCommand } from '../src/cli/base-command.js';
-import { numberFlag, probabilityFlag, readerFlags, readerOptionsFromFlags } from '../src/cli/flags.js';
+import { numberFlag, probabilityFlag, readerFlags, readerOptionsFromFlags, tableFlags } from '../src/cli/flags.js';
 import type { ValidateCommandResult } from '../src/quality/run-validate.js';
 
 const threshold = (summary: string) => probabilityFlag({ summary, helpGroup: 'THRESHOLD' });
@@ -8,12 +8,9 @@ const threshold = (summary: string) => probabilityFlag({ summary, helpGroup: 'TH
 export default class Validate extends BktCommand {
   static override summary = 'CI gate: check parameters for validity, degeneracy and held-out quality; exit 6 when any check fails.';
 
-  static override description = `Checks per concept (docs/validation.md gives each default and its source):
-validity (schema.md), learn rate, discrimination and learning gain (schema.md degeneracy rules),
-mastery never falling after a correct answer and reaching the mastery threshold after --mastery-run
-correct answers (Baker, Corbett & Aleven 2008), with --input the held-out AUC, RMSE and lift on
-that data, and identifiability (a warning) when the fit's restarts disagree at similar likelihood.
-Exit 0 when every check passes (warnings allowed), 6 otherwise, naming each failure on stderr.`;
+  static override description = `Checks per concept (docs/validation.md gives each default and its source): validity (schema.md), learn rate, discrimination and learning gain (schema.md degeneracy rules), mastery never falling after a correct answer and reaching the mastery threshold after --mastery-run correct answers (Baker, Corbett & Aleven 2008), with --input the held-out AUC, RMSE and lift on that data, and identifiability (a warning) when the fit's restarts disagree at similar likelihood. Exit 0 when every check passes (warnings allowed), 6 otherwise, naming each failure on stderr. The table lists failing and warning checks, failures first (--verbose adds the passing ones).`;
+
+  static override usage = ['validate --params FILE | --db URL [--input FILE] [FLAGS]'];
 
   static override examples = [
     '<%= config.bin %> validate --params params.json',
@@ -26,7 +23,9 @@ Exit 0 when every check passes (warnings allowed), 6 otherwise, naming each fail
     db: Flags.string({ helpGroup: 'DATABASE', summary: 'Check the active parameters of this database (SQLite path or postgres:// URL).', exclusive: ['params'] }),
     ...readerFlags,
     input: Flags.string({ char: 'i', summary: 'Held-out attempts for --min-auc, --max-rmse and --min-lift (reader flags as fit).', helpGroup: 'INPUT' }),
-    junit: Flags.string({ summary: 'Also write a JUnit XML report (one test case per concept and check) to this file.' }),
+    junit: Flags.string({ summary: 'Also write a JUnit XML report (one test case per concept and check) to this file.', helpGroup: 'OUTPUT' }),
+    ...tableFlags,
+    verbose: Flags.boolean({ summary: 'List passing checks too (by default only failures and warnings are listed).', helpGroup: 'OUTPUT' }),
     'min-learn': threshold('Degenerate when T is below this (default 0.001).'),
     'min-discrimination': threshold('Degenerate when (1 - S) - G is below this (default 0.1).'),
     'min-learning-gain': threshold('Degenerate when one correct answer from L0 raises mastery by less (default 0.05).'),
@@ -43,7 +42,6 @@ Exit 0 when every check passes (warnings allowed), 6 otherwise, naming each fail
   async run(): Promise<ValidateCommandResult> {
     const { flags } = await this.parse(Validate);
     const { runValidate } = await import('../src/quality/run-validate.js');
-    const { failureLines } = await import('../src/quality/validate.js');
     const result = await runValidate({
       params: flags.params,
       db: flags.db,
@@ -65,13 +63,8 @@ Exit 0 when every check passes (warnings allowed), 6 otherwise, naming each fail
       },
     });
     if (!this.jsonEnabled()) {
-      const { renderValidate } = await import('../src/quality/render-text.js');
-      this.log(renderValidate(result));
-    }
-    if (!result.passed) {
-      for (const line of failureLines(result)) process.stderr.write(`${line}\n`);
-      process.stderr.write(`Error: quality gate failed: ${result.summary.failures.length} failing check(s) in ${result.summary.failed} concept(s)\n`);
-      process.exitCode = 6;
+      const { renderValidate } = await import('../src/cli/render-quality.js');
+      this.log(await renderValidate(result, flags));
     }
     return result;
   }

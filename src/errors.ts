@@ -10,6 +10,7 @@
  * | 4    | not found (concept, params id, session, user)        |
  * | 5    | storage unavailable or schema mismatch               |
  * | 6    | quality gate failed (invalid/degenerate parameters)  |
+ * | 130  | interrupted (Ctrl-C); the run is recorded as FAILED  |
  *
  * Every message is one line naming the input (file, line, column, flag or id) and ending with
  * what to do. Connection strings are redacted with `redactConnectionString` before they appear.
@@ -22,6 +23,7 @@ export const EXIT_CODES = {
   notFound: 4,
   storage: 5,
   qualityGate: 6,
+  interrupted: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
@@ -30,13 +32,16 @@ export class BktError extends Error {
   readonly code: string;
   readonly exitCode: ExitCode;
   readonly hint?: string;
+  /** Lines that explain the error in detail (one per failing check), printed before it. */
+  readonly details: readonly string[];
 
-  constructor(message: string, options: { code: string; exitCode: ExitCode; hint?: string; cause?: unknown }) {
+  constructor(message: string, options: { code: string; exitCode: ExitCode; hint?: string; cause?: unknown; details?: readonly string[] }) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = options.code;
     this.exitCode = options.exitCode;
     this.hint = options.hint;
+    this.details = options.details ?? [];
   }
 
   /** The one line printed to stderr: message, then the hint when there is one. */
@@ -75,9 +80,31 @@ export class StorageError extends BktError {
 
 /** Parameters failed a quality gate: invalid, degenerate, or below held-out thresholds (exit 6). */
 export class QualityGateError extends BktError {
-  constructor(message: string, hint?: string) {
-    super(message, { code: 'QUALITY_GATE', exitCode: EXIT_CODES.qualityGate, hint });
+  constructor(message: string, hint?: string, details?: readonly string[]) {
+    super(message, { code: 'QUALITY_GATE', exitCode: EXIT_CODES.qualityGate, hint, details });
   }
+}
+
+/** A run stopped on request (Ctrl-C) before it finished (exit 130, as a shell reports SIGINT). */
+export class InterruptedError extends BktError {
+  constructor(message: string, hint?: string) {
+    super(message, { code: 'INTERRUPTED', exitCode: EXIT_CODES.interrupted, hint });
+  }
+}
+
+/**
+ * A result that finished its work and still failed a gate (a quality gate, a schema check, an
+ * interruption). The service returns its whole result with `failure` set instead of throwing,
+ * so the caller has both; the CLI prints the result, then exits with `failure.exitCode` and one
+ * stderr line. `failure` is null when every gate passed.
+ */
+export interface GatedResult {
+  failure: BktError | null;
+}
+
+/** The JSON form of an error: `{code, exit_code, message}` (the `--json` error object). */
+export function errorJson(error: BktError): { code: string; exit_code: number; message: string } {
+  return { code: error.code, exit_code: error.exitCode, message: redactConnectionString(error.toLine()) };
 }
 
 /** A learner scope tried to read or write another learner's state (exit 2: the call is not allowed). */

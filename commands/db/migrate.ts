@@ -4,13 +4,9 @@ import { dbFlag } from '../../src/cli/flags.js';
 export default class DbMigrate extends BktCommand {
   static override summary = "Create every missing table, index and seed row of the app's schema (idempotent).";
 
-  static override description = `Creates, in one transaction, whatever schema.md lists and the database lacks: the
-enum session_status, the app's tables (users, test_sessions, session_questions, session_answers,
-questions) when absent, bkt's tables (bkt_skill_params, bkt_user_skill_state, mastery_snapshot,
-algo_versions, algo_params, algo_runs, bkt_attempt_ledger) and their indexes, and seeds bkt v1
-ACTIVE with its default algo_params row. Never drops a table or alters the app's; adds a missing
-nullable column to bkt's own tables (bkt_attempt_ledger.correct and .question_id of an older ledger).
-Running it again changes nothing.`;
+  static override description = `Creates, in one transaction, whatever schema.md lists and the database lacks: the enum session_status, the app's tables (users, test_sessions, session_questions, session_answers, questions) when absent, bkt's tables (bkt_skill_params, bkt_user_skill_state, mastery_snapshot, algo_versions, algo_params, algo_runs, bkt_attempt_ledger) and their indexes, and seeds bkt v1 ACTIVE with its default algo_params row. Never drops a table or alters the app's; adds a missing nullable column to bkt's own tables (bkt_attempt_ledger.correct and .question_id of an older ledger). Running it again changes nothing.`;
+
+  static override usage = ['db migrate [--db URL]'];
 
   static override examples = [
     '<%= config.bin %> db migrate',

@@ -5,9 +5,9 @@ import { dbFlag } from '../../src/cli/flags.js';
 export default class ParamsActivate extends BktCommand {
   static override summary = "Make a parameter set its concept's only active one (roll back or forward).";
 
-  static override description = `In one transaction: deactivates every active bkt_skill_params row of the set's concept and
-activates the given one. Safe against a concurrent activation of the same concept. Exit 4 when
-the id does not exist.`;
+  static override description = `In one transaction: deactivates every active bkt_skill_params row of the set's concept and activates the given one. Safe against a concurrent activation of the same concept. Exit 4 when the id does not exist.`;
+
+  static override usage = ['params activate PARAMS-ID [--db URL]'];
 
   static override examples = ['<%= config.bin %> params activate 6d0f3c1e-8a4b-4e0a-9d55-0c1c2b3a4d5e'];
 

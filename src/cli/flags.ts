@@ -42,6 +42,30 @@ export const dbFlag = Flags.string({
   helpGroup: 'DATABASE',
 });
 
+/**
+ * Ids of stored things (learners, concepts). Any id is accepted: a UUID as is, any other id as the
+ * UUID "bkt import" stored for it (an integer n is the UUID of value n, other text a version-5
+ * UUID), so the ids of the original attempts file work everywhere.
+ */
+const ID_NOTE = 'a UUID, or the id as in the imported file';
+
+/** `--concept-id` (repeatable; `--concept` is an alias) for commands that read the database. */
+export const conceptIdFlag = (summary = `Only this concept: ${ID_NOTE} (repeatable).`, helpGroup = 'FILTERS') =>
+  Flags.string({ summary, multiple: true, aliases: ['concept'], helpGroup });
+
+/** `--user`: one learner, for commands that read or write the database. */
+export const userFlag = (summary = `Only this learner: ${ID_NOTE}.`, helpGroup = 'FILTERS') => Flags.string({ summary, helpGroup });
+
+/** `--as-user`: run in one learner's scope (what a backend does for a logged-in learner). */
+export const asUserFlag = () =>
+  Flags.string({ summary: "Run in this learner's scope: only its own states may be read or changed.", helpGroup: 'SCOPE' });
+
+/** `--csv` and `--all`, beside every table a command prints. */
+export const tableFlags = {
+  csv: Flags.boolean({ summary: 'Print the table as CSV (every row, raw values).', exclusive: ['json'], helpGroup: 'OUTPUT' }),
+  all: Flags.boolean({ summary: 'Print every row instead of the first screenful.', helpGroup: 'OUTPUT' }),
+};
+
 /** Flags that say where attempts come from and how to read them. */
 export const readerFlags = {
   format: Flags.string({ summary: 'Input format (default: from the extension).', options: [...READ_FORMATS], helpGroup: 'INPUT' }),
@@ -101,8 +125,7 @@ export function readerOptionsFromFlags(input: string, flags: ReaderFlagValues): 
   };
 }
 
-const boundFlag = (key: keyof ParamBounds) =>
-  probabilityFlag({ summary: `Lower/upper bound ${key} (default ${DEFAULT_BOUNDS[key]}).`, helpGroup: 'BOUNDS', exclusive: ['no-bounds'] });
+const boundFlag = (key: keyof ParamBounds) => probabilityFlag({ summary: `Lower/upper bound ${key} (default ${DEFAULT_BOUNDS[key]}).`, helpGroup: 'BOUNDS' });
 
 /** `--L0-min` ... `--G-max`, as in the seed's CLI. */
 const boundFlags = {
@@ -123,7 +146,14 @@ export const trainerFlags = {
   'max-iterations': Flags.integer({ summary: 'EM iterations per restart at most.', default: 1000, min: 1, helpGroup: 'TRAINER' }),
   tolerance: numberFlag({ summary: 'Stop when an EM step gains at most this many nats per attempt.', default: 1e-9, helpGroup: 'TRAINER' }),
   forgets: Flags.boolean({ summary: 'Also fit p_F, the probability of forgetting.', default: false, helpGroup: 'TRAINER' }),
-  'no-bounds': Flags.boolean({ summary: 'Fit on the whole unit interval instead of the default bounds.', default: false, helpGroup: 'BOUNDS' }),
+  // Declared on --no-bounds only (oclif checks it from either side): declared on each bound too,
+  // it made usage lines like "[--L0-max <value> | ]".
+  'no-bounds': Flags.boolean({
+    summary: 'Fit on the whole unit interval instead of the default bounds.',
+    default: false,
+    helpGroup: 'BOUNDS',
+    exclusive: ['L0-min', 'L0-max', 'T-min', 'T-max', 'S-min', 'S-max', 'G-min', 'G-max'],
+  }),
   ...boundFlags,
   fix: Flags.string({ summary: 'Hold a parameter fixed, e.g. p_G=0.25 (repeatable).', multiple: true, helpGroup: 'TRAINER' }),
   'fix-from': Flags.string({ summary: 'Hold parameters fixed per concept, as a file gives them (CSV concept_id,p_G,... or JSON).', helpGroup: 'TRAINER' }),

@@ -23,14 +23,14 @@ export const PYBKT_COLUMN_ALIASES: Readonly<Partial<Record<ColumnRole, string>>>
   question: 'problem_id',
 };
 
-/** The CLI flag that maps each role, for error hints. */
-export const COLUMN_FLAGS: Readonly<Record<ColumnRole, string>> = {
-  user: '--col-user',
-  concept: '--col-concept',
-  correct: '--col-correct',
-  time: '--col-time',
-  order: '--col-order',
-  question: '--col-question',
+/** The option that maps each role, in backticks as error hints name options (the CLI shows its flag, --col-user). */
+export const COLUMN_OPTIONS: Readonly<Record<ColumnRole, string>> = {
+  user: '`columns.user`',
+  concept: '`columns.concept`',
+  correct: '`columns.correct`',
+  time: '`columns.time`',
+  order: '`columns.order`',
+  question: '`columns.question`',
 };
 
 /**
@@ -95,8 +95,8 @@ export function resolveColumns(
       const i = position.get(explicit);
       if (i === undefined) {
         throw new InputError(
-          `${where}: no column "${explicit}" (given with ${COLUMN_FLAGS[role]}); found ${found}`,
-          `Pass the exact column name with ${COLUMN_FLAGS[role]}`,
+          `${where}: no column "${explicit}" (given with ${COLUMN_OPTIONS[role]}); found ${found}`,
+          `Pass the exact column name with ${COLUMN_OPTIONS[role]}`,
         );
       }
       index[role] = i;
@@ -113,7 +113,7 @@ export function resolveColumns(
         const tried = [...new Set(candidates)].map((c) => `"${c}"`).join(' or ');
         throw new InputError(
           `${where}: no ${role} column (looked for ${tried}); found ${found}`,
-          `Map it with ${COLUMN_FLAGS[role]} NAME`,
+          `Map it with ${COLUMN_OPTIONS[role]} NAME`,
         );
       }
       index[role] = -1;

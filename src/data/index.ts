@@ -21,7 +21,7 @@ export {
 } from './read-attempts.js';
 export {
   COLUMN_ROLES,
-  COLUMN_FLAGS,
+  COLUMN_OPTIONS,
   COLUMN_PRESETS,
   COLUMN_PRESET_NAMES,
   DEFAULT_COLUMNS,

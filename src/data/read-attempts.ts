@@ -84,37 +84,20 @@ export type ReadAttemptsInput = z.input<typeof ReadAttemptsOptionsSchema>;
 /** Options after validation (defaults filled in). */
 export type ReadAttemptsOptions = z.output<typeof ReadAttemptsOptionsSchema>;
 
-/** Option path -> CLI flag, for usage errors. */
-const OPTION_FLAGS: Record<string, string> = {
-  input: '--input',
-  format: '--format',
-  'columns.user': '--col-user',
-  'columns.concept': '--col-concept',
-  'columns.correct': '--col-correct',
-  'columns.time': '--col-time',
-  'columns.order': '--col-order',
-  'columns.question': '--col-question',
-  table: '--table',
-  query: '--query',
-  conceptIds: '--concept-id',
-  conceptPattern: '--concept-pattern',
-  fromDate: '--from-date',
-  toDate: '--to-date',
-  minAttemptsPerUser: '--min-attempts-per-user',
-};
-
 /**
- * Validate raw options; a problem becomes a UsageError (exit 2) naming the flag.
+ * Validate raw options; a problem becomes a UsageError (exit 2) naming the option path in
+ * backticks (`columns.user`; the CLI shows its flag).
  * @throws UsageError
  */
 export function parseReadAttemptsOptions(raw: unknown): ReadAttemptsOptions {
   const result = ReadAttemptsOptionsSchema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const path = issue.path.filter((p) => typeof p === 'string' || typeof p === 'number').join('.');
-  const key = path.replace(/\.\d+$/, '');
-  const flag = OPTION_FLAGS[key] ?? (path || 'options');
-  throw new UsageError(`${flag}: ${issue.message}`);
+  const path = issue.path
+    .filter((p) => typeof p === 'string' || typeof p === 'number')
+    .join('.')
+    .replace(/\.\d+$/, '');
+  throw new UsageError(`${path ? `\`${path}\`` : 'options'}: ${issue.message}`);
 }
 
 /** What was read, for `--json` output and logs (snake_case keys). */
@@ -160,8 +143,8 @@ export function formatFromPath(input: string): ReadFormat {
   const name = input.replace(/\.gz$/i, '');
   for (const [pattern, format] of EXTENSIONS) if (pattern.test(name)) return format;
   throw new UsageError(
-    `--input ${input}: cannot tell the format from the extension`,
-    `Pass --format ${READ_FORMATS.join('|')}`,
+    `\`input\` ${input}: cannot tell the format from the extension`,
+    `Pass \`format\` ${READ_FORMATS.join('|')}`,
   );
 }
 
@@ -174,7 +157,7 @@ export function compileConceptPattern(pattern: string): RegExp {
   try {
     return new RegExp(`^(?:${pattern})$`, 'u');
   } catch (error) {
-    throw new UsageError(`--concept-pattern ${JSON.stringify(pattern)}: not a valid regular expression (${(error as Error).message})`, 'Escape special characters, e.g. "Addition \\(whole numbers\\)"');
+    throw new UsageError(`\`conceptPattern\` ${JSON.stringify(pattern)}: not a valid regular expression (${(error as Error).message})`, 'Escape special characters, e.g. "Addition \\(whole numbers\\)"');
   }
 }
 
@@ -210,15 +193,15 @@ export async function readAttempts(
   const format = options.format ?? formatFromPath(options.input);
   const source = sourceName(options.input);
   if ((options.table !== undefined || options.query !== undefined) && format !== 'sqlite') {
-    throw new UsageError(`--${options.table !== undefined ? 'table' : 'query'} applies only to SQLite input (format is ${format})`);
+    throw new UsageError(`\`${options.table !== undefined ? 'table' : 'query'}\` applies only to SQLite input (format is ${format})`);
   }
   if (format === 'sqlite' && options.input === '-') {
-    throw new UsageError('--input -: SQLite cannot be read from stdin', 'Pass the path of the .sqlite file');
+    throw new UsageError('`input` -: SQLite cannot be read from stdin', 'Pass the path of the .sqlite file');
   }
   const from = filterBound(options.fromDate, false);
   const to = filterBound(options.toDate, true);
   if (from.ms !== null && to.ms !== null && from.ms > to.ms) {
-    throw new UsageError('--from-date is after --to-date', 'Swap them');
+    throw new UsageError('`fromDate` is after `toDate`', 'Swap them');
   }
   const conceptPattern = options.conceptPattern === undefined ? null : compileConceptPattern(options.conceptPattern);
   const filters: RowFilters = {
@@ -233,8 +216,8 @@ export async function readAttempts(
     const columns = resolveColumns(names, options.columns, options.preset, where);
     if (columns.index.time < 0 && (from.ms !== null || to.ms !== null)) {
       throw new InputError(
-        `${where}: --from-date/--to-date need a time column, but there is no "${options.columns.time ?? 'answered_at'}"`,
-        'Map the time column with --col-time, or drop the date filters',
+        `${where}: \`fromDate\`/\`toDate\` need a time column, but there is no "${options.columns.time ?? 'answered_at'}"`,
+        'Map the time column with `columns.time`, or drop the date filters',
       );
     }
     const carried: { name: string; index: number }[] = [];
@@ -290,7 +273,7 @@ export async function readAttempts(
   if (conceptPattern !== null && ![...sink.conceptsSeen].some((id) => conceptPattern.test(id))) {
     const some = [...sink.conceptsSeen].slice(0, 3).map((id) => JSON.stringify(id));
     throw new NotFoundError(
-      `--concept-pattern ${JSON.stringify(options.conceptPattern)}: no concept in ${source} matches`,
+      `\`conceptPattern\` ${JSON.stringify(options.conceptPattern)}: no concept in ${source} matches`,
       `Its ids look like ${some.join(', ')}; the pattern must match a whole id`,
     );
   }

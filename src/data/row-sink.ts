@@ -1,6 +1,6 @@
 import { InputError, UsageError } from '../errors.js';
 import { AttemptsTableBuilder } from './attempts-table-builder.js';
-import { COLUMN_FLAGS, type ColumnRole, type ResolvedColumns } from './columns.js';
+import { COLUMN_OPTIONS, type ColumnRole, type ResolvedColumns } from './columns.js';
 import { epochToMs, isBlankString, parseCorrectString, parseOrderString, parseTimeString } from './parse-values.js';
 
 /** Row filters applied while reading (minAttemptsPerUser is applied by the builder). */
@@ -177,10 +177,10 @@ export class RowSink {
     if (value === null || value === undefined || value === '') {
       throw new InputError(
         `${this.source} ${this.unit} ${line}: column "${this.names[role]}" is empty; every attempt needs a ${role} id`,
-        `Fill it in or drop the row, or map another column with ${COLUMN_FLAGS[role]}`,
+        `Fill it in or drop the row, or map another column with ${COLUMN_OPTIONS[role]}`,
       );
     }
-    throw this.valueError(role, line, value, `a ${role} id (text or integer)`, `Map another column with ${COLUMN_FLAGS[role]}`);
+    throw this.valueError(role, line, value, `a ${role} id (text or integer)`, `Map another column with ${COLUMN_OPTIONS[role]}`);
   }
 
   correctValue(value: unknown, line: number): 0 | 1 {
@@ -195,7 +195,7 @@ export class RowSink {
       line,
       value,
       '0, 1, true or false',
-      `Fix the value, or map another column with ${COLUMN_FLAGS.correct}`,
+      `Fix the value, or map another column with ${COLUMN_OPTIONS.correct}`,
     );
   }
 
@@ -218,7 +218,7 @@ export class RowSink {
       line,
       value,
       'an ISO-8601 date-time (2024-03-01T12:00:00Z) or epoch seconds or milliseconds',
-      `Fix the value, or map another column with ${COLUMN_FLAGS.time}`,
+      `Fix the value, or map another column with ${COLUMN_OPTIONS.time}`,
     );
   }
 
@@ -234,7 +234,7 @@ export class RowSink {
       v = Number(value);
     }
     if (Number.isFinite(v)) return v;
-    throw this.valueError('order', line, value, 'a number', `Fix the value, or map another column with ${COLUMN_FLAGS.order}`);
+    throw this.valueError('order', line, value, 'a number', `Fix the value, or map another column with ${COLUMN_OPTIONS.order}`);
   }
 
   optionalId(value: unknown): string | null {

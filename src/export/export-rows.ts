@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { parseOptions } from '../mastery/run-update.js';
 import { sqlDriverOf } from '../mastery/session-source.js';
+import { toUuid } from '../store/ids.js';
 import { openStore } from '../store/store.js';
 import { DEFAULT_MASTERY_THRESHOLD } from '../model/params.js';
 import type { RunStatus, Store } from '../store/store.js';
@@ -11,16 +12,16 @@ import { EXPORT_COLUMNS, EXPORT_FORMATS, EXPORT_KINDS, type ExportFormat, type E
 import { openOutput } from './output.js';
 import { writeRows, type Row } from './writers.js';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const uuid = z.string().regex(UUID_RE, 'is not a UUID').transform((s) => s.toLowerCase());
+/** A user or concept id: a UUID is kept, any other id maps to the UUID `bkt import` stored for it. */
+const id = z.string().trim().min(1, 'is empty').transform(toUuid);
 
 export const exportOptionsSchema = z.object({
   kind: z.enum(EXPORT_KINDS),
   format: z.enum(EXPORT_FORMATS),
   /** File path or `-` for stdout. */
   out: z.string().min(1),
-  userId: uuid.optional(),
-  conceptIds: z.array(uuid).optional(),
+  userId: id.optional(),
+  conceptIds: z.array(id).optional(),
   /** params: include inactive (past) rows too (default: active only). */
   all: z.boolean().default(false),
   /** runs: only runs with this status. */

@@ -1,6 +1,6 @@
 import type { AttemptsTable } from '../data/attempts-table.js';
 import { type ReadAttemptsInput, type ReadSummary, readAttempts } from '../data/read-attempts.js';
-import { NotFoundError, QualityGateError, UsageError } from '../errors.js';
+import { NotFoundError, QualityGateError, UsageError, type GatedResult } from '../errors.js';
 import type { PersistFitResult } from '../jobs/persist-fit.js';
 import { type FitProgress, fitConcepts } from '../model/fit-concepts.js';
 import type { ConceptFitResult, FitReport, TrainerOptions } from '../model/fit-types.js';
@@ -21,10 +21,12 @@ export interface FitAttemptsOptions {
   crossValidationFolds?: number;
   /** Write the fitted parameters here (.csv or JSON). */
   out?: string;
+  /** `--strict`: any fitted concept that is invalid or degenerate fails the quality gate. Default false. */
+  strict?: boolean;
   onProgress?: (progress: FitProgress) => void;
 }
 
-export interface FitAttemptsResult {
+export interface FitAttemptsResult extends GatedResult {
   concepts: ConceptFitResult[];
   summary: FitReport['summary'] & { read: ReadSummary | Record<string, unknown> };
   settings: FitReport['settings'];
@@ -32,8 +34,9 @@ export interface FitAttemptsResult {
   out: string | null;
   /** What was written to the store, when asked. */
   persisted: (PersistFitResult & { db: string }) | null;
-  /** The quality gate refused to activate some fits (their rows were not written): exit 6. */
-  qualityGate: string | null;
+  // `failure` (GatedResult): a QualityGateError (exit 6) when the gate refused to activate some
+  // fits (their rows were not written), or, with `strict`, when a fitted concept is invalid or
+  // degenerate; null otherwise.
 }
 
 /**
@@ -132,7 +135,7 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
     if (options.out) await writeParamsFile(options.out, report);
 
     let persisted: FitAttemptsResult['persisted'] = null;
-    let qualityGate: string | null = null;
+    let failure: QualityGateError | null = null;
     if (store && options.persist) {
       const { persistFitReport } = await import('../jobs/persist-fit.js');
       const persistOptions = {
@@ -148,7 +151,7 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
         const partial = (error as { result?: PersistFitResult }).result;
         if (!(error instanceof QualityGateError) || !partial) throw error;
         persisted = { db: store.display, ...partial };
-        qualityGate = error.toLine();
+        failure = error;
       }
     }
     return {
@@ -157,11 +160,22 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
       settings: report.settings,
       out: options.out ?? null,
       persisted,
-      qualityGate,
+      failure: failure ?? (options.strict ? strictFailure(report.concepts) : null),
     };
   } finally {
     await store?.close();
   }
+}
+
+/** `strict`: a QualityGateError naming the first invalid or degenerate fits, or null when there are none. */
+function strictFailure(concepts: ConceptFitResult[]): QualityGateError | null {
+  const failing = conceptsFailingQuality(concepts);
+  if (failing.length === 0) return null;
+  const names = failing.slice(0, 5).map((c) => `${c.concept_id} (${c.violations.map((v) => v.message).join('; ')})`);
+  return new QualityGateError(
+    `\`strict\`: ${failing.length} fitted concept(s) invalid or degenerate: ${names.join(', ')}${failing.length > 5 ? ', ...' : ''}`,
+    'See docs/validation.md',
+  );
 }
 
 /** The fitted concepts that fail the quality gate (invalid or degenerate), for `--strict`. */

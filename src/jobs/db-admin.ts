@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { readAttempts, type ReadAttemptsInput, type ReadSummary } from '../data/read-attempts.js';
-import { UsageError } from '../errors.js';
+import { StorageError, UsageError, type GatedResult } from '../errors.js';
+import { toUuid } from '../store/ids.js';
 import { describeDifference, type SchemaDifference } from '../store/schema.js';
 import { openStore, type ImportResult, type OpenStoreOptions, type SkillParamsRow, type Store } from '../store/store.js';
 
@@ -37,19 +38,25 @@ export async function migrateDatabase(input: z.input<typeof DbOptionSchema>): Pr
   });
 }
 
-export interface CheckResult {
+export interface CheckResult extends GatedResult {
   db: string;
   backend: string;
   ok: boolean;
   differences: (SchemaDifference & { message: string })[];
 }
 
-/** `bkt db check`: the live tables against schema.md. */
+/**
+ * `bkt db check`: the live tables against schema.md. Any difference sets `failure` (a
+ * StorageError, exit 5) naming how many there are; the result lists each.
+ */
 export async function checkDatabase(input: z.input<typeof DbOptionSchema>): Promise<CheckResult> {
   const { db } = DbOptionSchema.parse(input);
   return withStore(db, 'inspect', async (store) => {
     const differences = (await store.check()).map((d) => ({ ...d, message: describeDifference(d) }));
-    return { db: store.display, backend: store.backend, ok: differences.length === 0, differences };
+    const failure = differences.length
+      ? new StorageError(`${store.display}: ${differences.length} difference(s) from the schema`, 'Run "bkt db migrate" for missing objects; fix changed columns by hand')
+      : null;
+    return { db: store.display, backend: store.backend, ok: differences.length === 0, differences, failure };
   });
 }
 
@@ -81,13 +88,31 @@ export const ListParamsOptionsSchema = DbOptionSchema.extend({
   all: z.boolean().default(false),
 });
 
-/** `bkt params list`. */
-export async function listParams(input: z.input<typeof ListParamsOptionsSchema>): Promise<{ db: string; params: SkillParamsRow[] }> {
+export interface ListParamsResult {
+  db: string;
+  /** The concepts asked for (ids as stored), empty for all. */
+  concept_ids: string[];
+  /** Whether inactive rows are included. */
+  all: boolean;
+  params: SkillParamsRow[];
+  /** Inactive rows matching the filter (listed only with `all`), so an empty list can say why. */
+  inactive: number;
+}
+
+/** `bkt params list`: active rows (every row with `all`), and how many inactive rows there are. */
+export async function listParams(input: z.input<typeof ListParamsOptionsSchema>): Promise<ListParamsResult> {
   const options = ListParamsOptionsSchema.parse(input);
-  return withStore(options.db, 'use', async (store) => ({
-    db: store.display,
-    params: await store.listParams({ conceptIds: options.conceptIds, all: options.all }),
-  }));
+  return withStore(options.db, 'use', async (store) => {
+    const rows = await store.listParams({ conceptIds: options.conceptIds, all: true });
+    const inactive = rows.filter((r) => !r.is_active).length;
+    return {
+      db: store.display,
+      concept_ids: options.conceptIds.map(toUuid),
+      all: options.all,
+      params: options.all ? rows : rows.filter((r) => r.is_active),
+      inactive,
+    };
+  });
 }
 
 /** `bkt params activate <id>`: roll the concept back (or forward) to this row, in one transaction. */

@@ -4,6 +4,7 @@
  * its own transaction, and keeps one algo_runs row up to date from start to end.
  */
 import { z } from 'zod';
+import { InterruptedError, QualityGateError, type BktError, type GatedResult } from '../errors.js';
 import { fitConcepts } from '../model/fit-concepts.js';
 import type { FitReport, TrainerOptions } from '../model/fit-types.js';
 import { newUuid, toUuid } from '../store/ids.js';
@@ -38,7 +39,7 @@ export const RecomputeOptionsSchema = z
 
 export type RecomputeInput = z.input<typeof RecomputeOptionsSchema>;
 
-export interface RecomputeResult {
+export interface RecomputeResult extends GatedResult {
   ok: boolean;
   run_id: string;
   algo: { key: string; version: string };
@@ -209,6 +210,7 @@ export async function recompute(
   timings.total = (performance.now() - started) / 1000;
   return {
     ok: !interrupted,
+    failure: recomputeFailure(runId, processed, errors, refused, interrupted),
     run_id: runId,
     algo: { key: BKT_ALGO_KEY, version: BKT_ALGO_VERSION },
     params_ids: paramsIds,
@@ -216,4 +218,15 @@ export async function recompute(
     summary: { concepts_processed: processed, params_fitted: paramsIds.length, errors, skipped, refused, interrupted },
     timings,
   };
+}
+
+/**
+ * What failed a finished run, for `failure`: an interruption (InterruptedError, exit 130), else
+ * a refused activation (QualityGateError, exit 6, naming the first concept), else null.
+ */
+function recomputeFailure(runId: string, processed: number, errors: Record<string, string>, refused: string[], interrupted: boolean): BktError | null {
+  if (interrupted) return new InterruptedError(`run ${runId} interrupted after ${processed} concepts; it is marked FAILED`);
+  if (refused.length === 0) return null;
+  const first = refused[0];
+  return new QualityGateError(`concept ${first}: ${errors[first]}${refused.length > 1 ? ` (and ${refused.length - 1} more)` : ''}`, 'Use `force` to activate anyway');
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { toUuid } from '../store/ids.js';
 import { openStore, type Store } from '../store/store.js';
 import { readBatchAttempts, BATCH_FORMATS } from './batch-input.js';
 import { queryMastery, snapshotStates, type MasteryResult } from './query.js';
@@ -12,48 +13,38 @@ import { applySession, rebuildStates, type RebuildSummary, type SessionSummary }
 import { applyAttempt, applyBatch, type BatchSummary, type UpdateResult } from './update-service.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** An id the app made (a session): must be a UUID. */
 const uuid = z.string().regex(UUID_RE, 'is not a UUID').transform((s) => s.toLowerCase());
+/**
+ * A user, concept or question id: a UUID is kept, any other id maps to the UUID `bkt import`
+ * stored for it (toUuid: an integer n is the UUID of value n, other text a version-5 UUID).
+ */
+const id = z.string().trim().min(1, 'is empty').transform(toUuid);
 
-/** Flag name of each option, for error messages. */
-const FLAG_NAMES: Record<string, string> = {
-  userId: '--user',
-  conceptId: '--concept',
-  conceptIds: '--concept',
-  questionId: '--question',
-  asUser: '--as-user',
-  sessionId: '--session',
-  at: '--at',
-  batchSize: '--batch-size',
-  below: '--below',
-  threshold: '--threshold',
-  attemptKey: '--attempt-key',
-  userIdFilter: '--user',
-  out: '--out',
-  format: '--format',
-};
-
-/** Parse with `schema`, turning the first issue into a UsageError that names the flag and value. */
+/**
+ * Parse with `schema`, turning the first issue into a UsageError that names the option (in
+ * backticks, as every src/ error does; the CLI shows its flag) and the value given.
+ */
 export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, command: string): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const key = String(issue.path[0] ?? '');
-  const flag = FLAG_NAMES[key] ?? (key ? `--${key}` : 'options');
   let value: unknown = (input as Record<string, unknown>)?.[key];
   if (Array.isArray(value) && typeof issue.path[1] === 'number') value = value[issue.path[1]];
   const shown = value === undefined ? '' : ` "${String(value)}"`;
-  throw new UsageError(`${flag}${shown} ${issue.message}`, `See bkt ${command} --help`);
+  throw new UsageError(`${key ? `\`${key}\`` : 'options'}${shown} ${issue.message}`, `See bkt ${command} --help`);
 }
 
 export const updateOptionsSchema = z
   .object({
     db: z.string().optional(),
-    asUser: uuid.optional(),
+    asUser: id.optional(),
     // one attempt
-    userId: uuid.optional(),
-    conceptId: uuid.optional(),
+    userId: id.optional(),
+    conceptId: id.optional(),
     correct: z.boolean().optional(),
-    questionId: uuid.optional(),
+    questionId: id.optional(),
     at: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'is not an ISO-8601 time').optional(),
     attemptKey: z.string().min(1).optional(),
     snapshot: z.boolean().default(false),
@@ -66,16 +57,16 @@ export const updateOptionsSchema = z
     // a session, or a rebuild
     sessionId: uuid.optional(),
     rebuild: z.boolean().default(false),
-    conceptIds: z.array(uuid).optional(),
+    conceptIds: z.array(id).optional(),
   })
   .superRefine((o, ctx) => {
     const modes = [o.input !== undefined, o.sessionId !== undefined, o.rebuild].filter(Boolean).length;
-    if (modes > 1) ctx.addIssue({ code: 'custom', path: ['input'], message: 'choose one of --input, --session and --rebuild' });
+    if (modes > 1) ctx.addIssue({ code: 'custom', path: ['input'], message: 'choose one of `input`, `sessionId` and `rebuild`' });
     if (modes === 0) {
       if (o.conceptIds && o.conceptIds.length > 1) ctx.addIssue({ code: 'custom', path: ['conceptIds'], message: 'is given more than once: one attempt has one concept' });
       const given = { userId: o.userId, conceptId: o.conceptId ?? o.conceptIds?.[0], correct: o.correct };
       for (const k of ['userId', 'conceptId', 'correct'] as const) {
-        if (given[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `is required: one attempt needs --user, --concept and --correct (or give --input, --session or --rebuild)` });
+        if (given[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'is required: one attempt needs `userId`, `conceptId` and `correct` (or give `input`, `sessionId` or `rebuild`)' });
       }
     }
   });
@@ -117,7 +108,7 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateCommandRe
     if (o.sessionId !== undefined) return { mode: 'session' as const, ...(await applySession(store, scope, o.sessionId)) };
     if (o.rebuild) {
       const concepts = o.conceptIds ?? (o.conceptId ? [o.conceptId] : undefined);
-      if (o.asUser) throw new UsageError('--rebuild cannot run in a learner scope', 'Drop --as-user');
+      if (o.asUser) throw new UsageError('`rebuild` cannot run in a learner scope', 'Drop `asUser`');
       return { mode: 'rebuild' as const, ...(await rebuildStates(store, scope, { userId: o.userId, conceptIds: concepts })) };
     }
     const result = await applyAttempt(
@@ -132,9 +123,9 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateCommandRe
 
 export const masteryOptionsSchema = z.object({
   db: z.string().optional(),
-  asUser: uuid.optional(),
-  userId: uuid.optional(),
-  conceptIds: z.array(uuid).optional(),
+  asUser: id.optional(),
+  userId: id.optional(),
+  conceptIds: z.array(id).optional(),
   mastered: z.boolean().optional(),
   below: z.coerce.number({ error: 'is not a number' }).min(0, 'must be in [0, 1]').max(1, 'must be in [0, 1]').optional(),
   threshold: z.coerce.number({ error: 'is not a number' }).min(0, 'must be in [0, 1]').max(1, 'must be in [0, 1]').optional(),
@@ -151,9 +142,9 @@ export async function runMastery(options: MasteryOptions): Promise<MasteryResult
 
 export const snapshotOptionsSchema = z.object({
   db: z.string().optional(),
-  asUser: uuid.optional(),
-  userId: uuid.optional(),
-  conceptIds: z.array(uuid).optional(),
+  asUser: id.optional(),
+  userId: id.optional(),
+  conceptIds: z.array(id).optional(),
 });
 export type SnapshotOptions = z.input<typeof snapshotOptionsSchema>;
 

@@ -65,7 +65,7 @@ export function resolveTrainerOptions(partial: Partial<TrainerOptions> = {}): Tr
   const parsed = trainerOptionsSchema.safeParse(checkable);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new UsageError(`trainer option ${issue.path.join('.')}: ${issue.message}`, 'See "bkt fit --help" for the allowed values');
+    throw new UsageError(`trainer option \`${issue.path.join('.')}\`: ${issue.message}`, 'See "bkt fit --help" for the allowed values');
   }
   if (hasVariants(variants)) checkVariantSpec(variants);
   return { ...(parsed.data as Omit<TrainerOptions, 'initialParams'>), initialParams, ...(hasVariants(variants) ? { variants } : {}) };

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { ReadAttemptsInput, ReadSummary } from '../data/read-attempts.js';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, QualityGateError, UsageError, type GatedResult } from '../errors.js';
 import { validationToJUnit } from './junit.js';
 import { ValidateOptionsSchema, type ValidateOptionsInput, type ValidationReport } from './validate.js';
 
@@ -21,34 +21,19 @@ export const ValidateCommandOptionsSchema = z
   })
   .superRefine((o, ctx) => {
     if ((o.params === undefined) === (o.db === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['params'], message: 'give exactly one of --params FILE or --db URL' });
+      ctx.addIssue({ code: 'custom', path: ['params'], message: 'give exactly one of `params` FILE or `db` URL' });
     }
   });
 
 export type ValidateCommandOptions = z.input<typeof ValidateCommandOptionsSchema>;
 
-export interface ValidateCommandResult extends ValidationReport {
-  /** True when no check failed (exit 0); false means exit 6. */
+export interface ValidateCommandResult extends ValidationReport, GatedResult {
+  /** True when no check failed (exit 0); false means exit 6, and `failure` says so. */
   passed: boolean;
   params_source: string;
   input: ReadSummary | null;
   junit: string | null;
 }
-
-/** Threshold option -> flag, for usage errors. */
-const THRESHOLD_FLAGS: Record<string, string> = {
-  minLearn: '--min-learn',
-  minDiscrimination: '--min-discrimination',
-  minLearningGain: '--min-learning-gain',
-  masteryRun: '--mastery-run',
-  masteryThreshold: '--mastery-threshold',
-  minAuc: '--min-auc',
-  maxRmse: '--max-rmse',
-  minLift: '--min-lift',
-  minHeldOutRows: '--min-held-out-rows',
-  identifiabilityGap: '--identifiability-gap',
-  identifiabilitySpread: '--identifiability-spread',
-};
 
 /**
  * `bkt validate`: load parameters (`--params` or `--db`), run every check (with `--input`, also
@@ -64,8 +49,7 @@ export async function runValidate(raw: ValidateCommandOptions): Promise<Validate
   const thresholds = ValidateOptionsSchema.safeParse(options.thresholds);
   if (!thresholds.success) {
     const issue = thresholds.error.issues[0];
-    const flag = THRESHOLD_FLAGS[String(issue.path[0])] ?? String(issue.path[0]);
-    throw new UsageError(`${flag}: ${issue.message}`);
+    throw new UsageError(`\`${String(issue.path[0])}\`: ${issue.message}`);
   }
 
   const { alignParamsToTable, loadParams } = await import('./load-params.js');
@@ -86,17 +70,21 @@ export async function runValidate(raw: ValidateCommandOptions): Promise<Validate
     const { evaluateParams } = await import('./evaluate.js');
     heldOut = evaluateParams(read.table, entries, { columns: read.summary.columns }).report;
   }
-  const { validateParams } = await import('./validate.js');
+  const { validateParams, failureLines } = await import('./validate.js');
   const report = validateParams(entries, thresholds.data, heldOut);
   if (options.junit) {
     try {
       await writeFile(options.junit, validationToJUnit(report));
     } catch (error) {
-      throw new InputError(`--junit ${options.junit}: cannot write (${(error as Error).message})`, 'Check that the folder exists and is writable', error);
+      throw new InputError(`\`junit\` ${options.junit}: cannot write (${(error as Error).message})`, 'Check that the folder exists and is writable', error);
     }
   }
+  const passed = report.summary.failures.length === 0;
   return {
-    passed: report.summary.failures.length === 0,
+    passed,
+    failure: passed
+      ? null
+      : new QualityGateError(`quality gate failed: ${report.summary.failures.length} failing check(s) in ${report.summary.failed} concept(s)`, undefined, failureLines(report)),
     params_source: loaded.source,
     input,
     junit: options.junit ?? null,

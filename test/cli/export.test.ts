@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -82,14 +82,19 @@ describe('bkt export (SQLite)', () => {
     expect({ p: c1.p_mastery, n: c1.n_attempts, m: c1.is_mastered }).toEqual({ p: a1.p_mastery, n: a1.n_attempts, m: a1.is_mastered });
   });
 
-  it('streams snapshots as NDJSON to stdout and refuses a bad --user (exit 2, no file left)', () => {
+  it('streams snapshots as NDJSON to stdout and refuses an empty --user (exit 2, no file left)', () => {
     bkt(['snapshot', '--db', testDb.db]);
     const r = bkt(['export', 'snapshots', '--db', testDb.db, '--format', 'ndjson', '--out', '-']);
     expect(r.status, r.describe).toBe(0);
     expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).user_id)).toEqual([U1, U1]);
-    const bad = bkt(['export', 'mastery', '--db', testDb.db, '--format', 'csv', '--out', join(dir, 'x.csv'), '--user', 'bob']);
+    const bad = bkt(['export', 'mastery', '--db', testDb.db, '--format', 'csv', '--out', join(dir, 'x.csv'), '--user', '']);
     expect(bad.status, bad.describe).toBe(2);
-    expect(bad.stderr).toContain('--user "bob" is not a UUID');
+    expect(bad.stderr).toContain('--user "" is empty');
+    expect(existsSync(join(dir, 'x.csv'))).toBe(false);
+    // Any other id is mapped as bkt import maps it; nobody imported "bob", so nothing matches and the count says why.
+    const none = bkt(['export', 'mastery', '--db', testDb.db, '--format', 'csv', '--out', join(dir, 'none.csv'), '--user', 'bob']);
+    expect(none.status, none.describe).toBe(0);
+    expect(none.stderr).toMatch(/^exported 0 mastery rows to .*none\.csv \(nothing matched the filters/);
   });
 });
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toUuid } from '../../src/store/ids.js';
 import { openStore } from '../../src/store/store.js';
 import { sqlDriverOf } from '../../src/mastery/session-source.js';
 import { updateMastery } from '../../src/model/online-update.js';
@@ -53,14 +54,22 @@ describe('bkt update, mastery and snapshot (SQLite)', () => {
     expect(r.stdout).toMatch(/^duplicate: attempt h:[0-9a-f]{32} not applied/);
   });
 
-  it('refuses a bad UUID with exit 2 naming the flag, and changes nothing', async () => {
+  it('refuses an empty or malformed id with exit 2 naming the flag, maps other ids as bkt import does, and changes nothing', async () => {
     const before = await counts();
-    const r = bkt(['update', '--db', testDb.db, '--user', 'not-a-uuid', '--concept', C1, '--correct', 'true']);
+    const r = bkt(['update', '--db', testDb.db, '--user', '', '--concept-id', C1, '--correct', 'true']);
     expect(r.status, r.describe).toBe(2);
-    expect(r.stderr.trim()).toBe('Error: --user "not-a-uuid" is not a UUID. See bkt update --help');
+    expect(r.stderr.trim()).toBe('Error: --user "" is empty. See bkt update --help');
+    const session = bkt(['update', '--db', testDb.db, '--session', 'not-a-uuid']);
+    expect(session.status, session.describe).toBe(2);
+    expect(session.stderr.trim()).toBe('Error: --session "not-a-uuid" is not a UUID. See bkt update --help');
+    // A non-UUID learner id is the learner "bkt import" stored under toUuid(id): here there is none.
+    const mapped = bkt(['update', '--db', testDb.db, '--user', 'not-a-uuid', '--concept', C1, '--correct', 'true']);
+    expect(mapped.status, mapped.describe).toBe(4);
+    expect(mapped.stderr).toContain(`user ${toUuid('not-a-uuid')}: not in the users table`);
+    expect(mapped.stderr.trim().split('\n')).toHaveLength(1);
     const m = bkt(['mastery', '--db', testDb.db, '--concept', 'xyz']);
-    expect(m.status, m.describe).toBe(2);
-    expect(m.stderr).toContain('--concept "xyz" is not a UUID');
+    expect(m.status, m.describe).toBe(0);
+    expect(m.stdout.trim()).toBe('no mastery states match --concept-id, --mastered or --below');
     expect(await counts()).toEqual(before);
   });
 

@@ -1,10 +1,8 @@
-/**
- * Human renderings of update and mastery results (tables only on a TTY-like output; plain
- * borders when piped, since cli-table3 would print colour codes).
- */
-import { csvField } from '../export/writers.js';
-import type { MasteryResult } from './query.js';
-import type { UpdateCommandResult } from './run-update.js';
+/** Human renderings of update and mastery results; `--json` prints the objects instead. */
+import type { ConceptSummary, MasteryItem, MasteryResult } from '../mastery/query.js';
+import type { UpdateCommandResult } from '../mastery/run-update.js';
+import { renderTable, type TableColumn } from './table.js';
+import type { TableView } from './view.js';
 
 const f6 = (p: number): string => p.toFixed(6);
 
@@ -45,21 +43,42 @@ export function renderUpdate(r: UpdateCommandResult): string {
   }
 }
 
-const STATE_HEADER = ['user_id', 'concept_id', 'p_mastery', 'n_attempts', 'last_attempt_at', 'last_seen_question_id', 'is_mastered', 'updated_at'] as const;
-const CONCEPT_HEADER = ['concept_id', 'learners', 'mean_mastery', 'mastered', 'share_mastered'] as const;
+const column = <Row>(key: keyof Row & string, options: Partial<TableColumn<Row>> = {}): TableColumn<Row> => ({
+  header: key,
+  value: (row) => row[key] as string | number | boolean | null,
+  ...options,
+});
+const STATE_COLUMNS: TableColumn<MasteryItem>[] = [
+  column('user_id', { shrinkTo: 12 }),
+  column('concept_id', { shrinkTo: 12 }),
+  column('p_mastery', { align: 'right', format: (s) => f6(s.p_mastery) }),
+  column('n_attempts', { align: 'right' }),
+  column('last_attempt_at', { optional: true }),
+  column('last_seen_question_id', { optional: true, shrinkTo: 12 }),
+  column('is_mastered', { format: (s) => (s.is_mastered ? 'yes' : 'no') }),
+  column('updated_at', { optional: true }),
+];
+const CONCEPT_COLUMNS: TableColumn<ConceptSummary>[] = [
+  column('concept_id', { shrinkTo: 12 }),
+  column('learners', { align: 'right' }),
+  column('mean_mastery', { align: 'right', format: (c) => f6(c.mean_mastery) }),
+  column('mastered', { align: 'right' }),
+  column('share_mastered', { align: 'right', format: (c) => f6(c.share_mastered) }),
+];
 
-export function renderMastery(r: MasteryResult, as: 'table' | 'csv'): string {
-  const header: readonly string[] = r.kind === 'states' ? STATE_HEADER : CONCEPT_HEADER;
-  const rows: unknown[][] =
-    r.kind === 'states'
-      ? r.states.map((s) => STATE_HEADER.map((k) => s[k]))
-      : r.concepts.map((c) => CONCEPT_HEADER.map((k) => c[k]));
-  if (as === 'csv') {
-    return [header.join(','), ...rows.map((row) => row.map((v) => csvField(v === null ? '' : String(v))).join(','))].join('\n') + '\n';
+/**
+ * `bkt mastery`: a user's states or the per-concept summary, as a table or CSV; an empty result
+ * says why (`filtered`: the command narrowed the states with --concept-id, --mastered or --below).
+ */
+export async function renderMastery(r: MasteryResult, view: TableView = {}, filtered = false): Promise<string> {
+  const rows = r.kind === 'states' ? r.states : r.concepts;
+  if (rows.length === 0 && !view.csv) {
+    const whose = r.kind === 'states' && r.user_id ? ` for user ${r.user_id}` : '';
+    return filtered
+      ? `no mastery states${whose} match --concept-id, --mastered or --below`
+      : `no mastery states${whose} yet: states are written when attempts are applied ("bkt update")`;
   }
-  if (rows.length === 0) return r.kind === 'states' ? `no mastery states for user ${r.user_id}\n` : 'no mastery states\n';
-  const fmt = (v: unknown): string => (typeof v === 'number' && !Number.isInteger(v) ? f6(v) : v === null ? '' : String(v));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => fmt(row[i]).length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  return [line([...header]), line(widths.map((w) => '-'.repeat(w))), ...rows.map((row) => line(row.map(fmt)))].join('\n') + '\n';
+  return r.kind === 'states'
+    ? renderTable(STATE_COLUMNS, r.states, { ...view, noun: 'states' })
+    : renderTable(CONCEPT_COLUMNS, r.concepts, { ...view, noun: 'concepts' });
 }

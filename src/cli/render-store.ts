@@ -1,0 +1,59 @@
+/** Human renderings of the store commands' results (params list, recompute, db check); `--json` prints the objects instead. */
+import type { CheckResult, ListParamsResult } from '../jobs/db-admin.js';
+import type { RecomputeResult } from '../jobs/recompute.js';
+import type { SkillParamsRow } from '../store/store.js';
+import { renderTable, wrapText, type TableColumn } from './table.js';
+import type { TableView } from './view.js';
+
+const PARAMS_COLUMNS: TableColumn<SkillParamsRow>[] = [
+  { header: 'id', value: (r) => r.id, shrinkTo: 13 },
+  { header: 'concept_id', value: (r) => r.concept_id, shrinkTo: 12 },
+  { header: 'active', value: (r) => (r.is_active ? 'yes' : '') },
+  { header: 'p_L0', value: (r) => r.p_L0, align: 'right' },
+  { header: 'p_T', value: (r) => r.p_T, align: 'right' },
+  { header: 'p_S', value: (r) => r.p_S, align: 'right' },
+  { header: 'p_G', value: (r) => r.p_G, align: 'right' },
+  { header: 'fitted_at', value: (r) => r.fitted_at, optional: true },
+  { header: 'auc', value: (r) => (typeof r.metrics.auc === 'number' ? r.metrics.auc : null), align: 'right', optional: true },
+];
+
+/** `bkt params list`: the table, and what is not shown (inactive rows) or why nothing is. */
+export async function renderParamsList(result: ListParamsResult, view: TableView = {}): Promise<string> {
+  if (view.csv) return renderTable(PARAMS_COLUMNS, result.params, view);
+  const filter = result.concept_ids.length ? ` for ${result.concept_ids.length === 1 ? `concept ${result.concept_ids[0]}` : `${result.concept_ids.length} concepts`}` : '';
+  const inactiveNote =
+    result.inactive > 0 && !result.all ? `${result.inactive} inactive parameter set(s)${filter} not shown; "bkt params list --all" lists them` : null;
+  if (result.params.length === 0) {
+    const why = result.all || result.inactive === 0
+      ? `no parameter sets${filter} in ${result.db}. Fit some with "bkt fit --db ... --activate" or "bkt recompute --activate"`
+      : `no active parameter sets${filter} in ${result.db}`;
+    return wrapText([why, inactiveNote ? `${inactiveNote}; "bkt params activate ID" makes one active` : null].filter(Boolean).join('\n'), view.width);
+  }
+  const table = await renderTable(PARAMS_COLUMNS, result.params, { ...view, noun: 'parameter sets' });
+  return [table, inactiveNote ? wrapText(inactiveNote, view.width) : null].filter(Boolean).join('\n');
+}
+
+/** `bkt recompute`: the run, its counts, and each concept that got no new parameters. */
+export async function renderRecompute(result: RecomputeResult, view: TableView = {}): Promise<string> {
+  const s = result.summary;
+  const errors = Object.entries(s.errors).map(([concept_id, reason]) => ({ concept_id, reason }));
+  const columns: TableColumn<{ concept_id: string; reason: string }>[] = [
+    { header: 'concept_id', value: (e) => e.concept_id, shrinkTo: 12 },
+    { header: 'no new parameters because', value: (e) => e.reason, shrinkTo: 20 },
+  ];
+  if (view.csv) return renderTable(columns, errors, view);
+  const lines = [
+    `run ${result.run_id} (${result.algo.key} ${result.algo.version})${result.dry_run ? ' [dry run: no parameters written]' : ''}`,
+    `concepts processed ${s.concepts_processed}, parameter rows written ${s.params_fitted}, errors ${errors.length}`,
+    `skipped answers: ${s.skipped.unanswered} unanswered, ${s.skipped.no_concept} without a concept`,
+    `seconds: read ${result.timings.read.toFixed(2)}, fit ${result.timings.fit.toFixed(2)}, write ${result.timings.write.toFixed(2)}, total ${result.timings.total.toFixed(2)}`,
+  ];
+  if (s.concepts_processed === 0) lines.push('no concept had attempts to fit: check --concept-id, --from-date/--to-date, and that answers are SUBMITTED or EXPIRED');
+  const text = wrapText(lines.join('\n'), view.width);
+  return errors.length ? `${text}\n${await renderTable(columns, errors, { ...view, noun: 'concepts' })}` : text;
+}
+
+/** `bkt db check`: "matches the schema", or one line per difference. */
+export function renderCheck(result: CheckResult): string {
+  return result.differences.length === 0 ? `${result.db}: matches the schema` : result.differences.map((d) => d.message).join('\n');
+}
