@@ -1,6 +1,6 @@
 import type { FitAttemptsResult } from '../fit/fit-attempts.js';
 import type { ConceptFitResult } from '../model/fit-types.js';
-import { formatCell, renderTable, wrapText, type TableColumn } from './table.js';
+import { formatCell, idColumn, renderTable, wrapText, type TableColumn } from './table.js';
 import type { TableView } from './view.js';
 
 const cvOf = (c: ConceptFitResult): { auc_mean?: number | null; rmse_mean?: number | null } | undefined =>
@@ -13,10 +13,10 @@ function verdictOf(c: ConceptFitResult): string {
 
 /** The columns of the fit table; p_F only with --forgets, the cross-validation ones only with --cv. */
 export function fitColumns(result: Pick<FitAttemptsResult, 'settings' | 'concepts'>): TableColumn<ConceptFitResult>[] {
-  const param = (name: 'p_L0' | 'p_T' | 'p_S' | 'p_G' | 'p_F'): TableColumn<ConceptFitResult> => ({ header: name, value: (c) => c.params?.[name], align: 'right' });
+  const param = (name: 'p_L0' | 'p_T' | 'p_S' | 'p_G' | 'p_F'): TableColumn<ConceptFitResult> => ({ header: name, value: (c) => c.params?.[name], align: 'right', decimals: 4 });
   const withCv = result.concepts.some((c) => cvOf(c) !== undefined);
   return [
-    { header: 'concept', value: (c) => c.concept_id, shrinkTo: 12 },
+    idColumn('concept', (c) => c.concept_id),
     { header: 'status', value: (c) => c.status },
     { header: 'attempts', value: (c) => c.n_attempts, align: 'right' },
     { header: 'learners', value: (c) => c.n_users, align: 'right', optional: true },
@@ -27,12 +27,12 @@ export function fitColumns(result: Pick<FitAttemptsResult, 'settings' | 'concept
     ...(result.settings.forgets ? [param('p_F')] : []),
     { header: 'log-lik', value: (c) => c.log_likelihood, format: (c) => formatCell(c.log_likelihood, 2), align: 'right', optional: true },
     { header: 'iters', value: (c) => c.iterations, format: (c) => (c.iterations === null ? '' : `${c.iterations}${c.converged ? '' : '*'}`), align: 'right', optional: true },
-    { header: 'AUC', value: (c) => c.metrics?.auc, align: 'right' },
-    { header: 'RMSE', value: (c) => c.metrics?.rmse, align: 'right', optional: true },
+    { header: 'AUC', value: (c) => c.metrics?.auc, align: 'right', decimals: 4 },
+    { header: 'RMSE', value: (c) => c.metrics?.rmse, align: 'right', optional: true, decimals: 4 },
     ...(withCv
       ? [
-          { header: 'cv AUC', value: (c: ConceptFitResult) => cvOf(c)?.auc_mean, align: 'right' as const },
-          { header: 'cv RMSE', value: (c: ConceptFitResult) => cvOf(c)?.rmse_mean, align: 'right' as const, optional: true },
+          { header: 'cv AUC', value: (c: ConceptFitResult) => cvOf(c)?.auc_mean, align: 'right' as const, decimals: 4 },
+          { header: 'cv RMSE', value: (c: ConceptFitResult) => cvOf(c)?.rmse_mean, align: 'right' as const, optional: true, decimals: 4 },
         ]
       : []),
     { header: 'verdict', value: verdictOf, shrinkTo: 10 },

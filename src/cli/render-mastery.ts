@@ -49,17 +49,17 @@ const column = <Row>(key: keyof Row & string, options: Partial<TableColumn<Row>>
   ...options,
 });
 const STATE_COLUMNS: TableColumn<MasteryItem>[] = [
-  column('user_id', { shrinkTo: 12 }),
-  column('concept_id', { shrinkTo: 12 }),
+  column('user_id', { shrinkTo: 13, id: true }),
+  column('concept_id', { shrinkTo: 13, id: true }),
   column('p_mastery', { align: 'right', format: (s) => f6(s.p_mastery) }),
   column('n_attempts', { align: 'right' }),
   column('last_attempt_at', { optional: true }),
-  column('last_seen_question_id', { optional: true, shrinkTo: 12 }),
+  column('last_seen_question_id', { optional: true, shrinkTo: 13, id: true }),
   column('is_mastered', { format: (s) => (s.is_mastered ? 'yes' : 'no') }),
   column('updated_at', { optional: true }),
 ];
 const CONCEPT_COLUMNS: TableColumn<ConceptSummary>[] = [
-  column('concept_id', { shrinkTo: 12 }),
+  column('concept_id', { shrinkTo: 13, id: true }),
   column('learners', { align: 'right' }),
   column('mean_mastery', { align: 'right', format: (c) => f6(c.mean_mastery) }),
   column('mastered', { align: 'right' }),
@@ -78,7 +78,9 @@ export async function renderMastery(r: MasteryResult, view: TableView = {}, filt
       ? `no mastery states${whose} match --concept-id, --mastered or --below`
       : `no mastery states${whose} yet: states are written when attempts are applied ("bkt update")`;
   }
-  return r.kind === 'states'
-    ? renderTable(STATE_COLUMNS, r.states, { ...view, noun: 'states' })
-    : renderTable(CONCEPT_COLUMNS, r.concepts, { ...view, noun: 'concepts' });
+  if (r.kind === 'concepts') return renderTable(CONCEPT_COLUMNS, r.concepts, { ...view, noun: 'concepts' });
+  // One learner's states: the learner is named once above the table instead of on every row.
+  if (view.csv || !r.user_id) return renderTable(STATE_COLUMNS, r.states, { ...view, noun: 'states' });
+  const table = await renderTable(STATE_COLUMNS.slice(1), r.states, { ...view, noun: 'states' });
+  return `user ${r.user_id}\n${table}`;
 }

@@ -2,7 +2,7 @@
 import type { MetricSet } from '../quality/evaluation-types.js';
 import type { EvaluateCommandResult } from '../quality/run-evaluate.js';
 import type { ValidateCommandResult } from '../quality/run-validate.js';
-import { renderTable, wrapText, type TableColumn } from './table.js';
+import { idColumn, renderTable, wrapText, type TableColumn } from './table.js';
 import type { TableView } from './view.js';
 
 const num = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(4));
@@ -37,7 +37,7 @@ export async function renderEvaluate(result: EvaluateCommandResult, view: TableV
   }
   type Concept = (typeof result.concepts)[number];
   const conceptColumns: TableColumn<Concept>[] = [
-    { header: 'concept', value: (c) => c.concept_id, shrinkTo: 12 },
+    idColumn('concept', (c) => c.concept_id),
     { header: 'status', value: (c) => c.status },
     { header: 'rows', value: (c) => c.n, align: 'right' },
     { header: 'learners', value: (c) => c.n_users, align: 'right', optional: true },
@@ -97,7 +97,7 @@ export async function renderValidate(result: ValidateCommandResult, view: TableV
   const rank = (status: string) => (status === 'fail' ? 0 : status === 'warn' ? 1 : 2);
   rows.sort((a, b) => rank(a.status) - rank(b.status));
   const columns: TableColumn<CheckRow>[] = [
-    { header: 'concept', value: (r) => r.concept_id, shrinkTo: 12 },
+    idColumn('concept', (r) => r.concept_id),
     { header: 'check', value: (r) => r.check },
     { header: 'status', value: (r) => r.status },
     { header: 'message', value: (r) => r.message, shrinkTo: 20 },

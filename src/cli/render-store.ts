@@ -2,19 +2,21 @@
 import type { CheckResult, ListParamsResult } from '../jobs/db-admin.js';
 import type { RecomputeResult } from '../jobs/recompute.js';
 import type { SkillParamsRow } from '../store/store.js';
-import { renderTable, wrapText, type TableColumn } from './table.js';
+import { idColumn, renderTable, wrapText, type TableColumn } from './table.js';
 import type { TableView } from './view.js';
 
+// The ids come first and stay whole where they can (an id is what "bkt params activate" needs);
+// on a narrow terminal the parameters go before them.
 const PARAMS_COLUMNS: TableColumn<SkillParamsRow>[] = [
-  { header: 'id', value: (r) => r.id, shrinkTo: 13 },
-  { header: 'concept_id', value: (r) => r.concept_id, shrinkTo: 12 },
+  idColumn('id', (r) => r.id),
+  idColumn('concept_id', (r) => r.concept_id),
   { header: 'active', value: (r) => (r.is_active ? 'yes' : '') },
-  { header: 'p_L0', value: (r) => r.p_L0, align: 'right' },
-  { header: 'p_T', value: (r) => r.p_T, align: 'right' },
-  { header: 'p_S', value: (r) => r.p_S, align: 'right' },
-  { header: 'p_G', value: (r) => r.p_G, align: 'right' },
-  { header: 'fitted_at', value: (r) => r.fitted_at, optional: true },
-  { header: 'auc', value: (r) => (typeof r.metrics.auc === 'number' ? r.metrics.auc : null), align: 'right', optional: true },
+  { header: 'fitted_at', value: (r) => r.fitted_at, format: (r) => r.fitted_at.replace('T', ' ').slice(0, 16), optional: true },
+  { header: 'p_L0', value: (r) => r.p_L0, align: 'right', decimals: 4, optional: true },
+  { header: 'p_T', value: (r) => r.p_T, align: 'right', decimals: 4, optional: true },
+  { header: 'p_S', value: (r) => r.p_S, align: 'right', decimals: 4, optional: true },
+  { header: 'p_G', value: (r) => r.p_G, align: 'right', decimals: 4, optional: true },
+  { header: 'auc', value: (r) => (typeof r.metrics.auc === 'number' ? r.metrics.auc : null), align: 'right', optional: true, decimals: 4 },
 ];
 
 /** `bkt params list`: the table, and what is not shown (inactive rows) or why nothing is. */
@@ -38,7 +40,7 @@ export async function renderRecompute(result: RecomputeResult, view: TableView =
   const s = result.summary;
   const errors = Object.entries(s.errors).map(([concept_id, reason]) => ({ concept_id, reason }));
   const columns: TableColumn<{ concept_id: string; reason: string }>[] = [
-    { header: 'concept_id', value: (e) => e.concept_id, shrinkTo: 12 },
+    idColumn('concept_id', (e) => e.concept_id),
     { header: 'no new parameters because', value: (e) => e.reason, shrinkTo: 20 },
   ];
   if (view.csv) return renderTable(columns, errors, view);

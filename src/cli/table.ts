@@ -20,6 +20,18 @@ export interface TableColumn<Row> {
   optional?: boolean;
   /** May be shortened (with an ellipsis) down to this many characters when space is short. */
   shrinkTo?: number;
+  /** Print every number with this many decimals (probabilities, metrics), integers included. */
+  decimals?: number;
+  /**
+   * An id: shortened only after optional columns are dropped, and in the middle (a UUID keeps
+   * both ends: `00000000-0…00000007`), since a shortened id is no longer one to copy.
+   */
+  id?: boolean;
+}
+
+/** A column of ids (see `TableColumn.id`): shortened last, in the middle, down to 13 characters. */
+export function idColumn<Row>(header: string, value: (row: Row) => string | null | undefined, extra: Partial<TableColumn<Row>> = {}): TableColumn<Row> {
+  return { header, value, shrinkTo: 13, id: true, ...extra };
 }
 
 export interface RenderTableOptions {
@@ -52,12 +64,15 @@ export function terminalWidth(): number {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : Number.POSITIVE_INFINITY;
 }
 
-/** A value for a table cell: integers as is, other numbers with `digits` decimals, null/undefined blank. */
-export function formatCell(value: unknown, digits = 4): string {
+/**
+ * A value for a table cell: integers as is (unless `fixed`), other numbers with `digits` decimals
+ * (exponent form below 10^-digits), null/undefined/NaN blank, booleans yes/no.
+ */
+export function formatCell(value: unknown, digits = 4, fixed = false): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') {
     if (Number.isNaN(value)) return '';
-    if (Number.isInteger(value)) return String(value);
+    if (Number.isInteger(value) && !fixed) return String(value);
     if (value !== 0 && Math.abs(value) < 10 ** -digits) return value.toExponential(1);
     return value.toFixed(digits);
   }
@@ -82,40 +97,49 @@ export function renderCsv<Row>(columns: TableColumn<Row>[], rows: Row[]): string
 }
 
 /**
- * Choose which columns to show and how wide: drop optional columns from the right, then shorten
- * shrinkable ones, until the table fits `width`. Returns the kept column indexes and widths.
+ * Choose which columns to show and how wide, until the table fits `width`: shorten text columns
+ * (`shrinkTo`), then drop optional columns from the right, then shorten id columns. Returns the
+ * kept column indexes and their widths.
  */
-export function fitColumns(headers: string[], cells: string[][], flags: { optional?: boolean; shrinkTo?: number }[], width: number): { keep: number[]; widths: number[] } {
+export function fitColumns(
+  headers: string[],
+  cells: string[][],
+  flags: { optional?: boolean; shrinkTo?: number; id?: boolean }[],
+  width: number,
+): { keep: number[]; widths: number[] } {
   const natural = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i].length)));
   let keep = headers.map((_, i) => i);
-  const total = (widths: number[]) => keep.reduce((sum, i) => sum + widths[i], 0) + GAP * Math.max(0, keep.length - 1);
   const widths = [...natural];
-  const shrinkable = () => keep.filter((i) => flags[i].shrinkTo !== undefined);
-  const shrink = () => {
-    // Take space from the widest shrinkable column first, one character at a time, so one
-    // long column does not keep its full width while a short one is cut.
-    let excess = total(widths) - width;
+  const total = () => keep.reduce((sum, i) => sum + widths[i], 0) + GAP * Math.max(0, keep.length - 1);
+  const shrink = (ids: boolean) => {
+    // Take space from the widest candidate first, one character at a time, so one long column
+    // does not keep its full width while a short one is cut.
+    let excess = total() - width;
     while (excess > 0) {
-      const candidates = shrinkable().filter((i) => widths[i] > Math.max(flags[i].shrinkTo!, headers[i].length));
+      const candidates = keep.filter((i) => flags[i].shrinkTo !== undefined && Boolean(flags[i].id) === ids && widths[i] > Math.max(flags[i].shrinkTo!, headers[i].length));
       if (candidates.length === 0) break;
       const widest = candidates.reduce((a, b) => (widths[b] > widths[a] ? b : a));
       widths[widest]--;
       excess--;
     }
   };
-  shrink();
-  while (total(widths) > width) {
+  shrink(false);
+  while (total() > width) {
     const optional = [...keep].reverse().find((i) => flags[i].optional);
     if (optional === undefined) break;
     keep = keep.filter((i) => i !== optional);
     keep.forEach((i) => (widths[i] = natural[i]));
-    shrink();
+    shrink(false);
   }
+  shrink(true);
   return { keep, widths: keep.map((i) => widths[i]) };
 }
 
-function truncate(text: string, width: number): string {
-  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+function truncate(text: string, width: number, middle = false): string {
+  if (text.length <= width) return text;
+  if (!middle) return `${text.slice(0, Math.max(0, width - 1))}…`;
+  const head = Math.ceil((width - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (width - 1 - head))}`;
 }
 
 /**
@@ -127,7 +151,7 @@ export async function renderTable<Row>(columns: TableColumn<Row>[], rows: Row[],
   const limit = options.limit ?? DEFAULT_ROW_LIMIT;
   const shown = options.all || rows.length <= limit ? rows : rows.slice(0, limit);
   const headers = columns.map((c) => c.header);
-  const cells = shown.map((row) => columns.map((c) => (c.format ? c.format(row) : formatCell(c.value(row)))));
+  const cells = shown.map((row) => columns.map((c) => (c.format ? c.format(row) : formatCell(c.value(row), c.decimals ?? 4, c.decimals !== undefined))));
   const width = options.width ?? terminalWidth();
   const { keep, widths } = fitColumns(headers, cells, columns, width);
   const { default: CliTable } = await import('cli-table3');
@@ -143,7 +167,7 @@ export async function renderTable<Row>(columns: TableColumn<Row>[], rows: Row[],
       mid: '─', 'mid-mid': ' '.repeat(GAP), middle: ' '.repeat(GAP),
     },
   });
-  for (const row of cells) table.push(keep.map((i, k) => truncate(row[i], widths[k])));
+  for (const row of cells) table.push(keep.map((i, k) => truncate(row[i], widths[k], columns[i].id)));
   const lines = table
     .toString()
     .split('\n')

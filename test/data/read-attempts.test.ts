@@ -9,6 +9,7 @@ import * as arrow from 'apache-arrow';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AttemptsTable } from '../../src/data/attempts-table.js';
+import { optionPathsToFlags } from '../../src/cli/option-flags.js';
 import { readAttempts, type ReadAttemptsInput } from '../../src/data/read-attempts.js';
 import { InputError, UsageError } from '../../src/errors.js';
 
@@ -39,10 +40,31 @@ async function failure(options: ReadAttemptsInput, type: typeof InputError | typ
   } catch (error) {
     expect(error).toBeInstanceOf(type);
     expect((error as InputError).exitCode).toBe(type === InputError ? 3 : 2);
-    return (error as InputError).toLine();
+    // src/ names options by path in backticks; the assertions below read the line as the CLI
+    // prints it (optionPathsToFlags), and the raw names are checked in "errors name option paths".
+    return optionPathsToFlags((error as InputError).toLine());
   }
   throw new Error('expected readAttempts to fail');
 }
+
+describe('readAttempts: errors name option paths', () => {
+  it('names the option as a library caller passed it, which the CLI shows as its flag', async () => {
+    const raw = async (options: ReadAttemptsInput) => {
+      try {
+        await readAttempts(options);
+      } catch (error) {
+        return (error as InputError).toLine();
+      }
+      throw new Error('expected readAttempts to fail');
+    };
+    const path = file('named.csv', 'user_id,concept_id,correct\nu,c,1\n');
+    const missing = await raw({ input: path, columns: { correct: 'is_correct' } });
+    expect(missing).toContain('(given with `columns.correct`)');
+    expect(optionPathsToFlags(missing)).toContain('(given with --col-correct)');
+    expect(await raw({ input: path, minAttemptsPerUser: 0 })).toMatch(/^`minAttemptsPerUser`: /);
+    expect(await raw({ input: path, fromDate: '2024-02-01', toDate: '2024-01-01' })).toMatch(/^`fromDate` is after `toDate`/);
+  });
+});
 
 const TIMED_CSV = [
   'user_id,concept_id,correct,answered_at,question_id',

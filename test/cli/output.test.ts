@@ -1,0 +1,156 @@
+/**
+ * What a person sees: tables sized to a 100-column terminal, shortened long lists, --csv, the
+ * validate listing, fit --cv figures, params list's inactive rows, and empty results that say why.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, ROOT, bkt } from '../support/run-bkt.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bkt-cli-output-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const COLUMNS_100 = { env: { COLUMNS: '100' } };
+const widest = (text: string) => Math.max(...text.split('\n').map((line) => line.length));
+
+describe('tables fit the terminal', () => {
+  it('fit on the sample: at most 100 columns, 25 concepts then a count, no row separators', () => {
+    const r = bkt(['fit', '--input', 'fixtures/sample.csv'], COLUMNS_100);
+    expect(r.status, r.describe).toBe(0);
+    expect(widest(r.stdout), r.stdout).toBeLessThanOrEqual(100);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^concept\s+status\s+attempts/);
+    expect(lines[1]).toMatch(/^─+( +─+)+$/);
+    // The sample has 93 concepts: 25 rows, then how many more and how to see them.
+    expect(r.stdout).toContain('... and 68 more concepts (--all to list them; --csv or --json for every field)');
+    expect(r.stdout).not.toMatch(/[│┼├┤]/);
+    expect(lines.length).toBeLessThan(35);
+  });
+
+  it('fit --all lists every concept; --csv prints every concept with raw values', () => {
+    const all = bkt(['fit', '--input', 'fixtures/sample.csv', '--all'], COLUMNS_100);
+    expect(all.status, all.describe).toBe(0);
+    expect(all.stdout).not.toContain('more concepts');
+    expect(all.stdout.trim().split('\n').filter((l) => /^\S+\s+(fitted|skipped)\s/.test(l))).toHaveLength(93);
+    const csv = bkt(['fit', '--input', 'fixtures/sample.csv', '--csv']);
+    expect(csv.status, csv.describe).toBe(0);
+    const rows = csv.stdout.trim().split('\n');
+    expect(rows[0]).toBe('concept,status,attempts,learners,p_L0,p_T,p_S,p_G,log-lik,iters,AUC,RMSE,verdict');
+    expect(rows).toHaveLength(94);
+    const json = bkt(['fit', '--input', 'fixtures/sample.csv', '--json']).json();
+    const first = json.concepts[0];
+    expect(rows[1].split(',').slice(0, 5)).toEqual([first.concept_id, first.status, String(first.n_attempts), String(first.n_users), String(first.params.p_L0)]);
+  });
+
+  it('fit --cv K shows each concept\'s cross-validated AUC and the overall figures', () => {
+    const r = bkt(['fit', '--input', 'fixtures/sample.csv', '--cv', '3'], COLUMNS_100);
+    expect(r.status, r.describe).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/AUC\s+cv AUC/);
+    expect(r.stdout).toMatch(/^3-fold cross-validation by learner: AUC 0\.\d{4}, RMSE 0\.\d{4}, log loss 0\.\d{4}/m);
+    expect(widest(r.stdout)).toBeLessThanOrEqual(100);
+  });
+
+  it('draws the same table on a real 100-column terminal (a pty)', () => {
+    // `script` gives the child a terminal; stty sets its width to 100 columns.
+    const command = `stty cols 100 rows 40; CI=1 ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} fit --input fixtures/sample.csv`;
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, COLUMNS: '' } });
+    expect(r.status, r.stderr).toBe(0);
+    const plain = r.stdout.replace(/\u001b\[[0-9;]*m/g, '').replace(/\r/g, '');
+    expect(plain).toMatch(/^concept\s+status\s+attempts/m);
+    expect(widest(plain), plain).toBeLessThanOrEqual(100);
+    expect(plain).toContain('... and 68 more concepts');
+  });
+});
+
+describe('validate lists what did not pass', () => {
+  const params = join(dir, 'params.json');
+  const good = { concept_id: 'good-one', p_L0: 0.3, p_T: 0.15, p_S: 0.1, p_G: 0.2 };
+  const bad = { concept_id: 'bad-one', p_L0: 0.3, p_T: 0.15, p_S: 0.6, p_G: 0.5 };
+  writeFileSync(params, JSON.stringify({ concepts: [good, bad] }));
+
+  it('one row per failing or warning check, failures first; --verbose adds the passing ones', () => {
+    const r = bkt(['validate', '--params', params], COLUMNS_100);
+    expect(r.status, r.describe).toBe(6);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^concept\s+check\s+status\s+message$/);
+    const body = lines.slice(2).filter((l) => /^\S+\s+\S+\s+(fail|warn|pass)\s/.test(l));
+    expect(body.length).toBeGreaterThan(0);
+    expect(body.every((l) => l.startsWith('bad-one'))).toBe(true);
+    expect(body[0]).toMatch(/\sfail\s/);
+    expect(r.stdout).not.toMatch(/\spass\s/);
+    expect(r.stdout.replace(/\n/g, ' ')).toMatch(/Passing checks are not listed \(--verbose lists them\)/);
+    const verbose = bkt(['validate', '--params', params, '--verbose'], COLUMNS_100);
+    expect(verbose.stdout).toMatch(/^good-one\s+\S+\s+pass\s/m);
+    expect(widest(verbose.stdout)).toBeLessThanOrEqual(100);
+  });
+
+  it('says in one line when every check passed, and prints CSV with --csv', () => {
+    const onlyGood = join(dir, 'good.json');
+    writeFileSync(onlyGood, JSON.stringify({ concepts: [good] }));
+    const r = bkt(['validate', '--params', onlyGood]);
+    expect(r.status, r.describe).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^1 concept\(s\) checked: 1 passed, 0 with warnings, 0 failed \(0 failing check\(s\)\)\. Every check passed \(--verbose lists them\)\.$/);
+    const csv = bkt(['validate', '--params', params, '--csv']);
+    expect(csv.stdout.split('\n')[0]).toBe('concept,check,status,message');
+    expect(csv.stdout).toMatch(/^bad-one,validity,fail,/m);
+  });
+});
+
+describe('evaluate prints the same table style', () => {
+  it('evaluate --csv prints one line per concept, raw values', () => {
+    const params = join(dir, 'sample-params.json');
+    expect(bkt(['fit', '--input', 'fixtures/sample.csv', '--out', params]).status).toBe(0);
+    const r = bkt(['evaluate', '--input', 'fixtures/sample.csv', '--params', params, '--csv']);
+    expect(r.status, r.describe).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('concept,status,rows,learners,AUC,RMSE,log loss,accuracy,RMSE lift');
+    const json = bkt(['evaluate', '--input', 'fixtures/sample.csv', '--params', params, '--json']).json();
+    expect(lines).toHaveLength(1 + json.concepts.length);
+  });
+});
+
+describe('a database: ids as in the imported file, inactive rows, empty results that say why', () => {
+  const db = join(dir, 'bkt.sqlite');
+
+  it('says why each list is empty, counts inactive parameter sets, and accepts the file ids', () => {
+    for (const args of [['db', 'migrate'], ['import', '--input', 'fixtures/sample.csv']]) expect(bkt([...args, '--db', db]).status).toBe(0);
+    const none = bkt(['params', 'list', '--db', db]);
+    expect(none.stdout.trim()).toBe(`no parameter sets in ${db}. Fit some with "bkt fit --db ... --activate" or "bkt recompute --activate"`);
+    const fit = bkt(['fit', '--db', db, '--concept-id', '7', '--concept-id', '0'], COLUMNS_100);
+    expect(fit.status, fit.describe).toBe(0);
+    expect(fit.stdout.replace(/\n/g, ' ')).toMatch(/2 parameter set\(s\) written to .*, none activated \(see them with "bkt params list --all"/);
+    // Without --activate the rows are inactive: the list says so instead of "no parameter rows".
+    const inactive = bkt(['params', 'list', '--db', db], COLUMNS_100);
+    expect(inactive.status, inactive.describe).toBe(0);
+    expect(inactive.stdout.trim().replace(/\n/g, ' ')).toBe(
+      `no active parameter sets in ${db} 2 inactive parameter set(s) not shown; "bkt params list --all" lists them; "bkt params activate ID" makes one active`,
+    );
+    const all = bkt(['params', 'list', '--db', db, '--all', '--concept', '7'], COLUMNS_100);
+    // At 100 columns the whole ids and the fit time fit; the parameters are named as hidden.
+    expect(all.stdout.split('\n')[0]).toMatch(/^id\s+concept_id\s+active\s+fitted_at$/);
+    expect(all.stdout).toMatch(/^[0-9a-f-]{36}\s+00000000-0000-0000-0000-000000000007\s+\d{4}-\d\d-\d\d \d\d:\d\d$/m);
+    expect(all.stdout.trim().split('\n')).toHaveLength(4);
+    expect(all.stdout).toContain('(p_L0, p_T, p_S, p_G, auc hidden to fit 100 columns; --csv or --json show them)');
+    expect(widest(all.stdout)).toBeLessThanOrEqual(100);
+    const listed = bkt(['params', 'list', '--db', db, '--all', '--concept-id', '7', '--json']).json();
+    expect(listed).toMatchObject({ all: true, inactive: 1, concept_ids: ['00000000-0000-0000-0000-000000000007'] });
+
+    const mastery = bkt(['mastery', '--db', db]);
+    expect(mastery.stdout.trim()).toBe('no mastery states yet: states are written when attempts are applied ("bkt update")');
+    const snapshot = bkt(['snapshot', '--db', db]);
+    expect(snapshot.stdout.trim()).toBe('wrote 0 snapshot rows: there are no mastery states yet ("bkt update" writes them)');
+    // Learner 1 and concept 7 as the file names them: stored as the UUIDs bkt import made.
+    const update = bkt(['update', '--db', db, '--user', '1', '--concept-id', '7', '--correct', 'true', '--json']);
+    expect(update.status, update.describe).toBe(0);
+    expect(update.json()).toMatchObject({ user_id: '00000000-0000-0000-0000-000000000001', concept_id: '00000000-0000-0000-0000-000000000007' });
+    const states = bkt(['mastery', '--db', db, '--user', '1'], COLUMNS_100);
+    expect(states.stdout.split('\n')[0]).toBe('user 00000000-0000-0000-0000-000000000001');
+    expect(states.stdout.split('\n')[1]).toMatch(/^concept_id\s+p_mastery\s+n_attempts/);
+    expect(states.stdout).toMatch(/^00000000-0000-0000-0000-000000000007\s+0\.466667\s+1\s/m);
+    expect(widest(states.stdout)).toBeLessThanOrEqual(100);
+    const filtered = bkt(['mastery', '--db', db, '--user', '1', '--below', '0.0001']);
+    expect(filtered.stdout.trim()).toBe('no mastery states for user 00000000-0000-0000-0000-000000000001 match --concept-id, --mastered or --below');
+  });
+});
