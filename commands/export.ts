@@ -49,7 +49,7 @@ export default class Export extends BktCommand {
       status: flags.status as 'RUNNING' | 'SUCCESS' | 'FAILED' | undefined,
     });
     // The count goes to stderr: stdout may be the exported rows themselves.
-    if (!this.jsonEnabled() && flags.out !== '-') this.logToStderr(`exported ${result.rows} ${args.kind} rows to ${flags.out}${result.rows === 0 ? ' (nothing matched the filters, or the table is empty)' : ''}`);
+    if (!this.jsonEnabled() && flags.out !== '-') this.note(`exported ${result.rows} ${args.kind} rows to ${flags.out}${result.rows === 0 ? ' (nothing matched the filters, or the table is empty)' : ''}`);
     return result;
   }
 }

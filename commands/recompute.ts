@@ -38,7 +38,7 @@ export default class Recompute extends BktCommand {
     const onSigint = () => {
       if (abort.signal.aborted) process.exit(130);
       abort.abort();
-      this.logToStderr('Interrupted: finishing the concept being written, then marking the run FAILED (Ctrl-C again to quit now)');
+      this.note('Interrupted: finishing the concept being written, then marking the run FAILED (Ctrl-C again to quit now)');
     };
     process.on('SIGINT', onSigint);
     try {

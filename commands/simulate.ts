@@ -39,7 +39,7 @@ export default class Simulate extends BktCommand {
     }
     const { createWriteStream } = await import('node:fs');
     await writeAttemptsCsv(table, createWriteStream(flags.out));
-    if (!this.jsonEnabled()) this.logToStderr(`${table.length} attempts written to ${flags.out}`);
+    if (!this.jsonEnabled()) this.note(`${table.length} attempts written to ${flags.out}`);
     return { attempts: table.length, out: flags.out, params };
   }
 }

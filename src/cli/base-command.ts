@@ -47,6 +47,14 @@ export abstract class BktCommand extends Command {
     return super.catch(error);
   }
 
+  /**
+   * A note for the person at the terminal (what an interruption will do, where a file went) on
+   * stderr, so stdout stays the result; unlike oclif's logToStderr it is printed under --json too.
+   */
+  protected note(text: string): void {
+    process.stderr.write(`${text}\n`);
+  }
+
   /** Print `error` on stderr (its detail lines, then one `Error:` line); returns its exit code. */
   private report(error: BktError): number {
     const translated = translateOptionPaths(error);

@@ -65,14 +65,16 @@ export function terminalWidth(): number {
 }
 
 /**
- * A value for a table cell: integers as is (unless `fixed`), other numbers with `digits` decimals
- * (exponent form below 10^-digits), null/undefined/NaN blank, booleans yes/no.
+ * A value for a table cell: with `fixed`, every number with `digits` decimals; else integers as
+ * is and other numbers with `digits` decimals (exponent form below 10^-digits); null, undefined
+ * and NaN blank; booleans yes/no.
  */
 export function formatCell(value: unknown, digits = 4, fixed = false): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') {
     if (Number.isNaN(value)) return '';
-    if (Number.isInteger(value) && !fixed) return String(value);
+    if (fixed) return value.toFixed(digits);
+    if (Number.isInteger(value)) return String(value);
     if (value !== 0 && Math.abs(value) < 10 ** -digits) return value.toExponential(1);
     return value.toFixed(digits);
   }

@@ -124,3 +124,10 @@ describe('option paths and suggestions', () => {
     expect(closestName('zzzzzz', ['input', 'out'])).toBeNull();
   });
 });
+
+describe('formatCell with fixed decimals', () => {
+  it('prints probabilities with the same decimals however small', () => {
+    expect(formatCell(2.4e-14, 4, true)).toBe('0.0000');
+    expect(formatCell(1, 4, true)).toBe('1.0000');
+  });
+});
