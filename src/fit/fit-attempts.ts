@@ -87,7 +87,7 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
       readSummary = options.source.summary;
     }
     if (table.length === 0 && requested.length === 0) {
-      throw new UsageError('no attempts left to fit after the filters', 'Check --concept-id, --from-date/--to-date and --min-attempts-per-user');
+      throw new UsageError('no attempts left to fit after the filters', 'Check `conceptIds`, `fromDate`/`toDate` and `minAttemptsPerUser`');
     }
     let trainer = options.trainer;
     if (options.source.kind === 'store' && trainer.fixedByConcept) {

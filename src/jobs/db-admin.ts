@@ -74,7 +74,7 @@ export interface ImportCommandResult extends ImportResult {
 export async function importAttemptsFile(input: { db?: string; read: ReadAttemptsInput }): Promise<ImportCommandResult> {
   const { db } = DbOptionSchema.parse({ db: input.db });
   const { table, summary } = await readAttempts(input.read);
-  if (table.length === 0) throw new UsageError(`--input ${summary.source}: no attempts left after the filters`, 'Nothing was imported');
+  if (table.length === 0) throw new UsageError(`\`input\` ${summary.source}: no attempts left after the filters`, 'Nothing was imported');
   return withStore(db, 'use', async (store) => {
     const result = await store.importAttempts(table);
     return { db: store.display, source: summary.source, rows: table.length, read: summary, ...result };

@@ -260,7 +260,7 @@ export function learnerFolds(learners: number, folds: number, seed: number): Uin
 export async function crossValidate(table: AttemptsTable, options: CrossValidateOptions): Promise<CrossValidationResult> {
   const { folds, seed } = CrossValidateOptionsSchema.parse({ folds: options.folds, seed: options.seed });
   if (table.learnerIds.length < folds) {
-    throw new UsageError(`--folds ${folds} needs at least ${folds} learners; the input has ${table.learnerIds.length}`, 'Use fewer folds');
+    throw new UsageError(`\`folds\` ${folds} needs at least ${folds} learners; the input has ${table.learnerIds.length}`, 'Use fewer folds');
   }
   const fit = options.fit ?? (await import('../model/fit-concepts.js')).fitConcepts;
   const foldOf = learnerFolds(table.learnerIds.length, folds, seed);

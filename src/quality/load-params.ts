@@ -39,7 +39,7 @@ function restartsFromMetrics(metrics: Record<string, unknown>): ConceptParams['r
  */
 export async function loadParams(source: ParamsSource): Promise<LoadedParams> {
   if ((source.params === undefined) === (source.db === undefined)) {
-    throw new UsageError('give exactly one of --params FILE or --db URL', 'e.g. --params params.json');
+    throw new UsageError('give exactly one of `params` FILE or `db` URL', 'e.g. `params` params.json');
   }
   const wanted = source.conceptIds ?? [];
   let entries: ConceptParams[];

@@ -25,7 +25,7 @@ export const EvaluateCommandOptionsSchema = z
   })
   .superRefine((o, ctx) => {
     const given = [o.params, o.db, o.folds].filter((x) => x !== undefined).length;
-    if (given !== 1) ctx.addIssue({ code: 'custom', path: ['params'], message: 'give exactly one of --params FILE, --db URL or --folds K' });
+    if (given !== 1) ctx.addIssue({ code: 'custom', path: ['params'], message: 'give exactly one of `params` FILE, `db` URL or `folds` K' });
   });
 
 export type EvaluateCommandOptions = z.input<typeof EvaluateCommandOptionsSchema>;

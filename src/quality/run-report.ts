@@ -28,7 +28,7 @@ export const ReportCommandOptionsSchema = z
     title: z.string().optional(),
   })
   .superRefine((o, ctx) => {
-    if (o.params !== undefined && o.db !== undefined) ctx.addIssue({ code: 'custom', path: ['params'], message: 'give at most one of --params FILE or --db URL' });
+    if (o.params !== undefined && o.db !== undefined) ctx.addIssue({ code: 'custom', path: ['params'], message: 'give at most one of `params` FILE or `db` URL' });
   });
 
 export type ReportCommandOptions = z.input<typeof ReportCommandOptionsSchema>;
@@ -112,7 +112,7 @@ export async function runReport(raw: ReportCommandOptions): Promise<ReportComman
   try {
     await writeFile(options.out, html);
   } catch (error) {
-    throw new InputError(`--out ${options.out}: cannot write (${(error as Error).message})`, 'Check that the folder exists and is writable', error);
+    throw new InputError(`\`out\` ${options.out}: cannot write (${(error as Error).message})`, 'Check that the folder exists and is writable', error);
   }
   const count = (s: string | null) => data.concepts.filter((c) => c.status === s).length;
   const m = report.overall.model;
