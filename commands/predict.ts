@@ -12,13 +12,9 @@ const { format: inputFormat, 'from-date': _from, 'to-date': _to, 'min-attempts-p
 export default class Predict extends BktCommand {
   static override summary = "Write every attempt with P(correct) and P(known) before its answer, and P(known) after it (pyBKT's predict).";
 
-  static override description = `Reads the attempts twice: once to run each learner's sequence of a concept from L0 through
-its answers (in time order, else order_id, else file order, as fit), once to copy every input
-row, in input order, to the output with three columns appended: correct_predictions and
-state_predictions (P(correct) and P(known) before the answer is seen, as pyBKT's predict gives
-them) and state_posterior (P(known) after the answer, before the learning step). Rows of
-concepts without parameters, or outside --concept-id/--concept-pattern, keep empty predictions
-(pyBKT writes 0.5 there). Memory: the attempts table plus 24 bytes per row; output is streamed.`;
+  static override description = `Reads the attempts twice: once to run each learner's sequence of a concept from L0 through its answers (in time order, else order_id, else file order, as fit), once to copy every input row, in input order, to the output with three columns appended: correct_predictions and state_predictions (P(correct) and P(known) before the answer is seen, as pyBKT's predict gives them) and state_posterior (P(known) after the answer, before the learning step). Rows of concepts without parameters, or outside --concept-id/--concept-pattern, keep empty predictions (pyBKT writes 0.5 there). Memory: the attempts table plus 24 bytes per row; output is streamed.`;
+
+  static override usage = ['predict --input FILE --params FILE | --db URL [--out FILE] [FLAGS]'];
 
   static override examples = [
     '<%= config.bin %> predict --input test.csv --params params.json --out predictions.csv',
@@ -32,8 +28,8 @@ concepts without parameters, or outside --concept-id/--concept-pattern, keep emp
     ...inputFlags,
     params: Flags.string({ char: 'p', summary: 'Parameter file written by "bkt fit --out" (JSON or CSV).', exclusive: ['db'] }),
     db: Flags.string({ helpGroup: 'DATABASE', summary: 'Use the active parameters of this database (SQLite path or postgres:// URL).', exclusive: ['params'] }),
-    out: Flags.string({ char: 'o', summary: 'Output file, or - for stdout.', default: '-' }),
-    format: Flags.string({ char: 'f', summary: 'Output format (default: from the --out extension, else csv).', options: [...EXPORT_FORMATS] }),
+    out: Flags.string({ char: 'o', summary: 'Output file, or - for stdout.', default: '-', helpGroup: 'OUTPUT' }),
+    format: Flags.string({ char: 'f', summary: 'Output format (default: from the --out extension, else csv).', options: [...EXPORT_FORMATS], helpGroup: 'OUTPUT' }),
   };
 
   async run(): Promise<PredictResult> {
@@ -55,7 +51,7 @@ concepts without parameters, or outside --concept-id/--concept-pattern, keep emp
       const line =
         `${result.rows} rows written to ${result.out} (${result.format}); ${result.rows_predicted} predicted in ${result.concepts_predicted} concepts` +
         (result.n_concepts_without_params > 0 ? `; ${result.n_concepts_without_params} concepts without parameters left empty` : '');
-      if (flags.out === '-') process.stderr.write(`${line}\n`);
+      if (flags.out === '-') this.note(line);
       else this.log(line);
     }
     return result;

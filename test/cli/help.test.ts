@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, bkt } from '../support/run-bkt.js';
 
-const COMMANDS = ['evaluate', 'export', 'fit', 'import', 'mastery', 'recompute', 'report', 'simulate', 'snapshot', 'update', 'validate', 'db migrate', 'db check', 'params list', 'params activate'];
+const COMMANDS = ['evaluate', 'export', 'fit', 'import', 'mastery', 'predict', 'recompute', 'report', 'simulate', 'snapshot', 'update', 'validate', 'db migrate', 'db check', 'params list', 'params activate'];
 
 describe('help', () => {
   it('lists every command, and gives the db and params topics their own text', () => {
