@@ -45,6 +45,8 @@ export interface RecomputeResult extends GatedResult {
   algo: { key: string; version: string };
   params_ids: string[];
   dry_run: boolean;
+  /** concept_id -> metrics of each concept with a usable fit (written, or would be under dry_run). */
+  metrics: Record<string, Record<string, unknown>>;
   summary: {
     concepts_processed: number;
     params_fitted: number;
@@ -103,6 +105,7 @@ export async function recompute(
   const errors: Record<string, string> = {};
   const refused: string[] = [];
   const paramsIds: string[] = [];
+  const metricsByConcept: Record<string, Record<string, unknown>> = {};
   let processed = 0;
   let conceptTotal = requested.length;
   let skipped = { unanswered: 0, no_concept: 0 };
@@ -167,7 +170,11 @@ export async function recompute(
             if (verdict.refused) refused.push(concept.concept_id);
             continue;
           }
-          if (options.dryRun) continue;
+          const metrics = metricsForConcept(concept, report, { source: 'database', skipped, run_id: runId });
+          if (options.dryRun) {
+            metricsByConcept[concept.concept_id] = metrics;
+            continue;
+          }
           const id = newUuid();
           const row = await store.saveParams(
             { id, concept_id: concept.concept_id, params: concept.params! },
@@ -176,11 +183,12 @@ export async function recompute(
               constraints,
               dataFrom: options.fromDate,
               dataTo: options.toDate,
-              metrics: metricsForConcept(concept, report, { source: 'database', skipped, run_id: runId }),
+              metrics,
               runProgress: { runId, outputSummary: { ...output(), params_fitted: paramsIds.length + 1, params_ids: [...paramsIds, id] } },
             },
           );
           paramsIds.push(row.id);
+          metricsByConcept[concept.concept_id] = metrics;
         } catch (e) {
           errors[concept.concept_id] = String((e as Error).message ?? e);
         } finally {
@@ -215,6 +223,7 @@ export async function recompute(
     algo: { key: BKT_ALGO_KEY, version: BKT_ALGO_VERSION },
     params_ids: paramsIds,
     dry_run: options.dryRun,
+    metrics: metricsByConcept,
     summary: { concepts_processed: processed, params_fitted: paramsIds.length, errors, skipped, refused, interrupted },
     timings,
   };

@@ -941,6 +941,12 @@ export class SqlStore implements Store {
     return rows.length ? stateRow(rows[0]) : null;
   }
 
+  async getUserRole(userId: string): Promise<string | null> {
+    if (!isUuid(userId)) return null;
+    const rows = await this.driver.query<{ role: unknown }>('SELECT role FROM users WHERE id = ?', [userId.toLowerCase()]);
+    return rows.length ? String(rows[0].role) : null;
+  }
+
   private stateQuery(filter: StateFilter): { sql: string; params: SqlValue[] } {
     const where: string[] = [];
     const params: SqlValue[] = [];

@@ -336,6 +336,8 @@ export interface Store {
   /** Lock one state row and run `fn` in the same transaction (see StoreTransaction.lockState). */
   withStateLock<T>(userId: string, conceptId: string, fn: (state: UserSkillStateRow | null, tx: StoreTransaction) => Promise<T>): Promise<T>;
   getState(userId: string, conceptId: string): Promise<UserSkillStateRow | null>;
+  /** users.role of the user (as stored, e.g. STUDENT), or null when no such user (or not a UUID). */
+  getUserRole(userId: string): Promise<string | null>;
   /** States ordered by p_mastery descending, then user_id, concept_id. */
   listStates(filter?: StateFilter): Promise<UserSkillStateRow[]>;
 

@@ -1,0 +1,99 @@
+/**
+ * Options of `bkt serve` (and of `startService` for library callers): one zod schema with the
+ * defaults, so the command, the tests and the docs agree.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+
+/** HMAC algorithms a shared secret can sign with (the app signs HS256). */
+export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_PREFIX = '/api/v1/learning/bkt';
+
+/** Shortest secret accepted: HS256 wants at least as many bytes as its output (RFC 7518 §3.2). */
+const MIN_SECRET_BYTES = 32;
+
+export const serveOptionsSchema = z.object({
+  /** SQLite file or postgres:// URL (default: $DATABASE_URL, else ./bkt.sqlite). */
+  db: z.string().optional(),
+  /** Interface to listen on (default 127.0.0.1: loopback only, put a reverse proxy in front). */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** TCP port (default 8080; 0 picks a free one). */
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Path prefix of the API routes (default /api/v1/learning/bkt). healthz/readyz/openapi.json sit at the root. */
+  prefix: z
+    .string()
+    .regex(/^(\/[A-Za-z0-9._~-]+)*$/, 'must be empty or start with / and hold only path segments')
+    .default(DEFAULT_PREFIX),
+  /** The app's JWT secret (HMAC key). Required. */
+  jwtSecret: z.string().min(MIN_SECRET_BYTES, `must be at least ${MIN_SECRET_BYTES} bytes`),
+  /** JWT signature algorithm (default HS256, as the app). */
+  jwtAlgorithm: z.enum(JWT_ALGORITHMS).default('HS256'),
+  /** A static token that acts as admin (the app's backend); none when unset. */
+  serviceToken: z.string().min(MIN_SECRET_BYTES, `must be at least ${MIN_SECRET_BYTES} bytes`).optional(),
+  /** pino level of the access log (default info). */
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  /** Largest request body in bytes (default 65536); larger bodies get 413. */
+  bodyLimit: z.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
+  /** Milliseconds POST /recompute waits for its run before answering 202 with the run id (default 20000). */
+  recomputeWaitMs: z.number().int().min(0).default(20_000),
+  /** Milliseconds a graceful shutdown waits for requests in flight before closing anyway (default 30000). */
+  shutdownTimeoutMs: z.number().int().min(0).default(30_000),
+});
+/** What callers pass; a missing secret is reported as such by parseServeOptions. */
+export type ServeOptions = Omit<z.input<typeof serveOptionsSchema>, 'jwtSecret'> & { jwtSecret?: string };
+export type ResolvedServeOptions = z.output<typeof serveOptionsSchema>;
+
+/** Flag name of each option, for error messages. */
+const FLAG_NAMES: Record<string, string> = {
+  db: '--db',
+  host: '--host',
+  port: '--port',
+  prefix: '--prefix',
+  jwtSecret: 'the JWT secret (BKT_JWT_SECRET or --jwt-secret-file)',
+  jwtAlgorithm: '--jwt-algorithm',
+  serviceToken: 'BKT_SERVICE_TOKEN',
+  logLevel: '--log-level',
+  bodyLimit: '--body-limit',
+  recomputeWaitMs: '--recompute-wait',
+  shutdownTimeoutMs: '--shutdown-timeout',
+};
+
+/**
+ * Validate the options; a bad one is a UsageError naming its flag. Secret values are never
+ * quoted in the message.
+ */
+export function parseServeOptions(input: ServeOptions): ResolvedServeOptions {
+  const result = serveOptionsSchema.safeParse(input);
+  if (result.success) {
+    return { ...result.data, prefix: result.data.prefix === '/' ? '' : result.data.prefix };
+  }
+  const issue = result.error.issues[0];
+  const key = String(issue.path[0] ?? '');
+  const secret = key === 'jwtSecret' || key === 'serviceToken';
+  const value = (input as Record<string, unknown>)[key];
+  const shown = secret || value === undefined ? '' : ` "${String(value)}"`;
+  const message = key === 'jwtSecret' && value === undefined ? 'is required' : issue.message;
+  throw new UsageError(`${FLAG_NAMES[key] ?? key}${shown} ${message}`, 'See bkt serve --help');
+}
+
+/**
+ * The JWT secret from `--jwt-secret-file` (trailing newline dropped) or, without it, from
+ * `env.BKT_JWT_SECRET`. Undefined when neither is set. Throws UsageError when the file
+ * cannot be read (the message names the file, never its content).
+ */
+export function readJwtSecret(file: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (file !== undefined) {
+    try {
+      return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      throw new UsageError(`--jwt-secret-file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'cannot be read'}`, 'Give a readable file holding the secret');
+    }
+  }
+  return env.BKT_JWT_SECRET && env.BKT_JWT_SECRET.length > 0 ? env.BKT_JWT_SECRET : undefined;
+}

@@ -1,0 +1,219 @@
+/**
+ * `bkt serve`: the mastery engine as an HTTP service (Fastify), in front of one store that every
+ * request shares. Zod schemas validate each request and response and make the OpenAPI document;
+ * Fastify's pino logger writes one structured access-log line per request.
+ */
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { StorageError, UsageError } from '../errors.js';
+import { openStore, type Store } from '../store/store.js';
+import { createAuthenticator, type Authenticate } from './auth.js';
+import { forbidden, HttpError, toHttpError } from './http-errors.js';
+import { parseServeOptions, type ResolvedServeOptions, type ServeOptions } from './options.js';
+import { RecomputeRuns } from './recompute-runs.js';
+import { apiRoutes } from './routes.js';
+import { healthSchema, readySchema } from './schemas.js';
+
+export interface Service {
+  app: FastifyInstance;
+  store: Store;
+  options: ResolvedServeOptions;
+  /** Base URL once listening, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /**
+   * Graceful stop: refuse new requests (503), let those in flight finish, abort running
+   * recomputes (each closes its run FAILED after the concept being written), close the store.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * The access log: one line per request when its response is finished, with the request id
+ * (req_id, taken from X-Request-Id when the proxy sends one), method, route pattern, status,
+ * latency and caller. Fastify's "incoming request" line is dropped: the one line says it all.
+ */
+class AccessLog extends LogController {
+  constructor() {
+    super({ requestIdLogLabel: 'req_id' });
+  }
+
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
+    const principal = request.principal;
+    const line = {
+      method: request.method,
+      route: request.routeOptions.url ?? null,
+      status: reply.statusCode,
+      latency_ms: Math.round(reply.elapsedTime * 100) / 100,
+      user_id: principal ? (principal.userId ?? 'service') : undefined,
+    };
+    if (error) reply.log.error({ ...line, err: error }, 'request');
+    else reply.log.info(line, 'request');
+  }
+}
+
+/** Build the service on an open store, without listening (tests may call `app.inject`). */
+export async function buildService(store: Store, options: ResolvedServeOptions): Promise<{ app: FastifyInstance; runs: RecomputeRuns }> {
+  const app = Fastify({
+    logger: {
+      level: options.logLevel,
+      // Never log credentials, whatever a log call is given.
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'authorization', 'token', 'secret'], censor: '[redacted]' },
+    },
+    logController: new AccessLog(),
+    bodyLimit: options.bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const runs = new RecomputeRuns(store, (runId, error) => app.log.error({ run_id: runId, err: error }, 'recompute run failed'));
+  const authenticate: Authenticate = createAuthenticator({
+    jwtSecret: options.jwtSecret,
+    jwtAlgorithm: options.jwtAlgorithm,
+    serviceToken: options.serviceToken,
+    userRole: (userId) => store.getUserRole(userId),
+  });
+
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config.access;
+    if (access === undefined) return;
+    request.principal = await authenticate(request.headers.authorization);
+    if (access === 'admin' && request.principal.role !== 'ADMIN') throw forbidden('Admin access required');
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const { http, internal } = toHttpError(error);
+    if (internal) request.log.error({ err: error }, 'request failed');
+    if (http.status === 401) reply.header('www-authenticate', 'Bearer');
+    return reply.code(http.status).send(http.body());
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    return reply.code(404).send(new HttpError(404, 'NOT_FOUND', `no route ${request.method} ${path}`).body());
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'bkt mastery service', description: 'Bayesian Knowledge Tracing: online mastery updates, queries and recomputes over the app\u2019s database.', version: '1' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+
+  app.get('/healthz', { schema: { summary: 'The process is alive', response: { 200: healthSchema } } }, async () => ({ status: 'ok' as const }));
+
+  app.get('/readyz', { schema: { summary: 'The database answers and its tables are as bkt expects', response: { 200: readySchema, 503: readySchema } } }, async (_request, reply) => {
+    let problems: string[];
+    try {
+      problems = (await store.check()).map((d) => `${d.table}${d.object ? `.${d.object}` : ''}: ${d.kind}`);
+    } catch (e) {
+      problems = [e instanceof StorageError ? 'the database is unreachable' : 'the schema check failed'];
+      if (!(e instanceof StorageError)) app.log.error({ err: e }, 'readiness check failed');
+    }
+    return reply.code(problems.length ? 503 : 200).send({ status: problems.length ? ('not_ready' as const) : ('ready' as const), backend: store.backend, problems });
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(apiRoutes({ store, runs, recomputeWaitMs: options.recomputeWaitMs, prefix: options.prefix }), { prefix: options.prefix });
+
+  return { app: app as unknown as FastifyInstance, runs };
+}
+
+/**
+ * Open the store, build the service and listen. Throws UsageError for bad options or a port in
+ * use, StorageError (exit 5) when the database cannot be opened.
+ */
+export async function startService(input: ServeOptions): Promise<Service> {
+  const options = parseServeOptions(input);
+  const store = await openStore(options.db);
+  let built: Awaited<ReturnType<typeof buildService>>;
+  try {
+    built = await buildService(store, options);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const { app, runs } = built;
+  let address: string;
+  try {
+    address = await app.listen({ host: options.host, port: options.port });
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    await store.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UsageError(`--port ${options.port}: the address ${options.host}:${options.port} is in use`, 'Choose another --port or stop the other server');
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UsageError(`--host ${options.host}: no such local address`, 'Give an address of this machine, e.g. 127.0.0.1 or 0.0.0.0');
+    if (code === 'EACCES') throw new UsageError(`--port ${options.port}: permission denied`, 'Use a port above 1023, or run behind a reverse proxy');
+    throw e;
+  }
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    store,
+    options,
+    url: address,
+    close() {
+      closing ??= (async () => {
+        try {
+          await Promise.all([app.close(), runs.close()]);
+        } finally {
+          await store.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+
+/**
+ * Run the service until SIGTERM or SIGINT, then shut down gracefully and resolve (the process
+ * then exits 0). A second signal, or a shutdown that outlasts `shutdownTimeoutMs`, ends the
+ * process at once with exit code 1.
+ */
+export async function serveUntilSignal(input: ServeOptions): Promise<void> {
+  const service = await startService(input);
+  const log = service.app.log;
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting without finishing requests in flight');
+        process.exit(1);
+      }
+      stopping = true;
+      log.info({ signal }, 'shutting down: finishing requests in flight');
+      const timer = setTimeout(() => {
+        log.error({ timeout_ms: service.options.shutdownTimeoutMs }, 'shutdown timed out: exiting');
+        process.exit(1);
+      }, service.options.shutdownTimeoutMs);
+      timer.unref();
+      service
+        .close()
+        .catch((e) => log.error({ err: e }, 'error while shutting down'))
+        .finally(() => {
+          clearTimeout(timer);
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+          log.info('stopped');
+          resolve();
+        });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
