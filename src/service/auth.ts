@@ -9,7 +9,7 @@
  * token is compared in constant time and acts as admin. Neither the token nor the secret ever
  * appears in a message.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createSecretKey, timingSafeEqual } from 'node:crypto';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { unauthorized } from './http-errors.js';
 import type { JwtAlgorithm } from './options.js';
@@ -32,6 +32,9 @@ export interface AuthenticatorOptions {
 
 export type Authenticate = (authorization: string | undefined) => Promise<Principal>;
 
+/** Verified tokens remembered (a client sends the same token with every request until it expires). */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 /**
@@ -40,10 +43,26 @@ const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').dig
  * token, unknown user, role mismatch) without echoing the token.
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticate {
-  const key = new TextEncoder().encode(options.jwtSecret);
+  // A KeyObject made once: given raw bytes, jose would import the key again on every verification.
+  const key = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
   // Hashing first gives equal-length buffers, so the comparison time does not depend on the input.
   const serviceDigest = options.serviceToken === undefined ? null : sha256(options.serviceToken);
   const verifyOptions = { algorithms: [options.jwtAlgorithm], requiredClaims: ['exp', 'sub'] };
+  // token -> its verified claims. Only tokens whose signature verified are kept, each until its
+  // exp; the users check below still runs on every request, so a role change applies at once.
+  const verified = new Map<string, { payload: Record<string, unknown>; expiresAtMs: number }>();
+
+  const verify = async (token: string): Promise<Record<string, unknown>> => {
+    const hit = verified.get(token);
+    if (hit !== undefined) {
+      if (Date.now() < hit.expiresAtMs) return hit.payload;
+      verified.delete(token);
+    }
+    const payload = (await jwtVerify(token, key, verifyOptions)).payload as Record<string, unknown>;
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, { payload, expiresAtMs: (payload.exp as number) * 1000 });
+    return payload;
+  };
 
   return async (authorization) => {
     if (authorization === undefined || authorization.length === 0) throw unauthorized('Not authenticated: send Authorization: Bearer <token>');
@@ -54,7 +73,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
 
     let payload: Record<string, unknown>;
     try {
-      payload = (await jwtVerify(token, key, verifyOptions)).payload as Record<string, unknown>;
+      payload = await verify(token);
     } catch (e) {
       if (e instanceof joseErrors.JWTExpired) throw unauthorized('Token expired');
       if (e instanceof joseErrors.JWSSignatureVerificationFailed) throw unauthorized('Invalid token signature');

@@ -23,6 +23,8 @@ export const serveOptionsSchema = z.object({
   db: z.string().optional(),
   /** Interface to listen on (default 127.0.0.1: loopback only, put a reverse proxy in front). */
   host: z.string().min(1).default('127.0.0.1'),
+  /** PostgreSQL connections the service may hold (default 10); SQLite ignores it. */
+  poolSize: z.number().int().min(1).max(1000).default(10),
   /** TCP port (default 8080; 0 picks a free one). */
   port: z.number().int().min(0).max(65535).default(8080),
   /** Path prefix of the API routes (default /api/v1/learning/bkt). healthz/readyz/openapi.json sit at the root. */
@@ -54,6 +56,7 @@ const FLAG_NAMES: Record<string, string> = {
   db: '--db',
   host: '--host',
   port: '--port',
+  poolSize: '--pool-size',
   prefix: '--prefix',
   jwtSecret: 'the JWT secret (BKT_JWT_SECRET or --jwt-secret-file)',
   jwtAlgorithm: '--jwt-algorithm',

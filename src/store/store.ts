@@ -50,6 +50,8 @@ export interface OpenStoreOptions {
    * `inspect`: the database must exist, its tables may not (`bkt db check`).
    */
   mode?: 'use' | 'migrate' | 'inspect';
+  /** PostgreSQL: most connections the pool opens (default 4); a long-running service wants more. SQLite ignores it. */
+  poolSize?: number;
 }
 
 // ---------------------------------------------------------------- rows

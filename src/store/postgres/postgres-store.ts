@@ -358,7 +358,7 @@ export async function openPostgresStore(target: DbTarget, options: OpenStoreOpti
   const where = describePostgresUrl(target.location);
   let pool: PgPool;
   try {
-    pool = new pg.Pool({ connectionString, max: 4, connectionTimeoutMillis: 10_000 }) as unknown as PgPool;
+    pool = new pg.Pool({ connectionString, max: options.poolSize ?? 4, connectionTimeoutMillis: 10_000 }) as unknown as PgPool;
   } catch (e) {
     throw new StorageError(`cannot use postgres URL ${target.display}: ${(e as Error).message}`, 'Check --db or DATABASE_URL', e);
   }
