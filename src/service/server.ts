@@ -4,6 +4,8 @@
  * Fastify's pino logger writes one structured access-log line per request.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import fastifySwagger from '@fastify/swagger';
 import { pino } from 'pino';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -57,7 +59,11 @@ class AccessLog extends LogController {
 }
 
 /** Build the service on an open store, without listening (tests may call `app.inject`). */
-export async function buildService(store: Store, options: ResolvedServeOptions): Promise<{ app: FastifyInstance; runs: RecomputeRuns }> {
+export async function buildService(
+  store: Store,
+  options: ResolvedServeOptions,
+): Promise<{ app: FastifyInstance; runs: RecomputeRuns; closingFlag: { closing: boolean } }> {
+  const closingFlag = { closing: false };
   const logStream = pino.destination({ dest: 1, sync: false });
   const app = Fastify({
     logger: {
@@ -73,7 +79,8 @@ export async function buildService(store: Store, options: ResolvedServeOptions):
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     return503OnClosing: true,
-    forceCloseConnections: 'idle',
+    // Idle keep-alive connections are closed by drainConnections, which leaves those with a request on the way alone.
+    forceCloseConnections: false,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -97,6 +104,10 @@ export async function buildService(store: Store, options: ResolvedServeOptions):
     if (access === undefined) return;
     request.principal = await authenticate(request.headers.authorization);
     if (access === 'admin' && request.principal.role !== 'ADMIN') throw forbidden('Admin access required');
+  });
+
+  app.addHook('onSend', async (_request, reply) => {
+    if (closingFlag.closing) reply.header('connection', 'close');
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -138,7 +149,83 @@ export async function buildService(store: Store, options: ResolvedServeOptions):
 
   await app.register(apiRoutes({ store, runs, recomputeWaitMs: options.recomputeWaitMs, prefix: options.prefix }), { prefix: options.prefix });
 
-  return { app: app as unknown as FastifyInstance, runs };
+  return { app: app as unknown as FastifyInstance, runs, closingFlag };
+}
+
+/**
+ * Track each connection's requests so that a graceful close ends only the connections that are
+ * truly idle. Node's own close (`closeIdleConnections`) also drops a connection whose request is
+ * already sent but not yet read (the event loop was busy), and the client sees a reset: that
+ * would lose a request in flight. So the service turns that off, answers with Connection: close
+ * while closing (the onSend hook), and `drainConnections` ends a connection only when it has been
+ * idle at two sweeps in a row: a poll of the sockets lies between them, so a request that had
+ * arrived is read and marks its connection busy first.
+ */
+function trackConnections(server: Server): void {
+  const state = new Map<Socket, { active: number; idleSweeps: number }>();
+  server.on('connection', (socket: Socket) => {
+    connectionCount.set(server, (connectionCount.get(server) ?? 0) + 1);
+    state.set(socket, { active: 0, idleSweeps: 0 });
+    socket.once('close', () => state.delete(socket));
+  });
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const s = state.get(request.socket);
+    if (!s) return;
+    s.active += 1;
+    s.idleSweeps = 0;
+    response.once('close', () => {
+      s.active -= 1;
+    });
+  });
+  (server as Server & { [CONNECTIONS]?: typeof state })[CONNECTIONS] = state;
+  // Node's close() would drop every connection without a request being processed, including those
+  // whose request is still unread; drainConnections does it carefully instead.
+  server.closeIdleConnections = () => {};
+}
+
+const CONNECTIONS = Symbol('bkt.connections');
+const DRAIN_SWEEP_MS = 50;
+/** Connections accepted so far, per server (acceptBacklog watches it grow). */
+const connectionCount = new WeakMap<Server, number>();
+/** Longest acceptBacklog waits for clients that keep connecting. */
+const ACCEPT_BACKLOG_MAX_MS = 1000;
+
+/**
+ * Before the listener closes: a connection the kernel has accepted but Node has not yet taken
+ * (the event loop was busy) would be reset when the listener closes, losing the request the
+ * client has already sent. So keep accepting until two sweeps in a row see no new connection
+ * (a poll of the listener lies between them), at most ACCEPT_BACKLOG_MAX_MS. Requests on them
+ * are served as usual, answered with Connection: close.
+ */
+async function acceptBacklog(server: Server): Promise<void> {
+  if (!server.listening) return;
+  const started = Date.now();
+  let seen = connectionCount.get(server) ?? 0;
+  let quietSweeps = 0;
+  while (quietSweeps < 2 && Date.now() - started < ACCEPT_BACKLOG_MAX_MS) {
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_SWEEP_MS));
+    const now = connectionCount.get(server) ?? 0;
+    quietSweeps = now === seen ? quietSweeps + 1 : 0;
+    seen = now;
+  }
+}
+
+function drainConnections(server: Server): { stop(): void } {
+  const state = (server as Server & { [CONNECTIONS]?: Map<Socket, { active: number; idleSweeps: number }> })[CONNECTIONS];
+  if (!state) return { stop() {} };
+  const sweep = () => {
+    for (const [socket, s] of state) {
+      if (s.active > 0) {
+        s.idleSweeps = 0;
+        continue;
+      }
+      s.idleSweeps += 1;
+      if (s.idleSweeps >= 2) socket.destroy();
+    }
+  };
+  sweep();
+  const timer = setInterval(sweep, DRAIN_SWEEP_MS);
+  return { stop: () => clearInterval(timer) };
 }
 
 /**
@@ -155,7 +242,8 @@ export async function startService(input: ServeOptions): Promise<Service> {
     await store.close();
     throw e;
   }
-  const { app, runs } = built;
+  const { app, runs, closingFlag } = built;
+  trackConnections(app.server);
   let address: string;
   try {
     address = await app.listen({ host: options.host, port: options.port });
@@ -176,9 +264,13 @@ export async function startService(input: ServeOptions): Promise<Service> {
     url: address,
     close() {
       closing ??= (async () => {
+        closingFlag.closing = true;
+        await acceptBacklog(app.server);
+        const drain = drainConnections(app.server);
         try {
           await Promise.all([app.close(), runs.close()]);
         } finally {
+          drain.stop();
           await store.close();
         }
       })();
