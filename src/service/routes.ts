@@ -144,7 +144,7 @@ export function apiRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         summary: 'Refit concepts from the database and log the run (admin)',
         security,
         querystring: recomputeQuerySchema,
-        body: recomputeRequestSchema.default({ min_attempts: 10, activate: false, dry_run: false }),
+        body: recomputeRequestSchema,
         response: { 200: recomputeResponseSchema, 202: runAcceptedSchema, ...errors(401, 403, 413, 415, 422, 503) },
       },
       handler: async (request, reply) => {
