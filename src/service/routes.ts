@@ -12,6 +12,7 @@ import { applyAttempt } from '../mastery/update-service.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './auth.js';
 import { errorBodySchema, forbidden, notFound, validationError, HttpError } from './http-errors.js';
+import { KeyedQueue } from './keyed-queue.js';
 import type { RecomputeRuns } from './recompute-runs.js';
 import {
   masteryQuerySchema,
@@ -79,6 +80,7 @@ export function apiRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
   return async (app) => {
     const { store, runs } = ctx;
     const security = [{ bearerAuth: [] }];
+    const stateQueue = new KeyedQueue();
 
     app.post('/update', {
       config: { access: 'user' },
@@ -92,11 +94,13 @@ export function apiRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         const p = request.principal!;
         const b = request.body;
         const userId = targetUser(p, b.user_id, 'Cannot update mastery for other users');
-        const result = await applyAttempt(
-          store,
-          scopeOf(p),
-          { userId, conceptId: b.concept_id, correct: b.correct, questionId: b.question_id, answeredAt: b.answered_at ?? undefined, attemptKey: b.attempt_key ?? undefined },
-          { snapshot: b.create_snapshot },
+        const result = await stateQueue.run(`${userId}|${b.concept_id}`, () =>
+          applyAttempt(
+            store,
+            scopeOf(p),
+            { userId, conceptId: b.concept_id, correct: b.correct, questionId: b.question_id, answeredAt: b.answered_at ?? undefined, attemptKey: b.attempt_key ?? undefined },
+            { snapshot: b.create_snapshot },
+          ),
         );
         return { mode: 'attempt' as const, ...result };
       },
