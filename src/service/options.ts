@@ -30,7 +30,7 @@ export const serveOptionsSchema = z.object({
   /** Path prefix of the API routes (default /api/v1/learning/bkt). healthz/readyz/openapi.json sit at the root. */
   prefix: z
     .string()
-    .regex(/^(\/[A-Za-z0-9._~-]+)*$/, 'must be empty or start with / and hold only path segments')
+    .regex(/^\/?$|^(\/[A-Za-z0-9._~-]+)+$/, 'must be / or start with / and hold only path segments')
     .default(DEFAULT_PREFIX),
   /** The app's JWT secret (HMAC key). Required. */
   jwtSecret: z.string().min(MIN_SECRET_BYTES, `must be at least ${MIN_SECRET_BYTES} bytes`),

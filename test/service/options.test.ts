@@ -1,0 +1,105 @@
+/**
+ * `bkt serve` options: defaults, the messages of bad values (naming the flag, never a secret),
+ * the secret's sources; and the command's start-up failures as one stderr line with exit 2.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import { KeyedQueue } from '../../src/service/keyed-queue.js';
+import { parseServeOptions, readJwtSecret } from '../../src/service/options.js';
+import { createSqliteDb } from '../mastery/backends.js';
+import { bkt } from '../support/run-bkt.js';
+import { SECRET } from './support.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bkt-serve-options-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('parseServeOptions', () => {
+  it('fills the defaults: loopback, port 8080, the app prefix, HS256, info', () => {
+    expect(parseServeOptions({ jwtSecret: SECRET })).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      prefix: '/api/v1/learning/bkt',
+      jwtAlgorithm: 'HS256',
+      logLevel: 'info',
+      bodyLimit: 65536,
+      poolSize: 10,
+      recomputeWaitMs: 20000,
+    });
+    expect(parseServeOptions({ jwtSecret: SECRET, prefix: '/' }).prefix).toBe('');
+  });
+
+  it('names the flag of a bad value and never quotes a secret', () => {
+    const message = (input: Parameters<typeof parseServeOptions>[0]) => {
+      try {
+        parseServeOptions(input);
+      } catch (e) {
+        expect(e).toBeInstanceOf(UsageError);
+        return (e as UsageError).message;
+      }
+      throw new Error('no error');
+    };
+    expect(message({})).toBe('the JWT secret (BKT_JWT_SECRET or --jwt-secret-file) is required');
+    expect(message({ jwtSecret: 'short-secret' })).toBe('the JWT secret (BKT_JWT_SECRET or --jwt-secret-file) must be at least 32 bytes');
+    expect(message({ jwtSecret: SECRET, serviceToken: 'tiny-token' })).not.toContain('tiny-token');
+    expect(message({ jwtSecret: SECRET, prefix: 'api' })).toMatch(/^--prefix "api" must be \/ or start with \//);
+    expect(message({ jwtSecret: SECRET, port: 70000 })).toMatch(/^--port "70000" /);
+  });
+});
+
+describe('readJwtSecret', () => {
+  it('reads the file without its trailing newline, else BKT_JWT_SECRET, else nothing', () => {
+    const file = join(dir, 'secret');
+    writeFileSync(file, `${SECRET}\n`);
+    expect(readJwtSecret(file, { BKT_JWT_SECRET: 'from-env' })).toBe(SECRET);
+    expect(readJwtSecret(undefined, { BKT_JWT_SECRET: 'from-env' })).toBe('from-env');
+    expect(readJwtSecret(undefined, {})).toBeUndefined();
+    expect(() => readJwtSecret(join(dir, 'missing'), {})).toThrow(/--jwt-secret-file .*missing: ENOENT/);
+  });
+});
+
+describe('KeyedQueue', () => {
+  it('runs the tasks of one key one at a time in arrival order, other keys beside them, and goes on after a failure', async () => {
+    const queue = new KeyedQueue();
+    const log: string[] = [];
+    const task = (name: string, ms: number, fail = false) => async () => {
+      log.push(`start ${name}`);
+      await new Promise((r) => setTimeout(r, ms));
+      log.push(`end ${name}`);
+      if (fail) throw new Error(name);
+      return name;
+    };
+    const results = await Promise.allSettled([queue.run('a', task('a1', 20, true)), queue.run('a', task('a2', 1)), queue.run('b', task('b1', 5))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    expect(log.indexOf('end a1')).toBeLessThan(log.indexOf('start a2'));
+    expect(log.indexOf('start b1')).toBeLessThan(log.indexOf('end a1'));
+    expect(queue.size).toBe(0);
+  });
+});
+
+describe('bkt serve start-up errors', () => {
+  it('exits 2 with one line naming the secret, or the port in use', async () => {
+    const testDb = await createSqliteDb();
+    try {
+      const noSecret = bkt(['serve', '--db', testDb.db], { env: { BKT_JWT_SECRET: '' } });
+      expect(noSecret.status, noSecret.describe).toBe(2);
+      expect(noSecret.stderr.trim()).toBe('Error: the JWT secret (BKT_JWT_SECRET or --jwt-secret-file) is required. See bkt serve --help');
+      const blocker = createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+      const port = (blocker.address() as { port: number }).port;
+      const busy = bkt(['serve', '--db', testDb.db, '--port', String(port)], { env: { BKT_JWT_SECRET: SECRET } });
+      await new Promise((resolve) => blocker.close(resolve));
+      expect(busy.status, busy.describe).toBe(2);
+      expect(busy.stderr.trim().split('\n')).toHaveLength(1);
+      expect(busy.stderr).toMatch(new RegExp(`--port ${port}: the address 127\\.0\\.0\\.1:${port} is in use`));
+      expect(busy.stderr + busy.stdout).not.toContain(SECRET);
+      const noDb = bkt(['serve', '--db', join(dir, 'none.sqlite')], { env: { BKT_JWT_SECRET: SECRET } });
+      expect(noDb.status, noDb.describe).toBe(5);
+    } finally {
+      await testDb.drop();
+    }
+  });
+});
