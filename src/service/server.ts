@@ -288,6 +288,10 @@ export async function startService(input: ServeOptions): Promise<Service> {
 export async function serveUntilSignal(input: ServeOptions): Promise<void> {
   const service = await startService(input);
   const log = service.app.log;
+  // Every request's errors are caught by the error handler; this is the net under a bug elsewhere
+  // (a stray promise), which must not take the service and every other request down with it.
+  const onUnhandled = (reason: unknown) => log.error({ err: reason }, 'unhandled rejection');
+  process.on('unhandledRejection', onUnhandled);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -309,6 +313,7 @@ export async function serveUntilSignal(input: ServeOptions): Promise<void> {
           clearTimeout(timer);
           process.off('SIGTERM', onSignal);
           process.off('SIGINT', onSignal);
+          process.off('unhandledRejection', onUnhandled);
           log.info('stopped');
           resolve();
         });
