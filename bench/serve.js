@@ -8,7 +8,7 @@
 //   node bench/serve.js [--seconds 8] [--connections 50] [--pool-size 16]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,7 +68,7 @@ async function startServer(db) {
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     try {
-      if ((await fetch(`${url}/readyz`)).ok) return { url, stop: () => stopServer(child) };
+      if ((await fetch(`${url}/readyz`)).ok) return { url, pid: child.pid, stop: () => stopServer(child) };
     } catch {
       // not listening yet
     }
@@ -83,6 +83,31 @@ function stopServer(child) {
     child.on('exit', (code) => resolve(code));
     child.kill('SIGTERM');
   });
+}
+
+/**
+ * CPU seconds (user + system) the process has used, from /proc (Linux; null elsewhere). Divided by
+ * the requests served, it is what a request costs the service whatever else the machine runs.
+ */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
+  } catch {
+    return null;
+  }
+}
+
+/** Machine load while measuring: the 1-minute load average and the cores. */
+function machineLoad() {
+  try {
+    return `load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]} on ${cores()} cores`;
+  } catch {
+    return 'load average unknown';
+  }
+}
+function cores() {
+  return readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length;
 }
 
 function load(url, requests, seconds = SECONDS) {
@@ -114,7 +139,7 @@ const masteryRequest = {
 };
 
 const results = [];
-function report(label, r, targetRps, targetP99) {
+function report(label, r, targetRps, targetP99, cpu) {
   const rps = r.requests.average;
   const p99 = r.latency.p99;
   const bad = r.non2xx + r.errors + r.timeouts;
@@ -122,6 +147,10 @@ function report(label, r, targetRps, targetP99) {
   const okP99 = targetP99 === undefined || p99 < targetP99;
   const line = `${label.padEnd(28)} ${rps.toFixed(0).padStart(6)} req/s (target >= ${targetRps})  p50 ${r.latency.p50} ms  p99 ${p99} ms${targetP99 ? ` (target < ${targetP99})` : ''}  non-2xx/errors ${bad}  ${okRps && okP99 ? 'OK' : 'BELOW TARGET'}`;
   console.log(line);
+  if (cpu !== null && cpu !== undefined) {
+    const perRequest = (cpu / r.requests.total) * 1000;
+    console.log(`${''.padEnd(28)} service process CPU ${perRequest.toFixed(3)} ms per request (one free core: about ${(1000 / perRequest).toFixed(0)} req/s); ${machineLoad()}`);
+  }
   results.push({ label, ok: okRps && okP99 });
 }
 
@@ -130,8 +159,16 @@ async function benchBackend(name, db, updateTarget, updateP99) {
   const server = await startServer(db);
   try {
     await load(server.url, [updateRequest], 2); // warm-up: JIT, first states, connections
-    report(`${name} POST /update`, await load(server.url, [updateRequest]), updateTarget, updateP99);
-    report(`${name} GET /mastery`, await load(server.url, [masteryRequest]), 5000);
+    const measured = async (requests) => {
+      const before = cpuSeconds(server.pid);
+      const r = await load(server.url, requests);
+      const after = cpuSeconds(server.pid);
+      return [r, before === null || after === null ? null : after - before];
+    };
+    const [update, updateCpu] = await measured([updateRequest]);
+    report(`${name} POST /update`, update, updateTarget, updateP99, updateCpu);
+    const [mastery, masteryCpu] = await measured([masteryRequest]);
+    report(`${name} GET /mastery`, mastery, 5000, undefined, masteryCpu);
   } finally {
     const code = await server.stop();
     if (code !== 0) console.log(`${name}: bkt serve exited ${code} after SIGTERM`);
