@@ -56,6 +56,16 @@ describe.each(BACKENDS)('bkt serve on $name', ({ create }) => {
       expect((await store.getState(STUDENT, CONCEPT))?.n_attempts).toBe(1);
     });
 
+    it('applies one attempt_key once when it arrives ten times at once', async () => {
+      const concept = randomUuid();
+      const body = { question_id: QUESTION, concept_id: concept, correct: true, attempt_key: `same-${concept}` };
+      const replies = await Promise.all(Array.from({ length: 10 }, () => update(body, admin)));
+      expect(replies.map((r) => r.status)).toEqual(Array(10).fill(200));
+      expect(replies.filter((r) => r.body.outcome === 'applied')).toHaveLength(1);
+      expect(replies.filter((r) => r.body.outcome === 'duplicate')).toHaveLength(9);
+      expect((await store.getState(ADMIN, concept))?.n_attempts).toBe(1);
+    });
+
     it('writes a snapshot when create_snapshot is true, and accepts meta (ignored)', async () => {
       const before = await store.countRows('mastery_snapshot');
       const r = await update({ question_id: QUESTION, concept_id: CONCEPT_2, correct: false, create_snapshot: true, meta: { source: 'test' } });
@@ -228,6 +238,21 @@ describe.each(BACKENDS)('bkt serve on $name', ({ create }) => {
       const second = await call(base, 'POST', `${PREFIX}/sessions/${SESSION}/submitted`, { token: SERVICE_TOKEN });
       expect(second.status).toBe(200);
       expect(second.body).toMatchObject({ applied: 0, duplicate: 3 });
+    });
+
+    it('applies a session once when its hook is called five times at once', async () => {
+      const session = randomUuid();
+      const concept = randomUuid();
+      await addSession(store, {
+        id: session,
+        userId: OTHER_STUDENT,
+        questions: [1, 2, 3].map((n) => ({ answerId: randomUuid(), questionId: randomUuid(), position: n, snapshot: { concept_id: concept }, correct: n !== 2, answeredAt: `2026-01-23T10:0${n}:00.000Z` })),
+      });
+      const replies = await Promise.all(Array.from({ length: 5 }, () => call(base, 'POST', `${PREFIX}/sessions/${session}/submitted`, { token: SERVICE_TOKEN })));
+      expect(replies.map((r) => r.status)).toEqual(Array(5).fill(200));
+      expect(replies.reduce((n, r) => n + r.body.applied, 0)).toBe(3);
+      expect(replies.reduce((n, r) => n + r.body.duplicate, 0)).toBe(12);
+      expect((await store.getState(OTHER_STUDENT, concept))?.n_attempts).toBe(3);
     });
 
     it('answers 404 for an unknown session, 409 for an ACTIVE one, 422 for a bad id', async () => {
