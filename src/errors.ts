@@ -26,8 +26,10 @@ export const EXIT_CODES = {
   interrupted: 130,
 } as const;
 
+/** One of the exit codes of EXIT_CODES. */
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
+/** Base of every error bkt throws on purpose: `exitCode` is the CLI's exit code, `code` a stable name, `hint` the fix. */
 export class BktError extends Error {
   readonly code: string;
   readonly exitCode: ExitCode;

@@ -26,6 +26,7 @@ import { type VariantModel, parseVariantModel } from './model/variants/variant-m
  * latest fitted_at, wins), and a plain JSON array of {concept_id, p_L0, ...} or {concept_id, params}.
  */
 export const PARAMS_FILE_FORMAT = 'bkt-params';
+/** Version of the JSON params file format this package writes. */
 export const PARAMS_FILE_VERSION = 1;
 
 /** One concept's parameters as read from a file. */
@@ -40,6 +41,7 @@ export interface ParamsFileEntry {
   model?: VariantModel;
 }
 
+/** Columns of the CSV params file, in order. */
 export const PARAMS_CSV_COLUMNS = [
   'concept_id', 'status', 'reason', 'p_L0', 'p_T', 'p_S', 'p_G', 'p_F', 'log_likelihood', 'iterations',
   'converged', 'n_attempts', 'n_users', 'auc', 'rmse', 'log_loss', 'accuracy', 'valid', 'degenerate', 'violations', 'model',

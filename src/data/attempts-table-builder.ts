@@ -73,6 +73,7 @@ export interface BuildStats {
   sequencesSorted: number;
 }
 
+/** Options of `AttemptsTableBuilder.build`. */
 export interface BuildOptions {
   /** Drop (concept, learner) sequences with fewer rows than this (`--min-attempts-per-user`). Default 1 (keep all). */
   minAttemptsPerSequence?: number;

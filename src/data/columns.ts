@@ -2,6 +2,7 @@ import { InputError } from '../errors.js';
 
 /** The logical columns every reader looks for. */
 export const COLUMN_ROLES = ['user', 'concept', 'correct', 'time', 'order', 'question'] as const;
+/** One logical column: user, concept, correct, time, order or question. */
 export type ColumnRole = (typeof COLUMN_ROLES)[number];
 
 /** Source column name per role (`--col-user`, ...); unset roles use the defaults or pyBKT's names. */
@@ -47,7 +48,9 @@ export const COLUMN_PRESETS = {
     question: 'Problem Name',
   },
 } as const satisfies Record<string, ColumnMapping>;
+/** Name of a column preset (`assistments`, `cognitive-tutor`). */
 export type ColumnPreset = keyof typeof COLUMN_PRESETS;
+/** Every preset name, in declaration order (the `--preset` choices). */
 export const COLUMN_PRESET_NAMES = Object.keys(COLUMN_PRESETS) as ColumnPreset[];
 
 const REQUIRED: readonly ColumnRole[] = ['user', 'concept', 'correct'];

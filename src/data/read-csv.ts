@@ -7,6 +7,7 @@ import type { RowSink } from './row-sink.js';
 
 /** Which CSV parser to use: `auto` = byte-level fast path until the first quote, then csv-parse. */
 export const CSV_PARSERS = ['auto', 'csv-parse'] as const;
+/** A value of CSV_PARSERS. */
 export type CsvParserChoice = (typeof CSV_PARSERS)[number];
 
 /** Which parser actually read the rows. */

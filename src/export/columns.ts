@@ -25,10 +25,14 @@ export interface ColumnSpec {
 
 const col = (name: string, type: ColumnType, nullable = false): ColumnSpec => ({ name, type, nullable });
 
+/** What `bkt export` / `exportRows` can write: params, mastery, snapshots or runs. */
 export const EXPORT_KINDS = ['params', 'mastery', 'snapshots', 'runs'] as const;
+/** A value of EXPORT_KINDS. */
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
+/** Output formats of `exportRows`: csv, json (one array), ndjson, arrow (IPC stream), parquet. */
 export const EXPORT_FORMATS = ['csv', 'json', 'ndjson', 'arrow', 'parquet'] as const;
+/** A value of EXPORT_FORMATS. */
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /**

@@ -29,6 +29,7 @@ export const exportOptionsSchema = z.object({
   /** mastery: is_mastered threshold (default 0.95). */
   threshold: z.number().min(0).max(1).default(DEFAULT_MASTERY_THRESHOLD),
 });
+/** Options of `exportRows` (kind, format, out path or `-`, filters); validated by exportOptionsSchema. */
 export type ExportOptions = z.input<typeof exportOptionsSchema>;
 
 /**

@@ -26,6 +26,7 @@ export interface FitAttemptsOptions {
   onProgress?: (progress: FitProgress) => void;
 }
 
+/** What `fitAttempts` returns: `bkt fit --json`'s document. */
 export interface FitAttemptsResult extends GatedResult {
   concepts: ConceptFitResult[];
   summary: FitReport['summary'] & { read: ReadSummary | Record<string, unknown> };

@@ -26,15 +26,18 @@ export const PersistFitOptionsSchema = z
   })
   .strict();
 
+/** Options of `persistFitReport` as callers write them (activate, force, data range, trigger...). */
 export type PersistFitInput = z.input<typeof PersistFitOptionsSchema>;
 export type PersistFitOptions = z.output<typeof PersistFitOptionsSchema>;
 
+/** One concept of a persisted fit: the params row written, or why none was. */
 export interface PersistedConcept {
   concept_id: string;
   params_id: string;
   is_active: boolean;
 }
 
+/** What `persistFitReport` wrote: the run id and each concept's row or reason. */
 export interface PersistFitResult {
   run_id: string | null;
   params_ids: string[];

@@ -37,8 +37,10 @@ export const RecomputeOptionsSchema = z
   })
   .strict();
 
+/** Options of `recompute` as callers write them (`bkt recompute` flags). */
 export type RecomputeInput = z.input<typeof RecomputeOptionsSchema>;
 
+/** What `recompute` did: its run, the concepts fitted, activated or left as they were. */
 export interface RecomputeResult extends GatedResult {
   ok: boolean;
   run_id: string;
@@ -62,6 +64,7 @@ export interface RecomputeResult extends GatedResult {
   timings: { read: number; fit: number; write: number; total: number };
 }
 
+/** Callbacks `recompute` calls while it runs (progress, the run id once started). */
 export interface RecomputeHooks {
   /** Aborting stops between concepts: the concept being written finishes, the run row becomes FAILED. */
   signal?: AbortSignal;

@@ -16,6 +16,7 @@
 import { updateMastery, clampProbability } from '../model/online-update.js';
 import type { BktParams } from '../model/params.js';
 
+/** What happened to one attempt: applied, duplicate (its key was already in the ledger; nothing changed) or stale (older than the state's last attempt; reported, not applied). */
 export type Outcome = 'applied' | 'duplicate' | 'stale';
 
 export interface CoreAttempt {

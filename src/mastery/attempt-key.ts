@@ -11,6 +11,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 
+/** The fields an attempt's hashed key is computed from. */
 export interface AttemptIdentity {
   userId: string;
   conceptId: string;
@@ -20,6 +21,7 @@ export interface AttemptIdentity {
   answeredAt: number | null;
 }
 
+/** The hashed exactly-once key of an attempt (`h:` + 32 hex digits); `untimedOccurrence` numbers identical untimed attempts of one batch. */
 export function hashAttemptKey(a: AttemptIdentity, untimedOccurrence?: number): string {
   const when = a.answeredAt === null ? `#${untimedOccurrence ?? 0}` : new Date(a.answeredAt).toISOString();
   const text = `${a.userId}|${a.conceptId}|${a.questionId ?? ''}|${when}|${a.correct ? 1 : 0}`;

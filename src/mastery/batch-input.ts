@@ -24,6 +24,7 @@ import type { AttemptsTable } from '../data/attempts-table.js';
 export const BATCH_FORMATS = ['csv', 'ndjson', 'arrow', 'parquet', 'sqlite'] as const;
 export type BatchFormat = (typeof BATCH_FORMATS)[number];
 
+/** Source column of each batch field (`--col-*` of `bkt update`); unset: the default names. */
 export interface BatchColumns {
   user?: string;
   concept?: string;
@@ -54,16 +55,19 @@ export interface BatchAttempt {
   attemptKey: string;
 }
 
+/** A row of a batch that was not applied, with its 1-based line (or row) and why. */
 export interface Rejection {
   line: number;
   reason: string;
 }
 
+/** What `readBatchAttempts` returns: the valid attempts in input order and the rejected rows. */
 export interface BatchInput {
   attempts: BatchAttempt[];
   rejected: Rejection[];
 }
 
+/** Options of `readBatchAttempts`. */
 export interface ReadBatchOptions {
   /** A file path, or `-` for stdin. */
   input: string;

@@ -19,6 +19,7 @@ export const masteryFilterSchema = z
     threshold: z.number().min(0).max(1).default(DEFAULT_MASTERY_THRESHOLD),
   })
   .refine((f) => !(f.mastered && f.below !== undefined), { message: '--mastered and --below exclude each other', path: ['below'] });
+/** Filter of `queryMastery` (user, concepts, mastered or below a threshold); omit the user for a per-concept summary. */
 export type MasteryFilter = z.input<typeof masteryFilterSchema>;
 
 /** The seed's mastery item. */
@@ -33,6 +34,7 @@ export interface MasteryItem {
   updated_at: string;
 }
 
+/** Per-concept summary over all learners (`queryMastery` without a user). */
 export interface ConceptSummary {
   concept_id: string;
   learners: number;
@@ -41,6 +43,7 @@ export interface ConceptSummary {
   share_mastered: number;
 }
 
+/** What `queryMastery` returns: states of one user (or of everyone filtered), or per-concept summaries. */
 export type MasteryResult = { kind: 'states'; user_id: string | null; states: MasteryItem[]; total: number } | { kind: 'concepts'; concepts: ConceptSummary[]; total: number };
 
 function storeFilter(f: z.output<typeof masteryFilterSchema>, userId: string | undefined): StateFilter {
@@ -95,6 +98,7 @@ export const snapshotFilterSchema = z.object({
   userId: uuidSchema.optional(),
   conceptIds: z.array(uuidSchema).optional(),
 });
+/** Filter of `snapshotStates`: one user and/or some concepts; default every state. */
 export type SnapshotFilterInput = z.input<typeof snapshotFilterSchema>;
 
 /**

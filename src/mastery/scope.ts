@@ -4,10 +4,13 @@
  */
 import { ScopeError } from '../errors.js';
 
+/** Who is calling: an admin (jobs, the CLI) or one learner, who may only read and change their own states. */
 export type Scope = { kind: 'admin' } | { kind: 'learner'; userId: string };
 
+/** The scope of jobs and the CLI: any user's states. */
 export const ADMIN_SCOPE: Scope = Object.freeze({ kind: 'admin' });
 
+/** The scope of one learner (a request on their behalf): only `userId`'s states; others throw ScopeError. */
 export function learnerScope(userId: string): Scope {
   return { kind: 'learner', userId: userId.toLowerCase() };
 }

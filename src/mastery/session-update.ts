@@ -12,6 +12,7 @@ import { applyBatch } from './update-service.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** What `applySession` did to a submitted session's answers. */
 export interface SessionSummary {
   session_id: string;
   user_id: string;
@@ -65,6 +66,7 @@ function answersToAttempts(answers: readonly SessionAnswer[]): { attempts: Batch
   return { attempts, skipped };
 }
 
+/** Which states `rebuildStates` recomputes: one user and/or some concepts; default all. */
 export interface RebuildOptions {
   userId?: string;
   conceptIds?: string[];
@@ -85,6 +87,7 @@ export interface KeptState {
   rows_without_outcome: number;
 }
 
+/** What `rebuildStates` did: states rewritten, kept, and attempts replayed. */
 export interface RebuildSummary {
   states_rebuilt: number;
   attempts_replayed: number;

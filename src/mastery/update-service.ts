@@ -36,8 +36,10 @@ export const singleAttemptSchema = z.object({
   /** Exactly-once key; default: a hash of the attempt when it has a time, else a fresh random key. */
   attemptKey: z.string().min(1).max(200).nullish(),
 });
+/** One attempt as `applyAttempt` takes it (ids as UUIDs; time and key optional). */
 export type SingleAttempt = z.input<typeof singleAttemptSchema>;
 
+/** The parameters an update used and where they came from (active fit, algo_params defaults, or built-in). */
 export interface ParamsUsed {
   p_L0: number;
   p_T: number;
@@ -68,6 +70,7 @@ export interface UpdateResult {
   answered_at: string;
 }
 
+/** Options of `applyAttempt`. */
 export interface ApplyOptions {
   /** Write a mastery_snapshot row after an applied update (default false). */
   snapshot?: boolean;
@@ -192,11 +195,13 @@ export const applyBatchOptionsSchema = z.object({
   /** Stop at the first rejected row or missing user (default false: reject it and go on). */
   failFast: z.boolean().default(false),
 });
+/** Options of `applyBatch`. */
 export type ApplyBatchOptions = z.input<typeof applyBatchOptionsSchema> & {
   /** Called after each transaction with attempts done so far and the total. */
   onProgress?: (done: number, total: number) => void;
 };
 
+/** What `applyBatch` did: attempts applied, duplicate, stale and rejected (with lines), states touched, transactions. */
 export interface BatchSummary {
   applied: number;
   duplicate: number;

@@ -47,6 +47,7 @@ export const Stat = {
   /** Expected attempts while known. */
   knownAttempts: 12,
 } as const;
+/** Length of a sufficient-statistics accumulator (see Stat). */
 export const STATISTICS_LENGTH = 13;
 
 const SCALE_FLOOR = 1e-280;

@@ -20,6 +20,7 @@ export interface EmSettings {
   acceleration?: 'squarem' | 'none';
 }
 
+/** The outcome of one EM run from one start. */
 export interface EmResult {
   params: BktParams;
   logLikelihood: number;
@@ -41,6 +42,7 @@ export interface SequenceSlice {
   distinct?: DistinctSequences;
 }
 
+/** Distinct answer sequences of a slice and how many sequences each stands for (see `distinctSequences`). */
 export interface DistinctSequences {
   sequences: Uint32Array;
   weights: Uint32Array;

@@ -106,11 +106,13 @@ export function drawRestartStarts(seed: number, conceptId: string, restarts: num
   });
 }
 
+/** Progress of `fitConcepts`, in restarts. */
 export interface FitProgress {
   restartsDone: number;
   restartsTotal: number;
 }
 
+/** What `fitConcepts` may be given besides the table and the trainer options. */
 export interface FitConceptsExtras {
   /** Fit only these concept indices of the table (default: all). */
   conceptIndices?: number[];

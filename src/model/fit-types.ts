@@ -9,7 +9,7 @@ export interface TrainerOptions {
   restarts: number;
   /** Seed of the restart generator; each (concept, restart) draws from its own derived stream. Default 42. */
   seed: number;
-  /** EM iterations per restart at most. Default 500. */
+  /** EM iterations per restart at most. Default 1000. */
   maxIterations: number;
   /** Stop when the log-likelihood gain of one EM step is at most tolerance x n_attempts (nats per attempt). Default 1e-9. */
   tolerance: number;
@@ -57,6 +57,7 @@ export interface RestartResult {
   converged: boolean;
 }
 
+/** A concept's fit status: fitted, skipped (too few attempts or learners) or failed. */
 export type ConceptFitStatus = 'fitted' | 'skipped' | 'failed';
 
 /** One concept's result as `bkt fit --json` prints it (snake_case keys, as the schema). */
@@ -83,6 +84,7 @@ export interface ConceptFitResult {
   model?: VariantModel;
 }
 
+/** Totals of a fit, as `bkt fit --json` prints them under `summary`. */
 export interface FitSummary {
   concepts_total: number;
   fitted: number;
@@ -96,6 +98,7 @@ export interface FitSummary {
   workers: number;
 }
 
+/** What `fitConcepts` returns: each concept's result, the totals and the settings used. */
 export interface FitReport {
   concepts: ConceptFitResult[];
   summary: FitSummary;

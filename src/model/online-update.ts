@@ -57,6 +57,7 @@ export interface UpdateTrace {
   observation: 'correct' | 'wrong';
 }
 
+/** One online update with every intermediate value: the prior, the predicted P(correct), the posterior and the next mastery. */
 export function traceUpdate(pMastery: number, correct: boolean, params: BktParams): UpdateTrace {
   return {
     p_L_prior: clampProbability(pMastery),

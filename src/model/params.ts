@@ -16,7 +16,9 @@ export interface BktParams {
   p_F: number;
 }
 
+/** The parameter names, as in the schema and every JSON output. */
 export const PARAM_NAMES = ['p_L0', 'p_T', 'p_S', 'p_G', 'p_F'] as const;
+/** One of PARAM_NAMES. */
 export type ParamName = (typeof PARAM_NAMES)[number];
 
 /**

@@ -11,12 +11,14 @@ export interface QualityThresholds {
   minLearningGain: number;
 }
 
+/** schema.md's thresholds for the degeneracy rules. */
 export const DEFAULT_QUALITY_THRESHOLDS: Readonly<QualityThresholds> = Object.freeze({
   minLearn: 0.001,
   minDiscrimination: 0.1,
   minLearningGain: 0.05,
 });
 
+/** One violated validity or degeneracy rule. */
 export interface QualityFinding {
   /** Stable machine name of the rule, e.g. `S_plus_G_below_1`. */
   rule: string;
@@ -25,6 +27,7 @@ export interface QualityFinding {
   message: string;
 }
 
+/** What `checkParameterQuality` found. */
 export interface QualityVerdict {
   /** Every parameter in (0, 1), S + G < 1 and (1 - S) > G. */
   valid: boolean;

@@ -201,6 +201,7 @@ export const CrossValidateOptionsSchema = z.object({
   seed: z.number().int().default(42),
 });
 
+/** Options of `crossValidate`: folds, seed, trainer options. */
 export interface CrossValidateOptions {
   folds: number;
   seed?: number;
@@ -226,6 +227,7 @@ export interface ConceptCrossValidation {
   cv_n: number;
 }
 
+/** What `crossValidate` returns: held-out metrics per fold, per concept and overall. */
 export interface CrossValidationResult extends CrossValidationMetrics {
   per_concept: ConceptCrossValidation[];
 }

@@ -21,8 +21,10 @@ export interface Lift {
   accuracy: number;
 }
 
+/** scored, or no_params when the concept had no parameters. */
 export type ConceptEvaluationStatus = 'scored' | 'no_params';
 
+/** One concept's held-out metrics beside its baselines. */
 export interface ConceptEvaluation {
   concept_id: string;
   /** `no_params`: the concept has attempts but no parameters; its rows are not scored (never at 0.5). */
@@ -44,6 +46,7 @@ export interface ConceptEvaluation {
 /** Where the baselines' means come from. */
 export type BaselineSource = 'evaluated_data' | 'training_data';
 
+/** What `evaluateParams` returns (`bkt evaluate --json`). */
 export interface EvaluationReport {
   concepts: ConceptEvaluation[];
   overall: {

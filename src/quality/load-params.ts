@@ -12,6 +12,7 @@ export interface ParamsSource {
   conceptIds?: string[];
 }
 
+/** What `loadParams` returns. */
 export interface LoadedParams {
   entries: ConceptParams[];
   /** Printable description of the source (password redacted). */

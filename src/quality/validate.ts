@@ -12,8 +12,10 @@ import type { ConceptParams } from './params-set.js';
  */
 
 export const CHECK_STATUSES = ['pass', 'fail', 'warn'] as const;
+/** A check's result: pass, fail or warn. */
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
 
+/** One named check of one concept. */
 export interface CheckResult {
   /** Stable check name, e.g. `validity`, `mastery_reachable`, `held_out_auc`. */
   name: string;
@@ -21,6 +23,7 @@ export interface CheckResult {
   message: string;
 }
 
+/** Every check of one concept. */
 export interface ConceptValidation {
   concept_id: string;
   params: BktParams;
@@ -29,12 +32,14 @@ export interface ConceptValidation {
   checks: CheckResult[];
 }
 
+/** One failed check, as `bkt validate` prints it. */
 export interface ValidationFailure {
   concept_id: string;
   check: string;
   message: string;
 }
 
+/** What `validateParams` returns; the gate fails when `summary.failures` is not empty. */
 export interface ValidationReport {
   concepts: ConceptValidation[];
   /** Held-out checks over all scored rows together; null without `--input`. */
@@ -83,7 +88,9 @@ export const ValidateOptionsSchema = z.object({
   identifiabilitySpread: z.number().gt(0).max(1).default(0.1),
 });
 
+/** Options of `validateParams` after defaults. */
 export type ValidateOptions = z.output<typeof ValidateOptionsSchema>;
+/** Options of `validateParams` as callers write them (every threshold optional). */
 export type ValidateOptionsInput = z.input<typeof ValidateOptionsSchema>;
 
 /** Mastery levels the monotonicity check starts from: 0, 0.01, ..., 1 (clamped by the update). */

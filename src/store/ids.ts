@@ -14,6 +14,7 @@ export const BKT_ID_NAMESPACE = '6f1b8a8e-3c2d-5b7e-9f4a-2d6c0b1e7a35';
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INTEGER_RE = /^\d+$/;
 
+/** True when `value` is a UUID (any version, any case). */
 export function isUuid(value: string): boolean {
   return UUID_RE.test(value);
 }

@@ -18,6 +18,7 @@ import type { AttemptsTable } from '../data/attempts-table.js';
 import type { BktParams } from '../model/params.js';
 import type { SchemaDifference } from './schema.js';
 
+/** Where the store is when neither `--db` nor DATABASE_URL names one. */
 export const DEFAULT_DB_PATH = './bkt.sqlite';
 export const BKT_ALGO_KEY = 'bkt';
 export const BKT_ALGO_VERSION = 'v1';
@@ -33,6 +34,7 @@ export const BUILTIN_ALGO_PARAMS_JSON = Object.freeze({
   constraints: { L0_min: 0.001, L0_max: 0.5, T_min: 0.001, T_max: 0.5, S_min: 0.001, S_max: 0.4, G_min: 0.001, G_max: 0.4 },
 });
 
+/** The two backends: SQLite (better-sqlite3) and PostgreSQL (pg). */
 export type BackendName = 'sqlite' | 'postgres';
 
 /** Where `--db` points, parsed. `display` is safe to print (password redacted). */
@@ -43,6 +45,7 @@ export interface DbTarget {
   display: string;
 }
 
+/** Options of `openStore`. */
 export interface OpenStoreOptions {
   /**
    * `use` (default): the SQLite file must exist and hold bkt's tables, else StorageError naming
@@ -56,6 +59,7 @@ export interface OpenStoreOptions {
 
 // ---------------------------------------------------------------- rows
 
+/** A bkt_skill_params row: one fitted parameter set of a concept. */
 export interface SkillParamsRow {
   id: string;
   concept_id: string;
@@ -74,6 +78,7 @@ export interface SkillParamsRow {
   updated_at: string;
 }
 
+/** A user_skill_state row: one learner's mastery of one concept. */
 export interface UserSkillStateRow {
   user_id: string;
   concept_id: string;
@@ -86,6 +91,7 @@ export interface UserSkillStateRow {
   updated_at: string;
 }
 
+/** A mastery_snapshot row. */
 export interface SnapshotRow {
   id: string;
   user_id: string;
@@ -96,10 +102,14 @@ export interface SnapshotRow {
   created_at: string;
 }
 
+/** What started an algo_runs row. */
 export type RunTrigger = 'manual' | 'submit' | 'nightly' | 'cron' | 'api';
+/** Every RunTrigger. */
 export const RUN_TRIGGERS = ['manual', 'submit', 'nightly', 'cron', 'api'] as const;
+/** An algo_runs row's status. */
 export type RunStatus = 'RUNNING' | 'SUCCESS' | 'FAILED';
 
+/** An algo_runs row (fits, recomputes, updates). */
 export interface RunRow {
   id: string;
   algo_version_id: string;
@@ -130,6 +140,7 @@ export interface ResolvedParams {
 
 // ---------------------------------------------------------------- inputs
 
+/** Which attempts `Store.readAttempts` reads from the app's tables. */
 export interface ReadAttemptsFilter {
   /** Only these concepts (UUIDs; other ids are mapped as `bkt import` maps them). */
   conceptIds?: string[];
@@ -146,6 +157,7 @@ export interface ReadAttemptsFilter {
   includeQuestions?: boolean;
 }
 
+/** Rows `Store.readAttempts` did not turn into attempts, by reason. */
 export interface SkippedCounts {
   /** Answers with is_correct NULL (not attempts). */
   unanswered: number;
@@ -153,6 +165,7 @@ export interface SkippedCounts {
   no_concept: number;
 }
 
+/** What `Store.readAttempts` returns. */
 export interface ReadAttemptsResult {
   table: AttemptsTable;
   skipped: SkippedCounts;
@@ -160,6 +173,7 @@ export interface ReadAttemptsResult {
   rows_read: number;
 }
 
+/** What `Store.importAttempts` wrote. */
 export interface ImportResult {
   /** True when this exact content was imported before: nothing was written. */
   already_imported: boolean;
@@ -169,6 +183,7 @@ export interface ImportResult {
   answers: number;
 }
 
+/** How `Store.saveParams` writes a parameter set. */
 export interface SaveParamsOptions {
   activate: boolean;
   /** Defaults to bkt v1's id. */
@@ -185,6 +200,7 @@ export interface SaveParamsOptions {
   runProgress?: { runId: string; outputSummary: Record<string, unknown> };
 }
 
+/** The parameter set `Store.saveParams` writes. */
 export interface SaveParamsInput {
   /** The new row's id; default a fresh UUID v4. */
   id?: string;
@@ -192,12 +208,14 @@ export interface SaveParamsInput {
   params: Pick<BktParams, 'p_L0' | 'p_T' | 'p_S' | 'p_G'>;
 }
 
+/** Which parameter rows `Store.listParams` returns. */
 export interface ListParamsFilter {
   conceptIds?: string[];
   /** Include inactive (past) rows; otherwise active rows only. */
   all?: boolean;
 }
 
+/** A new algo_runs row (`Store.startRun`). */
 export interface StartRunInput {
   trigger: RunTrigger;
   input_summary: Record<string, unknown>;
@@ -205,6 +223,7 @@ export interface StartRunInput {
   session_id?: string | null;
 }
 
+/** How `Store.finishRun` closes a run. */
 export interface FinishRunInput {
   status: 'SUCCESS' | 'FAILED';
   output_summary: Record<string, unknown>;
@@ -213,6 +232,7 @@ export interface FinishRunInput {
   input_summary?: Record<string, unknown>;
 }
 
+/** Which state rows `Store.listStates` returns. */
 export interface StateFilter {
   userId?: string;
   conceptIds?: string[];
@@ -222,15 +242,18 @@ export interface StateFilter {
   belowMastery?: number;
 }
 
+/** Which snapshot rows `Store.streamSnapshots` returns. */
 export interface SnapshotFilter {
   userId?: string;
   conceptIds?: string[];
 }
 
+/** Which runs `Store.streamRuns` returns. */
 export interface RunFilter {
   status?: RunStatus;
 }
 
+/** A new mastery_snapshot row. */
 export interface SnapshotInput {
   user_id: string;
   concept_id: string;
@@ -293,6 +316,7 @@ export interface StoreTransaction {
   resolveParams(conceptId: string): Promise<ResolvedParams>;
 }
 
+/** bkt's domain operations on one database (see the module comment for the guarantees); get one with `openStore`. */
 export interface Store {
   readonly backend: BackendName;
   /** The --db target with any password redacted. */
