@@ -74,7 +74,8 @@ export interface ResolvedColumns {
 /**
  * Find each role in `names` (a header row, the keys of the first JSON object, a table's columns).
  * An explicitly mapped column must exist; otherwise the preset's name, then the default name,
- * then pyBKT's name is tried. user, concept and correct are required.
+ * then pyBKT's name, then any `aliases` of the role are tried. user, concept and correct are
+ * required.
  * @throws InputError naming the source, the missing column and the flag that maps it.
  */
 export function resolveColumns(
@@ -82,6 +83,7 @@ export function resolveColumns(
   mapping: ColumnMapping,
   preset: ColumnPreset | undefined,
   where: string,
+  aliases: Readonly<Partial<Record<ColumnRole, readonly string[]>>> = {},
 ): ResolvedColumns {
   const position = new Map<string, number>();
   names.forEach((name, i) => {
@@ -107,7 +109,7 @@ export function resolveColumns(
       continue;
     }
     const presetName = preset ? (COLUMN_PRESETS[preset] as ColumnMapping)[role] : undefined;
-    const candidates = [presetName, DEFAULT_COLUMNS[role], PYBKT_COLUMN_ALIASES[role]].filter(
+    const candidates = [presetName, DEFAULT_COLUMNS[role], PYBKT_COLUMN_ALIASES[role], ...(aliases[role] ?? [])].filter(
       (c): c is string => c !== undefined,
     );
     const name = candidates.find((c) => position.has(c));

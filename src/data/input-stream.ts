@@ -10,6 +10,8 @@ const READ_CHUNK_BYTES = 1 << 20;
 export interface InputSource {
   input: string;
   stdin?: NodeJS.ReadableStream;
+  /** The bytes of `input`, already opened by the caller (a library caller or a test); the path only names it. */
+  stream?: NodeJS.ReadableStream;
 }
 
 /** Name used in messages: the path as given, or `stdin`. */
@@ -44,7 +46,9 @@ export async function assertReadableFile(path: string): Promise<void> {
 export async function* openInputChunks(source: InputSource): AsyncGenerator<Buffer> {
   const name = sourceName(source.input);
   let raw: AsyncIterable<Buffer>;
-  if (source.input === '-') {
+  if (source.stream !== undefined) {
+    raw = source.stream as AsyncIterable<Buffer>;
+  } else if (source.input === '-') {
     raw = (source.stdin ?? process.stdin) as AsyncIterable<Buffer>;
   } else {
     await assertReadableFile(source.input);

@@ -36,6 +36,7 @@ export async function readArrow(bytes: Uint8Array, source: string, makeSink: Sin
     const order = col(ix.order);
     const question = col(ix.question);
     const classes = sink.classColumns.map((c) => col(c.index)!);
+    const extra = col(sink.extraIndex);
     for (let i = 0; i < batch.numRows; i++) {
       row++;
       sink.addValues(
@@ -48,6 +49,7 @@ export async function readArrow(bytes: Uint8Array, source: string, makeSink: Sin
         row,
         timeIsMs,
         classes.length > 0 ? classes.map((c) => c.get(i)) : undefined,
+        extra ? extra.get(i) : null,
       );
     }
   }

@@ -170,6 +170,74 @@ function filterBound(value: string | Date | undefined, endOfDay: boolean): { ms:
   return { ms, inclusive: true };
 }
 
+/** Where a read's bytes come from besides the path (see InputSource). */
+export interface ReadIo {
+  /** Stream read for `-` (default process.stdin). */
+  stdin?: NodeJS.ReadableStream;
+  /** The bytes of `input`, opened by the caller; `input` then only names them in messages. */
+  stream?: NodeJS.ReadableStream;
+}
+
+/** Makes the sink once the source's column names are known; `where` names the place for messages. */
+export type RowSinkFactory<S extends RowSink> = (names: string[], where: string, source: { name: string; unit: 'line' | 'row' }) => S;
+
+/**
+ * The readers behind readAttempts, without the table: read `options.input` in its format into
+ * the sink `makeSink` creates (a RowSink, or a subclass that handles rows its own way, such as
+ * `bkt update`'s batch reader). Same format detection, file errors and messages as readAttempts;
+ * the sink decides what a row becomes and whether a bad row stops the read.
+ * @throws UsageError for options that do not fit the format; InputError (exit 3) as readAttempts.
+ */
+export async function readRows<S extends RowSink>(
+  options: ReadAttemptsOptions,
+  makeSink: RowSinkFactory<S>,
+  io: ReadIo = {},
+): Promise<{ sink: S; format: ReadFormat; source: string; parser: CsvParserUsed | null }> {
+  const format = options.format ?? formatFromPath(options.input);
+  const source = sourceName(options.input);
+  if ((options.table !== undefined || options.query !== undefined) && format !== 'sqlite') {
+    throw new UsageError(`\`${options.table !== undefined ? 'table' : 'query'}\` applies only to SQLite input (format is ${format})`);
+  }
+  if (format === 'sqlite' && (options.input === '-' || io.stream !== undefined)) {
+    throw new UsageError(`\`input\` ${options.input}: SQLite cannot be read from ${options.input === '-' ? 'stdin' : 'a stream'}`, 'Pass the path of the .sqlite file');
+  }
+  const unit = format === 'csv' || format === 'ndjson' ? 'line' : 'row';
+  const factory: SinkFactory = (names, where) => makeSink(names, where, { name: source, unit });
+  let sink: RowSink;
+  let parser: CsvParserUsed | null = null;
+  const input = { input: options.input, stdin: io.stdin, stream: io.stream };
+  switch (format) {
+    case 'csv': {
+      const result = await readCsv(openInputChunks(input), source, factory, options.csvParser);
+      sink = result.sink;
+      parser = result.parser;
+      break;
+    }
+    case 'ndjson': {
+      const { readNdjson } = await import('./read-ndjson.js');
+      sink = await readNdjson(openInputChunks(input), source, factory);
+      break;
+    }
+    case 'arrow': {
+      const { readArrow } = await import('./read-arrow.js');
+      sink = await readArrow(await readAllBytes(input), source, factory);
+      break;
+    }
+    case 'parquet': {
+      const { readParquet } = await import('./read-parquet.js');
+      sink = await readParquet(await readAllBytes(input), source, factory);
+      break;
+    }
+    case 'sqlite': {
+      await assertReadableFile(options.input);
+      const { readSqlite } = await import('./read-sqlite.js');
+      sink = await readSqlite(options.input, { table: options.table, query: options.query }, factory);
+      break;
+    }
+  }
+  return { sink: sink as S, format, source, parser };
+}
+
 /**
  * Read an attempts file (CSV, NDJSON, Arrow IPC, Parquet or SQLite; `-` = stdin; gzip recognised by its
  * magic bytes) into one AttemptsTable, applying the concept, date and per-user filters.
@@ -187,17 +255,9 @@ function filterBound(value: string | Date | undefined, endOfDay: boolean): { ms:
  */
 export async function readAttempts(
   rawOptions: ReadAttemptsInput,
-  io: { stdin?: NodeJS.ReadableStream } = {},
+  io: ReadIo = {},
 ): Promise<{ table: AttemptsTable; summary: ReadSummary }> {
   const options = parseReadAttemptsOptions(rawOptions);
-  const format = options.format ?? formatFromPath(options.input);
-  const source = sourceName(options.input);
-  if ((options.table !== undefined || options.query !== undefined) && format !== 'sqlite') {
-    throw new UsageError(`\`${options.table !== undefined ? 'table' : 'query'}\` applies only to SQLite input (format is ${format})`);
-  }
-  if (format === 'sqlite' && options.input === '-') {
-    throw new UsageError('`input` -: SQLite cannot be read from stdin', 'Pass the path of the .sqlite file');
-  }
   const from = filterBound(options.fromDate, false);
   const to = filterBound(options.toDate, true);
   if (from.ms !== null && to.ms !== null && from.ms > to.ms) {
@@ -211,64 +271,34 @@ export async function readAttempts(
     toMs: to.ms,
     toInclusive: to.inclusive,
   };
-  const unit = format === 'csv' || format === 'ndjson' ? 'line' : 'row';
-  const makeSink: SinkFactory = (names, where) => {
-    const columns = resolveColumns(names, options.columns, options.preset, where);
-    if (columns.index.time < 0 && (from.ms !== null || to.ms !== null)) {
-      throw new InputError(
-        `${where}: \`fromDate\`/\`toDate\` need a time column, but there is no "${options.columns.time ?? 'answered_at'}"`,
-        'Map the time column with `columns.time`, or drop the date filters',
-      );
-    }
-    const carried: { name: string; index: number }[] = [];
-    for (const wanted of options.classColumns) {
-      if (carried.some((c) => c.name === wanted.name)) continue;
-      const index = names.indexOf(wanted.name);
-      if (index < 0) {
-        if (!wanted.required) continue;
-        const shown = names.slice(0, 12).map((n) => JSON.stringify(n)).join(', ');
+  const { sink, format, source, parser } = await readRows(
+    options,
+    (names, where, { name, unit }) => {
+      const columns = resolveColumns(names, options.columns, options.preset, where);
+      if (columns.index.time < 0 && (from.ms !== null || to.ms !== null)) {
         throw new InputError(
-          `${where}: no column "${wanted.name}"${wanted.flag ? ` (given with ${wanted.flag})` : ''}; found ${shown}`,
-          `Pass the exact column name${wanted.flag ? ` with ${wanted.flag}` : ''}`,
+          `${where}: \`fromDate\`/\`toDate\` need a time column, but there is no "${options.columns.time ?? 'answered_at'}"`,
+          'Map the time column with `columns.time`, or drop the date filters',
         );
       }
-      carried.push({ name: wanted.name, index });
-    }
-    return new RowSink(source, unit, columns, names.length, filters, carried);
-  };
-
-  let sink: RowSink;
-  let parser: CsvParserUsed | null = null;
-  const input = { input: options.input, stdin: io.stdin };
-  switch (format) {
-    case 'csv': {
-      const result = await readCsv(openInputChunks(input), source, makeSink, options.csvParser);
-      sink = result.sink;
-      parser = result.parser;
-      break;
-    }
-    case 'ndjson': {
-      const { readNdjson } = await import('./read-ndjson.js');
-      sink = await readNdjson(openInputChunks(input), source, makeSink);
-      break;
-    }
-    case 'arrow': {
-      const { readArrow } = await import('./read-arrow.js');
-      sink = await readArrow(await readAllBytes(input), source, makeSink);
-      break;
-    }
-    case 'parquet': {
-      const { readParquet } = await import('./read-parquet.js');
-      sink = await readParquet(await readAllBytes(input), source, makeSink);
-      break;
-    }
-    case 'sqlite': {
-      await assertReadableFile(options.input);
-      const { readSqlite } = await import('./read-sqlite.js');
-      sink = await readSqlite(options.input, { table: options.table, query: options.query }, makeSink);
-      break;
-    }
-  }
+      const carried: { name: string; index: number }[] = [];
+      for (const wanted of options.classColumns) {
+        if (carried.some((c) => c.name === wanted.name)) continue;
+        const index = names.indexOf(wanted.name);
+        if (index < 0) {
+          if (!wanted.required) continue;
+          const shown = names.slice(0, 12).map((n) => JSON.stringify(n)).join(', ');
+          throw new InputError(
+            `${where}: no column "${wanted.name}"${wanted.flag ? ` (given with ${wanted.flag})` : ''}; found ${shown}`,
+            `Pass the exact column name${wanted.flag ? ` with ${wanted.flag}` : ''}`,
+          );
+        }
+        carried.push({ name: wanted.name, index });
+      }
+      return new RowSink(name, unit, columns, names.length, filters, carried);
+    },
+    io,
+  );
 
   if (conceptPattern !== null && ![...sink.conceptsSeen].some((id) => conceptPattern.test(id))) {
     const some = [...sink.conceptsSeen].slice(0, 3).map((id) => JSON.stringify(id));

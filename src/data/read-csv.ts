@@ -53,6 +53,8 @@ class FastCsvReader {
   private questionCol = -1;
   /** Role of each column for scanLine; null when the header puts two roles in one column (no one-pass scan). */
   private roles: Uint8Array | null = null;
+  /** The sink wants every row decoded (RowSink.decodesEveryRow): each goes to addRecord. */
+  private decodeAll = false;
   /** Hashes (ByteInterner.lookupHashed) of the user and concept fields of the line scanLine read last. */
   private userHash = 0;
   private conceptHash = 0;
@@ -77,6 +79,16 @@ class FastCsvReader {
   processLines(buf: Buffer, start: number, limit: number): number {
     let lineStart = start;
     while (lineStart < limit) {
+      if (this.decodeAll) {
+        // Every row goes to addRecord decoded anyway: find the line end natively, skip the field scan.
+        const lf = buf.indexOf(LF, lineStart);
+        let end = lf;
+        if (end > lineStart && buf[end - 1] === CR) end--;
+        if (end > lineStart) this.slow(buf, lineStart, end);
+        this.line++;
+        lineStart = lf + 1;
+        continue;
+      }
       if (this.roles !== null) {
         // One pass over the line in the common case; anything unusual goes to splitLine.
         const next = this.scanLine(buf, lineStart);
@@ -212,7 +224,8 @@ class FastCsvReader {
     mark(this.userCol, ROLE_USER);
     mark(this.conceptCol, ROLE_CONCEPT);
     mark(this.timeCol, ROLE_TIME);
-    this.roles = distinct && names.length > 0 ? roles : null;
+    this.decodeAll = sink.decodesEveryRow;
+    this.roles = distinct && names.length > 0 && !this.decodeAll ? roles : null;
   }
 
   /** Decode the line and let the sink validate it (it throws the precise error). */
@@ -223,7 +236,7 @@ class FastCsvReader {
   /** `scanned`: the fields come from scanLine, with the user and concept hashes and scannedTime. */
   private row(buf: Buffer, start: number, end: number, nf: number, scanned: boolean): void {
     const sink = this.sink!;
-    if (nf !== this.columnCount) return this.slow(buf, start, end);
+    if (nf !== this.columnCount || this.decodeAll) return this.slow(buf, start, end);
     const fs = this.fieldStart;
     const fe = this.fieldEnd;
 

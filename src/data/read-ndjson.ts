@@ -17,6 +17,12 @@ export async function readNdjson(chunks: AsyncIterable<Buffer>, source: string, 
   let line = 1;
   let leftover: Buffer | null = null;
 
+  /** Before the first object there is no sink (no columns yet): a bad line stops the read. */
+  const bad = (error: InputError): void => {
+    if (sink === null) throw error;
+    sink.badRow(error, line);
+  };
+
   const handleLine = (buf: Buffer, start: number, end: number): void => {
     if (end > start && buf[end - 1] === CR) end--;
     let text = buf.toString('utf8', start, end);
@@ -26,23 +32,24 @@ export async function readNdjson(chunks: AsyncIterable<Buffer>, source: string, 
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new InputError(`${source} line ${line}: not valid JSON (${(error as Error).message})`, 'Write one JSON object per line');
+      return bad(new InputError(`${source} line ${line}: not valid JSON`, `Write one JSON object per line (the JSON parser says: ${(error as Error).message})`));
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new InputError(`${source} line ${line}: expected a JSON object, got ${JSON.stringify(value).slice(0, 40)}`, 'Write one JSON object per line');
+      return bad(new InputError(`${source} line ${line}: expected a JSON object, got ${JSON.stringify(value).slice(0, 40)}`, 'Write one JSON object per line'));
     }
     const row = value as Record<string, unknown>;
     if (sink === null) {
-      sink = makeSink(Object.keys(row), `${source} line ${line} (first object)`);
-      keys = [sink.names.user, sink.names.concept, sink.names.correct, sink.names.time, sink.names.order, sink.names.question];
+      const names = Object.keys(row);
+      sink = makeSink(names, `${source} line ${line} (first object)`);
+      keys = [sink.names.user, sink.names.concept, sink.names.correct, sink.names.time, sink.names.order, sink.names.question, sink.extraIndex >= 0 ? names[sink.extraIndex] : null];
     }
-    const [u, c, k, t, o, q] = keys;
+    const [u, c, k, t, o, q, x] = keys;
     for (const key of [u, c, k]) {
       if (!(key! in row)) {
-        throw new InputError(`${source} line ${line}: no "${key}" field`, 'Every object needs the user, concept and correct fields');
+        return bad(new InputError(`${source} line ${line}: no "${key}" field`, 'Every object needs the user, concept and correct fields'));
       }
     }
-    sink.addValues(row[u!], row[c!], row[k!], t === null ? null : row[t], o === null ? null : row[o], q === null ? null : row[q], line, false, sink.classValuesOf((name) => row[name]));
+    sink.addValues(row[u!], row[c!], row[k!], t === null ? null : row[t], o === null ? null : row[o], q === null ? null : row[q], line, false, sink.classValuesOf((name) => row[name]), x === null ? null : row[x]);
   };
 
   for await (const chunk of chunks) {

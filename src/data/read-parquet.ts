@@ -114,11 +114,11 @@ export async function readParquet(bytes: Uint8Array, source: string, makeSink: S
   const sink = makeSink(names, `${source} (Parquet schema)`);
   if (parquet.rowCount === 0) throw new InputError(`${source} has no rows`, 'Give a table with at least one attempt');
   const ix = sink.index;
-  const roles = [ix.user, ix.concept, ix.correct, ix.time, ix.order, ix.question];
+  const roles = [ix.user, ix.concept, ix.correct, ix.time, ix.order, ix.question, sink.extraIndex];
   const classIndex = sink.classColumns.map((c) => c.index);
   const wanted = [...new Set([...roles, ...classIndex].filter((i) => i >= 0))].map((i) => names[i]);
   const position = (i: number) => (i >= 0 ? wanted.indexOf(names[i]) : -1);
-  const [pu, pc, pk, pt, po, pq] = roles.map(position);
+  const [pu, pc, pk, pt, po, pq, px] = roles.map(position);
   const classPositions = classIndex.map(position);
   let row = 0;
   for await (const batch of parquet.batches(wanted)) {
@@ -130,6 +130,7 @@ export async function readParquet(bytes: Uint8Array, source: string, makeSink: S
     const order = col(po);
     const question = col(pq);
     const classes = classPositions.map((p) => col(p)!);
+    const extra = col(px);
     for (let i = 0; i < batch.length; i++) {
       row++;
       sink.addValues(
@@ -142,6 +143,7 @@ export async function readParquet(bytes: Uint8Array, source: string, makeSink: S
         row,
         false,
         classes.length > 0 ? classes.map((c) => c[i]) : undefined,
+        extra ? extra[i] : null,
       );
     }
   }

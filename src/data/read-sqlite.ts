@@ -64,6 +64,7 @@ export async function readSqlite(
           row,
           false,
           sink.classColumns.length > 0 ? sink.classColumns.map((c) => r[c.index]) : undefined,
+          sink.extraIndex >= 0 ? r[sink.extraIndex] : null,
         );
       }
     } catch (error) {

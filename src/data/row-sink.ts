@@ -39,6 +39,16 @@ export class RowSink {
   readonly hasDateFilter: boolean;
   /** Concept ids seen in the input, kept or filtered (to report requested ids that never occur). */
   readonly conceptsSeen = new Set<string>();
+  /**
+   * True when every CSV row must reach `addRecord` decoded, for a sink that overrides how rows
+   * are added; false lets the byte-level CSV path add rows to the builder itself.
+   */
+  readonly decodesEveryRow: boolean = false;
+  /**
+   * Position of one more source column whose value readers pass to `addValues` as `extra` (the
+   * attempt key of `bkt update --input`); -1 for none.
+   */
+  extraIndex = -1;
 
   constructor(
     /** File name for messages (`stdin` for `-`). */
@@ -106,6 +116,7 @@ export class RowSink {
       line,
       false,
       this.classColumns.length > 0 ? this.classColumns.map((c) => fields[c.index]) : undefined,
+      this.extraIndex >= 0 ? fields[this.extraIndex] : null,
     );
   }
 
@@ -115,9 +126,18 @@ export class RowSink {
   }
 
   /**
+   * A row that cannot be read at all (not a JSON object, a required field missing). This sink
+   * throws `error`; a sink that rejects bad rows one by one records it and reading goes on.
+   */
+  badRow(error: InputError, _line: number): void {
+    throw error;
+  }
+
+  /**
    * Add one row from any reader. Values may be strings, numbers, booleans, bigints, Dates or
    * null. `timeIsMs`: the time value is already epoch ms (Arrow timestamp and date columns), so
-   * the seconds-or-milliseconds rule is not applied.
+   * the seconds-or-milliseconds rule is not applied. `extra`: the value of column `extraIndex`
+   * (unused here).
    * @throws InputError for a missing id, a bad correct value, time or order.
    */
   addValues(
@@ -130,6 +150,7 @@ export class RowSink {
     line: number,
     timeIsMs: boolean,
     classValues?: readonly unknown[],
+    _extra: unknown = null,
   ): void {
     this.rowsRead++;
     const conceptId = this.idValue('concept', concept, line);

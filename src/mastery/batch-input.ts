@@ -1,28 +1,28 @@
 /**
- * Reads the attempts of `bkt update --input` row by row (CSV with a header row, or NDJSON),
- * keeping each row's line number, so a bad row is rejected on its own ("line 12: correct is
- * 'yes'") while the rest are applied. `fit`'s columnar readers stop at the first bad row and
- * drop line numbers once sorted, which is right for fitting but not for an idempotent apply.
+ * Reads the attempts of `bkt update --input` through the shared readers of src/data (CSV,
+ * NDJSON, Arrow IPC, Parquet, SQLite; `.gz`; `-` for stdin), so a file is found, decoded and its values
+ * judged exactly as `bkt fit` does, with the same messages and exit codes. What differs is what a
+ * row becomes: one BatchAttempt in input order with its line (or row) number, and a bad row is
+ * rejected on its own ("line 12: column "correct" is "yes"...") while the rest are applied,
+ * unless `failFast`. `fit` stops at the first bad row and sorts rows, which is right for fitting
+ * but not for an idempotent apply.
  *
- * Columns (first present name wins; `columns` overrides): user (user_id, learner_id),
- * concept (concept_id, skill_name), correct (correct), time (answered_at, timestamp),
- * question (question_id, problem_id), key (attempt_key). Ids map to UUIDs as `bkt import` does
- * (src/store/ids.ts): a UUID is kept, an integer n becomes the UUID of value n, any other text
- * a version-5 UUID.
+ * Columns: those of readAttempts (user_id; concept_id or skill_name; correct; answered_at;
+ * question_id or problem_id), also learner_id and timestamp, and the attempt key (attempt_key);
+ * `columns` overrides each. Ids map to UUIDs as `bkt import` does (src/store/ids.ts): a UUID is
+ * kept, an integer n becomes the UUID of value n, any other text a version-5 UUID.
  */
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { InputError } from '../errors.js';
-import { parseCorrectString, parseTimeString } from '../data/parse-values.js';
+import { resolveColumns, type ColumnMapping, type ResolvedColumns } from '../data/columns.js';
+import { READ_FORMATS, formatFromPath, parseReadAttemptsOptions, readRows, type ReadFormat } from '../data/read-attempts.js';
+import { RowSink } from '../data/row-sink.js';
 import { toUuid } from '../store/ids.js';
 import { hashAttemptKey } from './attempt-key.js';
-import { csvRecords } from './csv-records.js';
-import type { AttemptsTable } from '../data/attempts-table.js';
 
-/** csv and ndjson are read row by row here; arrow and sqlite through `readAttempts` (src/data). */
-export const BATCH_FORMATS = ['csv', 'ndjson', 'arrow', 'parquet', 'sqlite'] as const;
-export type BatchFormat = (typeof BATCH_FORMATS)[number];
+/** The formats `readBatchAttempts` reads: every format of readAttempts. */
+export const BATCH_FORMATS = READ_FORMATS;
+/** A value of BATCH_FORMATS. */
+export type BatchFormat = ReadFormat;
 
 /** Source column of each batch field (`--col-*` of `bkt update`); unset: the default names. */
 export interface BatchColumns {
@@ -34,17 +34,13 @@ export interface BatchColumns {
   key?: string;
 }
 
-const COLUMN_ALIASES: Record<keyof BatchColumns, string[]> = {
-  user: ['user_id', 'learner_id'],
-  concept: ['concept_id', 'skill_name'],
-  correct: ['correct'],
-  time: ['answered_at', 'timestamp'],
-  question: ['question_id', 'problem_id'],
-  key: ['attempt_key'],
-};
+/** Names tried after readAttempts' defaults (what `bkt update` has always accepted). */
+const BATCH_ALIASES = { user: ['learner_id'], time: ['timestamp'] } as const;
+const DEFAULT_KEY_COLUMN = 'attempt_key';
 
 /** One valid attempt of a batch, with its 1-based line in the input. */
 export interface BatchAttempt {
+  /** 1-based line of a CSV or NDJSON input (the header is line 1), or row of an Arrow or SQLite one. */
   line: number;
   userId: string;
   conceptId: string;
@@ -71,133 +67,129 @@ export interface BatchInput {
 export interface ReadBatchOptions {
   /** A file path, or `-` for stdin. */
   input: string;
-  /** Default: by extension (.ndjson/.jsonl -> ndjson), else csv. */
+  /** Default: by extension, as readAttempts (a trailing .gz ignored); stdin: csv. */
   format?: BatchFormat;
   columns?: BatchColumns;
-  /** Throw an InputError at the first bad row instead of rejecting it. */
+  /** Throw the InputError of the first bad row instead of rejecting it. */
   failFast?: boolean;
-  /** Tests and library callers may pass a stream instead of opening `input`. */
-  stream?: Readable;
+  /** The bytes of `input`, opened by the caller (tests, library callers); `input` then only names them. */
+  stream?: NodeJS.ReadableStream;
+  /** Stream read for `-` (default process.stdin). */
+  stdin?: NodeJS.ReadableStream;
 }
 
+/** The format `input` is read as: `format` when given, else by extension (readAttempts' rule). */
 export function formatOf(input: string, format?: BatchFormat): BatchFormat {
-  if (format) return format;
-  if (/\.(arrows?|ipc|feather)$/i.test(input)) return 'arrow';
-  if (/\.(parquet|pq)$/i.test(input)) return 'parquet';
-  if (/\.(sqlite3?|db)$/i.test(input)) return 'sqlite';
-  return /\.(nd)?jsonl?$/i.test(input) ? 'ndjson' : 'csv';
+  return format ?? formatFromPath(input);
 }
 
-/** Read, validate and key every row. Throws InputError for a missing file or column. */
+/**
+ * Read, validate and key every row of a batch. Bad rows are rejected with their line, or with
+ * `failFast` the first one throws.
+ * @throws UsageError for an unknown extension without `format`; InputError (exit 3) for a
+ *   missing or unreadable file, a missing column, a file without attempts, or (failFast) a bad row.
+ */
 export async function readBatchAttempts(options: ReadBatchOptions): Promise<BatchInput> {
-  const format = formatOf(options.input, options.format);
-  const name = options.input === '-' ? 'stdin' : options.input;
-  if (format === 'arrow' || format === 'parquet' || format === 'sqlite') {
-    // Columnar inputs: the shared reader (it stops at the first bad value, exit 3).
-    const { readAttempts } = await import('../data/read-attempts.js');
-    const c = options.columns ?? {};
-    const { table } = await readAttempts({
-      input: options.input,
-      format,
-      columns: { user: c.user, concept: c.concept, correct: c.correct, time: c.time, question: c.question },
-    });
-    return batchFromTable(table);
-  }
-  const stream = options.stream ?? openInput(options.input);
-  const builder = new BatchBuilder(name, options.columns ?? {}, options.failFast ?? false);
-  if (format === 'csv') {
-    let header: string[] | null = null;
-    for await (const { record, line } of csvRecords(stream, name)) {
-      if (header === null) {
-        header = record.map((h) => h.trim());
-        builder.setHeader(header);
-        continue;
-      }
-      const values: Record<string, unknown> = {};
-      for (let i = 0; i < header.length; i++) values[header[i]] = record[i];
-      builder.add(line, values);
-    }
-    if (header === null) throw new InputError(`${name}: the file is empty`, 'Give a header row and one attempt per line');
-  } else {
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
-    let line = 0;
-    for await (const text of lines) {
-      line += 1;
-      if (text.trim() === '') continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        builder.reject(line, 'not valid JSON');
-        continue;
-      }
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        builder.reject(line, 'not a JSON object');
-        continue;
-      }
-      builder.add(line, value as Record<string, unknown>);
-    }
-  }
-  return builder.result();
+  const columns = options.columns ?? {};
+  const mapping: ColumnMapping = { user: columns.user, concept: columns.concept, correct: columns.correct, time: columns.time, question: columns.question };
+  const read = parseReadAttemptsOptions({
+    input: options.input,
+    format: options.format,
+    columns: Object.fromEntries(Object.entries(mapping).filter(([, v]) => v !== undefined)),
+  });
+  const { sink } = await readRows(
+    read,
+    (names, where, { name, unit }) => {
+      const resolved = resolveColumns(names, read.columns, undefined, where, BATCH_ALIASES);
+      return new BatchSink(name, unit, resolved, names, keyColumn(names, columns.key, where), options.failFast ?? false);
+    },
+    { stream: options.stream, stdin: options.stdin },
+  );
+  return { attempts: sink.attempts, rejected: sink.rejected };
 }
 
-function openInput(input: string): Readable {
-  if (input === '-') return process.stdin;
-  const stream = createReadStream(input);
-  return stream;
+/** Position of the attempt key column: the one given (it must exist), else attempt_key when present, else -1. */
+function keyColumn(names: readonly string[], given: string | undefined, where: string): number {
+  if (given === undefined) return names.indexOf(DEFAULT_KEY_COLUMN);
+  const index = names.indexOf(given);
+  if (index < 0) {
+    const found = names.slice(0, 12).map((n) => JSON.stringify(n)).join(', ');
+    throw new InputError(`${where}: no column "${given}" (given with --col-key); found ${found || 'no columns'}`, 'Pass the exact column name with --col-key');
+  }
+  return index;
 }
 
-class BatchBuilder {
-  private readonly attempts: BatchAttempt[] = [];
-  private readonly rejected: Rejection[] = [];
+/**
+ * A RowSink that turns each row into a BatchAttempt (ids mapped, key computed) in input order,
+ * judging values with RowSink's own rules and messages, and rejecting a bad row by line.
+ */
+class BatchSink extends RowSink {
+  override readonly decodesEveryRow = true;
+  readonly attempts: BatchAttempt[] = [];
+  readonly rejected: Rejection[] = [];
   private readonly untimedSeen = new Map<string, number>();
-  private names: Record<keyof BatchColumns, string | undefined> | null = null;
+  /** toUuid of each id seen: ids repeat on nearly every row, and a name-based UUID costs a SHA-1. */
+  private readonly uuids = new Map<string, string>();
 
   constructor(
-    private readonly file: string,
-    private readonly columns: BatchColumns,
+    source: string,
+    unit: 'line' | 'row',
+    columns: ResolvedColumns,
+    names: readonly string[],
+    keyIndex: number,
     private readonly failFast: boolean,
-  ) {}
-
-  setHeader(header: string[]): void {
-    this.names = resolveColumns(header, this.columns, this.file);
+  ) {
+    super(source, unit, columns, names.length, { conceptIds: null, fromMs: null, toMs: null, toInclusive: true });
+    this.extraIndex = keyIndex;
   }
 
-  add(line: number, values: Record<string, unknown>): void {
-    // NDJSON has no header: resolve columns from the first object's keys.
-    if (this.names === null) this.names = resolveColumns(Object.keys(values), this.columns, this.file);
-    const n = this.names;
-    const text = (col: string | undefined): string => {
-      if (col === undefined) return '';
-      const v = values[col];
-      return v === null || v === undefined ? '' : String(v).trim();
-    };
-    const user = text(n.user);
-    if (user === '') return this.reject(line, `column "${n.user}" is empty; expected a user id`);
-    const concept = text(n.concept);
-    if (concept === '') return this.reject(line, `column "${n.concept}" is empty; expected a concept id`);
-    const correctRaw = text(n.correct);
-    const correct = parseCorrectString(correctRaw);
-    if (correct < 0) return this.reject(line, `column "${n.correct}" is "${correctRaw}"; expected 0, 1, true or false`);
-    let answeredAt: number | null = null;
-    const timeRaw = text(n.time);
-    if (timeRaw !== '') {
-      answeredAt = parseTimeString(timeRaw);
-      if (Number.isNaN(answeredAt)) return this.reject(line, `column "${n.time}" is "${timeRaw}"; expected an ISO-8601 time or epoch number`);
+  override addRecord(fields: readonly string[], line: number): void {
+    try {
+      super.addRecord(fields, line);
+    } catch (error) {
+      // The field-count check: addValues rejects its own errors.
+      if (!(error instanceof InputError)) throw error;
+      this.rowsRead++;
+      this.badRow(error, line);
     }
-    const questionRaw = text(n.question);
-    const attempt: BatchAttempt = {
-      line,
-      userId: toUuid(user),
-      conceptId: toUuid(concept),
-      questionId: questionRaw === '' ? null : toUuid(questionRaw),
-      correct: correct === 1,
-      answeredAt,
-      attemptKey: '',
-    };
-    const explicitKey = text(n.key);
+  }
+
+  override addValues(
+    user: unknown,
+    concept: unknown,
+    correct: unknown,
+    time: unknown,
+    _order: unknown,
+    question: unknown,
+    line: number,
+    timeIsMs: boolean,
+    _classValues?: readonly unknown[],
+    key: unknown = null,
+  ): void {
+    this.rowsRead++;
+    let attempt: BatchAttempt;
+    try {
+      // The order column plays no part in an update (rows are applied by time, then input order).
+      attempt = {
+        line,
+        userId: this.uuid(this.idValue('user', trimmed(user), line)),
+        conceptId: this.uuid(this.idValue('concept', trimmed(concept), line)),
+        correct: this.correctValue(correct, line) === 1,
+        answeredAt: null,
+        questionId: null,
+        attemptKey: '',
+      };
+      const ms = this.timeValue(time, line, timeIsMs);
+      attempt.answeredAt = Number.isNaN(ms) ? null : ms;
+      const questionId = this.optionalId(trimmed(question));
+      attempt.questionId = questionId === null ? null : this.uuid(questionId);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      return this.badRow(error, line);
+    }
+    const explicitKey = key === null || key === undefined ? '' : String(key).trim();
     if (explicitKey !== '') attempt.attemptKey = explicitKey;
-    else if (answeredAt !== null) attempt.attemptKey = hashAttemptKey(attempt);
+    else if (attempt.answeredAt !== null) attempt.attemptKey = hashAttemptKey(attempt);
     else {
       const identity = `${attempt.userId}|${attempt.conceptId}|${attempt.questionId}|${attempt.correct}`;
       const occurrence = this.untimedSeen.get(identity) ?? 0;
@@ -207,71 +199,25 @@ class BatchBuilder {
     this.attempts.push(attempt);
   }
 
-  reject(line: number, reason: string): void {
-    if (this.failFast) throw new InputError(`${this.file} line ${line}: ${reason}`, 'Fix the row or drop --fail-fast to skip bad rows');
-    this.rejected.push({ line, reason });
+  private uuid(id: string): string {
+    let mapped = this.uuids.get(id);
+    if (mapped === undefined) {
+      mapped = toUuid(id);
+      this.uuids.set(id, mapped);
+    }
+    return mapped;
   }
 
-  result(): BatchInput {
-    return { attempts: this.attempts, rejected: this.rejected };
+  /** failFast: throw; else record the row's reason without the `file line N: ` prefix and go on. */
+  override badRow(error: InputError, line: number): void {
+    if (this.failFast) throw error;
+    const prefix = `${this.source} ${this.unit} ${line}: `;
+    this.rejected.push({ line, reason: error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message });
   }
 }
 
-function resolveColumns(header: string[], explicit: BatchColumns, file: string): Record<keyof BatchColumns, string | undefined> {
-  const present = new Set(header);
-  const out = {} as Record<keyof BatchColumns, string | undefined>;
-  for (const key of Object.keys(COLUMN_ALIASES) as (keyof BatchColumns)[]) {
-    const wanted = explicit[key];
-    if (wanted !== undefined) {
-      if (!present.has(wanted)) {
-        throw new InputError(`${file}: column "${wanted}" (--col-${key}) is not in the header (${header.join(', ')})`, 'Check the column name');
-      }
-      out[key] = wanted;
-    } else {
-      out[key] = COLUMN_ALIASES[key].find((name) => present.has(name));
-    }
-  }
-  for (const required of ['user', 'concept', 'correct'] as const) {
-    if (out[required] === undefined) {
-      throw new InputError(
-        `${file}: no ${required} column (looked for ${COLUMN_ALIASES[required].join(', ')})`,
-        `Map it with --col-${required} NAME`,
-      );
-    }
-  }
-  return out;
+/** Ids and questions are compared trimmed (a CSV field " 7" is learner 7). */
+function trimmed(value: unknown): unknown {
+  return typeof value === 'string' ? value.trim() : value;
 }
 
-/**
- * The attempts of an AttemptsTable (what every `src/data` reader returns) as a batch. `line` is the
- * 1-based row of the table (its rows are sorted by concept, learner and time). Ids map as in files.
- */
-export function batchFromTable(table: AttemptsTable): BatchInput {
-  const users = table.learnerIds.map(toUuid);
-  const concepts = table.conceptIds.map(toUuid);
-  const questions = table.questionIds.map(toUuid);
-  const untimedSeen = new Map<string, number>();
-  const attempts: BatchAttempt[] = new Array(table.length);
-  for (let i = 0; i < table.length; i++) {
-    const t = table.time ? table.time[i] : Number.NaN;
-    const q = table.question ? table.question[i] : -1;
-    const a: BatchAttempt = {
-      line: i + 1,
-      userId: users[table.learner[i]],
-      conceptId: concepts[table.concept[i]],
-      questionId: q >= 0 ? questions[q] : null,
-      correct: table.correct[i] === 1,
-      answeredAt: Number.isNaN(t) ? null : t,
-      attemptKey: '',
-    };
-    if (a.answeredAt !== null) a.attemptKey = hashAttemptKey(a);
-    else {
-      const identity = `${a.userId}|${a.conceptId}|${a.questionId}|${a.correct}`;
-      const occurrence = untimedSeen.get(identity) ?? 0;
-      untimedSeen.set(identity, occurrence + 1);
-      a.attemptKey = hashAttemptKey(a, occurrence);
-    }
-    attempts[i] = a;
-  }
-  return { attempts, rejected: [] };
-}

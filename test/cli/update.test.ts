@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toUuid } from '../../src/store/ids.js';
 import { openStore } from '../../src/store/store.js';
@@ -31,7 +32,11 @@ describe('bkt update, mastery and snapshot (SQLite)', () => {
   });
 
   async function counts() {
-    const store = await openStore(testDb.db);
+    return countsOf(testDb.db);
+  }
+
+  async function countsOf(db: string) {
+    const store = await openStore(db);
     try {
       return { states: await store.countRows('bkt_user_skill_state'), ledger: await store.countRows('bkt_attempt_ledger'), snapshots: await store.countRows('mastery_snapshot') };
     } finally {
@@ -109,6 +114,39 @@ describe('bkt update, mastery and snapshot (SQLite)', () => {
     expect(again.status, again.describe).toBe(0);
     expect(again.stdout).toContain('applied 0, duplicate 2, stale 0, rejected 1');
     expect(again.stdout).toContain('line 3: column "correct" is "maybe"');
+  });
+
+  it('reads --input as fit does: a .csv.gz applies; a missing path, a directory and a header-only file fail with fit\'s exit code and line, changing nothing', async () => {
+    // Its own database: the tests below count every state of the shared one.
+    const own = await createSqliteDb();
+    const store = await openStore(own.db);
+    await addUsers(store, U2);
+    await store.close();
+    try {
+      const gz = join(dir, 'batch.csv.gz');
+      writeFileSync(gz, gzipSync(['user_id,concept_id,correct,answered_at', `${U2},${C2},1,2026-02-01T00:00:00Z`].join('\n')));
+      const ok = bkt(['update', '--db', own.db, '--input', gz, '--json']);
+      expect(ok.status, ok.describe).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ applied: 1, rejected: [] });
+
+      const headerOnly = join(dir, 'header-only.csv');
+      writeFileSync(headerOnly, 'user_id,concept_id,correct\n');
+      const before = await countsOf(own.db);
+      const folder = join(dir, 'folder.csv');
+      mkdirSync(folder, { recursive: true });
+      // A directory without an extension is a usage error (exit 2: no format); the others exit 3.
+      for (const [input, status] of [[join(dir, 'missing.csv'), 3], [folder, 3], [dir, 2], [headerOnly, 3]] as const) {
+        const fit = bkt(['fit', '--input', input]);
+        const update = bkt(['update', '--db', own.db, '--input', input]);
+        expect(fit.status, fit.describe).toBe(status);
+        expect(update.status, update.describe).toBe(fit.status);
+        expect(update.stderr.trim().split('\n')).toHaveLength(1);
+        expect(update.stderr, update.describe).toBe(fit.stderr);
+      }
+      expect(await countsOf(own.db)).toEqual(before);
+    } finally {
+      await own.drop();
+    }
   });
 
   it('names a missing column (exit 3)', () => {

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, createWriteStream } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, createWriteStream, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { finished } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,8 @@ import fc from 'fast-check';
 import { readBatchAttempts, formatOf } from '../../src/mastery/batch-input.js';
 import { planBatches } from '../../src/mastery/batch-plan.js';
 import { writeRows, csvField } from '../../src/export/writers.js';
-import { csvRecords } from '../../src/mastery/csv-records.js';
+import { readAttempts } from '../../src/data/read-attempts.js';
+import { toUuid } from '../../src/store/ids.js';
 
 const U = '11111111-1111-4111-8111-111111111111';
 const C = 'cccccccc-0000-4000-8000-000000000001';
@@ -92,40 +94,91 @@ describe('planBatches', () => {
   });
 });
 
-describe('csvRecords', () => {
-  const collect = async (text: string) => {
-    const out: { record: string[]; line: number }[] = [];
-    for await (const r of csvRecords(Readable.from([text]), 'x.csv')) out.push(r);
-    return out;
+describe('readBatchAttempts reads through the shared readers', () => {
+  const fileWith = (name: string, content: string | Buffer) => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
   };
+  /** The error readAttempts (what `bkt fit` reads with) throws for `input`, or null. */
+  const fitError = (input: string) => readAttempts({ input }).then(() => null, (e: Error) => e);
 
-  it('splits plain lines, unquotes RFC 4180 fields, joins a quoted newline, and numbers lines from 1', async () => {
-    expect(await collect('a,b\n1,"x,""y"""\n\n"multi\nline",2\n')).toEqual([
-      { record: ['a', 'b'], line: 1 },
-      { record: ['1', 'x,"y"'], line: 2 },
-      { record: ['multi\nline', '2'], line: 4 },
-    ]);
+  it('unquotes RFC 4180 fields, joins a quoted newline, and numbers lines as fit does', async () => {
+    const b = await read(`user_id,concept_id,correct,question_id\n7,12,1,"q,""1"""\n7,12,"0","multi\nline"\n\n7,12,true,\n`);
+    expect(b.rejected).toEqual([]);
+    expect(b.attempts.map((a) => [a.line, a.correct])).toEqual([[2, true], [4, false], [6, true]]);
+    expect(b.attempts[0].questionId).not.toBe(b.attempts[1].questionId);
   });
 
-  it('names the line of a quote that never closes', async () => {
-    await expect(collect('a\n"open\nstill\n')).rejects.toThrow('x.csv line 2: a quoted field is never closed');
-  });
-
-  it('gives the same records as csv-parse', async () => {
+  it('reads the same question ids as csv-parse for any quoting', async () => {
     const { parse } = await import('csv-parse/sync');
-    const field = fc.stringMatching(/^[a-z0-9 ,"\n]{0,6}$/);
+    const field = fc.stringMatching(/^[a-z0-9 ,"\n]{1,6}$/).filter((f) => f.trim() !== '');
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(field, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 8 }), async (rows) => {
-        // Arrange: quote every field that needs it; skip records csv-parse would see as empty lines
-        fc.pre(rows.every((r) => !(r.length === 1 && r[0] === '')));
-        const text = rows.map((r) => r.map((f) => csvField(f)).join(',')).join('\n') + '\n';
+      fc.asyncProperty(fc.array(field, { minLength: 1, maxLength: 8 }), async (questions) => {
+        // Arrange: one attempt per question, quoted where needed
+        const text = `user_id,concept_id,correct,question_id\n${questions.map((q) => `1,2,1,${csvField(q)}`).join('\n')}\n`;
         // Act
-        const ours = (await collect(text)).map((r) => r.record);
-        const theirs = parse(text, { relax_column_count: true, skip_empty_lines: true }) as string[][];
+        const ours = (await read(text)).attempts.map((a) => a.questionId);
+        const theirs = (parse(text, { columns: true }) as { question_id: string }[]).map((r) => toUuid(r.question_id.trim()));
         // Assert
         expect(ours).toEqual(theirs);
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
+  });
+
+  it('names the line of a quote that never closes', async () => {
+    await expect(read('user_id,concept_id,correct\n1,2,"open\nstill\n')).rejects.toThrow(/^x\.csv line \d+: .*quote/i);
+  });
+
+  it('reads a gzipped CSV', async () => {
+    const file = fileWith('batch.csv.gz', gzipSync(`user_id,concept_id,correct\n${U},${C},1\n`));
+    const b = await readBatchAttempts({ input: file });
+    expect(b.attempts.map((a) => [a.line, a.userId, a.conceptId, a.correct])).toEqual([[2, U, C, true]]);
+  });
+
+  it('fails like fit for a missing path, a directory and a header without attempts (exit 3)', async () => {
+    const headerOnly = fileWith('header.csv', 'user_id,concept_id,correct\n');
+    const folder = join(dir, 'folder.csv');
+    mkdirSync(folder, { recursive: true });
+    for (const input of [join(dir, 'missing.csv'), folder, headerOnly]) {
+      const expected = await fitError(input);
+      expect(expected).not.toBeNull();
+      const error = await readBatchAttempts({ input }).then(() => null, (e: Error & { exitCode?: number }) => e);
+      expect(error?.message).toBe(expected!.message);
+      expect((error as { exitCode?: number }).exitCode).toBe(3);
+    }
+  });
+
+  it('rejects bad NDJSON lines one by one (after the first object), with their line numbers', async () => {
+    const text = [`{"user_id":"${U}","concept_id":"${C}","correct":1}`, 'not json', '[1]', `{"user_id":"${U}","correct":0}`, `{"user_id":"${U}","concept_id":"${C}","correct":"yes"}`, `{"user_id":"${U}","concept_id":"${C}","correct":false}`].join('\n');
+    const b = await read(text, 'ndjson');
+    expect(b.attempts.map((a) => a.line)).toEqual([1, 6]);
+    expect(b.rejected.map((r) => r.line)).toEqual([2, 3, 4, 5]);
+    expect(b.rejected[2].reason).toBe('no "concept_id" field');
+    expect(b.rejected[3].reason).toBe('column "correct" is "yes"; expected 0, 1, true or false');
+  });
+
+  it('rejects a bad Arrow row by its row number instead of stopping', async () => {
+    const file = join(dir, 'bad.arrow');
+    const out = createWriteStream(file);
+    const columns = [
+      { name: 'user_id', type: 'text', nullable: false },
+      { name: 'concept_id', type: 'text', nullable: true },
+      { name: 'correct', type: 'int', nullable: false },
+    ] as const;
+    await writeRows([{ user_id: U, concept_id: C, correct: 1 }, { user_id: U, concept_id: null, correct: 0 }, { user_id: U, concept_id: C, correct: 0 }], columns, 'arrow', out);
+    out.end();
+    await finished(out);
+    const b = await readBatchAttempts({ input: file });
+    expect(b.attempts.map((a) => [a.line, a.correct])).toEqual([[1, true], [3, false]]);
+    expect(b.rejected).toEqual([{ line: 2, reason: 'column "concept_id" is empty; every attempt needs a concept id' }]);
+  });
+
+  it('takes the attempt key from --col-key, and names a key column that is not there', async () => {
+    const text = `user_id,concept_id,correct,k\n${U},${C},1,key-7\n`;
+    const b = await readBatchAttempts({ input: 'x.csv', stream: Readable.from([text]), columns: { key: 'k' } });
+    expect(b.attempts[0].attemptKey).toBe('key-7');
+    await expect(readBatchAttempts({ input: 'x.csv', stream: Readable.from([text]), columns: { key: 'nope' } })).rejects.toThrow('x.csv line 1 (header): no column "nope" (given with --col-key)');
   });
 });
