@@ -29,7 +29,7 @@ export default class Evaluate extends BktCommand {
   static override flags = {
     input: Flags.string({ char: 'i', summary: 'Attempts file to score, or - for stdin.', required: true, helpGroup: 'INPUT' }),
     ...readerFlags,
-    params: Flags.string({ char: 'p', summary: 'Parameter file written by "bkt fit --out" (JSON or CSV).', exclusive: ['db', 'folds'] }),
+    params: Flags.string({ char: 'p', summary: 'Parameter file written by "bkt fit --out" (JSON or CSV); - for stdin.', exclusive: ['db', 'folds'] }),
     db: Flags.string({ helpGroup: 'DATABASE', summary: 'Score the active parameters of this database (SQLite path or postgres:// URL).', exclusive: ['params', 'folds'] }),
     'baseline-input': Flags.string({ summary: 'Attempts the baseline means are computed from (e.g. the training file); default the evaluated rows.' }),
     folds: Flags.integer({ char: 'k', summary: 'Cross-validate with K folds split by learner instead of scoring given parameters.', min: 2, max: 100, exclusive: ['params', 'db'] }),

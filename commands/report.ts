@@ -19,7 +19,7 @@ export default class Report extends BktCommand {
   static override flags = {
     input: Flags.string({ char: 'i', summary: 'Attempts file to report on, or - for stdin.', required: true, helpGroup: 'INPUT' }),
     ...readerFlags,
-    params: Flags.string({ char: 'p', summary: 'Parameter file written by "bkt fit --out" (JSON or CSV).', exclusive: ['db'] }),
+    params: Flags.string({ char: 'p', summary: 'Parameter file written by "bkt fit --out" (JSON or CSV); - for stdin.', exclusive: ['db'] }),
     db: Flags.string({ helpGroup: 'DATABASE', summary: 'Report on the active parameters of this database (SQLite path or postgres:// URL).', exclusive: ['params'] }),
     out: Flags.string({ char: 'o', summary: 'HTML file to write.', required: true, helpGroup: 'OUTPUT' }),
     title: Flags.string({ summary: 'Page title (default "BKT report: <input>").' }),

@@ -19,7 +19,7 @@ export default class Validate extends BktCommand {
   ];
 
   static override flags = {
-    params: Flags.string({ char: 'p', summary: 'Parameter file written by "bkt fit --out" (JSON or CSV).', exclusive: ['db'] }),
+    params: Flags.string({ char: 'p', summary: 'Parameter file written by "bkt fit --out" (JSON or CSV); - for stdin.', exclusive: ['db'] }),
     db: Flags.string({ helpGroup: 'DATABASE', summary: 'Check the active parameters of this database (SQLite path or postgres:// URL).', exclusive: ['params'] }),
     ...readerFlags,
     input: Flags.string({ char: 'i', summary: 'Held-out attempts for --min-auc, --max-rmse and --min-lift (reader flags as fit).', helpGroup: 'INPUT' }),

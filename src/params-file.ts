@@ -195,21 +195,54 @@ function oneEntryPerConcept(entries: ParamsFileEntry[]): ParamsFileEntry[] {
   return [...chosen.values()];
 }
 
+/** All of a stream's bytes (stdin for `--params -`). */
+async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The form of a params file read from stdin, which has no extension: a JSON document (a fit
+ * report or an array), else NDJSON when it starts with a JSON object, else CSV.
+ */
+function sniffParamsForm(text: string): '.json' | '.ndjson' | '.csv' {
+  const first = text.trimStart()[0];
+  if (first !== '{' && first !== '[') return '.csv';
+  try {
+    const document = JSON.parse(text) as unknown;
+    // One object that is not a fit report is a one-line NDJSON file of rows.
+    return !Array.isArray(document) && typeof document === 'object' && document !== null && !('concepts' in document) ? '.ndjson' : '.json';
+  } catch {
+    return first === '{' ? '.ndjson' : '.json';
+  }
+}
+
 /**
  * Read a parameter file (JSON, NDJSON or CSV, optionally gzipped) into one entry per fitted
- * concept. Skipped or failed concepts of a fit report are left out. Throws InputError naming the
- * file and line for anything unreadable, and when the file holds no parameters at all.
+ * concept; `-` reads stdin (`io.stdin`, default process.stdin), gzipped or not, its form told from
+ * its content. Skipped or failed concepts of a fit report are left out. Throws InputError naming
+ * the file (or stdin) and line for anything unreadable, and when the file holds no parameters at all.
  */
-export async function readParamsFile(path: string): Promise<ParamsFileEntry[]> {
+export async function readParamsFile(path: string, io: { stdin?: NodeJS.ReadableStream } = {}): Promise<ParamsFileEntry[]> {
+  const fromStdin = path === '-';
   let buffer: Buffer;
   try {
-    buffer = await readFile(path);
+    buffer = fromStdin ? await readStream(io.stdin ?? process.stdin) : await readFile(path);
   } catch (error) {
-    throw new InputError(`cannot read parameter file ${path}: ${(error as Error).message}`, 'Check the --params path', error);
+    throw new InputError(`cannot read parameter file ${fromStdin ? 'from stdin' : path}: ${(error as Error).message}`, 'Check the --params path', error);
   }
-  const gz = path.toLowerCase().endsWith('.gz');
-  const text = (gz ? gunzipSync(buffer) : buffer).toString('utf8');
-  const ext = extname(gz ? path.slice(0, -3) : path).toLowerCase();
+  const name = fromStdin ? 'stdin' : path;
+  const gz = fromStdin ? buffer[0] === 0x1f && buffer[1] === 0x8b : path.toLowerCase().endsWith('.gz');
+  let text: string;
+  try {
+    text = (gz ? gunzipSync(buffer) : buffer).toString('utf8');
+  } catch (error) {
+    throw new InputError(`${name}: gzip data is corrupt or truncated (${(error as Error).message})`, 'Check the file, e.g. with gzip -t', error);
+  }
+  const ext = fromStdin ? sniffParamsForm(text) : extname(gz ? path.slice(0, -3) : path).toLowerCase();
+  // Messages below name the source: the path, or stdin.
+  path = name;
   const entries: ParamsFileEntry[] = [];
   const push = (entry: ParamsFileEntry | null) => entry && entries.push(entry);
 

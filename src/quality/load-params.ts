@@ -10,6 +10,10 @@ export interface ParamsSource {
   db?: string;
   /** Only these concepts (`--concept-id`); all when empty. */
   conceptIds?: string[];
+  /** The attempts input read in the same run: `-` there and in `params` would both need stdin. */
+  input?: string;
+  /** Stream read for `params: '-'` (default process.stdin). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 /** What `loadParams` returns. */
@@ -33,7 +37,7 @@ function restartsFromMetrics(metrics: Record<string, unknown>): ConceptParams['r
 }
 
 /**
- * Read parameters from `--params FILE` (any form `readParamsFile` takes) or the active rows of
+ * Read parameters from `--params FILE` (any form `readParamsFile` takes; `-` = stdin) or the active rows of
  * `--db` (p_F from `metrics.model.p_F`, restarts from `metrics.restarts` when stored). Exactly
  * one source must be given (UsageError). With `conceptIds`, only those; a named concept without
  * parameters is a NotFoundError (exit 4).
@@ -42,15 +46,18 @@ export async function loadParams(source: ParamsSource): Promise<LoadedParams> {
   if ((source.params === undefined) === (source.db === undefined)) {
     throw new UsageError('give exactly one of `params` FILE or `db` URL', 'e.g. `params` params.json');
   }
+  if (source.params === '-' && source.input === '-') {
+    throw new UsageError('--params - and --input - both read stdin', 'Give one of them as a file');
+  }
   const wanted = source.conceptIds ?? [];
   let entries: ConceptParams[];
   let description: string;
   let fromStore = false;
   if (source.params !== undefined) {
     const { readParamsFile } = await import('../params-file.js');
-    const read = await readParamsFile(source.params);
+    const read = await readParamsFile(source.params, { stdin: source.stdin });
     entries = read.map((e) => ({ concept_id: e.concept_id, params: e.params, restarts: e.restarts, ...(e.model ? { model: e.model } : {}) }));
-    description = source.params;
+    description = source.params === '-' ? 'stdin' : source.params;
   } else {
     const { openStore } = await import('../store/store.js');
     const store = await openStore(source.db);

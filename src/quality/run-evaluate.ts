@@ -58,7 +58,7 @@ export async function runEvaluate(
   }
 
   const { alignParamsToTable, loadParams } = await import('./load-params.js');
-  const loaded = await loadParams({ params: options.params, db: options.db });
+  const loaded = await loadParams({ params: options.params, db: options.db, input: options.read.input });
   // Variant models name the class columns (items, learner groups) the reader must carry.
   const { classColumnsOfModels } = await import('../model/variants/variant-model.js');
   const { table, summary } = await readAttempts({ ...options.read, classColumns: classColumnsOfModels(loaded.entries.map((e) => e.model)) });

@@ -65,7 +65,7 @@ export async function runReport(raw: ReportCommandOptions): Promise<ReportComman
   const inSample = options.params === undefined && options.db === undefined;
   // Parameters first: variant models name the class columns the reader must carry.
   const { alignParamsToTable, loadParams } = await import('./load-params.js');
-  const loaded = inSample ? null : await loadParams({ params: options.params, db: options.db });
+  const loaded = inSample ? null : await loadParams({ params: options.params, db: options.db, input: options.read.input });
   const { classColumnsOfModels } = await import('../model/variants/variant-model.js');
   const { table, summary } = await readAttempts({ ...options.read, classColumns: classColumnsOfModels((loaded?.entries ?? []).map((e) => e.model)) });
 

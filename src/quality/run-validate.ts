@@ -53,7 +53,7 @@ export async function runValidate(raw: ValidateCommandOptions): Promise<Validate
   }
 
   const { alignParamsToTable, loadParams } = await import('./load-params.js');
-  const loaded = await loadParams({ params: options.params, db: options.db, conceptIds: options.conceptIds });
+  const loaded = await loadParams({ params: options.params, db: options.db, conceptIds: options.conceptIds, input: options.read?.input });
   let entries = loaded.entries;
   let heldOut;
   let input: ReadSummary | null = null;

@@ -1,8 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/store.js';
 import { assertWellFormedXml } from '../quality/xml-check.js';
+import { BIN } from '../support/run-bkt.js';
 import { bkt, tempDir, writeParamsFile, writePybktParamsFile } from './quality-fixtures.js';
 
 const dir = tempDir();
@@ -129,5 +132,34 @@ describe('bkt validate --db', () => {
     const missing = bkt(['validate', '--db', db, '--concept-id', '00000000-0000-0000-0000-00000000000b']);
     expect(missing.status, missing.describe).toBe(4);
     expect(missing.stderr).toMatch(/concept 00000000-0000-0000-0000-00000000000b: no active parameters/);
+  });
+});
+
+describe('--params - reads the parameters from stdin', () => {
+  it('validates a params file piped in, in each form the reader takes (JSON, NDJSON, CSV, gzipped)', () => {
+    const file = writeParamsFile(dir, 'piped.json', [{ concept_id: 'bad-one', params: bad }]);
+    const json = readFileSync(file, 'utf8');
+    const ndjson = `${JSON.stringify({ concept_id: 'bad-one', ...bad })}\n`;
+    const csv = `concept_id,p_L0,p_T,p_S,p_G\nbad-one,${bad.p_L0},${bad.p_T},${bad.p_S},${bad.p_G}\n`;
+    for (const input of [json, ndjson, csv]) {
+      const r = bkt(['validate', '--params', '-', '--json'], { input });
+      expect(r.status, r.describe).toBe(6);
+      expect(JSON.parse(r.stdout).concepts.map((c: { concept_id: string }) => c.concept_id)).toEqual(['bad-one']);
+    }
+    const gz = spawnSync(process.execPath, [BIN, 'validate', '--params', '-'], { input: gzipSync(csv), encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+    expect(gz.status, gz.stderr).toBe(6);
+    expect(gz.stderr).toMatch(/^concept bad-one: validity failed/m);
+  });
+
+  it('names stdin when what is piped holds no parameters (exit 3)', () => {
+    const r = bkt(['validate', '--params', '-'], { input: '[]' });
+    expect(r.status, r.describe).toBe(3);
+    expect(r.stderr.trim()).toBe('Error: stdin: holds no fitted parameters. Fit some first: bkt fit --input attempts.csv --out params.json');
+  });
+
+  it('refuses --params - with --input - (exit 2): stdin can be read once', () => {
+    const r = bkt(['evaluate', '--params', '-', '--input', '-'], { input: 'user_id,concept_id,correct\n1,a,1\n' });
+    expect(r.status, r.describe).toBe(2);
+    expect(r.stderr).toContain('--params - and --input - both read stdin');
   });
 });
