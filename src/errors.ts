@@ -125,10 +125,3 @@ export function redactConnectionString(text: string): string {
     .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@\s]*)@/gi, '$1***@')
     .replace(/(password=)([^&\s]+)/gi, '$1***');
 }
-
-/** Exit code for anything thrown: a BktError's own, else 1 (a bug). */
-export function exitCodeOf(error: unknown): number {
-  if (error instanceof BktError) return error.exitCode;
-  const oclifExit = (error as { oclif?: { exit?: number } } | null)?.oclif?.exit;
-  return typeof oclifExit === 'number' ? oclifExit : EXIT_CODES.internal;
-}

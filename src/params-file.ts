@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { InputError } from './errors.js';
-import type { ConceptFitResult, FitReport, RestartResult } from './model/fit-types.js';
+import type { FitReport, RestartResult } from './model/fit-types.js';
 import type { BktParams } from './model/params.js';
 import { type VariantModel, parseVariantModel } from './model/variants/variant-model.js';
 
@@ -283,17 +283,4 @@ export async function readParamsFile(path: string, io: { stdin?: NodeJS.Readable
     throw new InputError(`${path}: holds no fitted parameters`, 'Fit some first: bkt fit --input attempts.csv --out params.json');
   }
   return unique;
-}
-
-/** Fitted concepts of a report as params-file entries (what reading its --out file gives). */
-export function entriesFromReport(concepts: ConceptFitResult[]): ParamsFileEntry[] {
-  return concepts
-    .filter((c) => c.status === 'fitted' && c.params)
-    .map((c) => ({
-      concept_id: c.concept_id,
-      params: c.params!,
-      restarts: c.restarts,
-      extra: { metrics: c.metrics, n_attempts: c.n_attempts },
-      ...(c.model ? { model: c.model } : {}),
-    }));
 }

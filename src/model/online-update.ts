@@ -22,8 +22,9 @@ export function predictCorrect(pMastery: number, params: BktParams): number {
  * Computed by normalising the two unnormalised state weights (known: L·P(answer|known),
  * unknown: (1-L)·P(answer|unknown)) rather than the textbook L·S / (1 - P(correct)): that form
  * cancels catastrophically when P(correct) is near 1 and G near 0 (PERFORMANCE.md). Both are the
- * same number in exact arithmetic. Where the evidence (the denominator) is below 1e-10 the prior
- * stands, as schema.md requires.
+ * same number in exact arithmetic. The evidence (the denominator) cannot vanish: with every
+ * input clamped to [1e-10, 1 - 1e-10] it is a convex combination of two probabilities that are
+ * both at least 1e-10, so schema.md's "below 1e-10 the prior stands" never applies.
  */
 export function posteriorMastery(pMastery: number, correct: boolean, params: BktParams): number {
   const l = clampProbability(pMastery);
@@ -31,8 +32,6 @@ export function posteriorMastery(pMastery: number, correct: boolean, params: Bkt
   const g = clampProbability(params.p_G);
   const known = correct ? l * (1 - s) : l * s;
   const unknown = correct ? (1 - l) * g : (1 - l) * (1 - g);
-  const evidence = known + unknown;
-  if (!(evidence >= PROBABILITY_EPSILON)) return l;
   return clampProbability(known / (known + unknown));
 }
 

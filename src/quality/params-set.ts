@@ -21,10 +21,3 @@ export function paramsByConcept(entries: readonly ConceptParams[]): Map<string, 
   for (const entry of entries) map.set(entry.concept_id, entry);
   return map;
 }
-
-/** Keep only the named concepts (all when `conceptIds` is empty), in the given order of entries. */
-export function filterConcepts(entries: readonly ConceptParams[], conceptIds: readonly string[]): ConceptParams[] {
-  if (conceptIds.length === 0) return [...entries];
-  const wanted = new Set(conceptIds);
-  return entries.filter((e) => wanted.has(e.concept_id));
-}

@@ -342,12 +342,6 @@ export const TABLES: TableDef[] = [
   },
 ];
 
-export function tableDef(name: string): TableDef {
-  const def = TABLES.find((t) => t.name === name);
-  if (!def) throw new Error(`no table ${name} in the schema`);
-  return def;
-}
-
 /** Quote an identifier when it is mixed-case or a keyword ("p_L0", "trigger"). */
 export function quoteIdent(name: string): string {
   return /^[a-z_][a-z0-9_]*$/.test(name) && !RESERVED.has(name) ? name : `"${name.replace(/"/g, '""')}"`;

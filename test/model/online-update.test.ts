@@ -31,12 +31,39 @@ describe('updateMastery', () => {
     expect(updateMastery(0.1, true, params)).toBeCloseTo(post * 0.8 + (1 - post) * 0.1, 12);
   });
 
-  it('clamps to [1e-10, 1 - 1e-10] and keeps the prior when the evidence is below 1e-10', () => {
+  it('clamps to [1e-10, 1 - 1e-10]; L at the ceiling and S at the floor keep mastery at the ceiling after a wrong answer', () => {
     expect(clampProbability(-1)).toBe(1e-10);
     expect(clampProbability(2)).toBe(1 - 1e-10);
-    // L at the ceiling, S at the floor: a wrong answer has evidence ~ 1e-10 * 1e-10 + ...: prior stands
+    // Known: L*S = 1e-10; unknown: (1 - L)(1 - G) = 1e-20; posterior 1 - 1e-10 (clamped).
     const params = seedParams({ p_S: 0, p_G: 1 });
     expect(posteriorMastery(1, false, params)).toBe(clampProbability(1));
+  });
+
+  it('gives Bayes\' rule to 1e-12 at every corner of the clamped box, where the textbook denominator vanishes', () => {
+    // Each corner combination of L, S, G at 0, 1/2 or 1 (clamped to 1e-10 or 1 - 1e-10), both
+    // answers, against the posterior computed in exact rational arithmetic from the same clamped
+    // doubles. The evidence stays at least ~1e-10 (a convex combination of two clamped
+    // probabilities), so no floor is needed and none is applied.
+    const corners = [0, 0.5, 1];
+    for (const l of corners) {
+      for (const s of corners) {
+        for (const g of corners) {
+          for (const correct of [true, false]) {
+            // Arrange
+            const [L, S, G] = [l, s, g].map(clampProbability).map(exactFraction);
+            const one: Fraction = [1n, 1n];
+            const known = mul(L, correct ? sub(one, S) : S);
+            const unknown = mul(sub(one, L), correct ? G : sub(one, G));
+            const exact = toNumber(div(known, add(known, unknown)));
+            // Act
+            const ours = posteriorMastery(l, correct, seedParams({ p_S: s, p_G: g }));
+            // Assert
+            expect(Number.isFinite(ours)).toBe(true);
+            expect(Math.abs(ours - clampProbability(exact))).toBeLessThanOrEqual(1e-12 * Math.max(exact, 1e-10));
+          }
+        }
+      }
+    }
   });
 
   it('stays accurate where the textbook wrong-answer formula cancels (P(correct) near 1, G near 0)', () => {
@@ -80,3 +107,22 @@ describe('updateMastery', () => {
     expect(Number.isNaN(updateMastery(Number.NaN, true, seedParams({})))).toBe(true);
   });
 });
+
+/** A double as an exact fraction [numerator, denominator] of bigints. */
+type Fraction = [bigint, bigint];
+
+function exactFraction(x: number): Fraction {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigUint64(0);
+  const exponent = Number((bits >> 52n) & 0x7ffn);
+  const mantissa = (bits & ((1n << 52n) - 1n)) | (exponent === 0 ? 0n : 1n << 52n);
+  const power = (exponent === 0 ? 1 : exponent) - 1075;
+  return power >= 0 ? [mantissa << BigInt(power), 1n] : [mantissa, 1n << BigInt(-power)];
+}
+const add = ([a, b]: Fraction, [c, d]: Fraction): Fraction => [a * d + c * b, b * d];
+const sub = ([a, b]: Fraction, [c, d]: Fraction): Fraction => [a * d - c * b, b * d];
+const mul = ([a, b]: Fraction, [c, d]: Fraction): Fraction => [a * c, b * d];
+const div = ([a, b]: Fraction, [c, d]: Fraction): Fraction => [a * d, b * c];
+/** The double nearest a fraction in [0, 1] (200 bits of quotient, far more than a double holds). */
+const toNumber = ([a, b]: Fraction): number => Number((a << 200n) / b) / 2 ** 200;
