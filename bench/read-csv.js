@@ -58,7 +58,7 @@ function generate(path, rows, withTime) {
 }
 
 async function child(path, csvParser) {
-  const { readAttempts } = await import('../dist/src/data/index.js');
+  const { readAttempts } = await import('../dist/src/data/read-attempts.js');
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const { table, summary } = await readAttempts({ input: path, csvParser });

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { InputError } from './errors.js';
+import { csvField } from './export/writers.js';
 import type { FitReport, RestartResult } from './model/fit-types.js';
 import type { BktParams } from './model/params.js';
 import { type VariantModel, parseVariantModel } from './model/variants/variant-model.js';
@@ -47,11 +48,6 @@ export const PARAMS_CSV_COLUMNS = [
   'converged', 'n_attempts', 'n_users', 'auc', 'rmse', 'log_loss', 'accuracy', 'valid', 'degenerate', 'violations', 'model',
 ] as const;
 
-function csvField(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 /** The CSV form of a fit report (header + one row per concept, skipped ones with empty params). */
 export function fitReportToCsv(report: FitReport): string {
@@ -80,7 +76,7 @@ export function fitReportToCsv(report: FitReport): string {
       violations: c.violations.map((v) => `${v.kind}: ${v.message}`).join('; '),
       model: c.model ? JSON.stringify(c.model) : null,
     };
-    lines.push(PARAMS_CSV_COLUMNS.map((k) => csvField(row[k])).join(','));
+    lines.push(PARAMS_CSV_COLUMNS.map((k) => csvField(row[k] === null || row[k] === undefined ? '' : String(row[k]))).join(','));
   }
   return `${lines.join('\n')}\n`;
 }

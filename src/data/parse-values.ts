@@ -326,6 +326,35 @@ export function parseIsoMillisUtc24String(value: string): number {
 }
 
 /**
+ * Epoch milliseconds of a stored or in-memory time: a Date, a number (already ms), the ISO text
+ * bkt writes (parsed without Date.parse), a numeric string (ms), or any other text Date.parse
+ * takes. NaN when absent (null, undefined) or unparseable. The one decoder of times read back from
+ * a database or a caller; attempts files use parseTimeString (epoch seconds or ms by size).
+ */
+export function timestampMs(value: unknown): number {
+  if (value === null || value === undefined) return NaN;
+  if (typeof value === 'number') return value;
+  if (value instanceof Date) return value.getTime();
+  const text = String(value);
+  const iso = parseIsoMillisUtc24String(text);
+  if (iso === iso) return iso;
+  return /^-?[\d.]+$/.test(text) ? Number(text) : Date.parse(text);
+}
+
+const DATE_ALONE = /^\s*\d{4}-\d{2}-\d{2}\s*$/;
+
+/**
+ * The rule "a date alone as an upper bound includes that whole day": for a `--to-date` given as
+ * `YYYY-MM-DD`, the epoch ms of the next UTC midnight (to compare with `<`); null when `value`
+ * carries a time (then it bounds inclusively as it is) or is not a date.
+ */
+export function endOfDayBound(value: string): number | null {
+  if (!DATE_ALONE.test(value)) return null;
+  const midnight = parseTimeString(value.trim());
+  return Number.isNaN(midnight) ? null : midnight + 86_400_000;
+}
+
+/**
  * Parse an order value (pyBKT's `order_id`): a finite decimal number. Surrounding spaces are
  * ignored. Returns NaN when invalid; the caller handles the empty value before calling.
  */

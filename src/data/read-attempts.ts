@@ -4,7 +4,7 @@ import type { AttemptsTable } from './attempts-table.js';
 import type { SequenceOrder } from './attempts-table-builder.js';
 import { COLUMN_PRESET_NAMES, resolveColumns, type ColumnPreset, type ColumnsUsed } from './columns.js';
 import { openInputChunks, readAllBytes, sourceName, assertReadableFile } from './input-stream.js';
-import { parseTimeString } from './parse-values.js';
+import { endOfDayBound, parseTimeString } from './parse-values.js';
 import { CSV_PARSERS, readCsv, type CsvParserUsed, type SinkFactory } from './read-csv.js';
 import { RowSink, type FilterCounts, type RowFilters } from './row-sink.js';
 
@@ -165,9 +165,9 @@ export function compileConceptPattern(pattern: string): RegExp {
 function filterBound(value: string | Date | undefined, endOfDay: boolean): { ms: number | null; inclusive: boolean } {
   if (value === undefined) return { ms: null, inclusive: true };
   if (value instanceof Date) return { ms: value.getTime(), inclusive: true };
-  const ms = parseTimeString(value);
-  if (endOfDay && /^\s*\d{4}-\d{2}-\d{2}\s*$/.test(value)) return { ms: ms + 86_400_000, inclusive: false };
-  return { ms, inclusive: true };
+  const nextMidnight = endOfDay ? endOfDayBound(value) : null;
+  if (nextMidnight !== null) return { ms: nextMidnight, inclusive: false };
+  return { ms: parseTimeString(value), inclusive: true };
 }
 
 /** Where a read's bytes come from besides the path (see InputSource). */

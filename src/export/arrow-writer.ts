@@ -24,7 +24,8 @@ import {
   type DataType,
 } from 'apache-arrow';
 import type { ColumnSpec } from './columns.js';
-import { textValue, toBool, toEpochMs, toNumber, type Row } from './writers.js';
+import { timestampMs } from '../data/parse-values.js';
+import { textValue, toBool, toNumber, type Row } from './writers.js';
 
 function arrowType(column: ColumnSpec): DataType {
   switch (column.type) {
@@ -50,8 +51,10 @@ export function arrowValue(value: unknown, column: ColumnSpec): unknown {
       return toNumber(value);
     case 'bool':
       return toBool(value);
-    case 'timestamp':
-      return toEpochMs(value);
+    case 'timestamp': {
+      const ms = timestampMs(value);
+      return Number.isNaN(ms) ? null : ms;
+    }
     default:
       return textValue(value, column);
   }

@@ -7,6 +7,7 @@
  */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { timestampMs } from '../data/parse-values.js';
 import type { ColumnSpec, ExportFormat } from './columns.js';
 
 export type Row = Record<string, unknown>;
@@ -121,20 +122,12 @@ export function toBool(value: unknown): boolean {
   return value === 'true' || value === 't' || value === '1';
 }
 
-/** Epoch milliseconds of a Date, an ISO string or a number; null when absent or unparseable. */
-export function toEpochMs(value: unknown): number | null {
-  if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === 'number') return value;
-  const ms = Date.parse(String(value));
-  return Number.isNaN(ms) ? null : ms;
-}
 
 const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export function toIso(value: unknown): string | null {
   // The store already returns canonical ISO-8601 UTC text: pass it through unparsed.
   if (typeof value === 'string' && value.length === 24 && CANONICAL_ISO.test(value)) return value;
-  const ms = toEpochMs(value);
-  return ms === null ? null : new Date(ms).toISOString();
+  const ms = timestampMs(value);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }

@@ -9,6 +9,7 @@
  * a new state is locked too; SQLite's BEGIN IMMEDIATE already holds the database's write lock
  * (its dialect's `forUpdate` is empty, which is how placeholders are known to be unnecessary).
  */
+import { timestampMs } from '../data/parse-values.js';
 import { NotFoundError } from '../errors.js';
 import type { Dialect, SqlExecutor, SqlValue } from '../store/sql.js';
 import type { ResolvedParams } from '../store/store.js';
@@ -27,7 +28,6 @@ export interface SliceCounts {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const toMs = (v: unknown): number | null => (v === null || v === undefined ? null : v instanceof Date ? v.getTime() : Date.parse(String(v)));
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -92,7 +92,7 @@ export async function applySlicesSql(
     states.set(k, {
       pMastery: Number(r.p_mastery),
       nAttempts: Number(r.n_attempts),
-      lastAttemptAt: toMs(r.last_attempt_at),
+      lastAttemptAt: r.last_attempt_at === null || r.last_attempt_at === undefined ? null : timestampMs(r.last_attempt_at),
       lastSeenQuestionId: r.last_seen_question_id === null ? null : String(r.last_seen_question_id).toLowerCase(),
     });
   }

@@ -8,7 +8,7 @@ import { StorageError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { SnapshotConcepts } from '../store/snapshot-concepts.js';
 import type { Dialect, SqlDriver } from '../store/sql.js';
-import { toEpochMs } from '../store/sql-store.js';
+import { timestampMs } from '../data/parse-values.js';
 
 export interface SessionAnswer {
   answerId: string;
@@ -48,8 +48,8 @@ function toAnswer(r: unknown[], snapshot: SnapshotConcepts): SessionAnswer {
   const [id, sessionId, userId, status, questionId, position, isCorrect, answeredMs, submittedMs] = r;
   const concepts = new Set<string>();
   snapshot.all(r, 9, concepts);
-  const answered = toEpochMs(answeredMs);
-  const submitted = toEpochMs(submittedMs);
+  const answered = timestampMs(answeredMs);
+  const submitted = timestampMs(submittedMs);
   return {
     answerId: String(id).toLowerCase(),
     sessionId: String(sessionId).toLowerCase(),

@@ -9,6 +9,7 @@
  */
 import { questionParams } from './question-params.js';
 import { z } from 'zod';
+import { timestampMs } from '../data/parse-values.js';
 import { NotFoundError, ScopeError, UsageError } from '../errors.js';
 import { DEFAULT_MASTERY_THRESHOLD } from '../model/params.js';
 import { traceUpdate, type UpdateTrace } from '../model/online-update.js';
@@ -80,7 +81,7 @@ export interface ApplyOptions {
 
 function toMs(value: string | number | Date | null | undefined, what: string): number | null {
   if (value === null || value === undefined) return null;
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
+  const ms = timestampMs(value);
   if (Number.isNaN(ms)) throw new UsageError(`${what} "${String(value)}" is not a time`, 'Give an ISO-8601 time such as 2026-01-21T12:00:00Z');
   return ms;
 }
@@ -93,7 +94,7 @@ function coreState(row: UserSkillStateRow | null): CoreState | null {
   return {
     pMastery: row.p_mastery,
     nAttempts: row.n_attempts,
-    lastAttemptAt: row.last_attempt_at === null ? null : Date.parse(row.last_attempt_at),
+    lastAttemptAt: row.last_attempt_at === null ? null : timestampMs(row.last_attempt_at),
     lastSeenQuestionId: row.last_seen_question_id,
   };
 }

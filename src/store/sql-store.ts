@@ -6,7 +6,7 @@
 import { parseVariantModel } from '../model/variants/variant-model.js';
 import { createHash } from 'node:crypto';
 import { mergeAsyncIterables } from './merge-async.js';
-import { parseIsoMillisUtc24String } from '../data/parse-values.js';
+import { endOfDayBound, timestampMs } from '../data/parse-values.js';
 import { AttemptsTableBuilder } from '../data/attempts-table-builder.js';
 import type { AttemptsTable } from '../data/attempts-table.js';
 import { NotFoundError, StorageError, UsageError } from '../errors.js';
@@ -456,9 +456,10 @@ export class SqlStore implements Store {
     }
     if (filter.toDate) {
       // As the file readers do: a date without a time includes that whole day.
-      if (/^\s*\d{4}-\d{2}-\d{2}\s*$/.test(filter.toDate)) {
+      const nextMidnight = endOfDayBound(filter.toDate);
+      if (nextMidnight !== null) {
         where.push('sa.answered_at < ?');
-        params.push(new Date(Date.parse(`${filter.toDate.trim()}T00:00:00.000Z`) + 86_400_000).toISOString());
+        params.push(new Date(nextMidnight).toISOString());
       } else {
         where.push('sa.answered_at <= ?');
         params.push(toIsoTimestamp(filter.toDate, '--to-date'));
@@ -552,7 +553,7 @@ export class SqlStore implements Store {
         return;
       }
       const correct = bool(isCorrect) ? 1 : 0;
-      const t = toEpochMs(row[2]);
+      const t = timestampMs(row[2]);
       const order = orderKey(rank, row[3]);
       const learner = sessionLearner[rank];
       const question = withQuestions && row[4] !== null ? builder.questionIndex(String(row[4])) : -1;
@@ -1040,16 +1041,6 @@ function orderKey(sessionRank: number, position: unknown): number {
   return sessionRank * POSITION_LIMIT + (p >= 0 && p < POSITION_LIMIT ? p : POSITION_LIMIT - 1);
 }
 
-export function toEpochMs(v: unknown): number {
-  if (v === null || v === undefined) return Number.NaN;
-  if (typeof v === 'number') return v;
-  if (v instanceof Date) return v.getTime();
-  const s = String(v);
-  // The form bkt writes (SQLite keeps times as this text), parsed without Date.parse.
-  const iso = parseIsoMillisUtc24String(s);
-  if (iso === iso) return iso;
-  return /^-?[\d.]+$/.test(s) ? Number(s) : Date.parse(s);
-}
 
 /** SHA-256 (hex, first 32 digits) of an attempts table's content: ids, columns and order. */
 function contentHash(table: AttemptsTable): string {

@@ -127,7 +127,7 @@ export interface Dialect {
   jsonArrayContainsAny(column: string, key: string, values: readonly string[]): { sql: string; params: SqlValue[] };
   /**
    * SQL reading a timestamp column for bulk reads: epoch milliseconds (PostgreSQL, avoiding a
-   * Date per row) or the stored ISO text (SQLite); `toEpochMs` decodes either.
+   * Date per row) or the stored ISO text (SQLite); `timestampMs` (src/data/parse-values.ts) decodes either.
    */
   epochMs(expr: string): string;
   /** `expr` with the type a binary read declares for it (PostgreSQL casts; SQLite has no such types). */

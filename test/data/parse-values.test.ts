@@ -9,6 +9,8 @@ import {
   parseIsoMillisUtc24String,
   parseTimeBytes,
   parseTimeString,
+  timestampMs,
+  endOfDayBound,
 } from '../../src/data/parse-values.js';
 
 if (process.env.FC_SEED) fc.configureGlobal({ seed: Number(process.env.FC_SEED) });
@@ -156,5 +158,29 @@ describe('parseIsoMillisUtc24String', () => {
     for (const text of ['2026-02-30T00:00:00.000Z', '2026-01-01T24:00:00.000Z', '2026-01-01T00:00:00.000+', '2026-01-01T00:00:00.00Z', 'ü026-01-01T00:00:00.000Z']) {
       expect(parseIsoMillisUtc24String(text), text).toBeNaN();
     }
+  });
+});
+
+describe('timestampMs', () => {
+  it('decodes every form a store or a caller hands back, and NaN for none', () => {
+    const ms = Date.UTC(2026, 0, 21, 12, 0, 0, 250);
+    expect(timestampMs(new Date(ms))).toBe(ms);
+    expect(timestampMs(ms)).toBe(ms);
+    expect(timestampMs('2026-01-21T12:00:00.250Z')).toBe(ms);
+    expect(timestampMs('2026-01-21T14:00:00.250+02:00')).toBe(ms);
+    expect(timestampMs(String(ms))).toBe(ms);
+    expect(timestampMs(null)).toBeNaN();
+    expect(timestampMs(undefined)).toBeNaN();
+    expect(timestampMs('yesterday')).toBeNaN();
+  });
+});
+
+describe('endOfDayBound', () => {
+  it('turns a date alone into the next UTC midnight, and leaves a date-time (or anything else) to the caller', () => {
+    expect(endOfDayBound('2026-01-21')).toBe(Date.UTC(2026, 0, 22));
+    expect(endOfDayBound(' 2024-02-28 ')).toBe(Date.UTC(2024, 1, 29));
+    expect(endOfDayBound('2026-01-21T00:00:00Z')).toBeNull();
+    expect(endOfDayBound('2026-02-30')).toBeNull();
+    expect(endOfDayBound('soon')).toBeNull();
   });
 });

@@ -137,8 +137,8 @@ describe('readAttempts: CSV', () => {
   });
 
   it('reads the real process stdin (gzipped CSV piped into a child process)', () => {
-    // Uses the compiled library (npm test builds first).
-    const dist = join(import.meta.dirname, '../../dist/src/data/index.js');
+    // Uses the compiled library, the package's entry point (npm test builds first).
+    const dist = join(import.meta.dirname, '../../dist/src/index.js');
     expect(existsSync(dist), 'run npm run build first').toBe(true);
     const script = `const { readAttempts } = await import(${JSON.stringify(pathToFileURL(dist).href)});
       const { table, summary } = await readAttempts({ input: '-' });
