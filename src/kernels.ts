@@ -1,6 +1,7 @@
 /**
- * `bkt/kernels`: the numerical core under `fitConcepts` and the online updater, for callers who
- * build their own trainer loop or check the maths (docs/algorithms.md).
+ * `bkt/kernels`: the numerical core under `fitConcepts` and `evaluateParams`, for callers who
+ * build their own trainer loop or check the maths (docs/algorithms.md). The online update maths
+ * (`updateMastery` and its parts) work on single numbers and are exported by `bkt` itself.
  *
  * Kernels are small pure functions over typed arrays and a (start, end) row range: they write into
  * buffers the caller provides and allocate nothing. An AttemptsTable's `correct` column and
@@ -29,14 +30,5 @@ export {
   type SequenceSlice,
   type DistinctSequences,
 } from './model/em-trainer.js';
-export {
-  predictCorrect,
-  posteriorMastery,
-  updateMastery,
-  traceUpdate,
-  clampProbability,
-  PROBABILITY_EPSILON,
-  type UpdateTrace,
-} from './model/online-update.js';
 export { areaUnderCurve, areaUnderCurveSplit, predictionMetrics, MetricsAccumulator } from './model/metrics.js';
 export { projectOntoBounds, type BktParams, type ParamBounds } from './model/params.js';

@@ -65,10 +65,9 @@ const EXPECTED: Record<keyof typeof ENTRIES, string[]> = {
     'exportRows', 'hashAttemptKey', 'learnerScope', 'persistFitReport', 'queryMastery', 'readBatchAttempts', 'rebuildStates', 'recompute', 'snapshotStates',
   ],
   'bkt/kernels': [
-    'BktParams', 'DistinctSequences', 'EmResult', 'EmSettings', 'EmWorkspace', 'MetricsAccumulator', 'PROBABILITY_EPSILON', 'ParamBounds', 'STATISTICS_LENGTH',
-    'SequenceSlice', 'Stat', 'UpdateTrace', 'accumulateSequence', 'areaUnderCurve', 'areaUnderCurveSplit', 'clampProbability', 'distinctSequences', 'expectationStep',
-    'maximizationStep', 'mergeStatistics', 'posteriorMastery', 'predictionMetrics', 'predictCorrect', 'predictSequence', 'projectOntoBounds', 'resetStatistics', 'runEm', 'runPlainEm',
-    'runSquaremEm', 'sliceShape', 'statisticsLogLikelihood', 'traceUpdate', 'updateMastery',
+    'BktParams', 'DistinctSequences', 'EmResult', 'EmSettings', 'EmWorkspace', 'MetricsAccumulator', 'ParamBounds', 'STATISTICS_LENGTH', 'SequenceSlice', 'Stat',
+    'accumulateSequence', 'areaUnderCurve', 'areaUnderCurveSplit', 'distinctSequences', 'expectationStep', 'maximizationStep', 'mergeStatistics', 'predictionMetrics',
+    'predictSequence', 'projectOntoBounds', 'resetStatistics', 'runEm', 'runPlainEm', 'runSquaremEm', 'sliceShape', 'statisticsLogLikelihood',
   ],
 };
 

@@ -193,6 +193,13 @@ export { auc, verdict, entries, result, summary, rows, mastery, next, settings, 
     expect(JSON.stringify(read.json())).toContain('0.4666666');
   });
 
+  it('runs the kernels example of docs/library.md', () => {
+    writeFileSync(join(project, 'kernels.mjs'), docExample('kernels.mjs'));
+    const example = run(process.execPath, ['kernels.mjs'], project);
+    expect(example.status, example.describe).toBe(0);
+    expect(example.stdout).toMatch(/^4945 attempts: AUC 0\.\d{3}, RMSE 0\.\d{3}$/m);
+  });
+
   it('refuses a deep import at run time (ERR_PACKAGE_PATH_NOT_EXPORTED)', () => {
     writeFileSync(join(project, 'deep.mjs'), `await import('bkt/dist/src/errors.js');\n`);
     const deep = run(process.execPath, ['deep.mjs'], project);
