@@ -1,7 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { parse as parseCsvSync } from 'csv-parse/sync';
 import { InputError } from './errors.js';
 import { csvField } from './export/writers.js';
 import type { FitReport, RestartResult } from './model/fit-types.js';
@@ -243,6 +242,8 @@ export async function readParamsFile(path: string, io: { stdin?: NodeJS.Readable
   const push = (entry: ParamsFileEntry | null) => entry && entries.push(entry);
 
   if (ext === '.csv') {
+    // Imported here: `import 'bkt'` and the commands that only write params files skip it.
+    const { parse: parseCsvSync } = await import('csv-parse/sync');
     let rows: Record<string, string>[];
     try {
       rows = parseCsvSync(text, { columns: true, skip_empty_lines: true, bom: true });
