@@ -9,7 +9,7 @@
  * (node_modules/bkt, the tarball's package/ folder) and bkt's production dependencies, only those
  * (a type that leaked from a dev dependency must fail the type-check), are linked in one by one.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,8 @@ function run(command: string, args: string[], cwd: string): { status: number | n
 
 /** Top-level node_modules entries of bkt's production dependency tree (scoped ones as `@scope/name`). */
 function productionModules(): string[] {
-  const out = execFileSync(npm, ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, encoding: 'utf8' });
+  // npm ls exits 1 over an extraneous or missing package elsewhere in the tree; the list still holds.
+  const out = spawnSync(npm, ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, encoding: 'utf8' }).stdout;
   const prefix = join(ROOT, 'node_modules') + '/';
   const names = new Set<string>();
   for (const line of out.split('\n')) {
