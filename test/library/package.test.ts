@@ -76,12 +76,16 @@ afterAll(() => {
 });
 
 describe('the packed package', () => {
-  it('installs with dist/, bin/ and README.md, no sources or tests', () => {
+  it('installs with dist/, bin/ and README.md, no sources or tests, and its CLI runs', () => {
     const installed = join(project, 'node_modules/bkt');
     expect(readdirSync(installed).sort()).toEqual(['README.md', 'bin', 'dist', 'package.json']);
     expect(existsSync(join(installed, 'dist/src/index.d.ts'))).toBe(true);
     expect(existsSync(join(installed, 'dist/src/kernels.d.ts'))).toBe(true);
     expect(existsSync(join(installed, 'dist/test'))).toBe(false);
+    // The CLI ships in the same tarball and runs from it.
+    const version = run(process.execPath, [join(installed, 'bin/run.js'), '--version'], project);
+    expect(version.status, version.describe).toBe(0);
+    expect(version.stdout).toMatch(/^bkt\/\d+\.\d+\.\d+ /);
   });
 
   it('type-checks a TypeScript consumer with moduleResolution nodenext, and rejects a deep import', () => {
