@@ -8,7 +8,8 @@
  */
 import type { Writable } from 'node:stream';
 import type { ColumnSpec } from './columns.js';
-import { textValue, toBool, toEpochMs, toNumber, writeChunk, type Row } from './writers.js';
+import { timestampMs } from '../data/parse-values.js';
+import { textValue, toBool, toNumber, writeChunk, type Row } from './writers.js';
 
 type SchemaElement = ConstructorParameters<typeof import('hyparquet-writer').ParquetWriter>[0]['schema'][number];
 
@@ -41,8 +42,8 @@ export function parquetValue(value: unknown, column: ColumnSpec): unknown {
     case 'bool':
       return toBool(value);
     case 'timestamp': {
-      const ms = toEpochMs(value);
-      return ms === null ? null : new Date(ms);
+      const ms = timestampMs(value);
+      return Number.isNaN(ms) ? null : new Date(ms);
     }
     default:
       return textValue(value, column);
