@@ -26,7 +26,7 @@ export default class Predict extends BktCommand {
     input: Flags.string({ char: 'i', summary: 'Attempts file to predict, or - for stdin.', required: true, helpGroup: 'INPUT' }),
     'input-format': inputFormat,
     ...inputFlags,
-    params: Flags.string({ char: 'p', summary: 'Parameter file written by "bkt fit --out" (JSON or CSV).', exclusive: ['db'] }),
+    params: Flags.string({ char: 'p', summary: 'Parameter file written by "bkt fit --out" (JSON or CSV); - for stdin.', exclusive: ['db'] }),
     db: Flags.string({ helpGroup: 'DATABASE', summary: 'Use the active parameters of this database (SQLite path or postgres:// URL).', exclusive: ['params'] }),
     out: Flags.string({ char: 'o', summary: 'Output file, or - for stdout.', default: '-', helpGroup: 'OUTPUT' }),
     format: Flags.string({ char: 'f', summary: 'Output format (default: from the --out extension, else csv).', options: [...EXPORT_FORMATS], helpGroup: 'OUTPUT' }),

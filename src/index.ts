@@ -101,6 +101,7 @@ export { fitAttempts, type FitAttemptsOptions, type FitAttemptsResult } from './
 // ------------------------------------------------------------------ prediction and metrics
 export { predictTable, scoreConcept, type TablePredictions } from './model/predict.js';
 export { areaUnderCurve, predictionMetrics } from './model/metrics.js';
+export { runPredict, type PredictOptions, type PredictResult } from './predict/run-predict.js';
 
 // ------------------------------------------------------------------ evaluation and cross-validation
 export {

@@ -42,6 +42,7 @@ export const PredictOptionsSchema = z
     if ((o.params === undefined) === (o.db === undefined)) ctx.addIssue({ code: 'custom', path: ['params'], message: 'give exactly one of --params FILE or --db URL' });
   });
 
+/** Options of `runPredict` as callers write them (`out` defaults to stdout). */
 export type PredictOptions = z.input<typeof PredictOptionsSchema>;
 
 /** What `bkt predict` did (its --json output). */
@@ -109,7 +110,7 @@ export async function runPredict(raw: PredictOptions, io: { stdin?: NodeJS.Reada
     const unfiltered = { ...options.read, conceptIds: undefined, conceptPattern: undefined, fromDate: undefined, toDate: undefined, minAttemptsPerUser: 1 };
     // Parameters first: a model-variant fit names the class columns (items, learner groups) the reader must carry.
     const { alignParamsToTable, loadParams } = await import('../quality/load-params.js');
-    const loaded = await loadParams({ params: options.params, db: options.db });
+    const loaded = await loadParams({ params: options.params, db: options.db, input: options.read.input });
     const { classColumnsOfModels } = await import('../model/variants/variant-model.js');
     const classColumns = classColumnsOfModels(loaded.entries.map((e) => e.model));
     const { table, summary } = await readAttempts({ ...unfiltered, input, format: readFormat, keepInputRow: true, classColumns });

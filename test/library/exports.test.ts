@@ -43,7 +43,7 @@ const EXPECTED: Record<keyof typeof ENTRIES, string[]> = {
     // prediction, metrics, evaluation, validation
     'BaselineSource', 'CHECK_STATUSES', 'CheckResult', 'CheckStatus', 'ConceptCrossValidation', 'ConceptEvaluation', 'ConceptEvaluationStatus', 'ConceptParams',
     'ConceptValidation', 'CrossValidateOptions', 'CrossValidateOptionsSchema', 'CrossValidationMetrics', 'CrossValidationResult', 'EvaluateOptions', 'EvaluationReport',
-    'FoldResult', 'Lift', 'MetricSet', 'OVERALL_ID', 'TablePredictions', 'ValidateOptions', 'ValidateOptionsInput', 'ValidateOptionsSchema', 'ValidationFailure',
+    'FoldResult', 'Lift', 'MetricSet', 'OVERALL_ID', 'PredictOptions', 'PredictResult', 'runPredict', 'TablePredictions', 'ValidateOptions', 'ValidateOptionsInput', 'ValidateOptionsSchema', 'ValidationFailure',
     'ValidationReport', 'areaUnderCurve', 'crossValidate', 'evaluateParams', 'failureLines', 'identifiabilityCheck', 'learnerFolds', 'liftOver', 'masteryAfterCorrectRun',
     'masteryMonotoneCheck', 'masteryReachableCheck', 'paramsByConcept', 'paramsForTable', 'predictTable', 'predictionMetrics', 'scoreConcept', 'subsetByLearners',
     'validateParams', 'validationToJUnit',
