@@ -114,7 +114,7 @@ function keyColumn(names: readonly string[], given: string | undefined, where: s
   const index = names.indexOf(given);
   if (index < 0) {
     const found = names.slice(0, 12).map((n) => JSON.stringify(n)).join(', ');
-    throw new InputError(`${where}: no column "${given}" (given with --col-key); found ${found || 'no columns'}`, 'Pass the exact column name with --col-key');
+    throw new InputError(`${where}: no column "${given}" (given with \`columns.key\`); found ${found || 'no columns'}`, 'Pass the exact column name with `columns.key`');
   }
   return index;
 }

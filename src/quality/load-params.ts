@@ -47,7 +47,7 @@ export async function loadParams(source: ParamsSource): Promise<LoadedParams> {
     throw new UsageError('give exactly one of `params` FILE or `db` URL', 'e.g. `params` params.json');
   }
   if (source.params === '-' && source.input === '-') {
-    throw new UsageError('--params - and --input - both read stdin', 'Give one of them as a file');
+    throw new UsageError('`params` - and `input` - both read stdin', 'Give one of them as a file');
   }
   const wanted = source.conceptIds ?? [];
   let entries: ConceptParams[];

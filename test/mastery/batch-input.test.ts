@@ -179,6 +179,6 @@ describe('readBatchAttempts reads through the shared readers', () => {
     const text = `user_id,concept_id,correct,k\n${U},${C},1,key-7\n`;
     const b = await readBatchAttempts({ input: 'x.csv', stream: Readable.from([text]), columns: { key: 'k' } });
     expect(b.attempts[0].attemptKey).toBe('key-7');
-    await expect(readBatchAttempts({ input: 'x.csv', stream: Readable.from([text]), columns: { key: 'nope' } })).rejects.toThrow('x.csv line 1 (header): no column "nope" (given with --col-key)');
+    await expect(readBatchAttempts({ input: 'x.csv', stream: Readable.from([text]), columns: { key: 'nope' } })).rejects.toThrow('x.csv line 1 (header): no column "nope" (given with `columns.key`)');
   });
 });
