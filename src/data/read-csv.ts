@@ -458,6 +458,11 @@ async function readRestWithCsvParse(
   let invalidAt = -1;
   let fedBytes = 0;
   let carry: Buffer | null = null;
+  // The bytes around the bad one (the previous chunk and its own), to tell which field holds it.
+  let previous: Buffer = Buffer.alloc(0);
+  let around: Buffer = previous;
+  let aroundBase = 0;
+  let recordStart = 0;
   const checkChunk = (chunk: Buffer): void => {
     if (invalidAt >= 0) return;
     const bytes = carry === null ? chunk : Buffer.concat([carry, chunk]);
@@ -465,15 +470,21 @@ async function readRestWithCsvParse(
     fedBytes += chunk.length;
     const tail = incompleteUtf8Tail(bytes);
     carry = tail > 0 ? Buffer.from(bytes.subarray(bytes.length - tail)) : null;
-    if (!isUtf8Bytes(bytes, 0, bytes.length - tail)) invalidAt = base + Math.max(0, firstInvalidUtf8(bytes, 0, bytes.length - tail));
+    if (!isUtf8Bytes(bytes, 0, bytes.length - tail)) {
+      invalidAt = base + Math.max(0, firstInvalidUtf8(bytes, 0, bytes.length - tail));
+      around = Buffer.concat([previous, bytes]);
+      aroundBase = base - previous.length;
+    } else {
+      previous = chunk;
+    }
   };
   const checkRecord = (record: string[], line: number): void => {
-    if (invalidAt < 0 || parser.info.bytes <= invalidAt) return;
-    for (let k = 0; k < record.length; k++) {
-      if (record[k].includes('\uFFFD')) {
-        throw new InputError(`${source} line ${line}: ${columnLabel(reader.names, k)} is not valid UTF-8`, UTF8_HINT);
-      }
-    }
+    const start = recordStart;
+    recordStart = parser.info.bytes;
+    if (invalidAt < 0 || recordStart <= invalidAt) return;
+    const field = fieldAt(around, start - aroundBase, invalidAt - aroundBase);
+    const k = field >= 0 ? field : record.findIndex((f) => f.includes('\uFFFD'));
+    throw new InputError(`${source} line ${line}: ${columnLabel(reader.names, Math.max(0, k))} is not valid UTF-8`, UTF8_HINT);
   };
   parser.on('data', (record: string[]) => {
     if (failure !== null) return;
@@ -536,6 +547,22 @@ async function readRestWithCsvParse(
     // line's CR, say): still refuse the file rather than keep text we could not read.
     throw new InputError(`${source}: byte ${invalidAt + 1} after line ${lineOffset} is not valid UTF-8`, UTF8_HINT);
   }
+}
+
+/**
+ * Index of the CSV field holding byte `at` of a record starting at `start` in `buf` (commas
+ * inside double quotes do not count), or -1 when the record start is not in `buf`.
+ */
+function fieldAt(buf: Uint8Array, start: number, at: number): number {
+  if (start < 0 || at >= buf.length) return -1;
+  let field = 0;
+  let quoted = false;
+  for (let i = start; i < at; i++) {
+    const b = buf[i];
+    if (b === QUOTE) quoted = !quoted;
+    else if (b === COMMA && !quoted) field++;
+  }
+  return field;
 }
 
 /** `column 3 ("skill")`, or `column 3` when the header is not known. */

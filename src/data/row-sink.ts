@@ -191,12 +191,11 @@ export class RowSink {
   checkedId(role: 'user' | 'concept' | 'question', value: string, line: number): string {
     // A JS string of n UTF-16 units has between n and 3n UTF-8 bytes: count only when it matters.
     if (value.length * 3 <= MAX_ID_BYTES) return value;
-    const bytes = value.length > MAX_ID_BYTES ? value.length : Buffer.byteLength(value);
+    const bytes = Buffer.byteLength(value);
     if (bytes <= MAX_ID_BYTES) return value;
     const name = this.names[role] ?? role;
-    const size = value.length > MAX_ID_BYTES ? `${value.length} characters` : `${bytes} bytes`;
     throw new InputError(
-      `${this.source} ${this.unit} ${line}: column "${name}" holds an id of ${size}; ids are at most ${MAX_ID_BYTES} bytes (UTF-8)`,
+      `${this.source} ${this.unit} ${line}: column "${name}" holds an id of ${bytes} bytes; ids are at most ${MAX_ID_BYTES} bytes (UTF-8)`,
       `Check that the column really holds ids, or map another column with ${COLUMN_OPTIONS[role]}`,
     );
   }
