@@ -458,31 +458,27 @@ async function readRestWithCsvParse(
   let invalidAt = -1;
   let fedBytes = 0;
   let carry: Buffer | null = null;
-  // The bytes around the bad one (the previous chunk and its own), to tell which field holds it.
-  let previous: Buffer = Buffer.alloc(0);
-  let around: Buffer = previous;
-  let aroundBase = 0;
+  // The raw chunks from the current record's start on, to tell which field holds the bad byte.
+  const recent: { base: number; bytes: Buffer }[] = [];
   let recordStart = 0;
   const checkChunk = (chunk: Buffer): void => {
     if (invalidAt >= 0) return;
+    recent.push({ base: fedBytes, bytes: chunk });
     const bytes = carry === null ? chunk : Buffer.concat([carry, chunk]);
     const base = fedBytes - (carry === null ? 0 : carry.length);
     fedBytes += chunk.length;
     const tail = incompleteUtf8Tail(bytes);
     carry = tail > 0 ? Buffer.from(bytes.subarray(bytes.length - tail)) : null;
-    if (!isUtf8Bytes(bytes, 0, bytes.length - tail)) {
-      invalidAt = base + Math.max(0, firstInvalidUtf8(bytes, 0, bytes.length - tail));
-      around = Buffer.concat([previous, bytes]);
-      aroundBase = base - previous.length;
-    } else {
-      previous = chunk;
-    }
+    if (!isUtf8Bytes(bytes, 0, bytes.length - tail)) invalidAt = base + Math.max(0, firstInvalidUtf8(bytes, 0, bytes.length - tail));
   };
   const checkRecord = (record: string[], line: number): void => {
     const start = recordStart;
     recordStart = parser.info.bytes;
-    if (invalidAt < 0 || recordStart <= invalidAt) return;
-    const field = fieldAt(around, start - aroundBase, invalidAt - aroundBase);
+    if (invalidAt < 0 || recordStart <= invalidAt) {
+      while (recent.length > 1 && recent[0].base + recent[0].bytes.length <= recordStart) recent.shift();
+      return;
+    }
+    const field = recent.length > 0 && recent[0].base <= start ? fieldAt(Buffer.concat(recent.map((c) => c.bytes)), start - recent[0].base, invalidAt - recent[0].base) : -1;
     const k = field >= 0 ? field : record.findIndex((f) => f.includes('\uFFFD'));
     throw new InputError(`${source} line ${line}: ${columnLabel(reader.names, Math.max(0, k))} is not valid UTF-8`, UTF8_HINT);
   };
