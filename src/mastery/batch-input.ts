@@ -52,6 +52,8 @@ export interface BatchAttempt {
   /** Epoch ms, or null: stamped when applied. */
   answeredAt: number | null;
   attemptKey: string;
+  /** The key was made from the row's position (no time, no key column): see keyUntimedAttempts. */
+  positional?: boolean;
 }
 
 export interface Rejection {
@@ -199,6 +201,7 @@ class BatchBuilder {
       const occurrence = this.untimedSeen.get(identity) ?? 0;
       this.untimedSeen.set(identity, occurrence + 1);
       attempt.attemptKey = hashAttemptKey(attempt, occurrence);
+      attempt.positional = true;
     }
     this.attempts.push(attempt);
   }
@@ -266,6 +269,7 @@ export function batchFromTable(table: AttemptsTable): BatchInput {
       const occurrence = untimedSeen.get(identity) ?? 0;
       untimedSeen.set(identity, occurrence + 1);
       a.attemptKey = hashAttemptKey(a, occurrence);
+      a.positional = true;
     }
     attempts[i] = a;
   }

@@ -330,7 +330,11 @@ async function applyPlanStore(
         summary.transactions += 1;
         break;
       } catch (error) {
-        if (failing === null || failFast) throw error;
+        if (failing === null) throw error;
+        if (failFast) {
+          const at = (failing as StateSlice).attempts[0].line;
+          throw new NotFoundError(`line ${at}: ${(error as NotFoundError).message}`, (error as NotFoundError).hint);
+        }
         const bad: StateSlice = failing;
         missingUsers.add(bad.userId);
         slices = slices.filter((s) => s.userId !== bad.userId || (rejectSlice(s, rejected), false));
