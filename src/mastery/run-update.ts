@@ -3,6 +3,8 @@
  * options (a bad value is a UsageError naming its flag), open the store `--db` names, run, close.
  */
 import { z } from 'zod';
+import { TIME_RANGE_TEXT } from '../data/input-limits.js';
+import { parseTimeString } from '../data/parse-values.js';
 import { BktError, UsageError } from '../errors.js';
 import { toUuid } from '../store/ids.js';
 import { openStore, type Store } from '../store/store.js';
@@ -46,7 +48,7 @@ export const updateOptionsSchema = z
     conceptId: id.optional(),
     correct: z.boolean().optional(),
     questionId: id.optional(),
-    at: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'is not an ISO-8601 time').optional(),
+    at: z.string().refine((s) => !Number.isNaN(parseTimeString(s)), `is not an ISO-8601 time ${TIME_RANGE_TEXT}`).optional(),
     attemptKey: z.string().min(1).optional(),
     snapshot: z.boolean().default(false),
     // a batch file

@@ -9,6 +9,8 @@
  */
 import { questionParams } from './question-params.js';
 import { z } from 'zod';
+import { TIME_RANGE_TEXT, timeInRange } from '../data/input-limits.js';
+import { parseTimeString } from '../data/parse-values.js';
 import { NotFoundError, ScopeError, UsageError } from '../errors.js';
 import { DEFAULT_MASTERY_THRESHOLD } from '../model/params.js';
 import { traceUpdate, type UpdateTrace } from '../model/online-update.js';
@@ -77,8 +79,11 @@ export interface ApplyOptions {
 
 function toMs(value: string | number | Date | null | undefined, what: string): number | null {
   if (value === null || value === undefined) return null;
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
-  if (Number.isNaN(ms)) throw new UsageError(`${what} "${String(value)}" is not a time`, 'Give an ISO-8601 time such as 2026-01-21T12:00:00Z');
+  // The readers' one time parser and range, so `--at` accepts exactly what a file's time column does.
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : parseTimeString(value);
+  if (!timeInRange(ms)) {
+    throw new UsageError(`${what} "${String(value)}" is not a time ${TIME_RANGE_TEXT}`, 'Give an ISO-8601 time such as 2026-01-21T12:00:00Z');
+  }
   return ms;
 }
 
