@@ -440,7 +440,7 @@ async function readRestWithCsvParse(
   source: string,
   makeSink: SinkFactory,
 ): Promise<void> {
-  const { parse } = await import('csv-parse');
+  const { parse, CsvError } = await import('csv-parse');
   const lineOffset = reader.line - 1;
   let failure: unknown = null;
   // 'data' events with the live `parser.info.lines` (the line the record ends on): csv-parse's
@@ -524,7 +524,9 @@ async function readRestWithCsvParse(
     if (failure !== null) throw failure;
     const e = error as Error & { code?: string; lines?: number };
     if (e.code === 'CSV_MAX_RECORD_SIZE') throw lineTooLongError(source, (e.lines ?? 0) + lineOffset);
-    if (e.code?.startsWith('CSV_')) {
+    // Every csv-parse error is a CsvError; most codes start with CSV_, but not all
+    // (INVALID_OPENING_QUOTE), so the class is what tells them from a bug.
+    if (error instanceof CsvError || e.code?.startsWith('CSV_')) {
       const line = (e.lines ?? 0) + lineOffset;
       // csv-parse counts lines from where it took over; make the numbers in its message absolute.
       const message = e.message
