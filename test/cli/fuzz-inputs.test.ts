@@ -7,20 +7,18 @@
  * milliseconds, not a process start. Seeded: FC_SEED=<n> replays a run. FUZZ_RUNS sets the cases
  * per format (default 10).
  */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Config } from '@oclif/core';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Evaluate from '../../commands/evaluate.js';
 import Fit from '../../commands/fit.js';
 import Import from '../../commands/import.js';
 import Update from '../../commands/update.js';
-import { openStore } from '../../src/store/store.js';
-import { BACKENDS, driverOf, postgresAvailable, type EmptyDb } from '../store/backends.js';
+import { BACKENDS, postgresAvailable, type EmptyDb } from '../store/backends.js';
+import { databaseDigest, runCommand } from '../support/in-process.js';
 import { ROOT } from '../support/run-bkt.js';
 
 if (process.env.FC_SEED) fc.configureGlobal({ seed: Number(process.env.FC_SEED) });
@@ -30,7 +28,6 @@ const pgOk = await postgresAvailable();
 const backends = BACKENDS.filter((b) => b.name === 'sqlite' || pgOk);
 const dir = mkdtempSync(join(tmpdir(), 'bkt-fuzz-'));
 const databases: { name: string; db: EmptyDb }[] = [];
-let config: Config;
 let paramsFile: string;
 const seeds: Record<'csv' | 'ndjson' | 'arrow' | 'gzip', { ext: string; bytes: Buffer }> = {} as never;
 
@@ -98,42 +95,10 @@ function mutate(seed: Buffer, mutations: Mutation[]): Buffer {
   return b;
 }
 
-/** The exit status `bkt` would give: 0, a BktError's code, or 1 for anything else (a bug). */
-async function run(command: { run(argv: string[], config: Config): Promise<unknown> }, argv: string[]): Promise<{ status: number; error?: unknown }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const exitCodeBefore = process.exitCode;
-  try {
-    await command.run(argv, config);
-    return { status: 0 };
-  } catch (error) {
-    const exit = (error as { oclif?: { exit?: number } }).oclif?.exit;
-    return { status: typeof exit === 'number' ? exit : 1, error };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = exitCodeBefore;
-  }
-}
-
-/** A digest of every row of every table bkt writes (ordered, so equal contents give equal digests). */
-async function digest(db: string): Promise<string> {
-  const store = await openStore(db);
-  try {
-    const hash = createHash('sha256');
-    const driver = driverOf(store);
-    for (const t of ['users', 'test_sessions', 'session_questions', 'session_answers', 'bkt_skill_params', 'bkt_user_skill_state', 'mastery_snapshot', 'algo_runs', 'bkt_attempt_ledger']) {
-      const rows = (await driver.queryArrays(`SELECT * FROM ${t}`)).map((r) => JSON.stringify(r)).sort();
-      hash.update(`${t}:${rows.length}\n${rows.join('\n')}\n`);
-    }
-    return hash.digest('hex');
-  } finally {
-    await store.close();
-  }
-}
+const run = runCommand;
+const digest = databaseDigest;
 
 beforeAll(async () => {
-  config = await Config.load(ROOT);
   await buildSeeds();
   paramsFile = join(dir, 'params.json');
   const seedCsv = join(dir, 'seed.csv');
