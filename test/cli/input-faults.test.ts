@@ -108,6 +108,10 @@ for (const backend of BACKENDS) {
         expect(await databaseDigest(db.db)).toBe(before);
         const perRow = await runCommand(Update, ['--input', path, '--db', db.db, '--json']);
         expect(perRow.status, perRow.stderr).toBe(0);
+        const summary = JSON.parse(perRow.stdout);
+        expect(summary.rejected).toHaveLength(1);
+        expect(summary.rejected[0]).toMatchObject({ line: 2 });
+        expect(summary.rejected[0].reason).toContain('column "answered_at"');
       }
     });
 

@@ -15,7 +15,8 @@ export interface InProcessResult {
   /** The exit status bkt would give: 0, a BktError's code (via oclif's exit), or 1 for anything else. */
   status: number;
   error?: unknown;
-  /** What the command wrote to stderr. */
+  /** What the command wrote to stdout and stderr. */
+  stdout: string;
   stderr: string;
 }
 
@@ -23,8 +24,12 @@ export interface InProcessResult {
 export async function runCommand(command: { run(argv: string[], config: Config): Promise<unknown> }, argv: string[]): Promise<InProcessResult> {
   config ??= Config.load(ROOT);
   const loaded = await config;
+  let stdout = '';
   let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
   const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stderr += String(chunk);
     return true;
@@ -32,10 +37,10 @@ export async function runCommand(command: { run(argv: string[], config: Config):
   const exitCodeBefore = process.exitCode;
   try {
     await command.run(argv, loaded);
-    return { status: 0, stderr };
+    return { status: 0, stdout, stderr };
   } catch (error) {
     const exit = (error as { oclif?: { exit?: number } }).oclif?.exit;
-    return { status: typeof exit === 'number' ? exit : 1, error, stderr };
+    return { status: typeof exit === 'number' ? exit : 1, error, stdout, stderr };
   } finally {
     out.mockRestore();
     err.mockRestore();
