@@ -95,23 +95,20 @@ function mutate(seed: Buffer, mutations: Mutation[]): Buffer {
   return b;
 }
 
-const run = runCommand;
-const digest = databaseDigest;
-
 beforeAll(async () => {
   await buildSeeds();
   paramsFile = join(dir, 'params.json');
   const seedCsv = join(dir, 'seed.csv');
   writeFileSync(seedCsv, seeds.csv.bytes);
-  const fit = await run(Fit, ['--input', seedCsv, '--out', paramsFile]);
+  const fit = await runCommand(Fit, ['--input', seedCsv, '--out', paramsFile]);
   expect(fit.status, String(fit.error)).toBe(0);
   for (const backend of backends) {
     const db = await backend.create();
     databases.push({ name: backend.name, db });
     const migrate = await import('../../commands/db/migrate.js');
-    expect((await run(migrate.default, ['--db', db.db])).status).toBe(0);
+    expect((await runCommand(migrate.default, ['--db', db.db])).status).toBe(0);
     // Users and some state, so update has rows to apply and import has rows to collide with.
-    expect((await run(Import, ['--input', seedCsv, '--db', db.db])).status).toBe(0);
+    expect((await runCommand(Import, ['--input', seedCsv, '--db', db.db])).status).toBe(0);
   }
 });
 
@@ -134,7 +131,7 @@ describe('fuzzed inputs never exit 1 and never half-change a database', () => {
             ['fit', Fit, ['--input', path]],
             ['evaluate', Evaluate, ['--input', path, '--params', paramsFile]],
           ] as const) {
-            const r = await run(command, [...argv]);
+            const r = await runCommand(command, [...argv]);
             expect(r.status, `${what}${name}: ${String((r.error as Error)?.stack ?? '')}`).not.toBe(1);
           }
           for (const { name: backend, db } of databases) {
@@ -143,13 +140,13 @@ describe('fuzzed inputs never exit 1 and never half-change a database', () => {
               ['update', Update, ['--input', path, '--db', db.db, '--untimed', 'new-batch']],
               ['update --fail-fast', Update, ['--input', path, '--db', db.db, '--untimed', 'growing-log', '--fail-fast']],
             ] as const) {
-              const before = await digest(db.db);
-              const r = await run(command, [...argv]);
+              const before = await databaseDigest(db.db);
+              const r = await runCommand(command, [...argv]);
               expect(r.status, `${what}${name} on ${backend}: ${String((r.error as Error)?.stack ?? '')}`).not.toBe(1);
               // A failed import changes nothing; a failed update --fail-fast stopped while reading
               // (a bad value) changes nothing either. (A --fail-fast stop at a row the store refuses
               // keeps earlier transactions: not possible here, every user of the seed exists.)
-              if (r.status !== 0) expect(await digest(db.db), `${what}${name} on ${backend} failed with exit ${r.status} but changed the database`).toBe(before);
+              if (r.status !== 0) expect(await databaseDigest(db.db), `${what}${name} on ${backend} failed with exit ${r.status} but changed the database`).toBe(before);
             }
           }
         }),
