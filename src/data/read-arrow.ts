@@ -62,6 +62,10 @@ function readBatches(arrow: ArrowModule, table: import('apache-arrow').Table, so
         throw new InputError(`${source} row ${row + bad + 1}: column "${sink.names[role]}" is not valid UTF-8`, UTF8_HINT);
       }
     }
+    classes.forEach((vector, k) => {
+      const bad = firstInvalidTextRow(arrow, vector);
+      if (bad >= 0) throw new InputError(`${source} row ${row + bad + 1}: column "${sink.classColumns[k].name}" is not valid UTF-8`, UTF8_HINT);
+    });
     for (let i = 0; i < batch.numRows; i++) {
       row++;
       sink.addValues(

@@ -65,6 +65,8 @@ class FastCsvReader {
   private readonly questions = new ByteInterner();
   /** One interner per carried class column, and the column positions. */
   private classInterners: ByteInterner[] = [];
+  /** Interner keys of the current row's class fields (-2: blank), reused per row. */
+  private classKeys = new Int32Array(0);
   private classCols: number[] = [];
   /** Initial interner values, hoisted so no closure is allocated per row. */
   private readonly conceptInitial = (key: string): number => (this.sink!.conceptExcluded(key) ? -2 : -1);
@@ -202,6 +204,7 @@ class FastCsvReader {
     this.questionCol = sink.index.question;
     this.classCols = sink.classColumns.map((c) => c.index);
     this.classInterners = this.classCols.map(() => new ByteInterner());
+    this.classKeys = new Int32Array(this.classCols.length);
     this.columnCount = names.length;
     this.capacity = names.length + 1;
     this.fieldStart = new Int32Array(this.capacity);
@@ -307,14 +310,21 @@ class FastCsvReader {
         }
       }
     }
-    sink.rowsRead++;
-    builder.addIndexed(user, concept, correct, time, order, question);
+    // Class keys first: one the interner refuses (invalid UTF-8, too long) sends the row to the
+    // slow path before anything of it is added.
+    const classKeys = this.classKeys;
     for (let slot = 0; slot < this.classCols.length; slot++) {
       s = fs[this.classCols[slot]];
       e = fe[this.classCols[slot]];
-      if (isBlankBytes(buf, s, e)) continue;
+      classKeys[slot] = isBlankBytes(buf, s, e) ? -2 : this.classInterners[slot].lookup(buf, s, e, this.notInterned);
+      if (classKeys[slot] === -1) return this.slow(buf, start, end);
+    }
+    sink.rowsRead++;
+    builder.addIndexed(user, concept, correct, time, order, question);
+    for (let slot = 0; slot < this.classCols.length; slot++) {
+      const key = classKeys[slot];
+      if (key < 0) continue;
       const interner = this.classInterners[slot];
-      const key = interner.lookup(buf, s, e, this.notInterned);
       let value = interner.value(key);
       if (value < 0) {
         value = builder.classIndex(slot, interner.strings[key]);

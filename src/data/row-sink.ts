@@ -165,7 +165,7 @@ export class RowSink {
     }
     if (classValues !== undefined) {
       for (let slot = 0; slot < classValues.length; slot++) {
-        const id = this.optionalId(classValues[slot]);
+        const id = this.optionalId(classValues[slot], line, this.classColumns[slot].name);
         if (id !== null) b.setClass(slot, b.classIndex(slot, id));
       }
     }
@@ -188,12 +188,12 @@ export class RowSink {
    * `value` when it fits MAX_ID_BYTES; else an InputError naming the column and line (an id is
    * printed and stored everywhere, so a huge one is a broken file, see input-limits.ts).
    */
-  checkedId(role: 'user' | 'concept' | 'question', value: string, line: number): string {
+  checkedId(role: 'user' | 'concept' | 'question', value: string, line: number, column?: string): string {
     // A JS string of n UTF-16 units has between n and 3n UTF-8 bytes: count only when it matters.
     if (value.length * 3 <= MAX_ID_BYTES) return value;
     const bytes = Buffer.byteLength(value);
     if (bytes <= MAX_ID_BYTES) return value;
-    const name = this.names[role] ?? role;
+    const name = column ?? this.names[role] ?? role;
     throw new InputError(
       `${this.source} ${this.unit} ${line}: column "${name}" holds an id of ${bytes} bytes; ids are at most ${MAX_ID_BYTES} bytes (UTF-8)`,
       `Check that the column really holds ids, or map another column with ${COLUMN_OPTIONS[role]}`,
@@ -254,9 +254,10 @@ export class RowSink {
     throw this.valueError('order', line, value, 'a number', `Fix the value, or map another column with ${COLUMN_OPTIONS.order}`);
   }
 
-  optionalId(value: unknown, line: number): string | null {
+  /** A question (or, with `column`, a class column) id: null when empty; length-checked. */
+  optionalId(value: unknown, line: number, column?: string): string | null {
     if (value === null || value === undefined) return null;
-    if (typeof value === 'string') return isBlankString(value) ? null : this.checkedId('question', value, line);
+    if (typeof value === 'string') return isBlankString(value) ? null : this.checkedId('question', value, line, column);
     return String(value);
   }
 }
