@@ -61,7 +61,7 @@ describe('fit and evaluate', () => {
   let params: string;
   beforeAll(async () => {
     params = join(dir, 'params.json');
-    const fit = await runCommand(Fit, ['--input', write('good.csv', HEADER + GOOD), '--out', params]);
+    const fit = await runCommand(Fit, ['--input', 'fixtures/sample.csv', '--out', params]);
     expect(fit.status, fit.stderr).toBe(0);
   });
 
