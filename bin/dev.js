@@ -7,4 +7,9 @@ import { readFileSync } from 'node:fs';
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 pjson.oclif.commands = './commands';
 
-await execute({ development: true, dir: import.meta.url, loadOptions: { root: new URL('..', import.meta.url).pathname, pjson } });
+const { redactingLogger } = await import('../src/cli/redacting-logger.ts');
+await execute({
+  development: true,
+  dir: import.meta.url,
+  loadOptions: { root: new URL('..', import.meta.url).pathname, pjson, logger: redactingLogger() },
+});

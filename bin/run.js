@@ -13,4 +13,6 @@ process.stdout.on('error', (error) => {
 // the package, has no manifest and reads the TypeScript commands.
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 pjson.oclif.commands = './commands';
-await execute({ dir: import.meta.url, loadOptions: { root: new URL('../dist', import.meta.url).pathname, pjson } });
+// Under DEBUG=* oclif logs argv, which may hold a --db URL with its password: its logger redacts.
+const { redactingLogger } = await import('../dist/src/cli/redacting-logger.js');
+await execute({ dir: import.meta.url, loadOptions: { root: new URL('../dist', import.meta.url).pathname, pjson, logger: redactingLogger() } });

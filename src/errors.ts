@@ -117,11 +117,25 @@ export class ScopeError extends BktError {
 }
 
 /**
- * Replace the password (and any `password=` parameter) of every URL-like connection string in
- * `text` with `***`, so a message can be printed or logged.
+ * Replace the password of every URL-like connection string in `text`, and any `password=`
+ * parameter, with `***`, so a message can be printed or logged. The one redactor of the codebase.
+ *
+ * The userinfo of a URL ends at the LAST `@` of its authority (as WHATWG URL and pg read it), so
+ * `postgres://u:pa:ss@S3cr@host/db` hides `pa:ss@S3cr`. When the password holds a `/`, `?` or `#`
+ * the authority ends inside it; then everything from the first `:` to the last `@` before any
+ * whitespace is hidden: showing too little beats leaking.
  */
 export function redactConnectionString(text: string): string {
   return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@\s]*)@/gi, '$1***@')
-    .replace(/(password=)([^&\s]+)/gi, '$1***');
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s'"<>`]*)/gi, (match, scheme: string, rest: string) => {
+      const authorityEnd = rest.search(/[/?#]/);
+      let at = (authorityEnd < 0 ? rest : rest.slice(0, authorityEnd)).lastIndexOf('@');
+      if (at < 0) at = rest.lastIndexOf('@');
+      if (at < 0) return match;
+      const userinfo = rest.slice(0, at);
+      const colon = userinfo.indexOf(':');
+      if (colon < 0) return match;
+      return `${scheme}${userinfo.slice(0, colon)}:***${rest.slice(at)}`;
+    })
+    .replace(/(password\s*=\s*)('[^']*'|"[^"]*"|[^&\s]+)/gi, '$1***');
 }

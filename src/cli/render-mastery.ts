@@ -22,6 +22,10 @@ export function renderUpdate(r: UpdateCommandResult): string {
     }
     case 'batch': {
       const lines = [`${r.input}: applied ${r.applied}, duplicate ${r.duplicate}, stale ${r.stale}, rejected ${r.rejected.length} (${r.states} states, ${r.transactions} transactions)`];
+      if (r.untimed.rule !== null) {
+        const how = r.untimed.rule === 'growing-log' ? 'as a growing log (by position in the file)' : 'as a new batch (by position and the whole batch)';
+        lines.push(`${r.untimed.rows} row${r.untimed.rows === 1 ? '' : 's'} without time or key identified ${how}`);
+      }
       for (const x of r.rejected.slice(0, 20)) lines.push(`  line ${x.line}: ${x.reason}`);
       if (r.rejected.length > 20) lines.push(`  ... and ${r.rejected.length - 20} more (use --json for all)`);
       return lines.join('\n');

@@ -8,6 +8,8 @@
  * touching anything else (the caller values are a small array of their own); longer keys are
  * also compared in the arena.
  */
+import { MAX_ID_BYTES, isUtf8Bytes } from './input-limits.js';
+
 /** FNV-1a 32-bit parameters of the interner's hash (exported for callers that hash while scanning). */
 export const FNV_OFFSET = 0x811c9dc5;
 export const FNV_PRIME = 0x01000193;
@@ -31,6 +33,12 @@ function keyTag(buf: Uint8Array, start: number, len: number): number {
   const tail = len < 7 ? len : 7;
   for (let k = 4; k < tail; k++) tag |= buf[start + k] << (8 * (k - 4));
   return tag;
+}
+
+/** True when bytes [start, end) are valid UTF-8; ASCII (the common case) without a native call. */
+function isValidKey(buf: Uint8Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if (buf[k] >= 0x80) return isUtf8Bytes(buf, start, end);
+  return true;
 }
 
 export class ByteInterner {
@@ -61,7 +69,8 @@ export class ByteInterner {
 
   /**
    * Id of the bytes buf[start, end), adding them when new; for a new id, its value is set to
-   * `initialValue(decodedKey)`.
+   * `initialValue(decodedKey)`. Returns -1, adding nothing, for bytes that are not valid UTF-8
+   * or longer than MAX_ID_BYTES.
    */
   lookup(buf: Uint8Array, start: number, end: number, initialValue: (key: string) => number): number {
     let h = FNV_OFFSET;
@@ -114,8 +123,11 @@ export class ByteInterner {
     slot: number,
     initialValue: (key: string) => number,
   ): number {
-    const id = this.strings.length;
     const len = end - start;
+    // Decoding would turn invalid bytes into U+FFFD and merge distinct ids: refuse such keys
+    // (and over-long ones) so the caller reports them. Checked once per distinct key.
+    if (len > MAX_ID_BYTES || !isValidKey(buf, start, end)) return -1;
+    const id = this.strings.length;
     if (id === this.values.length) {
       const values = new Int32Array(id * 2);
       values.set(this.values);

@@ -7,6 +7,8 @@
  * into an InputError naming file, line, column and value.
  */
 
+import { timeInRange } from './input-limits.js';
+
 /** Epoch numbers below this are seconds, at or above it milliseconds (1e11 s = year 5138; 1e11 ms = 1973-03-03). */
 export const EPOCH_SECONDS_LIMIT = 1e11;
 
@@ -217,7 +219,9 @@ function isoDays(buf: Uint8Array, start: number): number {
   const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
   const month = m0 * 10 + m1;
   const day = d0 * 10 + d1;
-  if (month < 1 || month > 12 || day < 1 || (day > 28 && day > daysInMonth(year, month))) return NaN;
+  // Year 0000 is outside the valid range (MIN_TIME_MS); rejecting it here keeps the 24-byte
+  // parser's results in range by construction.
+  if (year === 0 || month < 1 || month > 12 || day < 1 || (day > 28 && day > daysInMonth(year, month))) return NaN;
   // Consecutive rows are usually in the same month: reuse its first day.
   const yearMonth = year * 16 + month;
   if (yearMonth !== cachedYearMonth) {
@@ -284,15 +288,15 @@ function parseEpochBytes(buf: Uint8Array, start: number, end: number): number {
 /**
  * Parse a timestamp from bytes [start, end) to epoch milliseconds: an ISO-8601 date or date-time
  * (see parseIsoBytes) or an epoch number (below EPOCH_SECONDS_LIMIT: seconds, else milliseconds).
- * Surrounding spaces are ignored. Returns NaN when the value is neither. The caller handles
- * the empty value (a missing time) before calling.
+ * Surrounding spaces are ignored. Returns NaN when the value is neither, or when the time is
+ * outside the valid range (MIN_TIME_MS..MAX_TIME_MS, years 0001-9999 UTC). This is the one time
+ * parser of every reader and command; the caller handles the empty value (a missing time).
  */
 export function parseTimeBytes(buf: Uint8Array, start: number, end: number): number {
   while (start < end && (buf[start] === SPACE || buf[start] === TAB)) start++;
   while (end > start && (buf[end - 1] === SPACE || buf[end - 1] === TAB)) end--;
-  if (end - start >= 10 && buf[start + 4] === 45) return parseIsoBytes(buf, start, end);
-  const epoch = parseEpochBytes(buf, start, end);
-  return Number.isNaN(epoch) ? NaN : epochToMs(epoch);
+  const ms = end - start >= 10 && buf[start + 4] === 45 ? parseIsoBytes(buf, start, end) : epochToMs(parseEpochBytes(buf, start, end));
+  return timeInRange(ms) ? ms : NaN;
 }
 
 // A Buffer, like the CSV fast path's input, so the byte parsers see one array type (monomorphic loads).
@@ -300,6 +304,10 @@ let scratch: Uint8Array = Buffer.alloc(64);
 
 /** String form of parseTimeBytes (non-ASCII text is never a valid time). */
 export function parseTimeString(value: string): number {
+  // No valid time is longer than 41 characters: trim first, so padding is allowed but a huge
+  // value costs no huge scratch buffer.
+  if (value.length > 64) value = value.trim();
+  if (value.length > 64) return NaN;
   const n = value.length;
   if (n > scratch.length) scratch = Buffer.alloc(n * 2);
   for (let i = 0; i < n; i++) {

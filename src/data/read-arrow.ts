@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { UTF8_HINT, isUtf8Bytes } from './input-limits.js';
 import type { RowSink } from './row-sink.js';
 import type { SinkFactory } from './read-csv.js';
 
@@ -15,7 +16,7 @@ export async function readArrow(bytes: Uint8Array, source: string, makeSink: Sin
   try {
     table = arrow.tableFromIPC(bytes);
   } catch (error) {
-    throw new InputError(`${source}: not an Arrow IPC file or stream (${(error as Error).message})`, 'Pass --format to name the real format');
+    throw unreadableArrowError(bytes, source, error);
   }
   const names = table.schema.fields.map((f) => f.name);
   if (names.length === 0 && table.numRows === 0) {
@@ -26,6 +27,19 @@ export async function readArrow(bytes: Uint8Array, source: string, makeSink: Sin
   const ix = sink.index;
   const timeField = ix.time >= 0 ? table.schema.fields[ix.time] : null;
   const timeIsMs = timeField !== null && (arrow.DataType.isTimestamp(timeField.type) || arrow.DataType.isDate(timeField.type));
+  try {
+    readBatches(arrow, table, source, sink, timeIsMs);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    // A batch whose buffers are cut short fails inside apache-arrow with a JS internal error.
+    throw unreadableArrowError(bytes, source, error);
+  }
+  return sink;
+}
+
+/** Add every row of `table` to the sink (ids checked for UTF-8 first, batch by batch). */
+function readBatches(arrow: ArrowModule, table: import('apache-arrow').Table, source: string, sink: RowSink, timeIsMs: boolean): void {
+  const ix = sink.index;
   let row = 0;
   for (const batch of table.batches) {
     const col = (i: number) => (i >= 0 ? batch.getChildAt(i) : null);
@@ -37,6 +51,22 @@ export async function readArrow(bytes: Uint8Array, source: string, makeSink: Sin
     const question = col(ix.question);
     const classes = sink.classColumns.map((c) => col(c.index)!);
     const extra = col(sink.extraIndex);
+    // apache-arrow decodes text leniently (invalid bytes become U+FFFD, merging distinct ids):
+    // check the raw bytes of every id column first.
+    for (const [vector, role] of [
+      [user, 'user'],
+      [concept, 'concept'],
+      [question, 'question'],
+    ] as const) {
+      const bad = vector === null ? -1 : firstInvalidTextRow(arrow, vector);
+      if (bad >= 0) {
+        throw new InputError(`${source} row ${row + bad + 1}: column "${sink.names[role]}" is not valid UTF-8`, UTF8_HINT);
+      }
+    }
+    classes.forEach((vector, k) => {
+      const bad = firstInvalidTextRow(arrow, vector);
+      if (bad >= 0) throw new InputError(`${source} row ${row + bad + 1}: column "${sink.classColumns[k].name}" is not valid UTF-8`, UTF8_HINT);
+    });
     for (let i = 0; i < batch.numRows; i++) {
       row++;
       sink.addValues(
@@ -53,5 +83,74 @@ export async function readArrow(bytes: Uint8Array, source: string, makeSink: Sin
       );
     }
   }
-  return sink;
+}
+
+type ArrowModule = typeof import('apache-arrow');
+type ArrowVector = import('apache-arrow').Vector;
+
+/** Arrow IPC files start with `ARROW1`; streams with a 0xFFFFFFFF continuation marker. */
+function looksLikeArrow(bytes: Uint8Array): boolean {
+  const fileMagic = bytes.length >= 6 && Buffer.from(bytes.buffer, bytes.byteOffset, 6).toString('latin1') === 'ARROW1';
+  const streamMarker = bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff;
+  return fileMagic || streamMarker;
+}
+
+/**
+ * The one-line InputError for bytes apache-arrow cannot decode: a damaged Arrow file (it has the
+ * Arrow signature) is told apart from a file in another format, and the library's internal
+ * message (`Cannot read properties of null`) is kept out of it.
+ */
+function unreadableArrowError(bytes: Uint8Array, source: string, cause: unknown): InputError {
+  if (looksLikeArrow(bytes)) {
+    return new InputError(`${source} is a truncated or damaged Arrow file (${bytes.length} bytes)`, 'Export it again, or check that the copy finished', cause);
+  }
+  return new InputError(`${source}: not an Arrow IPC file or stream`, 'Pass --format to name the real format (csv, ndjson, sqlite)', cause);
+}
+
+/**
+ * Index (within the vector) of the first value of a text column (Utf8, LargeUtf8, or a
+ * dictionary of them) whose bytes are not valid UTF-8, or -1. Non-text columns give -1.
+ */
+function firstInvalidTextRow(arrow: ArrowModule, vector: ArrowVector): number {
+  let base = 0;
+  for (const data of vector.data) {
+    const type = data.type;
+    if (arrow.DataType.isDictionary(type)) {
+      const dictionary = data.dictionary as ArrowVector | undefined;
+      if (dictionary !== undefined) {
+        const badKeys = new Set<number>();
+        let keyBase = 0;
+        for (const d of dictionary.data) {
+          for (const k of invalidTextIndexes(arrow, d)) badKeys.add(keyBase + k);
+          keyBase += d.length;
+        }
+        if (badKeys.size > 0) {
+          const keys = data.values as ArrayLike<number | bigint>;
+          for (let i = 0; i < data.length; i++) {
+            if (data.getValid(i) && badKeys.has(Number(keys[data.offset + i]))) return base + i;
+          }
+        }
+      }
+    } else {
+      const bad = invalidTextIndexes(arrow, data);
+      if (bad.length > 0) return base + bad[0];
+    }
+    base += data.length;
+  }
+  return -1;
+}
+
+/** Indexes of the values of one Utf8/LargeUtf8 data chunk that are not valid UTF-8 (none for other types). */
+function invalidTextIndexes(arrow: ArrowModule, data: import('apache-arrow').Data): number[] {
+  if (!arrow.DataType.isUtf8(data.type) && !arrow.DataType.isLargeUtf8(data.type)) return [];
+  const values = data.values as Uint8Array;
+  const offsets = data.valueOffsets as ArrayLike<number | bigint>;
+  const from = Number(offsets[data.offset]);
+  const to = Number(offsets[data.offset + data.length]);
+  if (isUtf8Bytes(values, from, to)) return [];
+  const bad: number[] = [];
+  for (let i = 0; i < data.length; i++) {
+    if (!isUtf8Bytes(values, Number(offsets[data.offset + i]), Number(offsets[data.offset + i + 1]))) bad.push(i);
+  }
+  return bad;
 }

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { InputError } from '../errors.js';
 import { ByteInterner, FNV_OFFSET, FNV_PRIME, fnv1a } from './byte-interner.js';
+import { MAX_ID_BYTES, MAX_RECORD_BYTES, UTF8_HINT, firstInvalidUtf8, incompleteUtf8Tail, isUtf8Bytes } from './input-limits.js';
 import { isBlankBytes, parseCorrectBytes, parseIsoMillisUtc24Into, parseOrderString, parseTimeBytes } from './parse-values.js';
 import type { RowSink } from './row-sink.js';
 
@@ -60,11 +61,15 @@ class FastCsvReader {
   private conceptHash = 0;
   /** scannedTime[0]: the time computed by scanLine (NaN: not parsed there). A Float64Array, not a field, so no double is boxed per row. */
   private readonly scannedTime = new Float64Array(1);
+  /** Header names, for messages. */
+  names: string[] = [];
   private readonly users = new ByteInterner();
   private readonly concepts = new ByteInterner();
   private readonly questions = new ByteInterner();
   /** One interner per carried class column, and the column positions. */
   private classInterners: ByteInterner[] = [];
+  /** Interner keys of the current row's class fields (-2: blank), reused per row. */
+  private classKeys = new Int32Array(0);
   private classCols: number[] = [];
   /** Initial interner values, hoisted so no closure is allocated per row. */
   private readonly conceptInitial = (key: string): number => (this.sink!.conceptExcluded(key) ? -2 : -1);
@@ -199,7 +204,9 @@ class FastCsvReader {
   }
 
   private header(buf: Buffer, start: number, end: number): void {
+    if (!isUtf8Bytes(buf, start, end)) throw invalidUtf8Error(`${this.source}`, this.line, [], buf, start, end);
     const names = buf.toString('utf8', start, end).split(',').map((n) => n.trim());
+    this.names = names;
     const sink = this.makeSink(names, `${this.source} line ${this.line} (header)`);
     this.sink = sink;
     this.userCol = sink.index.user;
@@ -210,6 +217,7 @@ class FastCsvReader {
     this.questionCol = sink.index.question;
     this.classCols = sink.classColumns.map((c) => c.index);
     this.classInterners = this.classCols.map(() => new ByteInterner());
+    this.classKeys = new Int32Array(this.classCols.length);
     this.columnCount = names.length;
     this.capacity = names.length + 1;
     this.fieldStart = new Int32Array(this.capacity);
@@ -230,6 +238,7 @@ class FastCsvReader {
 
   /** Decode the line and let the sink validate it (it throws the precise error). */
   private slow(buf: Buffer, start: number, end: number): void {
+    if (!isUtf8Bytes(buf, start, end)) throw invalidUtf8Error(this.source, this.line, this.names, buf, start, end);
     this.sink!.addRecord(buf.toString('utf8', start, end).split(','), this.line);
   }
 
@@ -246,6 +255,7 @@ class FastCsvReader {
     if (s === e) return this.slow(buf, start, end);
     const concepts = this.concepts;
     const conceptKey = scanned ? concepts.lookupHashed(buf, s, e, this.conceptHash, this.conceptInitial) : concepts.lookup(buf, s, e, this.conceptInitial);
+    if (conceptKey < 0) return this.slow(buf, start, end);
     let concept = concepts.value(conceptKey);
     if (concept === -2) {
       sink.rowsRead++;
@@ -289,6 +299,7 @@ class FastCsvReader {
     const builder = sink.builder;
     const users = this.users;
     const userKey = scanned ? users.lookupHashed(buf, s, e, this.userHash, this.notInterned) : users.lookup(buf, s, e, this.notInterned);
+    if (userKey < 0) return this.slow(buf, start, end);
     let user = users.value(userKey);
     if (user < 0) {
       user = builder.learnerIndex(users.strings[userKey]);
@@ -305,6 +316,7 @@ class FastCsvReader {
       if (!isBlankBytes(buf, s, e)) {
         const questions = this.questions;
         const questionKey = questions.lookup(buf, s, e, this.notInterned);
+        if (questionKey < 0) return this.slow(buf, start, end);
         question = questions.value(questionKey);
         if (question < 0) {
           question = builder.questionIndex(questions.strings[questionKey]);
@@ -312,14 +324,21 @@ class FastCsvReader {
         }
       }
     }
-    sink.rowsRead++;
-    builder.addIndexed(user, concept, correct, time, order, question);
+    // Class keys first: one the interner refuses (invalid UTF-8, too long) sends the row to the
+    // slow path before anything of it is added.
+    const classKeys = this.classKeys;
     for (let slot = 0; slot < this.classCols.length; slot++) {
       s = fs[this.classCols[slot]];
       e = fe[this.classCols[slot]];
-      if (isBlankBytes(buf, s, e)) continue;
+      classKeys[slot] = isBlankBytes(buf, s, e) ? -2 : this.classInterners[slot].lookup(buf, s, e, this.notInterned);
+      if (classKeys[slot] === -1) return this.slow(buf, start, end);
+    }
+    sink.rowsRead++;
+    builder.addIndexed(user, concept, correct, time, order, question);
+    for (let slot = 0; slot < this.classCols.length; slot++) {
+      const key = classKeys[slot];
+      if (key < 0) continue;
       const interner = this.classInterners[slot];
-      const key = interner.lookup(buf, s, e, this.notInterned);
       let value = interner.value(key);
       if (value < 0) {
         value = builder.classIndex(slot, interner.strings[key]);
@@ -396,6 +415,9 @@ async function readCsvFrom(
         // Finish the line cut by the chunk border without copying the whole chunk.
         const newline = chunk.indexOf(LF);
         if (newline < 0) {
+          // A line that spans many chunks is held whole: bound it, or a runaway line (a 50 MB
+          // field, a file without newlines) costs quadratic copying and memory.
+          if (leftover.length + chunk.length > MAX_RECORD_BYTES) throw lineTooLongError(source, reader.line);
           leftover = Buffer.concat([leftover, chunk]);
           continue;
         }
@@ -442,7 +464,7 @@ async function readRestWithCsvParse(
   source: string,
   makeSink: SinkFactory,
 ): Promise<void> {
-  const { parse } = await import('csv-parse');
+  const { parse, CsvError } = await import('csv-parse');
   const lineOffset = reader.line - 1;
   let failure: unknown = null;
   // 'data' events with the live `parser.info.lines` (the line the record ends on): csv-parse's
@@ -452,12 +474,45 @@ async function readRestWithCsvParse(
     skip_empty_lines: true,
     relax_column_count: true,
     record_delimiter: ['\r\n', '\n'],
+    max_record_size: MAX_RECORD_BYTES,
   });
+  // csv-parse decodes invalid UTF-8 as U+FFFD, which a valid file may also hold. So the bytes are
+  // checked as they go in (simdutf, no copy); once a bad byte is seen at offset `invalidAt`, the
+  // first record past it holding a U+FFFD is the one to report.
+  let invalidAt = -1;
+  let fedBytes = 0;
+  let carry: Buffer | null = null;
+  // The raw chunks from the current record's start on, to tell which field holds the bad byte.
+  const recent: { base: number; bytes: Buffer }[] = [];
+  let recordStart = 0;
+  const checkChunk = (chunk: Buffer): void => {
+    if (invalidAt >= 0) return;
+    recent.push({ base: fedBytes, bytes: chunk });
+    const bytes = carry === null ? chunk : Buffer.concat([carry, chunk]);
+    const base = fedBytes - (carry === null ? 0 : carry.length);
+    fedBytes += chunk.length;
+    const tail = incompleteUtf8Tail(bytes);
+    carry = tail > 0 ? Buffer.from(bytes.subarray(bytes.length - tail)) : null;
+    if (!isUtf8Bytes(bytes, 0, bytes.length - tail)) invalidAt = base + Math.max(0, firstInvalidUtf8(bytes, 0, bytes.length - tail));
+  };
+  const checkRecord = (record: string[], line: number): void => {
+    const start = recordStart;
+    recordStart = parser.info.bytes;
+    if (invalidAt < 0 || recordStart <= invalidAt) {
+      while (recent.length > 1 && recent[0].base + recent[0].bytes.length <= recordStart) recent.shift();
+      return;
+    }
+    const field = recent.length > 0 && recent[0].base <= start ? fieldAt(Buffer.concat(recent.map((c) => c.bytes)), start - recent[0].base, invalidAt - recent[0].base) : -1;
+    const k = field >= 0 ? field : record.findIndex((f) => f.includes('\uFFFD'));
+    throw new InputError(`${source} line ${line}: ${columnLabel(reader.names, Math.max(0, k))} is not valid UTF-8`, UTF8_HINT);
+  };
   parser.on('data', (record: string[]) => {
     if (failure !== null) return;
     const line = parser.info.lines + lineOffset;
     try {
+      checkRecord(record, line);
       if (reader.sink === null) {
+        reader.names = record.map((n) => n.trim());
         reader.sink = makeSink(
           record.map((n) => n.trim()),
           `${source} line ${line} (header)`,
@@ -470,13 +525,19 @@ async function readRestWithCsvParse(
     }
   });
   async function* rest(): AsyncGenerator<Buffer> {
-    if (head.length > 0) yield head;
+    if (head.length > 0) {
+      checkChunk(head);
+      yield head;
+    }
     for (;;) {
       if (failure !== null) return;
       const r = await it.next();
-      if (r.done) return;
+      if (r.done) break;
+      checkChunk(r.value);
       yield r.value;
     }
+    // A sequence cut off by the end of the input is invalid too.
+    if (carry !== null && invalidAt < 0) invalidAt = fedBytes - (carry as Buffer).length;
   }
   const input = Readable.from(rest());
   input.on('error', (error) => parser.destroy(error));
@@ -486,7 +547,10 @@ async function readRestWithCsvParse(
   } catch (error) {
     if (failure !== null) throw failure;
     const e = error as Error & { code?: string; lines?: number };
-    if (e.code?.startsWith('CSV_')) {
+    if (e.code === 'CSV_MAX_RECORD_SIZE') throw lineTooLongError(source, (e.lines ?? 0) + lineOffset);
+    // Every csv-parse error is a CsvError; most codes start with CSV_, but not all
+    // (INVALID_OPENING_QUOTE), so the class is what tells them from a bug.
+    if (error instanceof CsvError || e.code?.startsWith('CSV_')) {
       const line = (e.lines ?? 0) + lineOffset;
       // csv-parse counts lines from where it took over; make the numbers in its message absolute.
       const message = e.message
@@ -500,4 +564,54 @@ async function readRestWithCsvParse(
     input.destroy();
   }
   if (failure !== null) throw failure;
+  if (invalidAt >= 0) {
+    // Every record past the bad byte decoded without a U+FFFD (the bad byte was in an empty
+    // line's CR, say): still refuse the file rather than keep text we could not read.
+    throw new InputError(`${source}: byte ${invalidAt + 1} after line ${lineOffset} is not valid UTF-8`, UTF8_HINT);
+  }
+}
+
+/**
+ * Index of the CSV field holding byte `at` of a record starting at `start` in `buf` (commas
+ * inside double quotes do not count), or -1 when the record start is not in `buf`.
+ */
+function fieldAt(buf: Uint8Array, start: number, at: number): number {
+  if (start < 0 || at >= buf.length) return -1;
+  let field = 0;
+  let quoted = false;
+  for (let i = start; i < at; i++) {
+    const b = buf[i];
+    if (b === QUOTE) quoted = !quoted;
+    else if (b === COMMA && !quoted) field++;
+  }
+  return field;
+}
+
+/** `column 3 ("skill")`, or `column 3` when the header is not known. */
+function columnLabel(names: readonly string[], index: number): string {
+  const name = names[index];
+  return name === undefined ? `column ${index + 1}` : `column ${index + 1} ("${name}")`;
+}
+
+/**
+ * The InputError for a line of bytes [start, end) that is not valid UTF-8: names the file, the
+ * line, the column (the field holding the first bad byte) and the byte.
+ */
+function invalidUtf8Error(source: string, line: number, names: readonly string[], buf: Uint8Array, start: number, end: number): InputError {
+  const bad = Math.max(start, firstInvalidUtf8(buf, start, end));
+  let field = 0;
+  for (let i = start; i < bad; i++) if (buf[i] === COMMA) field++;
+  const byte = buf[bad].toString(16).toUpperCase().padStart(2, '0');
+  return new InputError(
+    `${source} line ${line}: ${columnLabel(names, field)} is not valid UTF-8 (byte 0x${byte} at byte ${bad - start + 1} of the line)`,
+    UTF8_HINT,
+  );
+}
+
+/** The InputError for a line longer than MAX_RECORD_BYTES. */
+function lineTooLongError(source: string, line: number): InputError {
+  return new InputError(
+    `${source} line ${line} is longer than ${MAX_RECORD_BYTES} bytes (the longest line bkt reads)`,
+    `Check that the file is CSV with one attempt per line; ids are at most ${MAX_ID_BYTES} bytes`,
+  );
 }

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { MAX_RECORD_BYTES, UTF8_HINT, firstInvalidUtf8, isUtf8Bytes } from './input-limits.js';
 import type { RowSink } from './row-sink.js';
 import type { SinkFactory } from './read-csv.js';
 
@@ -38,6 +39,13 @@ export async function readNdjson(chunks: AsyncIterable<Buffer>, source: string, 
       return bad(new InputError(`${source} line ${line}: expected a JSON object, got ${JSON.stringify(value).slice(0, 40)}`, 'Write one JSON object per line'));
     }
     const row = value as Record<string, unknown>;
+    // Decoding turned any invalid byte into U+FFFD, which valid text may also hold: only a line
+    // with one is checked at the byte level.
+    if (text.includes('\uFFFD') && !isUtf8Bytes(buf, start, end)) {
+      const key = Object.keys(row).find((k) => k.includes('\uFFFD') || (typeof row[k] === 'string' && (row[k] as string).includes('\uFFFD')));
+      const where = key === undefined ? `byte ${firstInvalidUtf8(buf, start, end) - start + 1}` : `field "${key}"`;
+      throw new InputError(`${source} line ${line}: ${where} is not valid UTF-8`, UTF8_HINT);
+    }
     if (sink === null) {
       const names = Object.keys(row);
       sink = makeSink(names, `${source} line ${line} (first object)`);
@@ -53,6 +61,10 @@ export async function readNdjson(chunks: AsyncIterable<Buffer>, source: string, 
   };
 
   for await (const chunk of chunks) {
+    // A line is held whole until its newline: bound it (see MAX_RECORD_BYTES).
+    if (leftover !== null && leftover.length + chunk.length > MAX_RECORD_BYTES && chunk.indexOf(LF) < 0) {
+      throw new InputError(`${source} line ${line} is longer than ${MAX_RECORD_BYTES} bytes (the longest line bkt reads)`, 'Write one JSON object per line');
+    }
     const buf: Buffer = leftover ? Buffer.concat([leftover, chunk]) : chunk;
     leftover = null;
     let start = 0;

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { UTF8_HINT, isUtf8Bytes } from './input-limits.js';
 import type { RowSink } from './row-sink.js';
 import type { SinkFactory } from './read-csv.js';
 
@@ -49,11 +50,31 @@ export async function readSqlite(
       `${path} (${what})`,
     );
     const ix = sink.index;
+    const columnNames = stmt.columns().map((c) => c.name);
     stmt.raw(true);
+    // better-sqlite3 decodes TEXT leniently (invalid bytes become U+FFFD, merging distinct ids).
+    // A U+FFFD may also be real text, so only an id holding one is re-read as bytes and checked.
+    let checker: import('better-sqlite3').Database | null = null;
+    const checkText = (value: unknown, column: number, row: number): void => {
+      if (column < 0 || typeof value !== 'string' || !value.includes('\uFFFD')) return;
+      const name = columnNames[column];
+      // A second connection: better-sqlite3 runs nothing else on one that is iterating.
+      checker ??= new Database(path, { readonly: true, fileMustExist: true });
+      const bytes = checker
+        .prepare(`SELECT CAST("${name.replace(/"/g, '""')}" AS BLOB) FROM (${sql}) LIMIT 1 OFFSET ?`)
+        .pluck()
+        .get(row - 1);
+      if (bytes instanceof Uint8Array && !isUtf8Bytes(bytes, 0, bytes.length)) {
+        throw new InputError(`${path} (${what}) row ${row}: column "${name}" is not valid UTF-8`, UTF8_HINT);
+      }
+    };
     let row = 0;
     try {
       for (const r of stmt.iterate() as Iterable<unknown[]>) {
         row++;
+        checkText(r[ix.user], ix.user, row);
+        checkText(r[ix.concept], ix.concept, row);
+        checkText(r[ix.question], ix.question, row);
         sink.addValues(
           r[ix.user],
           r[ix.concept],
@@ -70,6 +91,8 @@ export async function readSqlite(
     } catch (error) {
       if (error instanceof InputError) throw error;
       throw new InputError(`${path}: reading the ${what} failed at row ${row + 1}: ${(error as Error).message}`, 'Check the database file');
+    } finally {
+      (checker as import('better-sqlite3').Database | null)?.close();
     }
     if (row === 0) throw new InputError(`${path}: the ${what} has no rows`, 'Give a table or query with at least one attempt');
     return sink;

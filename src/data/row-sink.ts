@@ -1,6 +1,7 @@
 import { InputError, UsageError } from '../errors.js';
 import { AttemptsTableBuilder } from './attempts-table-builder.js';
 import { COLUMN_OPTIONS, type ColumnRole, type ResolvedColumns } from './columns.js';
+import { MAX_ID_BYTES, TIME_RANGE_TEXT, timeInRange } from './input-limits.js';
 import { epochToMs, isBlankString, parseCorrectString, parseOrderString, parseTimeString } from './parse-values.js';
 
 /** Row filters applied while reading (minAttemptsPerUser is applied by the builder). */
@@ -166,7 +167,7 @@ export class RowSink {
     }
     const orderValue = this.orderValue(order, line);
     const userId = this.idValue('user', user, line);
-    const questionId = this.optionalId(question);
+    const questionId = this.optionalId(question, line);
     const b = this.builder;
     b.addIndexed(
       b.learnerIndex(userId),
@@ -185,14 +186,14 @@ export class RowSink {
     }
     if (classValues !== undefined) {
       for (let slot = 0; slot < classValues.length; slot++) {
-        const id = this.optionalId(classValues[slot]);
+        const id = this.optionalId(classValues[slot], line, this.classColumns[slot].name);
         if (id !== null) b.setClass(slot, b.classIndex(slot, id));
       }
     }
   }
 
   idValue(role: 'user' | 'concept', value: unknown, line: number): string {
-    if (typeof value === 'string' && value !== '') return value;
+    if (typeof value === 'string' && value !== '') return this.checkedId(role, value, line);
     if (typeof value === 'number' && Number.isFinite(value)) return String(value);
     if (typeof value === 'bigint') return String(value);
     if (value === null || value === undefined || value === '') {
@@ -202,6 +203,22 @@ export class RowSink {
       );
     }
     throw this.valueError(role, line, value, `a ${role} id (text or integer)`, `Map another column with ${COLUMN_OPTIONS[role]}`);
+  }
+
+  /**
+   * `value` when it fits MAX_ID_BYTES; else an InputError naming the column and line (an id is
+   * printed and stored everywhere, so a huge one is a broken file, see input-limits.ts).
+   */
+  checkedId(role: 'user' | 'concept' | 'question', value: string, line: number, column?: string): string {
+    // A JS string of n UTF-16 units has between n and 3n UTF-8 bytes: count only when it matters.
+    if (value.length * 3 <= MAX_ID_BYTES) return value;
+    const bytes = Buffer.byteLength(value);
+    if (bytes <= MAX_ID_BYTES) return value;
+    const name = column ?? this.names[role] ?? role;
+    throw new InputError(
+      `${this.source} ${this.unit} ${line}: column "${name}" holds an id of ${bytes} bytes; ids are at most ${MAX_ID_BYTES} bytes (UTF-8)`,
+      `Check that the column really holds ids, or map another column with ${COLUMN_OPTIONS[role]}`,
+    );
   }
 
   correctValue(value: unknown, line: number): 0 | 1 {
@@ -233,12 +250,12 @@ export class RowSink {
     } else if (value instanceof Date) {
       ms = value.getTime();
     }
-    if (Number.isFinite(ms)) return ms;
+    if (timeInRange(ms)) return ms;
     throw this.valueError(
       'time',
       line,
       value,
-      'an ISO-8601 date-time (2024-03-01T12:00:00Z) or epoch seconds or milliseconds',
+      `an ISO-8601 date-time (2024-03-01T12:00:00Z) or epoch seconds or milliseconds, ${TIME_RANGE_TEXT}`,
       `Fix the value, or map another column with ${COLUMN_OPTIONS.time}`,
     );
   }
@@ -258,9 +275,10 @@ export class RowSink {
     throw this.valueError('order', line, value, 'a number', `Fix the value, or map another column with ${COLUMN_OPTIONS.order}`);
   }
 
-  optionalId(value: unknown): string | null {
+  /** A question (or, with `column`, a class column) id: null when empty; length-checked. */
+  optionalId(value: unknown, line: number, column?: string): string | null {
     if (value === null || value === undefined) return null;
-    if (typeof value === 'string') return isBlankString(value) ? null : value;
+    if (typeof value === 'string') return isBlankString(value) ? null : this.checkedId('question', value, line, column);
     return String(value);
   }
 }

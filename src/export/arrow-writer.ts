@@ -77,21 +77,33 @@ export async function writeArrow(
   // file in memory. Pump the queue into `out` ourselves (honouring 'drain') and let the producer
   // wait until the queue is empty before building the next batch.
   const queued = (writer as unknown as { _sink?: { _values?: unknown[] } })._sink?._values;
+  // A failure of `out` (a missing folder, a full disk) stops the pump; it is rethrown below, never
+  // left as an unhandled rejection.
+  let pumpError: unknown = null;
   const piped = (async () => {
-    for await (const chunk of writer) if (!out.write(chunk)) await once(out, 'drain');
-  })();
+    for await (const chunk of writer) {
+      if (out.errored) throw out.errored;
+      if (!out.write(chunk)) await once(out, 'drain');
+    }
+  })().catch((error: unknown) => {
+    pumpError = error;
+  });
+  const failed = (): unknown => pumpError ?? out.errored;
   let values: unknown[][] = columns.map(() => []);
   let pending = 0;
   let count = 0;
 
   const flush = async (): Promise<void> => {
+    if (failed()) throw failed();
     const children = schema.fields.map((f, i) => vectorFromArray(values[i], f.type).data[0]);
     const data = makeData({ type: new Struct(schema.fields), length: pending, nullCount: 0, children });
     writer.write(new RecordBatch(schema, data));
     values = columns.map(() => []);
     pending = 0;
-    do await new Promise((resolve) => setImmediate(resolve));
-    while ((queued && queued.length > 0) || out.writableNeedDrain);
+    do {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (failed()) throw failed();
+    } while ((queued && queued.length > 0) || out.writableNeedDrain);
   };
 
   try {
@@ -105,9 +117,17 @@ export async function writeArrow(
     if (pending > 0 || count === 0) await flush();
     writer.finish();
     await piped;
+    if (failed()) throw failed();
   } catch (error) {
-    writer.abort();
-    throw error;
+    try {
+      writer.abort();
+    } catch {
+      // abort() writes a footer, which throws once the pump has closed the queue.
+    }
+    // The output's own failure is the cause; apache-arrow's "AsyncQueue is closed" only follows
+    // it. Give the pump a turn to record that failure (it ends once the writer is aborted).
+    await Promise.race([piped, new Promise((resolve) => setImmediate(resolve))]);
+    throw failed() ?? error;
   }
   return count;
 }

@@ -87,7 +87,7 @@ export async function exportRows(store: Store, options: ExportOptions): Promise<
     return { kind: o.kind, format: o.format, rows, out: o.out };
   } catch (error) {
     target.abort();
-    throw error;
+    throw target.describe(error);
   }
 }
 

@@ -54,6 +54,8 @@ export async function writeRows(
 
 /** Write one string, waiting for 'drain' when the stream's buffer is full. */
 export async function writeChunk(out: Writable, text: string | Uint8Array): Promise<void> {
+  // A failed stream never drains: report its error instead of waiting forever.
+  if (out.errored) throw out.errored;
   if (!out.write(text)) await once(out, 'drain');
 }
 

@@ -49,6 +49,8 @@ export interface BatchAttempt {
   /** Epoch ms, or null: stamped when applied. */
   answeredAt: number | null;
   attemptKey: string;
+  /** The key was made from the row's position (no time, no key column): see keyUntimedAttempts. */
+  positional?: boolean;
 }
 
 /** A row of a batch that was not applied, with its 1-based line (or row) and why. */
@@ -181,7 +183,7 @@ class BatchSink extends RowSink {
       };
       const ms = this.timeValue(time, line, timeIsMs);
       attempt.answeredAt = Number.isNaN(ms) ? null : ms;
-      const questionId = this.optionalId(trimmed(question));
+      const questionId = this.optionalId(trimmed(question), line);
       attempt.questionId = questionId === null ? null : this.uuid(questionId);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
@@ -195,6 +197,7 @@ class BatchSink extends RowSink {
       const occurrence = this.untimedSeen.get(identity) ?? 0;
       this.untimedSeen.set(identity, occurrence + 1);
       attempt.attemptKey = hashAttemptKey(attempt, occurrence);
+      attempt.positional = true;
     }
     this.attempts.push(attempt);
   }

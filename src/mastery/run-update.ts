@@ -3,9 +3,12 @@
  * options (a bad value is a UsageError naming its flag), open the store `--db` names, run, close.
  */
 import { z } from 'zod';
-import { UsageError } from '../errors.js';
+import { TIME_RANGE_TEXT } from '../data/input-limits.js';
+import { parseTimeString } from '../data/parse-values.js';
+import { BktError, UsageError } from '../errors.js';
 import { toUuid } from '../store/ids.js';
 import { openStore, type Store } from '../store/store.js';
+import { keyUntimedAttempts, UNTIMED_RULES, type UntimedSummary } from './attempt-key.js';
 import { readBatchAttempts, BATCH_FORMATS } from './batch-input.js';
 import { queryMastery, snapshotStates, type MasteryResult } from './query.js';
 import { ADMIN_SCOPE, learnerScope, type Scope } from './scope.js';
@@ -45,7 +48,7 @@ export const updateOptionsSchema = z
     conceptId: id.optional(),
     correct: z.boolean().optional(),
     questionId: id.optional(),
-    at: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'is not an ISO-8601 time').optional(),
+    at: z.string().refine((s) => !Number.isNaN(parseTimeString(s)), `is not an ISO-8601 time ${TIME_RANGE_TEXT}`).optional(),
     attemptKey: z.string().min(1).optional(),
     snapshot: z.boolean().default(false),
     // a batch file
@@ -54,6 +57,7 @@ export const updateOptionsSchema = z
     columns: z.object({ user: z.string(), concept: z.string(), correct: z.string(), time: z.string(), question: z.string(), key: z.string() }).partial().default({}),
     batchSize: z.number().int().min(1, 'must be at least 1').default(1000),
     failFast: z.boolean().default(false),
+    untimed: z.enum(UNTIMED_RULES).optional(),
     // a session, or a rebuild
     sessionId: uuid.optional(),
     rebuild: z.boolean().default(false),
@@ -74,7 +78,7 @@ export type UpdateOptions = z.input<typeof updateOptionsSchema> & { onProgress?:
 
 export type UpdateCommandResult =
   | ({ mode: 'attempt' } & UpdateResult)
-  | ({ mode: 'batch'; input: string } & BatchSummary)
+  | ({ mode: 'batch'; input: string; untimed: UntimedSummary } & BatchSummary)
   | ({ mode: 'session' } & SessionSummary)
   | ({ mode: 'rebuild' } & RebuildSummary);
 
@@ -98,11 +102,22 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateCommandRe
   if (o.input !== undefined) {
     // Read (and reject bad rows) before opening the store: a bad file touches nothing.
     const batch = await readBatchAttempts({ input: o.input, format: o.format, columns: o.columns, failFast: o.failFast });
-    return withStore(o.db, async (store) => ({
-      mode: 'batch' as const,
-      input: o.input!,
-      ...(await applyBatch(store, scope, batch, { batchSize: o.batchSize, failFast: o.failFast, onProgress: options.onProgress })),
-    }));
+    const source = o.input === '-' ? 'stdin' : o.input;
+    const untimed = keyUntimedAttempts(batch.attempts, o.untimed, source);
+    return withStore(o.db, async (store) => {
+      try {
+        return {
+          mode: 'batch' as const,
+          input: o.input!,
+          untimed,
+          ...(await applyBatch(store, scope, batch, { batchSize: o.batchSize, failFast: o.failFast, onProgress: options.onProgress })),
+        };
+      } catch (error) {
+        // --fail-fast stops at a row the store refuses (`line 7: user ... does not exist`): name the file too.
+        if (error instanceof BktError && /^line \d+/.test(error.message)) error.message = `${source} ${error.message}`;
+        throw error;
+      }
+    });
   }
   return withStore(o.db, async (store) => {
     if (o.sessionId !== undefined) return { mode: 'session' as const, ...(await applySession(store, scope, o.sessionId)) };

@@ -9,7 +9,8 @@
  */
 import { questionParams } from './question-params.js';
 import { z } from 'zod';
-import { timestampMs } from '../data/parse-values.js';
+import { TIME_RANGE_TEXT, timeInRange } from '../data/input-limits.js';
+import { parseTimeString, timestampMs } from '../data/parse-values.js';
 import { NotFoundError, ScopeError, UsageError } from '../errors.js';
 import { DEFAULT_MASTERY_THRESHOLD } from '../model/params.js';
 import { traceUpdate, type UpdateTrace } from '../model/online-update.js';
@@ -81,8 +82,11 @@ export interface ApplyOptions {
 
 function toMs(value: string | number | Date | null | undefined, what: string): number | null {
   if (value === null || value === undefined) return null;
-  const ms = timestampMs(value);
-  if (Number.isNaN(ms)) throw new UsageError(`${what} "${String(value)}" is not a time`, 'Give an ISO-8601 time such as 2026-01-21T12:00:00Z');
+  // The readers' one time parser and range, so `--at` accepts exactly what a file's time column does.
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : parseTimeString(value);
+  if (!timeInRange(ms)) {
+    throw new UsageError(`${what} "${String(value)}" is not a time ${TIME_RANGE_TEXT}`, 'Give an ISO-8601 time such as 2026-01-21T12:00:00Z');
+  }
   return ms;
 }
 
@@ -336,7 +340,11 @@ async function applyPlanStore(
         summary.transactions += 1;
         break;
       } catch (error) {
-        if (failing === null || failFast) throw error;
+        if (failing === null) throw error;
+        if (failFast) {
+          const at = (failing as StateSlice).attempts[0].line;
+          throw new NotFoundError(`line ${at}: ${(error as NotFoundError).message}`, (error as NotFoundError).hint);
+        }
         const bad: StateSlice = failing;
         missingUsers.add(bad.userId);
         slices = slices.filter((s) => s.userId !== bad.userId || (rejectSlice(s, rejected), false));

@@ -15,6 +15,7 @@
  */
 import type { VariantModel } from '../model/variants/variant-model.js';
 import type { AttemptsTable } from '../data/attempts-table.js';
+import { redactConnectionString } from '../errors.js';
 import type { BktParams } from '../model/params.js';
 import type { SchemaDifference } from './schema.js';
 
@@ -385,14 +386,10 @@ export interface Store {
 export function resolveDbTarget(db?: string | null, env: NodeJS.ProcessEnv = process.env): DbTarget {
   const raw = db && db.length > 0 ? db : env.DATABASE_URL && env.DATABASE_URL.length > 0 ? env.DATABASE_URL : DEFAULT_DB_PATH;
   if (/^postgres(ql)?:\/\//i.test(raw)) {
-    return { backend: 'postgres', location: raw, display: redactUrl(raw) };
+    return { backend: 'postgres', location: raw, display: redactConnectionString(raw) };
   }
   const path = raw.startsWith('sqlite:') ? raw.replace(/^sqlite:(\/\/)?/, '') : raw;
   return { backend: 'sqlite', location: path, display: path };
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/(:\/\/[^:/?#@\s]*:)([^@\s]*)@/, '$1***@').replace(/(password=)([^&\s]+)/gi, '$1***');
 }
 
 /**
