@@ -24,7 +24,7 @@ import {
   type DataType,
 } from 'apache-arrow';
 import type { ColumnSpec } from './columns.js';
-import { textValue, toBool, toEpochMs, toNumber, type Row } from './writers.js';
+import { textValue, toBool, toEpochMs, toNumber, type Row } from './values.js';
 
 function arrowType(column: ColumnSpec): DataType {
   switch (column.type) {

@@ -8,8 +8,9 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { ColumnSpec, ExportFormat } from './columns.js';
+import { textValue, toBool, toIso, toNumber, type Row } from './values.js';
 
-export type Row = Record<string, unknown>;
+export type { Row };
 
 export interface WriteOptions {
   /** Rows per chunk (and per Arrow record batch). Default 8192. */
@@ -91,50 +92,4 @@ function jsonValue(value: unknown, column: ColumnSpec): unknown {
     default:
       return String(value);
   }
-}
-
-/** The CSV text of one value: empty for null, ISO for timestamps, JSON text for json. */
-export function textValue(value: unknown, column: ColumnSpec): string {
-  if (value === null || value === undefined) return '';
-  switch (column.type) {
-    case 'float':
-    case 'int':
-      return String(toNumber(value));
-    case 'bool':
-      return toBool(value) ? 'true' : 'false';
-    case 'timestamp':
-      return toIso(value) ?? '';
-    case 'json':
-      return typeof value === 'string' ? value : JSON.stringify(value);
-    default:
-      return String(value);
-  }
-}
-
-export function toNumber(value: unknown): number {
-  return typeof value === 'number' ? value : Number(value);
-}
-
-export function toBool(value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number' || typeof value === 'bigint') return Number(value) !== 0;
-  return value === 'true' || value === 't' || value === '1';
-}
-
-/** Epoch milliseconds of a Date, an ISO string or a number; null when absent or unparseable. */
-export function toEpochMs(value: unknown): number | null {
-  if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === 'number') return value;
-  const ms = Date.parse(String(value));
-  return Number.isNaN(ms) ? null : ms;
-}
-
-const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-export function toIso(value: unknown): string | null {
-  // The store already returns canonical ISO-8601 UTC text: pass it through unparsed.
-  if (typeof value === 'string' && value.length === 24 && CANONICAL_ISO.test(value)) return value;
-  const ms = toEpochMs(value);
-  return ms === null ? null : new Date(ms).toISOString();
 }

@@ -7,7 +7,8 @@ import { readAttempts, type ReadAttemptsInput, type ReadSummary } from '../data/
 import { StorageError, UsageError, type GatedResult } from '../errors.js';
 import { toUuid } from '../store/ids.js';
 import { describeDifference, type SchemaDifference } from '../store/schema.js';
-import { openStore, type ImportResult, type OpenStoreOptions, type SkillParamsRow, type Store } from '../store/store.js';
+import { openStore } from '../store/open-store.js';
+import { type ImportResult, type OpenStoreOptions, type SkillParamsRow, type Store } from '../store/store.js';
 
 /** `--db`: a SQLite path or postgres:// URL; undefined = DATABASE_URL, else ./bkt.sqlite. */
 export const DbOptionSchema = z.object({ db: z.string().min(1).optional() });

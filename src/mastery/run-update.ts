@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { toUuid } from '../store/ids.js';
-import { openStore, type Store } from '../store/store.js';
+import { openStore } from '../store/open-store.js';
+import { type Store } from '../store/store.js';
 import { readBatchAttempts, BATCH_FORMATS } from './batch-input.js';
 import { queryMastery, snapshotStates, type MasteryResult } from './query.js';
 import { ADMIN_SCOPE, learnerScope, type Scope } from './scope.js';

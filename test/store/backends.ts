@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { createPostgresDatabase } from '../support/postgres.js';
 import type { SqlDriver, SqlValue } from '../../src/store/sql.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
+import { type Store } from '../../src/store/store.js';
 
 export { PG_ADMIN_URL, postgresAvailable } from '../support/postgres.js';
 

@@ -5,24 +5,12 @@ import { BktError, StorageError, redactConnectionString } from '../../errors.js'
 import { TABLES, type EnumDef, type LiveTable, type TableDef } from '../schema.js';
 import { CopyBinaryDecoder } from './copy-binary.js';
 import { CopyOutQuery } from './copy-out.js';
-import type { BulkReadOptions, Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
+import type { BulkReadOptions, ReservedConnection, Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
 import { SqlStore } from '../sql-store.js';
 import type { DbTarget, OpenStoreOptions, Store } from '../store.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { introspectPostgres, postgresEnumsPresent } from './postgres-schema.js';
-
-/** The part of `pg` bkt uses: a pool and the clients it lends. */
-export interface PgQueryable {
-  query(text: string | object, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }> & any;
-}
-interface PgClient extends PgQueryable {
-  release(error?: Error | boolean): void;
-}
-interface PgPool extends PgQueryable {
-  connect(): Promise<PgClient>;
-  end(): Promise<void>;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-}
+import type { PgClient, PgPool, PgQueryable } from './postgres-types.js';
 
 /** `?` placeholders to `$1..$n`, leaving quoted strings, identifiers and dollar-quoted bodies alone. */
 export function toNumberedPlaceholders(sql: string): string {
@@ -305,6 +293,31 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
       if (!completed) query.abort();
       client.release(!completed);
     }
+  }
+
+  /** A client of the pool, kept out of it until released: a session lock on it lasts that long (or until this process dies). */
+  async reserveConnection(): Promise<ReservedConnection> {
+    let client: PgClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      this.wrap(e);
+    }
+    // A server that drops the connection while it is held must not crash the process.
+    client.on('error', () => undefined);
+    const executor = new PgExecutor(client, this.display);
+    let released = false;
+    return {
+      query: (sql, params) => executor.query(sql, params),
+      queryArrays: (sql, params) => executor.queryArrays(sql, params),
+      run: (sql, params) => executor.run(sql, params),
+      bulkInsert: (table, columns, rows) => executor.bulkInsert(table, columns, rows),
+      release: async () => {
+        if (released) return;
+        released = true;
+        client.release();
+      },
+    };
   }
 
   async introspect(tables: readonly TableDef[]): Promise<Map<string, LiveTable>> {
