@@ -321,7 +321,7 @@ export const TABLES: TableDef[] = [
   {
     // bkt's own table (not in the app): one row per attempt applied to a state (or reported
     // stale), so a retried batch or session never counts an attempt twice, with its outcome, so
-    // `bkt update --rebuild` can replay it (issue 4, docs/store.md "Ledger"). `correct` and
+    // `bkt update --rebuild` can replay it (docs/store.md "bkt's own table"). `correct` and
     // `question_id` came later: `bkt db migrate` adds them to an older ledger (NULL in old rows).
     name: 'bkt_attempt_ledger',
     owner: 'bkt',

@@ -333,8 +333,8 @@ export interface StoreTransaction {
    * the state does not exist yet. PostgreSQL: INSERT ... ON CONFLICT DO NOTHING of a placeholder
    * row (n_attempts 0), then SELECT ... FOR UPDATE, so a second process blocks here until this
    * transaction ends. A placeholder the callback never upserts is deleted before commit, so a
-   * lock alone leaves no row. SQLite: the same statements (FOR UPDATE omitted); the transaction
-   * began with BEGIN IMMEDIATE, which already holds the database's single write lock.
+   * lock alone leaves no row. SQLite: a plain SELECT; the transaction began with BEGIN IMMEDIATE,
+   * which already holds the database's single write lock (Dialect.placeholderLocks).
    * The user must exist in users (foreign key): otherwise NotFoundError (exit 4).
    * Lock several states in a fixed order (user, then concept) to avoid deadlocks on PostgreSQL.
    */
@@ -422,7 +422,7 @@ export interface Store {
    */
   closeAbandonedRuns(foundBy: string): Promise<AbandonedRun[]>;
 
-  // online mastery (issue 4)
+  // online mastery
   /** Run `fn` in one write transaction (PostgreSQL BEGIN; SQLite BEGIN IMMEDIATE). Rolled back if it throws. */
   withWriteTransaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /** Lock one state row and run `fn` in the same transaction (see StoreTransaction.lockState). */
