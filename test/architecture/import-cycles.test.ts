@@ -1,5 +1,6 @@
 /**
- * No import cycle among the modules of src/: a module never reaches itself through its imports,
+ * The module graph of src/: the shared store layer imports no backend, nothing outside src/store
+ * reaches the SQL driver layer, and there is no import cycle among the modules of src/: a module never reaches itself through its imports,
  * whether static (`import`, `export ... from`, type-only imports included) or dynamic
  * (`import('...')`). A cycle makes module initialisation order matter and hides a layering
  * mistake (e.g. an interface file that also opens the backends implementing it).
@@ -85,6 +86,19 @@ describe('module graph of src/', () => {
     const source = `import { a } from './a.js';\nimport type { B } from "../b.js";\nexport * from './c.js';\nexport { d } from './d.js';\nimport './e.js';\nconst f = await import('./f.js');\n// import { g } from './g.js';\nimport { h } from 'node:fs';`;
     expect(importSpecifiers(source).sort()).toEqual(['../b.js', './a.js', './c.js', './d.js', './e.js', './f.js']);
     expect(cycles(new Map([['x', ['y']], ['y', ['x']], ['z', ['x']]]))).toEqual([['x', 'y']]);
+  });
+
+  it('keeps SQL inside src/store: the shared store layer imports no backend except through the factory', () => {
+    const graph = moduleGraph();
+    const store = join(SRC, 'store');
+    const isBackend = (f: string) => f.startsWith(join(store, 'sqlite')) || f.startsWith(join(store, 'postgres'));
+    const shared = [...graph.keys()].filter((f) => f.startsWith(store) && !isBackend(f) && !f.endsWith('open-store.ts'));
+    expect(shared.length).toBeGreaterThan(8);
+    expect(shared.flatMap((f) => graph.get(f)!.filter(isBackend).map((t) => `${relative(ROOT, f)} -> ${relative(ROOT, t)}`))).toEqual([]);
+    // Outside src/store nothing reaches the driver layer.
+    const driverLayer = [join(store, 'sql.ts'), join(store, 'sql-store.ts')];
+    const outside = [...graph.keys()].filter((f) => !f.startsWith(store));
+    expect(outside.flatMap((f) => graph.get(f)!.filter((t) => driverLayer.includes(t) || isBackend(t)).map((t) => `${relative(ROOT, f)} -> ${relative(ROOT, t)}`))).toEqual([]);
   });
 
   it('has no import cycle, static or dynamic', () => {
