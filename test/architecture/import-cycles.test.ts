@@ -1,8 +1,7 @@
 /**
  * The module graph of src/: the shared store layer imports no backend, nothing outside src/store
- * reaches the SQL driver layer, and there is no import cycle among the modules of src/: a module never reaches itself through its imports,
- * whether static (`import`, `export ... from`, type-only imports included) or dynamic
- * (`import('...')`). A cycle makes module initialisation order matter and hides a layering
+ * reaches the SQL driver layer, and no module reaches itself through its imports, whether static
+ * (`import`, `export ... from`, type-only imports included) or dynamic (`import('...')`). A cycle makes module initialisation order matter and hides a layering
  * mistake (e.g. an interface file that also opens the backends implementing it).
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
