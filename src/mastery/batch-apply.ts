@@ -6,7 +6,7 @@
  * (apply-core.ts) as a single update; the locks are the Store's (StoreTransaction.lockStates).
  */
 import { NotFoundError } from '../errors.js';
-import { stateKeyOf, type LedgerInput, type ResolvedParams, type StateInput, type StoreTransaction, type UserSkillStateRow } from '../store/store.js';
+import { stateKeyOf, type LedgerInput, type LockedStateRow, type ResolvedParams, type StateInput, type StoreTransaction } from '../store/store.js';
 import { applyToState, type CoreState } from './apply-core.js';
 import type { Rejection } from './batch-input.js';
 import { questionParams } from './question-params.js';
@@ -21,7 +21,7 @@ export interface SliceCounts {
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** A stored state as the pure core sees it; a state with no attempts (a lock placeholder) is new. */
-export function coreStateOf(row: UserSkillStateRow | null | undefined): CoreState | null {
+export function coreStateOf(row: LockedStateRow | null | undefined): CoreState | null {
   if (!row || row.n_attempts === 0) return null;
   return {
     pMastery: row.p_mastery,

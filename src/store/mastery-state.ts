@@ -12,13 +12,13 @@
 import { NotFoundError } from '../errors.js';
 import { isUuid, newUuid, toUuid } from './ids.js';
 import { resolveParamsIn } from './params.js';
-import { requireUuid, rowCodec, toIsoTimestamp, whereClause } from './row-codec.js';
+import { requireUuid, rowCodec, toIsoTimestamp, whereClause, type RowCodec } from './row-codec.js';
 import type { SqlContext, SqlExecutor, SqlValue } from './sql.js';
 import {
   stateKeyOf,
   type LedgerInput,
   type LedgerRow,
-  type LockedStates,
+  type LockedStateRow,
   type SnapshotFilter,
   type SnapshotInput,
   type SnapshotRow,
@@ -31,6 +31,8 @@ import {
 
 export const STATES = rowCodec<UserSkillStateRow>('bkt_user_skill_state');
 export const SNAPSHOTS = rowCodec<SnapshotRow>('mastery_snapshot');
+/** A locked state as lockStates reads it: without created_at and updated_at, two timestamps per row a batch would parse for nothing. */
+const LOCKED_STATES = rowCodec<LockedStateRow>('bkt_user_skill_state', ['user_id', 'concept_id', 'p_mastery', 'n_attempts', 'last_attempt_at', 'last_seen_question_id', 'algo_version_id']);
 const LEDGER = rowCodec<LedgerRow>('bkt_attempt_ledger', ['attempt_key', 'answered_at', 'applied_at', 'correct', 'question_id']);
 const LEDGER_COLUMNS = ['user_id', 'concept_id', 'attempt_key', 'answered_at', 'applied_at', 'correct', 'question_id'];
 
@@ -66,14 +68,15 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
   /** Placeholder rows this transaction inserted and has not written a state to, by stateKeyOf. */
   const placeholders = new Set<string>();
 
-  const lockStates = async (keys: readonly StateKey[]): Promise<LockedStates> => {
+  /** The lock protocol; `codec` picks the columns read back (a batch skips the timestamps it never uses). */
+  const lockWith = async <Row extends StateInput>(keys: readonly StateKey[], codec: RowCodec<Row>): Promise<{ rows: Map<string, Row>; missingUsers: Set<string> }> => {
     const wanted = new Map<string, { u: string; c: string }>();
     for (const k of keys) {
       const u = requireUuid(k.userId, 'user id');
       const c = toUuid(k.conceptId);
       wanted.set(stateKeyOf(u, c), { u, c });
     }
-    const rows = new Map<string, UserSkillStateRow>();
+    const rows = new Map<string, Row>();
     const missingUsers = new Set<string>();
     if (wanted.size === 0) return { rows, missingUsers };
     const userIds = [...new Set([...wanted.values()].map((k) => k.u))];
@@ -97,12 +100,12 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
     // (the cross product of the users and concepts), which are locked too and harmless.
     const u = d.inList('user_id', [...new Set(live.map(([, k]) => k.u))]);
     const c = d.inList('concept_id', [...new Set(live.map(([, k]) => k.c))]);
-    const selected = await ex.query(`SELECT ${STATES.select} FROM bkt_user_skill_state WHERE ${u.sql} AND ${c.sql} ORDER BY user_id, concept_id${d.forUpdate}`, [
+    const selected = await ex.query(`SELECT ${codec.select} FROM bkt_user_skill_state WHERE ${u.sql} AND ${c.sql} ORDER BY user_id, concept_id${d.forUpdate}`, [
       ...u.params,
       ...c.params,
     ]);
     for (const r of selected) {
-      const state = STATES.decode(r);
+      const state = codec.decode(r);
       const key = stateKeyOf(state.user_id, state.concept_id);
       if (wanted.has(key) && !placeholders.has(key)) rows.set(key, state);
     }
@@ -132,12 +135,12 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
 
   const tx: StoreTransaction = {
     lockState: async (userId, conceptId) => {
-      const { rows, missingUsers } = await lockStates([{ userId, conceptId }]);
+      const { rows, missingUsers } = await lockWith([{ userId, conceptId }], STATES);
       const u = requireUuid(userId, 'user id');
       if (missingUsers.size) throw new NotFoundError(`user ${u}: not in the users table of ${ctx.display}`, 'Import the user first (bkt import) or check --user');
       return rows.get(stateKeyOf(u, toUuid(conceptId))) ?? null;
     },
-    lockStates,
+    lockStates: (keys) => lockWith(keys, LOCKED_STATES),
     appliedAttemptKeys: async (keys, attemptKeys) => {
       const found = new Set<string>();
       if (keys.length === 0 || attemptKeys.length === 0) return found;

@@ -267,13 +267,16 @@ export function stateKeyOf(userId: string, conceptId: string): string {
   return `${userId}|${conceptId}`;
 }
 
+/** A state row as `StoreTransaction.lockStates` returns it (its timestamps of creation and update left out). */
+export type LockedStateRow = Omit<UserSkillStateRow, 'created_at' | 'updated_at'>;
+
 /** What `StoreTransaction.lockStates` found. */
 export interface LockedStates {
   /**
    * The locked states that exist, by `stateKeyOf`. A state that does not exist yet is locked too
    * (see lockStates) but absent here.
    */
-  rows: Map<string, UserSkillStateRow>;
+  rows: Map<string, LockedStateRow>;
   /** Users (lower-case) that are not in the users table: their states were not locked. */
   missingUsers: Set<string>;
 }
