@@ -67,6 +67,15 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
   const d = ctx.dialect;
   /** Placeholder rows this transaction inserted and has not written a state to, by stateKeyOf. */
   const placeholders = new Set<string>();
+  /** States this transaction locked, by stateKeyOf of their canonical ids. */
+  const locked = new Set<string>();
+  /**
+   * A state's ids as written: those of a state this transaction locked are canonical already (one
+   * Set lookup instead of two id checks per row of a bulk write); others are checked and mapped.
+   */
+  const idsOf = (userId: string, conceptId: string): [string, string] =>
+    locked.has(stateKeyOf(userId, conceptId)) ? [userId, conceptId] : [requireUuid(userId, 'user id'), toUuid(conceptId)];
+  const timeText = (value: string | null): string | null => (value === null ? null : CANONICAL_TIME.test(value) ? value : toIsoTimestamp(value));
 
   /** The lock protocol; `codec` picks the columns read back (a batch skips the timestamps it never uses). */
   const lockWith = async <Row extends StateInput>(keys: readonly StateKey[], codec: RowCodec<Row>): Promise<{ rows: Map<string, Row>; missingUsers: Set<string> }> => {
@@ -85,6 +94,7 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
     for (const u of userIds) if (!known.has(u)) missingUsers.add(u);
     const live = [...wanted.entries()].filter(([, k]) => known.has(k.u));
     if (live.length === 0) return { rows, missingUsers };
+    for (const [key] of live) locked.add(key);
     if (d.placeholderLocks) {
       const now = new Date().toISOString();
       for (const part of chunks(live, ROWS_PER_STATEMENT)) {
@@ -116,9 +126,8 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
     const now = new Date().toISOString();
     const byKey = new Map<string, SqlValue[]>();
     for (const s of states) {
-      const u = requireUuid(s.user_id, 'user id');
-      const c = toUuid(s.concept_id);
-      byKey.set(stateKeyOf(u, c), [u, c, s.p_mastery, s.n_attempts, s.last_attempt_at ? toIsoTimestamp(s.last_attempt_at) : null, s.last_seen_question_id, s.algo_version_id, now, now]);
+      const [u, c] = idsOf(s.user_id, s.concept_id);
+      byKey.set(stateKeyOf(u, c), [u, c, s.p_mastery, s.n_attempts, timeText(s.last_attempt_at || null), s.last_seen_question_id, s.algo_version_id, now, now]);
     }
     for (const part of chunks([...byKey.values()], ROWS_PER_STATEMENT)) {
       await ex.run(
@@ -163,15 +172,10 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
       await ex.bulkInsert(
         'bkt_attempt_ledger',
         LEDGER_COLUMNS,
-        rows.map((r) => [
-          requireUuid(r.user_id, 'user id'),
-          toUuid(r.concept_id),
-          r.attempt_key,
-          r.answered_at === null ? null : CANONICAL_TIME.test(r.answered_at) ? r.answered_at : toIsoTimestamp(r.answered_at),
-          appliedAt,
-          d.bool(r.correct),
-          r.question_id ? toUuid(r.question_id) : null,
-        ]),
+        rows.map((r) => {
+          const [u, c] = idsOf(r.user_id, r.concept_id);
+          return [u, c, r.attempt_key, timeText(r.answered_at), appliedAt, d.bool(r.correct), r.question_id ? toUuid(r.question_id) : null];
+        }),
       );
     },
     recordAttempt: async (userId, conceptId, attemptKey, answeredAt, outcome) => {
