@@ -8,8 +8,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { ColumnSpec } from './columns.js';
-import { textValue, toBool, toEpochMs, toNumber, type Row } from './values.js';
-import { writeChunk } from './writers.js';
+import { textValue, toBool, toEpochMs, toNumber, writeChunk, type Row } from './values.js';
 
 type SchemaElement = ConstructorParameters<typeof import('hyparquet-writer').ParquetWriter>[0]['schema'][number];
 

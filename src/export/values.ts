@@ -1,10 +1,23 @@
 /**
- * One exported value in each output's form (CSV text, Arrow numbers and times), shared by the
- * writers (writers.ts) and the Arrow writer, which writers.ts loads on demand.
+ * One exported value in each output's form (CSV text, Arrow and Parquet numbers and times) and
+ * the chunked write every writer uses, shared by writers.ts and the Arrow and Parquet writers it
+ * loads on demand (kept here so that those import nothing that imports them).
  */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import type { ColumnSpec } from './columns.js';
 
 export type Row = Record<string, unknown>;
+
+/** Write one string, waiting for 'drain' when the stream's buffer is full. */
+export async function writeChunk(out: Writable, text: string | Uint8Array): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain');
+}
+
+/** RFC 4180: quote a field holding a comma, quote, CR or LF; double inner quotes. */
+export function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
 
 /** The CSV text of one value: empty for null, ISO for timestamps, JSON text for json. */
 export function textValue(value: unknown, column: ColumnSpec): string {

@@ -5,10 +5,11 @@
  * chunk of rows in memory (`chunkRows`, default 8192) and waits for the output to drain before
  * going on, so memory stays constant however many rows pass through.
  */
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { ColumnSpec, ExportFormat } from './columns.js';
-import { textValue, toBool, toIso, toNumber, type Row } from './values.js';
+import { csvField, textValue, toBool, toIso, toNumber, writeChunk, type Row } from './values.js';
+
+export { csvField, writeChunk };
 
 export type { Row };
 
@@ -52,10 +53,6 @@ export async function writeRows(
   return count;
 }
 
-/** Write one string, waiting for 'drain' when the stream's buffer is full. */
-export async function writeChunk(out: Writable, text: string | Uint8Array): Promise<void> {
-  if (!out.write(text)) await once(out, 'drain');
-}
 
 type Encoder = (row: Row, columns: readonly ColumnSpec[], index: number) => string;
 
@@ -65,10 +62,6 @@ const TEXT_ENCODERS: Record<Exclude<ExportFormat, 'arrow' | 'parquet'>, Encoder>
   json: (row, columns, index) => (index === 0 ? '\n' : ',\n') + JSON.stringify(jsonRow(row, columns)),
 };
 
-/** RFC 4180: quote a field holding a comma, quote, CR or LF; double inner quotes. */
-export function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 /** A row with every column normalised to its JSON value (null where absent). */
 export function jsonRow(row: Row, columns: readonly ColumnSpec[]): Row {
