@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { readAttempts } from '../dist/src/data/read-attempts.js';
 import { fitConcepts } from '../dist/src/model/fit-concepts.js';
-import { openStore } from '../dist/src/store/store.js';
+import { openStore } from '../dist/src/store/open-store.js';
 
 const TRAIN = 'fixtures/builder/train.csv.gz';
 const ADMIN = process.env.BKT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -12,11 +12,11 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = (p) => new URL(`../dist/src/${p}`, import.meta.url).href;
-const { openStore } = await import(dist('store/store.js'));
+const { openStore } = await import(dist('store/open-store.js'));
 const { readBatchAttempts } = await import(dist('mastery/batch-input.js'));
 const { applyBatch } = await import(dist('mastery/update-service.js'));
 const { ADMIN_SCOPE } = await import(dist('mastery/scope.js'));
-const { sqlDriverOf } = await import(dist('mastery/session-source.js'));
+const { sqlDriverOf } = await import(dist('store/sql-store.js'));
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -175,10 +175,8 @@ export {
 } from './model/online-update.js';
 
 // ------------------------------------------------------------------ the Store
+export { openStore, resolveDbTarget, DEFAULT_DB_PATH } from './store/open-store.js';
 export {
-  openStore,
-  resolveDbTarget,
-  DEFAULT_DB_PATH,
   RUN_TRIGGERS,
   type Store,
   type StoreTransaction,

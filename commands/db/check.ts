@@ -4,7 +4,7 @@ import { dbFlag } from '../../src/cli/flags.js';
 export default class DbCheck extends BktCommand {
   static override summary = 'Compare the live tables with the schema bkt expects; exit 5 on any difference.';
 
-  static override description = `Reads the database catalogue (information_schema / pg_catalog on PostgreSQL, pragmas on SQLite) and compares every table bkt reads or writes with schema.md: columns, types, nullability, primary keys, unique constraints, foreign keys and indexes. Extra columns and tables are fine. Each difference is listed; the exit code is 5 when there is any.`;
+  static override description = `Reads the database catalogue (information_schema / pg_catalog on PostgreSQL, pragmas on SQLite) and compares every table bkt reads or writes with schema.md: columns, types, nullability, primary keys, unique constraints, foreign keys and indexes. Extra columns and tables are fine. Each difference is listed; the exit code is 5 when there is any. Runs left RUNNING by a process that died are closed as FAILED ("abandoned") and listed.`;
 
   static override usage = ['db check [--db URL]'];
 

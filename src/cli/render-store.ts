@@ -57,5 +57,7 @@ export async function renderRecompute(result: RecomputeResult, view: TableView =
 
 /** `bkt db check`: "matches the schema", or one line per difference. */
 export function renderCheck(result: CheckResult): string {
-  return result.differences.length === 0 ? `${result.db}: matches the schema` : result.differences.map((d) => d.message).join('\n');
+  const lines = result.differences.length === 0 ? [`${result.db}: matches the schema`] : result.differences.map((d) => d.message);
+  for (const r of result.abandoned_runs) lines.push(`run ${r.id} (started ${r.started_at}): closed as FAILED, ${r.error_message}`);
+  return lines.join('\n');
 }

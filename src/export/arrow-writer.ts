@@ -25,7 +25,7 @@ import {
 } from 'apache-arrow';
 import type { ColumnSpec } from './columns.js';
 import { timestampMs } from '../data/parse-values.js';
-import { textValue, toBool, toNumber, type Row } from './writers.js';
+import { textValue, toBool, toNumber, type Row } from './values.js';
 
 function arrowType(column: ColumnSpec): DataType {
   switch (column.type) {

@@ -7,7 +7,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { ColumnSpec, ExportFormat } from './columns.js';
-import { csvField, textValue, toBool, toIso, toNumber, writeChunk } from './writers.js';
+import { csvField, textValue, toBool, toIso, toNumber, writeChunk } from './values.js';
 
 /** `length` rows, one array of values per column (in the writer's column order). */
 export interface ColumnChunk {

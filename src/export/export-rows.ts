@@ -3,9 +3,8 @@
  */
 import { z } from 'zod';
 import { parseOptions } from '../mastery/run-update.js';
-import { sqlDriverOf } from '../mastery/session-source.js';
 import { toUuid } from '../store/ids.js';
-import { openStore } from '../store/store.js';
+import { openStore } from '../store/open-store.js';
 import { DEFAULT_MASTERY_THRESHOLD } from '../model/params.js';
 import type { RunStatus, Store } from '../store/store.js';
 import { EXPORT_COLUMNS, EXPORT_FORMATS, EXPORT_KINDS, type ExportFormat, type ExportKind } from './columns.js';
@@ -31,19 +30,6 @@ export const exportOptionsSchema = z.object({
 });
 /** Options of `exportRows` (kind, format, out path or `-`, filters); validated by exportOptionsSchema. */
 export type ExportOptions = z.input<typeof exportOptionsSchema>;
-
-/**
- * An export reads each page once, in order: the store's large SQLite page cache (128 MB) and
- * memory map (1 GB, whose touched pages count as resident memory), sized for repeated reads while
- * fitting, would only hold memory. Shrink the cache to 8 MB and turn the map off for this
- * connection. PostgreSQL streams through a cursor and keeps nothing client-side.
- */
-async function limitReadCache(store: Store): Promise<void> {
-  if (store.backend !== 'sqlite') return;
-  const driver = sqlDriverOf(store);
-  await driver.run('PRAGMA cache_size = -8192');
-  await driver.run('PRAGMA mmap_size = 0');
-}
 
 /** The rows of one export kind, as plain objects keyed by the export's column names. */
 export function exportSource(store: Store, o: z.output<typeof exportOptionsSchema>): AsyncIterable<Row> {
@@ -79,7 +65,8 @@ async function* mapRows<T>(rows: AsyncIterable<T>, fn: (row: T) => Row): AsyncIt
  */
 export async function exportRows(store: Store, options: ExportOptions): Promise<{ kind: ExportKind; format: ExportFormat; rows: number; out: string }> {
   const o = exportOptionsSchema.parse(options);
-  await limitReadCache(store);
+  // Each row is read once: the store's caches sized for fitting would only hold memory.
+  await store.preferSinglePassReads();
   const target = openOutput(o.out);
   try {
     const rows = await writeRows(exportSource(store, o), EXPORT_COLUMNS[o.kind], o.format, target.stream);

@@ -9,7 +9,7 @@
 import type { Writable } from 'node:stream';
 import type { ColumnSpec } from './columns.js';
 import { timestampMs } from '../data/parse-values.js';
-import { textValue, toBool, toNumber, writeChunk, type Row } from './writers.js';
+import { textValue, toBool, toNumber, writeChunk, type Row } from './values.js';
 
 type SchemaElement = ConstructorParameters<typeof import('hyparquet-writer').ParquetWriter>[0]['schema'][number];
 

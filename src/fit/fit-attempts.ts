@@ -47,7 +47,7 @@ export interface FitAttemptsResult extends GatedResult {
  */
 export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttemptsResult> {
   const needsStore = options.source.kind === 'store' || options.persist !== undefined;
-  const { openStore } = needsStore ? await import('../store/store.js') : { openStore: null };
+  const { openStore } = needsStore ? await import('../store/open-store.js') : { openStore: null };
   const store = openStore ? await openStore(options.persist?.db ?? null) : null;
   try {
     let table: AttemptsTable;

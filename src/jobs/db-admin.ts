@@ -7,7 +7,8 @@ import { readAttempts, type ReadAttemptsInput, type ReadSummary } from '../data/
 import { StorageError, UsageError, type GatedResult } from '../errors.js';
 import { toUuid } from '../store/ids.js';
 import { describeDifference, type SchemaDifference } from '../store/schema.js';
-import { openStore, type ImportResult, type OpenStoreOptions, type SkillParamsRow, type Store } from '../store/store.js';
+import { openStore } from '../store/open-store.js';
+import { type AbandonedRun, type ImportResult, type OpenStoreOptions, type SkillParamsRow, type Store } from '../store/store.js';
 
 /** `--db`: a SQLite path or postgres:// URL; undefined = DATABASE_URL, else ./bkt.sqlite. */
 export const DbOptionSchema = z.object({ db: z.string().min(1).optional() });
@@ -43,11 +44,14 @@ export interface CheckResult extends GatedResult {
   backend: string;
   ok: boolean;
   differences: (SchemaDifference & { message: string })[];
+  /** RUNNING runs whose process was gone, closed FAILED by this check (Store.closeAbandonedRuns). */
+  abandoned_runs: AbandonedRun[];
 }
 
 /**
  * `bkt db check`: the live tables against schema.md. Any difference sets `failure` (a
- * StorageError, exit 5) naming how many there are; the result lists each.
+ * StorageError, exit 5) naming how many there are; the result lists each. Then, when algo_runs is
+ * as expected, every RUNNING run whose process is gone is closed FAILED ("abandoned") and listed.
  */
 export async function checkDatabase(input: z.input<typeof DbOptionSchema>): Promise<CheckResult> {
   const { db } = DbOptionSchema.parse(input);
@@ -56,7 +60,9 @@ export async function checkDatabase(input: z.input<typeof DbOptionSchema>): Prom
     const failure = differences.length
       ? new StorageError(`${store.display}: ${differences.length} difference(s) from the schema`, 'Run "bkt db migrate" for missing objects; fix changed columns by hand')
       : null;
-    return { db: store.display, backend: store.backend, ok: differences.length === 0, differences, failure };
+    const runsReadable = !differences.some((d) => d.table === 'algo_runs');
+    const abandoned = runsReadable ? await store.closeAbandonedRuns('bkt db check') : [];
+    return { db: store.display, backend: store.backend, ok: differences.length === 0, differences, abandoned_runs: abandoned, failure };
   });
 }
 

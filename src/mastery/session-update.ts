@@ -3,11 +3,9 @@
  */
 import { InputError, NotFoundError, UsageError } from '../errors.js';
 import { updateMastery, clampProbability } from '../model/online-update.js';
-import type { ResolvedParams, Store } from '../store/store.js';
+import type { ResolvedParams, SessionAnswer, Store } from '../store/store.js';
 import type { BatchAttempt } from './batch-input.js';
 import { assertUserAllowed, type Scope } from './scope.js';
-import { readSession, sqlDriverOf, type SessionAnswer } from './session-source.js';
-import type { SqlValue } from '../store/sql.js';
 import { applyBatch } from './update-service.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -34,7 +32,7 @@ export interface SessionSummary {
 export async function applySession(store: Store, scope: Scope, sessionId: string): Promise<SessionSummary> {
   if (!UUID_RE.test(sessionId)) throw new UsageError(`--session "${sessionId}" is not a UUID`, 'Give the test_sessions id');
   const id = sessionId.toLowerCase();
-  const session = await readSession(store, id);
+  const session = await store.readSession(id);
   if (!session) throw new NotFoundError(`session ${id}: not in test_sessions of ${store.display}`, 'Check the session id');
   assertUserAllowed(scope, session.userId, 'update mastery for');
   if (session.status !== 'SUBMITTED' && session.status !== 'EXPIRED') {
@@ -113,7 +111,7 @@ export interface RebuildSummary {
  */
 export async function rebuildStates(store: Store, scope: Scope, options: RebuildOptions = {}): Promise<RebuildSummary> {
   if (scope.kind !== 'admin') throw new UsageError('--rebuild needs the admin scope', 'Drop --as-user');
-  const pairs = await selectStates(store, options.userId?.toLowerCase(), options.conceptIds?.map((c) => c.toLowerCase()));
+  const pairs = await store.listTrackedStates({ userId: options.userId?.toLowerCase(), conceptIds: options.conceptIds?.map((c) => c.toLowerCase()) });
   const per = Math.max(1, options.statesPerTransaction ?? 500);
   const summary: RebuildSummary = { states_rebuilt: 0, attempts_replayed: 0, states_kept: [] };
   for (let i = 0; i < pairs.length; i += per) {
@@ -167,37 +165,4 @@ export async function rebuildStates(store: Store, scope: Scope, options: Rebuild
     summary.states_kept.push(...part.states_kept);
   }
   return summary;
-}
-
-/** The (user, concept) pairs a rebuild visits, in lock order (user, then concept). */
-async function selectStates(store: Store, userId: string | undefined, conceptIds: string[] | undefined): Promise<{ userId: string; conceptId: string }[]> {
-  const driver = sqlDriverOf(store);
-  const where = (alias: string): { sql: string; params: SqlValue[] } => {
-    const parts: string[] = [];
-    const params: SqlValue[] = [];
-    if (userId) {
-      parts.push(`${alias}.user_id = ?`);
-      params.push(userId);
-    }
-    if (conceptIds?.length) {
-      const list = driver.dialect.inList(`${alias}.concept_id`, conceptIds);
-      parts.push(list.sql);
-      params.push(...list.params);
-    }
-    return { sql: parts.map((x) => ` AND ${x}`).join(''), params };
-  };
-  const l = where('l');
-  const s = where('s');
-  const rows = await driver.query<{ user_id: string; concept_id: string }>(
-    `SELECT l.user_id, l.concept_id FROM bkt_attempt_ledger l JOIN users u ON u.id = l.user_id WHERE 1 = 1${l.sql}
-     UNION SELECT s.user_id, s.concept_id FROM bkt_user_skill_state s WHERE s.n_attempts > 0${s.sql}`,
-    [...l.params, ...s.params],
-  );
-  const seen = new Map<string, { userId: string; conceptId: string }>();
-  for (const r of rows) {
-    const u = String(r.user_id).toLowerCase();
-    const c = String(r.concept_id).toLowerCase();
-    seen.set(`${u}|${c}`, { userId: u, conceptId: c });
-  }
-  return [...seen.values()].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.conceptId < b.conceptId ? -1 : a.conceptId > b.conceptId ? 1 : 0));
 }

@@ -10,19 +10,17 @@
 import { questionParams } from './question-params.js';
 import { z } from 'zod';
 import { TIME_RANGE_TEXT, timeInRange } from '../data/input-limits.js';
-import { parseTimeString, timestampMs } from '../data/parse-values.js';
-import { NotFoundError, ScopeError, UsageError } from '../errors.js';
+import { parseTimeString } from '../data/parse-values.js';
+import { ScopeError, UsageError } from '../errors.js';
 import { DEFAULT_MASTERY_THRESHOLD } from '../model/params.js';
 import { traceUpdate, type UpdateTrace } from '../model/online-update.js';
-import type { ResolvedParams, Store, StoreTransaction, UserSkillStateRow } from '../store/store.js';
+import type { ResolvedParams, Store, StoreTransaction } from '../store/store.js';
 import { applyToState, type CoreState, type Outcome } from './apply-core.js';
 import { hashAttemptKey, randomAttemptKey } from './attempt-key.js';
 import type { BatchAttempt, Rejection } from './batch-input.js';
 import { planBatches, type StateSlice } from './batch-plan.js';
 import { assertUserAllowed, type Scope } from './scope.js';
-import { applySlicesSql } from './batch-sql.js';
-import { sqlDriverOf } from './session-source.js';
-import type { SqlDriver } from '../store/sql.js';
+import { applySlices, coreStateOf } from './batch-apply.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const uuidSchema = z.string().regex(UUID_RE, 'expected a UUID').transform((s) => s.toLowerCase());
@@ -92,17 +90,6 @@ function toMs(value: string | number | Date | null | undefined, what: string): n
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** A stored state as the pure core sees it; a state with no attempts (a lock placeholder) is new. */
-function coreState(row: UserSkillStateRow | null): CoreState | null {
-  if (!row || row.n_attempts === 0) return null;
-  return {
-    pMastery: row.p_mastery,
-    nAttempts: row.n_attempts,
-    lastAttemptAt: row.last_attempt_at === null ? null : timestampMs(row.last_attempt_at),
-    lastSeenQuestionId: row.last_seen_question_id,
-  };
-}
-
 function paramsUsed(conceptId: string, r: ResolvedParams): ParamsUsed {
   return {
     p_L0: r.params.p_L0,
@@ -138,7 +125,7 @@ export async function applyAttempt(store: Store, scope: Scope, attempt: SingleAt
 
   return store.withStateLock(a.userId, a.conceptId, async (row, tx) => {
     const resolved = await tx.resolveParams(a.conceptId);
-    const before = coreState(row);
+    const before = coreStateOf(row);
     const forQuestion = questionParams(resolved);
     const { state, steps } = await applyToState(
       before,
@@ -242,25 +229,14 @@ export async function applyBatch(
   }
   const plan = planBatches(attempts, opts.batchSize);
   const summary: BatchSummary = { applied: 0, duplicate: 0, stale: 0, rejected, states: 0, transactions: 0 };
-  const driver = sqlDriverIfAny(store);
-  const run = driver ? applyPlanSql(store, driver, plan, opts.failFast, summary, options.onProgress, attempts.length) : applyPlanStore(store, plan, opts.failFast, summary, options.onProgress, attempts.length);
-  summary.states = await run;
+  summary.states = await applyPlan(store, plan, opts.failFast, summary, options.onProgress, attempts.length);
   summary.rejected.sort((x, y) => x.line - y.line);
   return summary;
 }
 
-function sqlDriverIfAny(store: Store): SqlDriver | null {
-  try {
-    return sqlDriverOf(store);
-  } catch {
-    return null;
-  }
-}
-
-/** The set-based path (batch-sql.ts): a fixed number of statements per transaction. */
-async function applyPlanSql(
+/** Each planned transaction through the set-based path (batch-apply.ts): a fixed number of statements per transaction. */
+async function applyPlan(
   store: Store,
-  driver: SqlDriver,
   plan: StateSlice[][],
   failFast: boolean,
   summary: BatchSummary,
@@ -273,7 +249,7 @@ async function applyPlanSql(
   for (const slices of plan) {
     for (const s of slices) if (!paramsByConcept.has(s.conceptId)) paramsByConcept.set(s.conceptId, await store.resolveParams(s.conceptId));
     const rejectedHere: Rejection[] = [];
-    const counts = await driver.transaction((ex) => applySlicesSql(ex, driver.dialect, slices, (c) => paramsByConcept.get(c)!, Date.now(), rejectedHere, failFast));
+    const counts = await store.withWriteTransaction((tx) => applySlices(tx, slices, (c) => paramsByConcept.get(c)!, Date.now(), rejectedHere, failFast));
     summary.rejected.push(...rejectedHere);
     summary.applied += counts.applied;
     summary.duplicate += counts.duplicate;
@@ -285,81 +261,6 @@ async function applyPlanSql(
     onProgress?.(done, total);
   }
   return touched.size;
-}
-
-/** The portable path over StoreTransaction (stores without a SQL driver). */
-async function applyPlanStore(
-  store: Store,
-  plan: StateSlice[][],
-  failFast: boolean,
-  summary: BatchSummary,
-  onProgress: ((done: number, total: number) => void) | undefined,
-  total: number,
-): Promise<number> {
-  const rejected = summary.rejected;
-  const touched = new Set<string>();
-  const missingUsers = new Set<string>();
-  let done = 0;
-  for (let slices of plan) {
-    slices = slices.filter((s) => !missingUsers.has(s.userId) || (rejectSlice(s, rejected), false));
-    // A user missing from users fails its slice's lock: roll back, reject its rows, retry the rest.
-    for (;;) {
-      let failing: StateSlice | null = null;
-      try {
-        const counts = await store.withWriteTransaction(async (tx) => {
-          const c = { applied: 0, duplicate: 0, stale: 0 };
-          const paramsByConcept = new Map<string, ResolvedParams>();
-          const now = Date.now();
-          for (const slice of slices) {
-            let row: UserSkillStateRow | null;
-            try {
-              row = await tx.lockState(slice.userId, slice.conceptId);
-            } catch (error) {
-              if (error instanceof NotFoundError) failing = slice;
-              throw error;
-            }
-            let resolved = paramsByConcept.get(slice.conceptId);
-            if (!resolved) paramsByConcept.set(slice.conceptId, (resolved = await tx.resolveParams(slice.conceptId)));
-            const before = coreState(row);
-            const { state, steps } = await applyToState(
-              before,
-              slice.attempts,
-              resolved.params,
-              now,
-              (key, at, x) => tx.recordAttempt(slice.userId, slice.conceptId, key, iso(at), { correct: x.correct, questionId: x.questionId }),
-              questionParams(resolved),
-            );
-            await saveState(tx, slice.userId, slice.conceptId, state, before, resolved);
-            for (const s of steps) c[s.outcome] += 1;
-          }
-          return c;
-        });
-        summary.applied += counts.applied;
-        summary.duplicate += counts.duplicate;
-        summary.stale += counts.stale;
-        summary.transactions += 1;
-        break;
-      } catch (error) {
-        if (failing === null) throw error;
-        if (failFast) {
-          const at = (failing as StateSlice).attempts[0].line;
-          throw new NotFoundError(`line ${at}: ${(error as NotFoundError).message}`, (error as NotFoundError).hint);
-        }
-        const bad: StateSlice = failing;
-        missingUsers.add(bad.userId);
-        slices = slices.filter((s) => s.userId !== bad.userId || (rejectSlice(s, rejected), false));
-        if (slices.length === 0) break;
-      }
-    }
-    for (const s of slices) touched.add(`${s.userId}|${s.conceptId}`);
-    done += slices.reduce((n, s) => n + s.attempts.length, 0);
-    onProgress?.(done, total);
-  }
-  return touched.size;
-}
-
-function rejectSlice(slice: StateSlice, rejected: Rejection[]): void {
-  for (const a of slice.attempts) rejected.push({ line: a.line, reason: `user ${a.userId} does not exist in users` });
 }
 
 export { ScopeError };

@@ -59,7 +59,7 @@ export async function loadParams(source: ParamsSource): Promise<LoadedParams> {
     entries = read.map((e) => ({ concept_id: e.concept_id, params: e.params, restarts: e.restarts, ...(e.model ? { model: e.model } : {}) }));
     description = source.params === '-' ? 'stdin' : source.params;
   } else {
-    const { openStore } = await import('../store/store.js');
+    const { openStore } = await import('../store/open-store.js');
     const store = await openStore(source.db);
     try {
       const rows = await store.listParams(wanted.length ? { conceptIds: wanted } : {});

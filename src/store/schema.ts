@@ -321,7 +321,7 @@ export const TABLES: TableDef[] = [
   {
     // bkt's own table (not in the app): one row per attempt applied to a state (or reported
     // stale), so a retried batch or session never counts an attempt twice, with its outcome, so
-    // `bkt update --rebuild` can replay it (issue 4, docs/store.md "Ledger"). `correct` and
+    // `bkt update --rebuild` can replay it (docs/store.md "bkt's own table"). `correct` and
     // `question_id` came later: `bkt db migrate` adds them to an older ledger (NULL in old rows).
     name: 'bkt_attempt_ledger',
     owner: 'bkt',
@@ -341,6 +341,13 @@ export const TABLES: TableDef[] = [
     checks: [],
   },
 ];
+
+/** The definition of one of bkt's tables by name (the row codecs are built from it). */
+export function tableDef(name: string): TableDef {
+  const def = TABLES.find((t) => t.name === name);
+  if (!def) throw new Error(`no table ${name} in the schema`);
+  return def;
+}
 
 /** Quote an identifier when it is mixed-case or a keyword ("p_L0", "trigger"). */
 export function quoteIdent(name: string): string {

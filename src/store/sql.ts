@@ -1,10 +1,17 @@
 /**
- * The minimal SQL surface the shared store (sql-store.ts) needs from a backend. SQL text is
- * written once with `?` placeholders; each driver translates what its database needs.
+ * The minimal SQL surface the shared store (sql-store.ts and the modules it composes) needs from
+ * a backend. SQL text is written once with `?` placeholders; each driver translates what its
+ * database needs. This layer imports no backend: the backends import it.
  */
 import type { LiveTable, LogicalType, TableDef, EnumDef } from './schema.js';
-import type { BinaryColumnType } from './postgres/copy-binary.js';
 import type { SnapshotConcepts } from './snapshot-concepts.js';
+
+/**
+ * The type of a selected column in a typed bulk read (BulkReadOptions.binaryTypes). 'key' is text
+ * of few distinct values (ids): a backend may decode each distinct value once and return the same
+ * string after (PostgreSQL's binary COPY decoder does); memory grows with the distinct values.
+ */
+export type BulkColumnType = 'bool' | 'int4' | 'float8' | 'uuid' | 'text' | 'key';
 
 export type SqlValue = string | number | boolean | null | bigint | string[] | Buffer;
 export type Row = Record<string, unknown>;
@@ -28,7 +35,7 @@ export interface BulkReadOptions {
    * PostgreSQL: the type of each selected column, to read the rows in COPY's binary format
    * (each expression must have exactly that type: cast it). SQLite ignores it.
    */
-  binaryTypes?: readonly BinaryColumnType[];
+  binaryTypes?: readonly BulkColumnType[];
   /**
    * SQLite: read in ranges of a rowid table's rowids, each range fetched as one JSON array
    * (json_group_array) and parsed at once: 40% less time than stepping through the rows one
@@ -61,6 +68,11 @@ export interface SqlExecutor {
   bulkInsert(table: string, columns: readonly string[], rows: Iterable<readonly SqlValue[]>): Promise<number>;
 }
 
+/** A connection of its own, held outside transactions until released (see SqlDriver.reserveConnection). */
+export interface ReservedConnection extends SqlExecutor {
+  release(): Promise<void>;
+}
+
 export interface SqlDriver extends SqlExecutor {
   readonly dialect: Dialect;
   /**
@@ -82,6 +94,12 @@ export interface SqlDriver extends SqlExecutor {
    * bkt-validated values (UUIDs, ISO times, numbers).
    */
   streamRows(sql: string, params: readonly SqlValue[], options: BulkReadOptions, onRow: (row: unknown[]) => void): AsyncIterable<number>;
+  /**
+   * A connection lent to the caller alone until it calls release(): session state set on it (a
+   * session-level lock) lives exactly as long. PostgreSQL: a client taken from the pool; SQLite:
+   * the driver's one connection (it has no session-level state bkt uses).
+   */
+  reserveConnection(): Promise<ReservedConnection>;
   /** What the live database has for each of the named tables that exists. */
   introspect(tables: readonly TableDef[]): Promise<Map<string, LiveTable>>;
   /** Names of enum types present (empty where the database has no enum types). */
@@ -131,7 +149,7 @@ export interface Dialect {
    */
   epochMs(expr: string): string;
   /** `expr` with the type a binary read declares for it (PostgreSQL casts; SQLite has no such types). */
-  typed(expr: string, type: BinaryColumnType): string;
+  typed(expr: string, type: BulkColumnType): string;
   /**
    * How many parts (by session id, each its own read on its own connection) the attempts read
    * is split into: PostgreSQL runs each part's join in its own server process; SQLite, 1 (its
@@ -158,4 +176,34 @@ export interface Dialect {
   analyzeSql(tables: readonly string[]): string | null;
   /** A bound boolean as the database stores it (SQLite 0/1). */
   bool(value: boolean): SqlValue;
+  /**
+   * Whether locking a state row that does not exist yet takes a placeholder row (inserted, then
+   * locked, deleted before commit when nothing was written to it). PostgreSQL: yes, SELECT ... FOR
+   * UPDATE locks only rows that exist, so two writers creating one state would both see none.
+   * SQLite: no, BEGIN IMMEDIATE already holds the database's single write lock.
+   */
+  readonly placeholderLocks: boolean;
+  /**
+   * Statements run on the connection before reads that visit each row once (an export), or none.
+   * SQLite: a small page cache and no memory map (the store opens with 128 MB of cache and a 1 GB
+   * map for the repeated reads of fitting, whose touched pages count as this process's memory).
+   */
+  readonly singlePassReadSettings: readonly string[];
+  /**
+   * How a run's owner proves it is alive, where the database can: a lock that a session holds
+   * until it releases it or its connection ends, so a killed process frees it at once. `acquire`
+   * and `release` run on a reserved connection, `tryInTransaction` inside a write transaction
+   * (true when free, and then held until the transaction ends); each takes the run's lock key (a
+   * signed 64-bit integer as text). PostgreSQL: session advisory locks. Null for SQLite, which has
+   * no lock that outlives a statement in another process: its runs record the owner's pid and host.
+   */
+  readonly runOwnerLock: { acquire: string; release: string; tryInTransaction: string } | null;
+}
+
+/** What every module of the shared store works with: the backend's driver, its dialect, and the `--db` to name in messages. */
+export interface SqlContext {
+  readonly driver: SqlDriver;
+  readonly dialect: Dialect;
+  /** The --db target with any password redacted. */
+  readonly display: string;
 }

@@ -1,11 +1,10 @@
 /**
  * The Store: bkt's domain operations on the app's database, whatever the backend.
  *
- * `openStore(db)` picks the backend from `--db` (or env DATABASE_URL): a `postgres://` or
- * `postgresql://` URL opens PostgreSQL (`pg`, user `postgres` when the URL names none); anything
- * else is a SQLite file path (better-sqlite3), default `./bkt.sqlite`. Both backends implement
- * this interface with the same SQL where the databases agree and a dialect object where they differ
- * (src/store/sql-store.ts, src/store/<db>/<db>-dialect.ts).
+ * This file holds the interface and its row types only; `openStore` (src/store/open-store.ts) picks
+ * the backend. Both backends implement it with the same SQL where the databases agree and a
+ * dialect object where they differ (src/store/sql-store.ts and the modules it composes,
+ * src/store/<db>/<db>-dialect.ts).
  *
  * Guarantees every method keeps (the contract suite test/store/contract.test.ts checks them on both):
  * - every write is one transaction: after a throw the database is exactly as it was;
@@ -15,12 +14,9 @@
  */
 import type { VariantModel } from '../model/variants/variant-model.js';
 import type { AttemptsTable } from '../data/attempts-table.js';
-import { redactConnectionString } from '../errors.js';
 import type { BktParams } from '../model/params.js';
 import type { SchemaDifference } from './schema.js';
 
-/** Where the store is when neither `--db` nor DATABASE_URL names one. */
-export const DEFAULT_DB_PATH = './bkt.sqlite';
 export const BKT_ALGO_KEY = 'bkt';
 export const BKT_ALGO_VERSION = 'v1';
 
@@ -284,6 +280,76 @@ export interface LedgerRow {
   question_id: string | null;
 }
 
+/** A (user, concept) mastery state's identity; ids as the Store takes them (user a UUID, concept mapped like `bkt import`). */
+export interface StateKey {
+  userId: string;
+  conceptId: string;
+}
+
+/** The map key of a state in LockedStates and the sets below: `user_id|concept_id`, both lower-case UUIDs. */
+export function stateKeyOf(userId: string, conceptId: string): string {
+  return `${userId}|${conceptId}`;
+}
+
+/** A state row as `StoreTransaction.lockStates` returns it (its timestamps of creation and update left out). */
+export type LockedStateRow = Omit<UserSkillStateRow, 'created_at' | 'updated_at'>;
+
+/** What `StoreTransaction.lockStates` found. */
+export interface LockedStates {
+  /**
+   * The locked states that exist, by `stateKeyOf`. A state that does not exist yet is locked too
+   * (see lockStates) but absent here.
+   */
+  rows: Map<string, LockedStateRow>;
+  /** Users (lower-case) that are not in the users table: their states were not locked. */
+  missingUsers: Set<string>;
+}
+
+/** One bkt_attempt_ledger row to write with `StoreTransaction.recordAttempts`. */
+export interface LedgerInput {
+  user_id: string;
+  concept_id: string;
+  attempt_key: string;
+  /** The time the attempt was applied with (ISO-8601), or null. */
+  answered_at: string | null;
+  correct: boolean;
+  question_id: string | null;
+}
+
+/** One answered (or unanswered) question of a session, as `Store.readSession` returns it. */
+export interface SessionAnswer {
+  /** session_answers.id: the attempt's exactly-once key. */
+  answerId: string;
+  sessionId: string;
+  userId: string;
+  status: string;
+  questionId: string;
+  position: number | null;
+  /** null = unanswered (not an attempt). */
+  correct: boolean | null;
+  /** Epoch ms: answered_at, else the session's submitted_at, else null. */
+  time: number | null;
+  /** Concepts from snapshot_json.concept_id and .concept_ids (distinct; UUIDs lower-cased), as readAttempts reads them. */
+  concepts: string[];
+}
+
+/** A session with its owner, status and every answer, ordered by time, then position, then answer id. */
+export interface SessionRead {
+  userId: string;
+  status: string;
+  answers: SessionAnswer[];
+}
+
+/** A RUNNING run whose process was found gone, and closed FAILED by `Store.closeAbandonedRuns`. */
+export interface AbandonedRun {
+  id: string;
+  started_at: string;
+  /** When it was found and closed (the row's completed_at). */
+  found_at: string;
+  /** The error_message written: "abandoned: ..." naming the owner and who found it. */
+  error_message: string;
+}
+
 /**
  * Operations inside one write transaction (`Store.withWriteTransaction`). Everything done through
  * it commits together or not at all. Do not keep it after the callback returns.
@@ -294,12 +360,27 @@ export interface StoreTransaction {
    * the state does not exist yet. PostgreSQL: INSERT ... ON CONFLICT DO NOTHING of a placeholder
    * row (n_attempts 0), then SELECT ... FOR UPDATE, so a second process blocks here until this
    * transaction ends. A placeholder the callback never upserts is deleted before commit, so a
-   * lock alone leaves no row. SQLite: the same statements (FOR UPDATE omitted); the transaction
-   * began with BEGIN IMMEDIATE, which already holds the database's single write lock.
+   * lock alone leaves no row. SQLite: a plain SELECT; the transaction began with BEGIN IMMEDIATE,
+   * which already holds the database's single write lock (Dialect.placeholderLocks).
    * The user must exist in users (foreign key): otherwise NotFoundError (exit 4).
    * Lock several states in a fixed order (user, then concept) to avoid deadlocks on PostgreSQL.
    */
   lockState(userId: string, conceptId: string): Promise<UserSkillStateRow | null>;
+  /**
+   * lockState for many states in a fixed number of statements: the placeholders of new states in
+   * multi-row inserts, then one SELECT of every state in (user, concept) order (FOR UPDATE on
+   * PostgreSQL). States of users missing from users are not locked and their users are listed
+   * (no error). Pass the keys in (user, concept) order across transactions to avoid deadlocks.
+   */
+  lockStates(keys: readonly StateKey[]): Promise<LockedStates>;
+  /**
+   * Which of `attemptKeys` the ledger already holds for the locked states `keys`, as
+   * `stateKeyOf(user, concept) + '|' + attempt_key`. With the states locked, the answer holds
+   * until commit, so `recordAttempts` may then write the others without a conflict check.
+   */
+  appliedAttemptKeys(keys: readonly StateKey[], attemptKeys: readonly string[]): Promise<Set<string>>;
+  /** Write new ledger rows in bulk (PostgreSQL COPY). Each key must be new: see appliedAttemptKeys. */
+  recordAttempts(rows: readonly LedgerInput[]): Promise<void>;
   /**
    * Record that `attemptKey` was applied to (user, concept), with the attempt's outcome (stored in
    * the ledger so `bkt update --rebuild` can replay it; omitted, the row's correct is NULL and the
@@ -311,6 +392,8 @@ export interface StoreTransaction {
   readLedger(userId: string, conceptId: string): Promise<LedgerRow[]>;
   /** Insert or update the state row (created_at kept, updated_at = now). */
   upsertState(state: StateInput): Promise<void>;
+  /** upsertState for many states in multi-row statements; when a state appears twice the last one wins. */
+  upsertStates(states: readonly StateInput[]): Promise<void>;
   /** Append one mastery_snapshot row; returns its id. */
   insertSnapshot(snapshot: SnapshotInput): Promise<string>;
   /** schema.md parameter resolution, read inside the transaction. */
@@ -356,8 +439,18 @@ export interface Store {
   /** Rewrite a RUNNING run's input/output summaries (progress), committed at once. */
   updateRun(runId: string, summaries: { input_summary?: Record<string, unknown>; output_summary?: Record<string, unknown> }): Promise<void>;
   getRun(runId: string): Promise<RunRow | null>;
+  /**
+   * Close every RUNNING run whose owner is gone as FAILED, completed_at = now, error_message
+   * "abandoned: ...". The owner is recorded by startRun (input_summary_json.owner): on PostgreSQL
+   * the run's process holds a session-level advisory lock until it closes the run or its
+   * connection ends, so a run whose lock can be taken is abandoned; on SQLite the owner's pid and
+   * host are recorded, and a run of this host whose process no longer exists (or is another
+   * process with the same pid) is abandoned. Runs of other hosts (SQLite) and runs without an
+   * owner (written by an older bkt) are left alone. `foundBy` names who looked (e.g. "bkt db check").
+   */
+  closeAbandonedRuns(foundBy: string): Promise<AbandonedRun[]>;
 
-  // online mastery (issue 4)
+  // online mastery
   /** Run `fn` in one write transaction (PostgreSQL BEGIN; SQLite BEGIN IMMEDIATE). Rolled back if it throws. */
   withWriteTransaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /** Lock one state row and run `fn` in the same transaction (see StoreTransaction.lockState). */
@@ -367,6 +460,23 @@ export interface Store {
   getUserRole(userId: string): Promise<string | null>;
   /** States ordered by p_mastery descending, then user_id, concept_id. */
   listStates(filter?: StateFilter): Promise<UserSkillStateRow[]>;
+  /**
+   * The states bkt holds attempts for, in lock order (user, then concept): pairs in the attempt
+   * ledger whose user still exists, and states with n_attempts > 0 (`bkt update --rebuild`).
+   */
+  listTrackedStates(filter?: { userId?: string; conceptIds?: string[] }): Promise<StateKey[]>;
+  /**
+   * A session of the app's tables with every answer (`bkt update --session`); null when the
+   * session does not exist. Concepts are read from each question's snapshot as readAttempts reads them.
+   */
+  readSession(sessionId: string): Promise<SessionRead | null>;
+
+  /**
+   * Tell the store that the reads that follow visit each row once (an export): SQLite shrinks
+   * this connection's page cache and turns its memory map off, which the reads of a fit want but
+   * a one-pass scan would only fill; PostgreSQL needs nothing (its cursors keep nothing here).
+   */
+  preferSinglePassReads(): Promise<void>;
 
   // constant-memory row streams for export (PostgreSQL: pg-query-stream; SQLite: stmt.iterate())
   streamParams(filter?: ListParamsFilter): AsyncIterable<SkillParamsRow>;
@@ -377,32 +487,4 @@ export interface Store {
   /** Row count of one of schema.md's tables (tests, summaries). */
   countRows(table: string): Promise<number>;
   close(): Promise<void>;
-}
-
-/**
- * Parse `--db` (or DATABASE_URL when `db` is undefined or empty) into a backend and location.
- * Throws nothing: any non-URL string is a SQLite path.
- */
-export function resolveDbTarget(db?: string | null, env: NodeJS.ProcessEnv = process.env): DbTarget {
-  const raw = db && db.length > 0 ? db : env.DATABASE_URL && env.DATABASE_URL.length > 0 ? env.DATABASE_URL : DEFAULT_DB_PATH;
-  if (/^postgres(ql)?:\/\//i.test(raw)) {
-    return { backend: 'postgres', location: raw, display: redactConnectionString(raw) };
-  }
-  const path = raw.startsWith('sqlite:') ? raw.replace(/^sqlite:(\/\/)?/, '') : raw;
-  return { backend: 'sqlite', location: path, display: path };
-}
-
-/**
- * Open the store `--db` names (see resolveDbTarget). The driver is imported lazily, so commands
- * that never touch a database do not pay for it. Throws StorageError (exit 5) when the database
- * cannot be reached, or (mode `use`) when the SQLite file is missing or bkt's tables are absent.
- */
-export async function openStore(db?: string | null, options: OpenStoreOptions = {}): Promise<Store> {
-  const target = resolveDbTarget(db);
-  if (target.backend === 'postgres') {
-    const { openPostgresStore } = await import('./postgres/postgres-store.js');
-    return openPostgresStore(target, options);
-  }
-  const { openSqliteStore } = await import('./sqlite/sqlite-store.js');
-  return openSqliteStore(target, options);
 }

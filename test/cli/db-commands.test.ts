@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
 import { BACKENDS, exec, postgresAvailable, type EmptyDb } from '../store/backends.js';
 import { bkt } from '../support/run-bkt.js';
 

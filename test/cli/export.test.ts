@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableFromIPC } from 'apache-arrow';
-import { openStore } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
 import { readParamsFile } from '../../src/params-file.js';
-import { sqlDriverOf } from '../../src/mastery/session-source.js';
+import { sqlDriverOf } from '../../src/store/sql-store.js';
 import { addUsers, createSqliteDb, type TestDb } from '../mastery/backends.js';
 import { bkt } from '../support/run-bkt.js';
 

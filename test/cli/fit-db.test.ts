@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
 import { type TestDb, createPostgresDb, createSqliteDb, postgresAvailable } from '../mastery/backends.js';
 import { bkt } from '../support/run-bkt.js';
 

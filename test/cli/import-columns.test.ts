@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toUuid } from '../../src/store/ids.js';
-import { openStore } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
 import { tableCounts } from '../store/backends.js';
 import { bkt } from '../support/run-bkt.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
 import { updateMastery } from '../../src/model/online-update.js';
 import { seededRandom } from '../../src/model/random.js';
 import { addUsers, createSqliteDb, type TestDb } from '../mastery/backends.js';

@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toUuid } from '../../src/store/ids.js';
-import { openStore } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
 import { bkt, createTestDb, postgresAvailable, pybktParams, reference, tempDir } from './quality-fixtures.js';
 
 /**

@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
 import { assertWellFormedXml } from '../quality/xml-check.js';
 import { BIN } from '../support/run-bkt.js';
 import { bkt, tempDir, writeParamsFile, writePybktParamsFile } from './quality-fixtures.js';

@@ -8,8 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPostgresDatabase } from '../support/postgres.js';
-import { openStore, type Store } from '../../src/store/store.js';
-import { sqlDriverOf } from '../../src/mastery/session-source.js';
+import { openStore } from '../../src/store/open-store.js';
+import { type Store } from '../../src/store/store.js';
+import { sqlDriverOf } from '../../src/store/sql-store.js';
 
 export { PG_ADMIN_URL, postgresAvailable } from '../support/postgres.js';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BktError } from '../../src/errors.js';
 import { runUpdate } from '../../src/mastery/run-update.js';
-import { openStore } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
 import { bkt } from '../support/run-bkt.js';
 import { addUsers, createPostgresDb, createSqliteDb, postgresAvailable, randomUuid, type TestDb } from './backends.js';
 

@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
+import { type Store } from '../../src/store/store.js';
 import { applyAttempt, applyBatch } from '../../src/mastery/update-service.js';
 import { applySession, rebuildStates } from '../../src/mastery/session-update.js';
 import { queryMastery, snapshotStates } from '../../src/mastery/query.js';
 import { readBatchAttempts } from '../../src/mastery/batch-input.js';
 import { ADMIN_SCOPE, learnerScope } from '../../src/mastery/scope.js';
-import { sqlDriverOf } from '../../src/mastery/session-source.js';
+import { sqlDriverOf } from '../../src/store/sql-store.js';
 import { updateMastery } from '../../src/model/online-update.js';
 import { ScopeError, NotFoundError } from '../../src/errors.js';
 import { addSession, addUsers, createPostgresDb, createSqliteDb, postgresAvailable, type TestDb } from './backends.js';

@@ -5,11 +5,11 @@
  * ledger's answered_at, stamped inside the state's lock). Needs `npm run build` (bin/run.js).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqlDriverOf } from '../../src/mastery/session-source.js';
+import { sqlDriverOf } from '../../src/store/sql-store.js';
 import { updateMastery } from '../../src/model/online-update.js';
 import { BUILTIN_DEFAULT_PARAMS } from '../../src/model/params.js';
 import type { Service } from '../../src/service/server.js';
-import { openStore } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
 import type { TestDb } from '../mastery/backends.js';
 import { bktAsync } from '../support/run-bkt.js';
 import { BACKENDS, PREFIX, STUDENT, call, seededDb, startTestService, token } from './support.js';

@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readAttempts } from '../../src/data/read-attempts.js';
-import { openStore } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
 import { createPostgresDb, postgresAvailable, type TestDb } from '../mastery/backends.js';
 import { BIN, ROOT } from '../support/run-bkt.js';
 import { ADMIN, BACKENDS, PREFIX, SECRET, SERVICE_TOKEN, STUDENT, call, seededDb, startTestService, token } from './support.js';

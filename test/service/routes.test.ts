@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAttempts } from '../../src/data/read-attempts.js';
 import { updateMastery } from '../../src/model/online-update.js';
 import type { Service } from '../../src/service/server.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
+import { type Store } from '../../src/store/store.js';
 import { addSession, randomUuid, type TestDb } from '../mastery/backends.js';
 import { ADMIN, BACKENDS, OTHER_STUDENT, PREFIX, REVIEWER, SERVICE_TOKEN, STUDENT, call, seededDb, startTestService, token } from './support.js';
 

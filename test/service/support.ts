@@ -4,10 +4,11 @@
  * and a small JSON client over fetch.
  */
 import { SignJWT } from 'jose';
-import { sqlDriverOf } from '../../src/mastery/session-source.js';
+import { sqlDriverOf } from '../../src/store/sql-store.js';
 import { startService, type Service } from '../../src/service/server.js';
 import type { ServeOptions } from '../../src/service/options.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
+import { type Store } from '../../src/store/store.js';
 import { createPostgresDb, createSqliteDb, postgresAvailable, type TestDb } from '../mastery/backends.js';
 
 export const SECRET = 'test-secret-0123456789abcdef-0123456789abcdef';

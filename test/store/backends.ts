@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPostgresDatabase } from '../support/postgres.js';
 import type { SqlDriver, SqlValue } from '../../src/store/sql.js';
-import type { SqlStore } from '../../src/store/sql-store.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { sqlDriverOf } from '../../src/store/sql-store.js';
+import { openStore } from '../../src/store/open-store.js';
+import { type Store } from '../../src/store/store.js';
 
 export { PG_ADMIN_URL, postgresAvailable } from '../support/postgres.js';
 
@@ -49,7 +50,7 @@ export async function migratedStore(db: string): Promise<Store> {
 }
 
 export function driverOf(store: Store): SqlDriver {
-  return (store as SqlStore).driver;
+  return sqlDriverOf(store);
 }
 
 /** Raw SQL with `?` placeholders; booleans are converted for the backend. */

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/errors.js';
-import { sqlDriverOf } from '../../src/mastery/session-source.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { sqlDriverOf } from '../../src/store/sql-store.js';
+import { openStore } from '../../src/store/open-store.js';
+import { type Store } from '../../src/store/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bkt-chunks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

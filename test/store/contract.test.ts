@@ -8,7 +8,8 @@ import { AttemptsTableBuilder } from '../../src/data/attempts-table-builder.js';
 import type { AttemptsTable } from '../../src/data/attempts-table.js';
 import { NotFoundError, StorageError } from '../../src/errors.js';
 import { integerToUuid, toUuid } from '../../src/store/ids.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
+import { type Store } from '../../src/store/store.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
 import { BACKENDS, driverOf as driverOfSync, exec, migratedStore, postgresAvailable, tableCounts, type EmptyDb } from './backends.js';
 
@@ -275,7 +276,7 @@ for (const backend of BACKENDS) {
         }
         const table = buildTable(rows);
         await store.importAttempts(table);
-        const sql = store as SqlStore;
+        const sql = store as unknown as SqlStore;
         // Act: read with the schema's indexes, then without session_answers' unique index.
         const indexed = await sql.sessionJoinIndexed();
         const merged = await store.readAttempts();

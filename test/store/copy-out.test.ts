@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/errors.js';
 import { CopyOutFramer } from '../../src/store/postgres/copy-out.js';
 import type { SqlDriver } from '../../src/store/sql.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
+import { type Store } from '../../src/store/store.js';
 import { driverOf } from './backends.js';
 import { createPostgresDatabase, postgresAvailable } from '../support/postgres.js';
 

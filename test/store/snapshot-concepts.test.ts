@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { snapshotMemberConcepts } from '../../src/store/snapshot-concepts.js';
-import { conceptsOfSnapshot } from '../../src/store/sql-store.js';
+import { conceptsOfSnapshot } from '../../src/store/snapshot-concepts.js';
 
 const C = '0a1b2c3d-0000-4000-8000-00000000000f';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SQLITE_PAGE_SIZE } from '../../src/store/sqlite/sqlite-store.js';
-import { openStore } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bkt-sqlite-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

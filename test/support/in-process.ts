@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Config } from '@oclif/core';
 import { vi } from 'vitest';
-import { openStore } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open-store.js';
 import { driverOf } from '../store/backends.js';
 import { ROOT } from './run-bkt.js';
 

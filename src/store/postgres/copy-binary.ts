@@ -4,14 +4,11 @@
  * value and this process a string per field: the attempts read (408 k rows) parses in a third
  * of the time. A repeated uuid (the session of consecutive answers) is decoded once.
  */
-/**
- * Column types a decoder reads. 'key' is text of few distinct values (ids): each distinct value
- * is decoded once and the same string returned after (no string built per row, and a Map lookup
- * of it hashes nothing); memory grows with the number of distinct values.
- */
-export type BinaryColumnType = 'bool' | 'int4' | 'float8' | 'uuid' | 'text' | 'key';
-
 import { WordKeyInterner } from '../../data/word-key-interner.js';
+import type { BulkColumnType } from '../sql.js';
+
+/** The column types a decoder reads (declared by the shared layer: see BulkColumnType). */
+export type BinaryColumnType = BulkColumnType;
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 /** Default bytes of a new chunk first joined to a row cut at the end of the last one. */

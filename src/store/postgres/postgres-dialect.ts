@@ -77,4 +77,13 @@ export const postgresDialect: Dialect = {
   jsonAsText: (expr) => `${expr}::text`,
   analyzeSql: (tables) => `ANALYZE ${tables.join(', ')}`,
   bool: (value: boolean): SqlValue => value,
+  placeholderLocks: true,
+  singlePassReadSettings: [],
+  // A 64-bit key from the run's uuid: the activation and migration locks use 32-bit hashtext
+  // values (sign-extended), so a run's key meets one of them with odds of 1 in 2^32.
+  runOwnerLock: {
+    acquire: 'SELECT pg_advisory_lock(?::bigint)',
+    release: 'SELECT pg_advisory_unlock(?::bigint)',
+    tryInTransaction: 'SELECT pg_try_advisory_xact_lock(?::bigint) AS free',
+  },
 };

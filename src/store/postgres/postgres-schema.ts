@@ -1,5 +1,5 @@
 import type { EnumDef, LiveTable, TableDef } from '../schema.js';
-import type { PgQueryable } from './postgres-store.js';
+import type { PgQueryable } from './postgres-types.js';
 
 /** Read tables, columns, keys and indexes of the current schema off PostgreSQL's catalogue. */
 export async function introspectPostgres(db: PgQueryable, tables: readonly TableDef[]): Promise<Map<string, LiveTable>> {

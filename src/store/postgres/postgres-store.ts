@@ -1,129 +1,16 @@
 import { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
 import { BktError, StorageError, redactConnectionString } from '../../errors.js';
 import { TABLES, type EnumDef, type LiveTable, type TableDef } from '../schema.js';
 import { CopyBinaryDecoder } from './copy-binary.js';
 import { CopyOutQuery } from './copy-out.js';
-import type { BulkReadOptions, Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
+import { CopyTextLines, copyText, inlineParameters, toNumberedPlaceholders } from './copy-text.js';
+import type { BulkReadOptions, ReservedConnection, Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
 import { SqlStore } from '../sql-store.js';
 import type { DbTarget, OpenStoreOptions, Store } from '../store.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { introspectPostgres, postgresEnumsPresent } from './postgres-schema.js';
-
-/** The part of `pg` bkt uses: a pool and the clients it lends. */
-export interface PgQueryable {
-  query(text: string | object, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }> & any;
-}
-interface PgClient extends PgQueryable {
-  release(error?: Error | boolean): void;
-}
-interface PgPool extends PgQueryable {
-  connect(): Promise<PgClient>;
-  end(): Promise<void>;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-}
-
-/** `?` placeholders to `$1..$n`, leaving quoted strings, identifiers and dollar-quoted bodies alone. */
-export function toNumberedPlaceholders(sql: string): string {
-  let out = '';
-  let n = 0;
-  let i = 0;
-  while (i < sql.length) {
-    const ch = sql[i];
-    if (ch === "'" || ch === '"') {
-      const end = sql.indexOf(ch, i + 1);
-      const stop = end < 0 ? sql.length : end + 1;
-      out += sql.slice(i, stop);
-      i = stop;
-    } else if (ch === '$' && sql[i + 1] === '$') {
-      const end = sql.indexOf('$$', i + 2);
-      const stop = end < 0 ? sql.length : end + 2;
-      out += sql.slice(i, stop);
-      i = stop;
-    } else if (ch === '?') {
-      out += `$${++n}`;
-      i++;
-    } else {
-      out += ch;
-      i++;
-    }
-  }
-  return out;
-}
-
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
-
-/** One value in COPY's text format. */
-function copyText(v: SqlValue): string {
-  if (v === null || v === undefined) return '\\N';
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-  const s = String(v);
-  // uuids, ISO times and bkt's JSON never need escaping: test once, replace rarely.
-  return NEEDS_ESCAPE.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
-}
-
-/** One line of COPY text output: fields split on tabs, `\N` as null, backslash escapes undone. */
-function parseCopyLine(line: string): unknown[] {
-  const fields: unknown[] = line.split('\t');
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i] as string;
-    if (f === '\\N') fields[i] = null;
-    else if (f.includes('\\')) fields[i] = f.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
-  }
-  return fields;
-}
-
-/** COPY's text output, from byte spans to rows (a multi-byte character may straddle two spans). */
-class CopyTextLines {
-  private readonly decoder = new StringDecoder('utf8');
-  private rest = '';
-
-  constructor(private readonly onRow: (row: unknown[]) => void) {}
-
-  span(buf: Buffer, start: number, end: number): number {
-    const text = this.rest + this.decoder.write(buf.subarray(start, end));
-    const last = text.lastIndexOf('\n');
-    if (last < 0) {
-      this.rest = text;
-      return 0;
-    }
-    this.rest = text.slice(last + 1);
-    const lines = text.slice(0, last).split('\n');
-    for (let i = 0; i < lines.length; i++) this.onRow(parseCopyLine(lines[i]));
-    return lines.length;
-  }
-
-  /** The last line when it had no newline (0 or 1 rows). */
-  finish(): number {
-    const rest = this.rest + this.decoder.end();
-    this.rest = '';
-    if (!rest.length) return 0;
-    this.onRow(parseCopyLine(rest));
-    return 1;
-  }
-}
-
-/** A bound value as a SQL literal (for COPY, which takes no parameters). */
-function literal(v: SqlValue): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
-  if (typeof v === 'number' || typeof v === 'bigint') {
-    if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`cannot inline ${v}`);
-    return String(v);
-  }
-  if (Array.isArray(v)) {
-    const inner = `{${v.map((x) => `"${String(x).replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
-    return `'${inner.replace(/'/g, "''")}'`;
-  }
-  return `'${String(v).replace(/'/g, "''")}'`;
-}
-
-/** Replace `?` placeholders by literals, outside quotes (see toNumberedPlaceholders). */
-export function inlineParameters(sql: string, params: readonly SqlValue[]): string {
-  return toNumberedPlaceholders(sql).replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
-}
+import type { PgClient, PgPool, PgQueryable } from './postgres-types.js';
 
 class PgExecutor implements SqlExecutor {
   constructor(
@@ -305,6 +192,31 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
       if (!completed) query.abort();
       client.release(!completed);
     }
+  }
+
+  /** A client of the pool, kept out of it until released: a session lock on it lasts that long (or until this process dies). */
+  async reserveConnection(): Promise<ReservedConnection> {
+    let client: PgClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      this.wrap(e);
+    }
+    // A server that drops the connection while it is held must not crash the process.
+    client.on('error', () => undefined);
+    const executor = new PgExecutor(client, this.display);
+    let released = false;
+    return {
+      query: (sql, params) => executor.query(sql, params),
+      queryArrays: (sql, params) => executor.queryArrays(sql, params),
+      run: (sql, params) => executor.run(sql, params),
+      bulkInsert: (table, columns, rows) => executor.bulkInsert(table, columns, rows),
+      release: async () => {
+        if (released) return;
+        released = true;
+        client.release();
+      },
+    };
   }
 
   async introspect(tables: readonly TableDef[]): Promise<Map<string, LiveTable>> {

@@ -57,6 +57,9 @@ export const sqliteDialect: Dialect = {
   jsonAsText: (expr) => expr,
   analyzeSql: () => null,
   bool: (value: boolean): SqlValue => (value ? 1 : 0),
+  placeholderLocks: false,
+  singlePassReadSettings: ['PRAGMA cache_size = -8192', 'PRAGMA mmap_size = 0'],
+  runOwnerLock: null,
 };
 
 function sqliteType(type: LogicalType): string {

@@ -1,5 +1,5 @@
 import type { EnumDef, LiveTable, TableDef } from '../schema.js';
-import type { SqliteDatabase } from './sqlite-store.js';
+import type { SqliteDatabase } from './sqlite-types.js';
 
 /** Read tables, columns, keys and indexes off SQLite's catalogue (sqlite_master and pragmas). */
 export function introspectSqlite(db: SqliteDatabase, tables: readonly TableDef[]): Map<string, LiveTable> {

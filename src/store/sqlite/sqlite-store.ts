@@ -2,32 +2,13 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BktError, StorageError } from '../../errors.js';
 import { TABLES, quoteIdent, type EnumDef, type LiveTable, type TableDef } from '../schema.js';
-import type { BulkReadOptions, Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
+import type { BulkReadOptions, ReservedConnection, Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
 import { SqlStore } from '../sql-store.js';
 import type { DbTarget, OpenStoreOptions, Store } from '../store.js';
 import { chooseChunkWorkers, readChunksShared } from './chunked-read.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 import { introspectSqlite, sqliteEnumsPresent } from './sqlite-schema.js';
-
-/** The part of better-sqlite3 bkt uses (kysely's SqliteDatabase idea: type the surface, not the driver). */
-export interface SqliteStatement {
-  all(...params: unknown[]): unknown[];
-  get(...params: unknown[]): unknown;
-  columns(): { name: string }[];
-  pluck(toggle?: boolean): SqliteStatement;
-  run(...params: unknown[]): { changes: number };
-  iterate(...params: unknown[]): IterableIterator<unknown>;
-  raw(toggle?: boolean): SqliteStatement;
-}
-export interface SqliteDatabase {
-  prepare(sql: string): SqliteStatement;
-  exec(sql: string): unknown;
-  pragma(sql: string): unknown;
-  close(): unknown;
-  readonly inTransaction: boolean;
-  /** The file ('' for a temporary database, ':memory:' for an in-memory one). */
-  readonly name: string;
-}
+import type { SqliteDatabase, SqliteStatement } from './sqlite-types.js';
 
 /** Rowids per chunk of a chunked read (about 0.8 MB of JSON for an attempts row). */
 const ROWID_CHUNK = 8192;
@@ -246,6 +227,17 @@ export class SqliteDriver implements SqlDriver {
       if (own && this.db.inTransaction) this.db.exec('COMMIT');
       release();
     }
+  }
+
+  /** The one connection: SQLite keeps no session state bkt relies on, so there is nothing to hold apart. */
+  async reserveConnection(): Promise<ReservedConnection> {
+    return {
+      query: (sql, params) => this.query(sql, params),
+      queryArrays: (sql, params) => this.queryArrays(sql, params),
+      run: (sql, params) => this.run(sql, params),
+      bulkInsert: (table, columns, rows) => this.bulkInsert(table, columns, rows),
+      release: async () => undefined,
+    };
   }
 
   async introspect(tables: readonly TableDef[]): Promise<Map<string, LiveTable>> {

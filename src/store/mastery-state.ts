@@ -1,0 +1,302 @@
+/**
+ * Mastery state: the write transaction of online updates (StoreTransaction) with its one lock
+ * and upsert protocol, and the reads of states, snapshots and the attempt ledger.
+ *
+ * Locking a state (lockStates): where the dialect needs placeholders (PostgreSQL), a new state is
+ * first inserted as a placeholder row (n_attempts 0, ON CONFLICT DO NOTHING), so that the SELECT
+ * ... FOR UPDATE that follows locks every state of the call, new ones included; a second writer
+ * blocks there until this transaction ends. A placeholder nothing was written to is deleted
+ * before commit, so a lock alone leaves no row. SQLite's BEGIN IMMEDIATE already holds the one
+ * write lock: no placeholders, no FOR UPDATE. States are locked in (user, concept) order.
+ */
+import { NotFoundError } from '../errors.js';
+import { isUuid, newUuid, toUuid } from './ids.js';
+import { resolveParamsIn } from './params.js';
+import { requireUuid, rowCodec, toIsoTimestamp, whereClause, type RowCodec } from './row-codec.js';
+import type { SqlContext, SqlExecutor, SqlValue } from './sql.js';
+import {
+  stateKeyOf,
+  type LedgerInput,
+  type LedgerRow,
+  type LockedStateRow,
+  type SnapshotFilter,
+  type SnapshotInput,
+  type SnapshotRow,
+  type StateFilter,
+  type StateInput,
+  type StateKey,
+  type StoreTransaction,
+  type UserSkillStateRow,
+} from './store.js';
+
+export const STATES = rowCodec<UserSkillStateRow>('bkt_user_skill_state');
+export const SNAPSHOTS = rowCodec<SnapshotRow>('mastery_snapshot');
+/** A locked state as lockStates reads it: without created_at and updated_at, two timestamps per row a batch would parse for nothing. */
+const LOCKED_STATES = rowCodec<LockedStateRow>('bkt_user_skill_state', ['user_id', 'concept_id', 'p_mastery', 'n_attempts', 'last_attempt_at', 'last_seen_question_id', 'algo_version_id']);
+const LEDGER = rowCodec<LedgerRow>('bkt_attempt_ledger', ['attempt_key', 'answered_at', 'applied_at', 'correct', 'question_id']);
+const LEDGER_COLUMNS = ['user_id', 'concept_id', 'attempt_key', 'answered_at', 'applied_at', 'correct', 'question_id'];
+
+/** Rows per multi-row INSERT (placeholders, upserts): well under both databases' bound-parameter limits. */
+const ROWS_PER_STATEMENT = 500;
+/** The time text bkt writes (toISOString): written as given, any other form converted. */
+const CANONICAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+/** Attempt keys per ledger lookup. */
+const KEYS_PER_LOOKUP = 5000;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * A state's ledger rows in commit order: answered_at (untimed attempts were stamped with
+ * max(now, last_attempt_at + 1 ms) when applied, so this is the order they were applied; rows
+ * without a time last), then applied_at, then attempt_key (code-unit order, not the database's
+ * collation). Sorted here so both backends agree.
+ */
+export function sortLedger(rows: LedgerRow[]): LedgerRow[] {
+  const ms = (v: string | null) => (v === null ? Number.POSITIVE_INFINITY : Date.parse(v));
+  return rows.sort(
+    (a, b) => ms(a.answered_at) - ms(b.answered_at) || ms(a.applied_at) - ms(b.applied_at) || (a.attempt_key < b.attempt_key ? -1 : a.attempt_key > b.attempt_key ? 1 : 0),
+  );
+}
+
+/** One write transaction's StoreTransaction over `ex`; `finish` must run before commit (it removes unused placeholders). */
+function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransaction; finish(): Promise<void> } {
+  const d = ctx.dialect;
+  /** Placeholder rows this transaction inserted and has not written a state to, by stateKeyOf. */
+  const placeholders = new Set<string>();
+  /** States this transaction locked, by stateKeyOf of their canonical ids. */
+  const locked = new Set<string>();
+  /**
+   * A state's ids as written: those of a state this transaction locked are canonical already (one
+   * Set lookup instead of two id checks per row of a bulk write); others are checked and mapped.
+   */
+  const idsOf = (userId: string, conceptId: string): [string, string] =>
+    locked.has(stateKeyOf(userId, conceptId)) ? [userId, conceptId] : [requireUuid(userId, 'user id'), toUuid(conceptId)];
+  const timeText = (value: string | null): string | null => (value === null ? null : CANONICAL_TIME.test(value) ? value : toIsoTimestamp(value));
+
+  /** The lock protocol; `codec` picks the columns read back (a batch skips the timestamps it never uses). */
+  const lockWith = async <Row extends StateInput>(keys: readonly StateKey[], codec: RowCodec<Row>): Promise<{ rows: Map<string, Row>; missingUsers: Set<string> }> => {
+    const wanted = new Map<string, { u: string; c: string }>();
+    for (const k of keys) {
+      const u = requireUuid(k.userId, 'user id');
+      const c = toUuid(k.conceptId);
+      wanted.set(stateKeyOf(u, c), { u, c });
+    }
+    const rows = new Map<string, Row>();
+    const missingUsers = new Set<string>();
+    if (wanted.size === 0) return { rows, missingUsers };
+    const userIds = [...new Set([...wanted.values()].map((k) => k.u))];
+    const usersIn = d.inList('id', userIds);
+    const known = new Set((await ex.query<{ id: unknown }>(`SELECT id FROM users WHERE ${usersIn.sql}`, usersIn.params)).map((r) => String(r.id).toLowerCase()));
+    for (const u of userIds) if (!known.has(u)) missingUsers.add(u);
+    const live = [...wanted.entries()].filter(([, k]) => known.has(k.u));
+    if (live.length === 0) return { rows, missingUsers };
+    for (const [key] of live) locked.add(key);
+    if (d.placeholderLocks) {
+      const now = new Date().toISOString();
+      for (const part of chunks(live, ROWS_PER_STATEMENT)) {
+        const inserted = await ex.query<{ user_id: unknown; concept_id: unknown }>(
+          `INSERT INTO bkt_user_skill_state (user_id, concept_id, p_mastery, n_attempts, created_at, updated_at) VALUES ${part.map(() => '(?, ?, 0, 0, ?, ?)').join(', ')}
+           ON CONFLICT (user_id, concept_id) DO NOTHING RETURNING user_id, concept_id`,
+          part.flatMap(([, k]) => [k.u, k.c, now, now]),
+        );
+        for (const r of inserted) placeholders.add(stateKeyOf(String(r.user_id).toLowerCase(), String(r.concept_id).toLowerCase()));
+      }
+    }
+    // One select locks them all, in (user, concept) order; it may return more rows than asked
+    // (the cross product of the users and concepts), which are locked too and harmless.
+    const u = d.inList('user_id', [...new Set(live.map(([, k]) => k.u))]);
+    const c = d.inList('concept_id', [...new Set(live.map(([, k]) => k.c))]);
+    const selected = await ex.query(`SELECT ${codec.select} FROM bkt_user_skill_state WHERE ${u.sql} AND ${c.sql} ORDER BY user_id, concept_id${d.forUpdate}`, [
+      ...u.params,
+      ...c.params,
+    ]);
+    for (const r of selected) {
+      const state = codec.decode(r);
+      const key = stateKeyOf(state.user_id, state.concept_id);
+      if (wanted.has(key) && !placeholders.has(key)) rows.set(key, state);
+    }
+    return { rows, missingUsers };
+  };
+
+  const upsertStates = async (states: readonly StateInput[]): Promise<void> => {
+    const now = new Date().toISOString();
+    const byKey = new Map<string, SqlValue[]>();
+    for (const s of states) {
+      const [u, c] = idsOf(s.user_id, s.concept_id);
+      byKey.set(stateKeyOf(u, c), [u, c, s.p_mastery, s.n_attempts, timeText(s.last_attempt_at || null), s.last_seen_question_id, s.algo_version_id, now, now]);
+    }
+    for (const part of chunks([...byKey.values()], ROWS_PER_STATEMENT)) {
+      await ex.run(
+        `INSERT INTO bkt_user_skill_state (user_id, concept_id, p_mastery, n_attempts, last_attempt_at, last_seen_question_id, algo_version_id, created_at, updated_at)
+         VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+         ON CONFLICT (user_id, concept_id) DO UPDATE SET p_mastery = excluded.p_mastery, n_attempts = excluded.n_attempts,
+           last_attempt_at = excluded.last_attempt_at, last_seen_question_id = excluded.last_seen_question_id,
+           algo_version_id = excluded.algo_version_id, updated_at = excluded.updated_at`,
+        part.flat(),
+      );
+    }
+    for (const key of byKey.keys()) placeholders.delete(key);
+  };
+
+  const tx: StoreTransaction = {
+    lockState: async (userId, conceptId) => {
+      const { rows, missingUsers } = await lockWith([{ userId, conceptId }], STATES);
+      const u = requireUuid(userId, 'user id');
+      if (missingUsers.size) throw new NotFoundError(`user ${u}: not in the users table of ${ctx.display}`, 'Import the user first (bkt import) or check --user');
+      return rows.get(stateKeyOf(u, toUuid(conceptId))) ?? null;
+    },
+    lockStates: (keys) => lockWith(keys, LOCKED_STATES),
+    appliedAttemptKeys: async (keys, attemptKeys) => {
+      const found = new Set<string>();
+      if (keys.length === 0 || attemptKeys.length === 0) return found;
+      const u = d.inList('user_id', [...new Set(keys.map((k) => requireUuid(k.userId, 'user id')))]);
+      const c = d.inList('concept_id', [...new Set(keys.map((k) => toUuid(k.conceptId)))]);
+      // A superset (users x concepts); the caller looks up exact keys.
+      for (const part of chunks([...new Set(attemptKeys)], KEYS_PER_LOOKUP)) {
+        const k = d.inList('attempt_key', part);
+        const rows = await ex.query<{ user_id: unknown; concept_id: unknown; attempt_key: unknown }>(
+          `SELECT user_id, concept_id, attempt_key FROM bkt_attempt_ledger WHERE ${u.sql} AND ${c.sql} AND ${k.sql}`,
+          [...u.params, ...c.params, ...k.params],
+        );
+        for (const r of rows) found.add(`${stateKeyOf(String(r.user_id).toLowerCase(), String(r.concept_id).toLowerCase())}|${String(r.attempt_key)}`);
+      }
+      return found;
+    },
+    recordAttempts: async (rows: readonly LedgerInput[]) => {
+      if (rows.length === 0) return;
+      const appliedAt = new Date().toISOString();
+      await ex.bulkInsert(
+        'bkt_attempt_ledger',
+        LEDGER_COLUMNS,
+        rows.map((r) => {
+          const [u, c] = idsOf(r.user_id, r.concept_id);
+          return [u, c, r.attempt_key, timeText(r.answered_at), appliedAt, d.bool(r.correct), r.question_id ? toUuid(r.question_id) : null];
+        }),
+      );
+    },
+    recordAttempt: async (userId, conceptId, attemptKey, answeredAt, outcome) => {
+      const n = await ex.run(
+        `INSERT INTO bkt_attempt_ledger (${LEDGER_COLUMNS.join(', ')}) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (user_id, concept_id, attempt_key) DO NOTHING`,
+        [
+          requireUuid(userId, 'user id'),
+          toUuid(conceptId),
+          attemptKey,
+          answeredAt ? toIsoTimestamp(answeredAt) : null,
+          new Date().toISOString(),
+          outcome ? d.bool(outcome.correct) : null,
+          outcome?.questionId ? toUuid(outcome.questionId) : null,
+        ],
+      );
+      return n > 0;
+    },
+    readLedger: async (userId, conceptId) => {
+      const rows = await ex.query(`SELECT ${LEDGER.select} FROM bkt_attempt_ledger WHERE user_id = ? AND concept_id = ?`, [requireUuid(userId, 'user id'), toUuid(conceptId)]);
+      return sortLedger(rows.map(LEDGER.decode));
+    },
+    upsertState: (state) => upsertStates([state]),
+    upsertStates,
+    insertSnapshot: async (s: SnapshotInput) => {
+      const id = newUuid();
+      await ex.run(`INSERT INTO mastery_snapshot (${SNAPSHOTS.select}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+        id,
+        requireUuid(s.user_id, 'user id'),
+        toUuid(s.concept_id),
+        s.p_mastery,
+        s.n_attempts,
+        s.algo_version_id,
+        s.created_at ? toIsoTimestamp(s.created_at) : new Date().toISOString(),
+      ]);
+      return id;
+    },
+    resolveParams: (conceptId) => resolveParamsIn(ctx, ex, toUuid(conceptId)),
+  };
+
+  const finish = async () => {
+    for (const part of chunks([...placeholders], ROWS_PER_STATEMENT)) {
+      const pairs = part.map((k) => k.split('|'));
+      await ex.run(
+        `DELETE FROM bkt_user_skill_state WHERE n_attempts = 0 AND (${pairs.map(() => '(user_id = ? AND concept_id = ?)').join(' OR ')})`,
+        pairs.flat(),
+      );
+    }
+    placeholders.clear();
+  };
+  return { tx, finish };
+}
+
+/** Run `fn` in one write transaction with the StoreTransaction operations; rolled back if it throws. */
+export function withWriteTransaction<T>(ctx: SqlContext, fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+  return ctx.driver.transaction(async (ex) => {
+    const { tx, finish } = transactionOver(ctx, ex);
+    const result = await fn(tx);
+    // A locked state the callback never wrote (e.g. a duplicate attempt) must not stay as a placeholder.
+    await finish();
+    return result;
+  });
+}
+
+export async function getState(ctx: SqlContext, userId: string, conceptId: string): Promise<UserSkillStateRow | null> {
+  if (!isUuid(userId)) return null;
+  const rows = await ctx.driver.query(`SELECT ${STATES.select} FROM bkt_user_skill_state WHERE user_id = ? AND concept_id = ?`, [userId.toLowerCase(), toUuid(conceptId)]);
+  return rows.length ? STATES.decode(rows[0]) : null;
+}
+
+/** Conditions on user_id and concept_id shared by the state, snapshot and ledger reads. */
+function userConceptConditions(ctx: SqlContext, filter: { userId?: string; conceptIds?: string[] }, alias = ''): { where: string[]; params: SqlValue[] } {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  if (filter.userId) {
+    where.push(`${alias}user_id = ?`);
+    params.push(requireUuid(filter.userId, 'user id'));
+  }
+  if (filter.conceptIds?.length) {
+    const list = ctx.dialect.inList(`${alias}concept_id`, filter.conceptIds.map(toUuid));
+    where.push(list.sql);
+    params.push(...list.params);
+  }
+  return { where, params };
+}
+
+/** The select of listStates and streamStates: p_mastery descending, then user_id, concept_id. */
+export function statesQuery(ctx: SqlContext, filter: StateFilter): { sql: string; params: SqlValue[] } {
+  const { where, params } = userConceptConditions(ctx, filter);
+  if (filter.minMastery !== undefined) {
+    where.push('p_mastery >= ?');
+    params.push(filter.minMastery);
+  }
+  if (filter.belowMastery !== undefined) {
+    where.push('p_mastery < ?');
+    params.push(filter.belowMastery);
+  }
+  return { sql: `SELECT ${STATES.select} FROM bkt_user_skill_state ${whereClause(where)} ORDER BY p_mastery DESC, user_id, concept_id`, params };
+}
+
+/** The select of streamSnapshots: created_at, then id. */
+export function snapshotsQuery(ctx: SqlContext, filter: SnapshotFilter): { sql: string; params: SqlValue[] } {
+  const { where, params } = userConceptConditions(ctx, filter);
+  return { sql: `SELECT ${SNAPSHOTS.select} FROM mastery_snapshot ${whereClause(where)} ORDER BY created_at, id`, params };
+}
+
+/** See Store.listTrackedStates. */
+export async function listTrackedStates(ctx: SqlContext, filter: { userId?: string; conceptIds?: string[] } = {}): Promise<StateKey[]> {
+  const l = userConceptConditions(ctx, filter, 'l.');
+  const s = userConceptConditions(ctx, filter, 's.');
+  const and = (where: string[]) => where.map((x) => ` AND ${x}`).join('');
+  const rows = await ctx.driver.query<{ user_id: unknown; concept_id: unknown }>(
+    `SELECT l.user_id, l.concept_id FROM bkt_attempt_ledger l JOIN users u ON u.id = l.user_id WHERE 1 = 1${and(l.where)}
+     UNION SELECT s.user_id, s.concept_id FROM bkt_user_skill_state s WHERE s.n_attempts > 0${and(s.where)}`,
+    [...l.params, ...s.params],
+  );
+  const seen = new Map<string, StateKey>();
+  for (const r of rows) {
+    const userId = String(r.user_id).toLowerCase();
+    const conceptId = String(r.concept_id).toLowerCase();
+    seen.set(stateKeyOf(userId, conceptId), { userId, conceptId });
+  }
+  return [...seen.values()].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.conceptId < b.conceptId ? -1 : a.conceptId > b.conceptId ? 1 : 0));
+}

@@ -1,0 +1,198 @@
+/**
+ * Parameters: bkt v1's version row, fitted parameter sets, activation (one active row per concept
+ * even under racing activations), and schema.md's resolution when none are fitted.
+ */
+import { NotFoundError, StorageError, UsageError } from '../errors.js';
+import { BUILTIN_DEFAULT_PARAMS, type BktParams } from '../model/params.js';
+import { parseVariantModel } from '../model/variants/variant-model.js';
+import { isUuid, newUuid, toUuid } from './ids.js';
+import { decodeJson, requireUuid, rowCodec, toIsoTimestamp, whereClause } from './row-codec.js';
+import type { SqlContext, SqlExecutor, SqlValue } from './sql.js';
+import { BKT_ALGO_KEY, BKT_ALGO_VERSION, type ListParamsFilter, type ResolvedParams, type SaveParamsInput, type SaveParamsOptions, type SkillParamsRow } from './store.js';
+
+export const PARAMS = rowCodec<SkillParamsRow>('bkt_skill_params');
+
+export interface AlgoVersion {
+  algo_version_id: string;
+  algo_params_id: string | null;
+  key: string;
+  version: string;
+}
+
+/** bkt v1's algo_versions.id and its active algo_params.id (null when absent), read through `ex`. */
+export async function algoVersionIn(ctx: SqlContext, ex: SqlExecutor): Promise<AlgoVersion | null> {
+  const v = await ex.query('SELECT id FROM algo_versions WHERE algo_key = ? AND version = ?', [BKT_ALGO_KEY, BKT_ALGO_VERSION]);
+  if (v.length === 0) return null;
+  const versionId = String(v[0].id);
+  const p = await ex.query(
+    'SELECT id FROM algo_params WHERE algo_version_id = ? AND is_active = ? ORDER BY created_at DESC, id LIMIT 1',
+    [versionId, ctx.dialect.bool(true)],
+  );
+  return { algo_version_id: versionId, algo_params_id: p.length ? String(p[0].id) : null, key: BKT_ALGO_KEY, version: BKT_ALGO_VERSION };
+}
+
+/** algoVersionIn, or a StorageError naming `bkt db migrate`. */
+export async function requireAlgoVersion(ctx: SqlContext, ex: SqlExecutor): Promise<AlgoVersion> {
+  const v = await algoVersionIn(ctx, ex);
+  if (!v) throw new StorageError(`${ctx.display}: no algo_versions row for bkt v1`, 'Run "bkt db migrate" first');
+  return v;
+}
+
+/** Per-concept activation lock (PostgreSQL advisory lock; nothing where BEGIN IMMEDIATE serialises). */
+async function lockConcept(ctx: SqlContext, tx: SqlExecutor, conceptId: string): Promise<void> {
+  if (ctx.dialect.advisoryLockSql) await tx.query(ctx.dialect.advisoryLockSql, [`bkt_skill_params:${conceptId}`]);
+  await tx.query(`SELECT id FROM bkt_skill_params WHERE concept_id = ? AND is_active = ?${ctx.dialect.forUpdate}`, [conceptId, ctx.dialect.bool(true)]);
+}
+
+/** Insert one fitted parameter set; with activate, deactivate the concept's active rows first (one transaction). */
+export async function saveParams(ctx: SqlContext, input: SaveParamsInput, options: SaveParamsOptions): Promise<SkillParamsRow> {
+  const conceptId = toUuid(input.concept_id);
+  for (const name of ['p_L0', 'p_T', 'p_S', 'p_G'] as const) {
+    if (!Number.isFinite(input.params[name])) throw new UsageError(`concept ${conceptId}: ${name} = ${input.params[name]} is not a number`);
+  }
+  const dataFrom = options.dataFrom ? toIsoTimestamp(options.dataFrom, '--from-date') : null;
+  const dataTo = options.dataTo ? toIsoTimestamp(options.dataTo, '--to-date') : null;
+  return ctx.driver.transaction(async (tx) => {
+    const versionId = options.algoVersionId ?? (await requireAlgoVersion(ctx, tx)).algo_version_id;
+    const now = new Date().toISOString();
+    if (options.activate) {
+      await lockConcept(ctx, tx, conceptId);
+      await tx.run('UPDATE bkt_skill_params SET is_active = ?, updated_at = ? WHERE concept_id = ? AND is_active = ?', [
+        ctx.dialect.bool(false),
+        now,
+        conceptId,
+        ctx.dialect.bool(true),
+      ]);
+    }
+    const id = input.id ? requireUuid(input.id, 'params id') : newUuid();
+    await tx.run(
+      `INSERT INTO bkt_skill_params (id, concept_id, algo_version_id, "p_L0", "p_T", "p_S", "p_G", constraints_applied, fitted_at,
+         fitted_on_data_from, fitted_on_data_to, metrics, is_active, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        id,
+        conceptId,
+        versionId,
+        input.params.p_L0,
+        input.params.p_T,
+        input.params.p_S,
+        input.params.p_G,
+        JSON.stringify(options.constraints ?? {}),
+        now,
+        dataFrom,
+        dataTo,
+        JSON.stringify(options.metrics ?? {}),
+        ctx.dialect.bool(options.activate),
+        now,
+        now,
+      ],
+    );
+    if (options.runProgress) {
+      await tx.run('UPDATE algo_runs SET output_summary_json = ? WHERE id = ?', [JSON.stringify(options.runProgress.outputSummary), options.runProgress.runId]);
+    }
+    const rows = await tx.query(`SELECT ${PARAMS.select} FROM bkt_skill_params WHERE id = ?`, [id]);
+    return PARAMS.decode(rows[0]);
+  });
+}
+
+/** Make `paramsId` its concept's only active row; NotFoundError when it does not exist. */
+export async function activateParams(ctx: SqlContext, paramsId: string): Promise<SkillParamsRow> {
+  const id = requireUuid(paramsId, 'params id');
+  return ctx.driver.transaction(async (tx) => {
+    const found = await tx.query('SELECT concept_id FROM bkt_skill_params WHERE id = ?', [id]);
+    if (found.length === 0) {
+      throw new NotFoundError(`params ${id}: no such bkt_skill_params row in ${ctx.display}`, 'List the ids with "bkt params list --all"');
+    }
+    const conceptId = String(found[0].concept_id);
+    await lockConcept(ctx, tx, conceptId);
+    const now = new Date().toISOString();
+    await tx.run('UPDATE bkt_skill_params SET is_active = ?, updated_at = ? WHERE concept_id = ? AND is_active = ? AND id <> ?', [
+      ctx.dialect.bool(false),
+      now,
+      conceptId,
+      ctx.dialect.bool(true),
+      id,
+    ]);
+    await tx.run('UPDATE bkt_skill_params SET is_active = ?, updated_at = ? WHERE id = ?', [ctx.dialect.bool(true), now, id]);
+    const rows = await tx.query(`SELECT ${PARAMS.select} FROM bkt_skill_params WHERE id = ?`, [id]);
+    return PARAMS.decode(rows[0]);
+  });
+}
+
+/** The select of listParams and streamParams. */
+export function paramsQuery(ctx: SqlContext, filter: ListParamsFilter): { sql: string; params: SqlValue[] } {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  if (!filter.all) {
+    where.push('is_active = ?');
+    params.push(ctx.dialect.bool(true));
+  }
+  if (filter.conceptIds?.length) {
+    const list = ctx.dialect.inList('concept_id', filter.conceptIds.map(toUuid));
+    where.push(list.sql);
+    params.push(...list.params);
+  }
+  return {
+    sql: `SELECT ${PARAMS.select} FROM bkt_skill_params ${whereClause(where)} ORDER BY concept_id, fitted_at DESC, created_at DESC, id`,
+    params,
+  };
+}
+
+export async function listParams(ctx: SqlContext, filter: ListParamsFilter = {}): Promise<SkillParamsRow[]> {
+  const q = paramsQuery(ctx, filter);
+  return (await ctx.driver.query(q.sql, q.params)).map(PARAMS.decode);
+}
+
+export async function getParams(ctx: SqlContext, paramsId: string): Promise<SkillParamsRow | null> {
+  if (!isUuid(paramsId)) return null;
+  const rows = await ctx.driver.query(`SELECT ${PARAMS.select} FROM bkt_skill_params WHERE id = ?`, [paramsId.toLowerCase()]);
+  return rows.length ? PARAMS.decode(rows[0]) : null;
+}
+
+/** The concept's active row with the latest fitted_at, or null, read through `ex`. */
+export async function activeParamsIn(ctx: SqlContext, ex: SqlExecutor, conceptId: string): Promise<SkillParamsRow | null> {
+  const rows = await ex.query(
+    `SELECT ${PARAMS.select} FROM bkt_skill_params WHERE concept_id = ? AND is_active = ? ORDER BY fitted_at DESC, created_at DESC, id LIMIT 1`,
+    [conceptId, ctx.dialect.bool(true)],
+  );
+  return rows.length ? PARAMS.decode(rows[0]) : null;
+}
+
+/** schema.md "Parameters when none are fitted", read through `ex` (a transaction or the driver). */
+export async function resolveParamsIn(ctx: SqlContext, ex: SqlExecutor, conceptId: string): Promise<ResolvedParams> {
+  const active = await activeParamsIn(ctx, ex, conceptId);
+  if (active) {
+    const model = (active.metrics.model ?? {}) as Record<string, unknown>;
+    const pF = typeof model.p_F === 'number' ? model.p_F : 0;
+    const variant = parseVariantModel(active.metrics.model);
+    return {
+      params: { p_L0: active.p_L0, p_T: active.p_T, p_S: active.p_S, p_G: active.p_G, p_F: pF },
+      params_id: active.id,
+      algo_version_id: active.algo_version_id,
+      is_default: false,
+      source: 'fitted',
+      ...(variant ? { model: variant } : {}),
+    };
+  }
+  const v = await ex.query('SELECT id FROM algo_versions WHERE algo_key = ? AND version = ?', [BKT_ALGO_KEY, BKT_ALGO_VERSION]);
+  if (v.length) {
+    const versionId = String(v[0].id);
+    const p = await ex.query(
+      'SELECT params_json FROM algo_params WHERE algo_version_id = ? AND is_active = ? ORDER BY created_at DESC, id LIMIT 1',
+      [versionId, ctx.dialect.bool(true)],
+    );
+    if (p.length) {
+      const j = decodeJson(p[0].params_json);
+      const pick = (key: string, fallback: number) => (typeof j[key] === 'number' && Number.isFinite(j[key] as number) ? (j[key] as number) : fallback);
+      const params: BktParams = {
+        p_L0: pick('default_L0', BUILTIN_DEFAULT_PARAMS.p_L0),
+        p_T: pick('default_T', BUILTIN_DEFAULT_PARAMS.p_T),
+        p_S: pick('default_S', BUILTIN_DEFAULT_PARAMS.p_S),
+        p_G: pick('default_G', BUILTIN_DEFAULT_PARAMS.p_G),
+        p_F: 0,
+      };
+      return { params, params_id: null, algo_version_id: versionId, is_default: true, source: 'algo_params' };
+    }
+  }
+  return { params: { ...BUILTIN_DEFAULT_PARAMS }, params_id: null, algo_version_id: null, is_default: true, source: 'builtin' };
+}
