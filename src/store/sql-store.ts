@@ -625,6 +625,13 @@ export class SqlStore implements Store {
     return this.algoVersionIn(this.driver);
   }
 
+  async activeAlgoParams(): Promise<{ id: string; params_json: Record<string, unknown> } | null> {
+    const v = await this.algoVersionIn(this.driver);
+    if (!v?.algo_params_id) return null;
+    const rows = await this.driver.query('SELECT id, params_json FROM algo_params WHERE id = ?', [v.algo_params_id]);
+    return rows.length ? { id: String(rows[0].id), params_json: json(rows[0].params_json) } : null;
+  }
+
   private async algoVersionIn(ex: SqlExecutor) {
     const v = await ex.query('SELECT id FROM algo_versions WHERE algo_key = ? AND version = ?', [BKT_ALGO_KEY, BKT_ALGO_VERSION]);
     if (v.length === 0) return null;
