@@ -10,12 +10,13 @@ import {
   variantSpecFromFlags,
   withOptionalVariantColumns,
   dbFlag,
+  probabilityFlag,
 } from '../src/cli/flags.js';
 
 export default class Fit extends BktCommand {
   static override summary = 'Fit BKT parameters per concept by EM, from an attempts file or the app\'s database.';
 
-  static override description = `Reads attempts (CSV, NDJSON, Arrow IPC or SQLite; .gz and - for stdin; without --input, the app's tables in --db), fits L0, T, S, G (and F with --forgets) per concept by EM with seeded random restarts, projected onto the bounds at every step, and reports each concept's parameters, log-likelihood, in-sample metrics and quality verdict. Concepts with too little data are reported as skipped, never fitted. With --db or --activate the fits are persisted (bkt_skill_params rows and an algo_runs row); --activate refuses invalid or degenerate fits unless --force (exit 6).`;
+  static override description = `Reads attempts (CSV, NDJSON, Arrow IPC or SQLite; .gz and - for stdin; without --input, the app's tables in --db), fits L0, T, S, G (and F with --forgets) per concept by EM with seeded random restarts, and reports each concept's parameters, log-likelihood, in-sample metrics and quality verdict. Concepts with too little data are reported as skipped, never fitted. With --db or --activate the fits are persisted (bkt_skill_params rows and an algo_runs row); --activate refuses invalid or degenerate fits unless --force (exit 6), and keeps a concept's active set when the new fit is worse on held-out attempts. The default method (map) fits with weak Beta priors and never lets one correct answer master a concept; --method box is the app's bounded fit, --method mle plain maximum likelihood. A fit from the database uses the active algo_params row's constraints as its box unless --method is given.`;
 
   static override usage = ['fit --input FILE [--out FILE] [FLAGS]', 'fit [--db URL] [--activate] [FLAGS]'];
 
@@ -41,11 +42,22 @@ export default class Fit extends BktCommand {
     strict: Flags.boolean({ summary: 'Exit 6 when any fitted concept is invalid or degenerate (for CI).', default: false }),
     db: dbFlag,
     activate: Flags.boolean({
-      summary: 'Persist each fit as its concept\'s only active parameter set (invalid or degenerate fits are refused, exit 6).',
+      summary: 'Persist each fit as its concept\'s active parameter set, unless invalid or degenerate (refused, exit 6) or worse than the active set on held-out attempts (kept inactive).',
       default: false,
       helpGroup: 'DATABASE',
     }),
-    force: Flags.boolean({ summary: 'With --activate: activate invalid or degenerate fits too.', default: false, helpGroup: 'DATABASE', dependsOn: ['activate'] }),
+    force: Flags.boolean({ summary: 'With --activate: activate invalid, degenerate or worse fits too.', default: false, helpGroup: 'DATABASE', dependsOn: ['activate'] }),
+    'holdout-from': Flags.string({
+      summary: 'With --activate: compare new and active parameters on attempts from this ISO date on (default: 1 in 5 learners held out).',
+      helpGroup: 'DATABASE',
+      dependsOn: ['activate'],
+    }),
+    'activation-margin': probabilityFlag({
+      summary: 'With --activate: keep the active set when the new fit\'s held-out RMSE is worse by more than this (default 0.005).',
+      helpGroup: 'DATABASE',
+      dependsOn: ['activate'],
+    }),
+    'warm-start': Flags.string({ summary: 'Also start one restart per concept from the active parameters ("active", needs the database) or from a params FILE.', helpGroup: 'TRAINER' }),
     'questions-fallback': Flags.boolean({
       summary: 'Database input: take the concept from questions.concept_id when the snapshot names none.',
       default: false,
@@ -68,9 +80,18 @@ export default class Fit extends BktCommand {
           ? { kind: 'store', conceptIds: flags['concept-id'], conceptPattern: flags['concept-pattern'], fromDate: flags['from-date'], toDate: flags['to-date'], questionsFallback: flags['questions-fallback'] }
           : { kind: 'file', read: { ...readerOptionsFromFlags(flags.input!, flags), classColumns: variants ? classColumnRequests(variants) : [] } },
         persist: persist
-          ? { db: flags.db, activate: flags.activate, force: flags.force, fromDate: flags['from-date'], toDate: flags['to-date'] }
+          ? {
+              db: flags.db,
+              activate: flags.activate,
+              force: flags.force,
+              fromDate: flags['from-date'],
+              toDate: flags['to-date'],
+              holdoutFrom: flags['holdout-from'],
+              activationMargin: flags['activation-margin'],
+            }
           : undefined,
-        trainer: { ...trainerOptionsFromFlags(flags), variants },
+        trainer: (base) => ({ ...trainerOptionsFromFlags(flags, base), variants }),
+        warmStart: flags['warm-start'],
         crossValidationFolds: flags.cv,
         out: flags.out,
         strict: flags.strict,

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BktCommand } from '../src/cli/base-command.js';
-import { conceptIdFlag, dbFlag, tableFlags, trainerFlags, trainerOptionsFromFlags } from '../src/cli/flags.js';
+import { conceptIdFlag, dbFlag, probabilityFlag, tableFlags, trainerFlags, trainerOptionsFromFlags } from '../src/cli/flags.js';
 
 export default class Recompute extends BktCommand {
   static override summary = "Refit concepts from the app's tables and log the run (the app's admin recompute).";
@@ -21,8 +21,11 @@ export default class Recompute extends BktCommand {
     'from-date': Flags.string({ summary: 'Only answers answered at or after this ISO date.', helpGroup: 'FILTERS' }),
     'to-date': Flags.string({ summary: 'Only answers answered at or before this ISO date (a date includes the whole day).', helpGroup: 'FILTERS' }),
     'questions-fallback': Flags.boolean({ summary: "Use questions.concept_id when a snapshot names no concept (the app's fallback).", default: false, helpGroup: 'FILTERS' }),
-    activate: Flags.boolean({ summary: "Make each new parameter set its concept's active one.", default: false }),
-    force: Flags.boolean({ summary: 'Activate invalid or degenerate fits too.', default: false, dependsOn: ['activate'] }),
+    activate: Flags.boolean({ summary: "Make each new parameter set its concept's active one, unless worse than the active set on held-out attempts.", default: false }),
+    force: Flags.boolean({ summary: 'Activate invalid, degenerate or worse fits too.', default: false, dependsOn: ['activate'] }),
+    'holdout-from': Flags.string({ summary: 'With --activate: compare new and active parameters on attempts from this ISO date on (default: 1 in 5 learners held out).', dependsOn: ['activate'] }),
+    'activation-margin': probabilityFlag({ summary: "With --activate: keep the active set when the new fit's held-out RMSE is worse by more than this (default 0.005).", dependsOn: ['activate'] }),
+    'warm-start': Flags.string({ summary: 'Also start one restart per concept from the active parameters ("active") or from a params FILE.' }),
     'dry-run': Flags.boolean({ summary: 'Fit and report; write no parameter rows.', default: false }),
     trigger: Flags.string({ summary: 'Recorded in algo_runs.trigger.', options: ['manual', 'nightly', 'cron', 'api'], default: 'manual' }),
     ...trainerFlags,
@@ -42,6 +45,9 @@ export default class Recompute extends BktCommand {
     };
     process.on('SIGINT', onSigint);
     try {
+      const warmStart = flags['warm-start'];
+      const { warmStartsFromFile } = await import('../src/jobs/warm-start.js');
+      const warmStarts = warmStart && warmStart !== 'active' ? await warmStartsFromFile(warmStart) : undefined;
       const result = await withProgress('reading attempts', (progress) =>
         withStore(flags.db, 'use', (store) =>
           recompute(
@@ -56,9 +62,12 @@ export default class Recompute extends BktCommand {
               dryRun: flags['dry-run'],
               trigger: flags.trigger as 'manual',
               questionsFallback: flags['questions-fallback'],
+              holdoutFrom: flags['holdout-from'] ?? null,
+              activationMargin: flags['activation-margin'],
+              warmStartActive: warmStart === 'active',
             },
-            trainerOptionsFromFlags(flags),
-            { signal: abort.signal, onProgress: (done, total) => progress.update(`recompute: ${done}/${total} concepts`) },
+            (base) => trainerOptionsFromFlags(flags, base),
+            { signal: abort.signal, warmStarts, onProgress: (done, total) => progress.update(`recompute: ${done}/${total} concepts`) },
           ),
         ),
       );

@@ -39,6 +39,8 @@ export interface ParamsFileEntry {
   extra: Record<string, unknown>;
   /** Class parameters of a model-variant fit; absent for standard BKT. */
   model?: VariantModel;
+  /** The file's trainer settings (bounds, method...), when it is a `bkt fit --out` JSON file. */
+  settings?: Record<string, unknown>;
 }
 
 /** Columns of the CSV params file, in order. */
@@ -273,7 +275,12 @@ export async function readParamsFile(path: string, io: { stdin?: NodeJS.Readable
     if (!Array.isArray(list)) {
       throw new InputError(`${path}: no "concepts" array`, 'Expected the JSON that "bkt fit --out" writes, or an array of {concept_id, p_L0, p_T, p_S, p_G}');
     }
-    list.forEach((record, i) => push(entryFromRecord(record as Record<string, unknown>, path, `concept #${i + 1}`)));
+    const settings = (document as { settings?: unknown }).settings;
+    list.forEach((record, i) => {
+      const entry = entryFromRecord(record as Record<string, unknown>, path, `concept #${i + 1}`);
+      if (entry && settings && typeof settings === 'object') entry.settings = settings as Record<string, unknown>;
+      push(entry);
+    });
   }
   const unique = oneEntryPerConcept(entries);
   if (unique.length === 0) {

@@ -5,7 +5,8 @@ import { READ_FORMATS } from '../data/formats.js';
 import type { ReadAttemptsInput } from '../data/read-attempts.js';
 import type { TrainerOptions } from '../model/fit-types.js';
 import { readFixedParamsFile } from '../fit/fixed-params.js';
-import { DEFAULT_BOUNDS, NO_BOUNDS, PARAM_NAMES, type BktParams, type ParamBounds } from '../model/params.js';
+import { DEFAULT_FIT_METHOD, FIT_METHODS, type FitMethod, METHOD_PRESETS } from '../model/fit-methods.js';
+import { DEFAULT_BOUNDS, PARAM_NAMES, type BktParams, type ParamBounds } from '../model/params.js';
 import { type VariantSpec, checkVariantSpec, hasVariants } from '../model/variants/variant-spec.js';
 
 /**
@@ -125,7 +126,8 @@ export function readerOptionsFromFlags(input: string, flags: ReaderFlagValues): 
   };
 }
 
-const boundFlag = (key: keyof ParamBounds) => probabilityFlag({ summary: `Lower/upper bound ${key} (default ${DEFAULT_BOUNDS[key]}).`, helpGroup: 'BOUNDS' });
+const boundFlag = (key: keyof ParamBounds) =>
+  probabilityFlag({ summary: `Lower/upper bound ${key} (--method box default ${DEFAULT_BOUNDS[key]}; otherwise the open unit interval).`, helpGroup: 'BOUNDS' });
 
 /** `--L0-min` ... `--G-max`, as in the seed's CLI. */
 const boundFlags = {
@@ -141,6 +143,13 @@ const boundFlags = {
 
 /** Flags of the EM trainer, shared by fit, recompute and evaluate --folds. */
 export const trainerFlags = {
+  method: Flags.string({
+    summary: 'Fitting method: map (weak Beta priors, no instant mastery), box (maximum likelihood in the bounds), mle (maximum likelihood, unbounded).',
+    options: [...FIT_METHODS],
+    helpGroup: 'TRAINER',
+  }),
+  'prior-strength': numberFlag({ summary: "With --method map: scale the Beta priors' pseudo-counts by this (0 = none; default 1).", helpGroup: 'TRAINER' }),
+  'plausibility-margin': probabilityFlag({ summary: 'Keep G below (1 - S) minus this margin at every EM step (default: off).', helpGroup: 'TRAINER' }),
   restarts: Flags.integer({ summary: 'Random restarts per concept; the best log-likelihood wins.', default: 5, min: 1, helpGroup: 'TRAINER' }),
   seed: Flags.integer({ summary: 'Seed of the restart generator.', default: 42, min: 0, helpGroup: 'TRAINER' }),
   'max-iterations': Flags.integer({ summary: 'EM iterations per restart at most.', default: 1000, min: 1, helpGroup: 'TRAINER' }),
@@ -149,10 +158,10 @@ export const trainerFlags = {
   // Declared on --no-bounds only (oclif checks it from either side): declared on each bound too,
   // it made usage lines like "[--L0-max <value> | ]".
   'no-bounds': Flags.boolean({
-    summary: 'Fit on the whole unit interval instead of the default bounds.',
+    summary: 'Same as --method mle: maximum likelihood on the whole unit interval.',
     default: false,
     helpGroup: 'BOUNDS',
-    exclusive: ['L0-min', 'L0-max', 'T-min', 'T-max', 'S-min', 'S-max', 'G-min', 'G-max'],
+    exclusive: ['L0-min', 'L0-max', 'T-min', 'T-max', 'S-min', 'S-max', 'G-min', 'G-max', 'method'],
   }),
   ...boundFlags,
   fix: Flags.string({ summary: 'Hold a parameter fixed, e.g. p_G=0.25 (repeatable).', multiple: true, helpGroup: 'TRAINER' }),
@@ -163,6 +172,9 @@ export const trainerFlags = {
 };
 
 type TrainerFlagValues = {
+  method?: string;
+  'prior-strength'?: number;
+  'plausibility-margin'?: number;
   restarts: number;
   seed: number;
   'max-iterations': number;
@@ -190,9 +202,16 @@ export function parseFixedParams(values: string[] = []): Partial<BktParams> {
   return fixed;
 }
 
-/** Trainer options from parsed trainer flags (validated again by fitConcepts' schema). */
-export function trainerOptionsFromFlags(flags: TrainerFlagValues): Partial<TrainerOptions> {
-  const bounds: ParamBounds = { ...(flags['no-bounds'] ? NO_BOUNDS : DEFAULT_BOUNDS) };
+/**
+ * Trainer options from parsed trainer flags (validated again by fitConcepts' schema). The box is
+ * the method's (DEFAULT_BOUNDS for box, the open unit interval otherwise), or `baseBounds` when
+ * the caller has one (a database's algo_params constraints) and no --method or --no-bounds was
+ * given, with each `--L0-min ...` flag applied over it.
+ */
+export function trainerOptionsFromFlags(flags: TrainerFlagValues, baseBounds?: ParamBounds): Partial<TrainerOptions> {
+  const method: FitMethod = flags['no-bounds'] ? 'mle' : ((flags.method as FitMethod | undefined) ?? DEFAULT_FIT_METHOD);
+  const explicitMethod = flags['no-bounds'] || flags.method !== undefined;
+  const bounds: ParamBounds = { ...(baseBounds && !explicitMethod ? baseBounds : METHOD_PRESETS[method].bounds) };
   for (const flag of Object.keys(boundFlags) as (keyof typeof boundFlags)[]) {
     const value = flags[flag];
     if (value !== undefined) bounds[flag.replace('-', '_') as keyof ParamBounds] = value;
@@ -206,13 +225,26 @@ export function trainerOptionsFromFlags(flags: TrainerFlagValues): Partial<Train
   if (forgetting && !flags.forgets) {
     throw new UsageError(`--fix-from ${flags['fix-from']}: concept ${forgetting[0]} fixes p_F = ${forgetting[1].p_F}, which needs --forgets`, 'Add --forgets to use a forgetting model');
   }
+  const strength = flags['prior-strength'];
+  if (strength !== undefined && !(strength >= 0)) throw new UsageError(`--prior-strength must be >= 0 (got ${strength})`);
+  if (strength !== undefined && method !== 'map') throw new UsageError('--prior-strength needs --method map (the default)');
+  const basePrior = METHOD_PRESETS[method].prior;
+  const prior =
+    strength === undefined || !basePrior
+      ? undefined
+      : strength === 0
+        ? null
+        : Object.fromEntries(Object.entries(basePrior).map(([name, p]) => [name, { mean: p!.mean, strength: p!.strength * strength }]));
   return {
+    method,
     restarts: flags.restarts,
     seed: flags.seed,
     maxIterations: flags['max-iterations'],
     tolerance: flags.tolerance,
     forgets: flags.forgets,
     bounds,
+    ...(prior !== undefined ? { prior } : {}),
+    ...(flags['plausibility-margin'] !== undefined ? { plausibilityMargin: flags['plausibility-margin'] } : {}),
     fixed,
     ...(fixedByConcept ? { fixedByConcept } : {}),
     minAttempts: flags['min-attempts'],

@@ -8,7 +8,9 @@ const cvOf = (c: ConceptFitResult): { auc_mean?: number | null; rmse_mean?: numb
 
 function verdictOf(c: ConceptFitResult): string {
   if (c.status !== 'fitted') return c.reason ?? '';
-  return c.violations.length === 0 ? 'ok' : c.violations.map((v) => `${v.kind}: ${v.message}`).join('; ');
+  const warnings = c.warnings ?? [];
+  if (c.violations.length === 0 && warnings.length === 0) return 'ok';
+  return [...c.violations.map((v) => `${v.kind}: ${v.message}`), ...warnings.map((w) => `warning: ${w.message}`)].join('; ');
 }
 
 /** The columns of the fit table; p_F only with --forgets, the cross-validation ones only with --cv. */
@@ -45,7 +47,7 @@ export async function renderFitResult(result: FitAttemptsResult, view: TableView
   if (view.csv) return table;
   const s = result.summary;
   const lines = [
-    `${s.fitted} fitted, ${s.skipped} skipped, ${s.failed} failed; ${s.invalid} invalid, ${s.degenerate} degenerate; ` +
+    `method ${result.settings.method}; ${s.fitted} fitted, ${s.skipped} skipped, ${s.failed} failed; ${s.invalid} invalid, ${s.degenerate} degenerate, ${s.at_bound} on a bound; ` +
       `${s.n_attempts} attempts; total log-likelihood ${s.total_log_likelihood.toFixed(2)}; ${s.seconds.toFixed(2)} s on ${s.workers} worker(s)` +
       (result.out ? `; parameters written to ${result.out}` : ''),
   ];

@@ -38,21 +38,28 @@ export async function renderParamsList(result: ListParamsResult, view: TableView
 /** `bkt recompute`: the run, its counts, and each concept that got no new parameters. */
 export async function renderRecompute(result: RecomputeResult, view: TableView = {}): Promise<string> {
   const s = result.summary;
-  const errors = Object.entries(s.errors).map(([concept_id, reason]) => ({ concept_id, reason }));
-  const columns: TableColumn<{ concept_id: string; reason: string }>[] = [
-    idColumn('concept_id', (e) => e.concept_id),
-    { header: 'no new parameters because', value: (e) => e.reason, shrinkTo: 20 },
+  const listed = [
+    ...Object.entries(s.errors).map(([concept_id, reason]) => ({ concept_id, outcome: 'error', reason })),
+    ...Object.entries(s.refusals).map(([concept_id, reason]) => ({ concept_id, outcome: 'refused', reason })),
+    ...Object.entries(s.kept_active).map(([concept_id, reason]) => ({ concept_id, outcome: 'kept active', reason })),
   ];
-  if (view.csv) return renderTable(columns, errors, view);
+  const columns: TableColumn<{ concept_id: string; outcome: string; reason: string }>[] = [
+    idColumn('concept_id', (e) => e.concept_id),
+    { header: 'outcome', value: (e) => e.outcome },
+    { header: 'why', value: (e) => e.reason, shrinkTo: 20 },
+  ];
+  if (view.csv) return renderTable(columns, listed, view);
   const lines = [
-    `run ${result.run_id} (${result.algo.key} ${result.algo.version})${result.dry_run ? ' [dry run: no parameters written]' : ''}`,
-    `concepts processed ${s.concepts_processed}, parameter rows written ${s.params_fitted}, errors ${errors.length}`,
-    `skipped answers: ${s.skipped.unanswered} unanswered, ${s.skipped.no_concept} without a concept`,
+    `run ${result.run_id} (${result.algo.key} ${result.algo.version}): ${result.outcome.status}${result.dry_run ? ' [dry run: no parameters written]' : ''}`,
+    `concepts processed ${s.concepts_processed}: parameter rows written ${s.params_fitted} (${s.activated} activated), ` +
+      `skipped ${Object.keys(s.skipped_concepts).length} (too little data), kept active ${Object.keys(s.kept_active).length}, ` +
+      `refused ${s.refused.length}, errors ${Object.keys(s.errors).length}`,
+    `skipped answers: ${s.skipped.unanswered ?? 0} unanswered, ${s.skipped.no_concept ?? 0} without a concept`,
     `seconds: read ${result.timings.read.toFixed(2)}, fit ${result.timings.fit.toFixed(2)}, write ${result.timings.write.toFixed(2)}, total ${result.timings.total.toFixed(2)}`,
   ];
   if (s.concepts_processed === 0) lines.push('no concept had attempts to fit: check --concept-id, --from-date/--to-date, and that answers are SUBMITTED or EXPIRED');
   const text = wrapText(lines.join('\n'), view.width);
-  return errors.length ? `${text}\n${await renderTable(columns, errors, { ...view, noun: 'concepts' })}` : text;
+  return listed.length ? `${text}\n${await renderTable(columns, listed, { ...view, noun: 'concepts' })}` : text;
 }
 
 /** `bkt db check`: "matches the schema", or one line per difference. */

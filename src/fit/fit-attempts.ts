@@ -1,9 +1,11 @@
 import type { AttemptsTable } from '../data/attempts-table.js';
 import { type ReadAttemptsInput, type ReadSummary, readAttempts } from '../data/read-attempts.js';
-import { NotFoundError, QualityGateError, UsageError, type GatedResult } from '../errors.js';
+import { type GatedResult, NotFoundError, QualityGateError, UsageError } from '../errors.js';
 import type { PersistFitResult } from '../jobs/persist-fit.js';
 import { type FitProgress, fitConcepts } from '../model/fit-concepts.js';
 import type { ConceptFitResult, FitReport, TrainerOptions } from '../model/fit-types.js';
+import type { ParamBounds } from '../model/params.js';
+import { type RunOutcome, failureOfOutcome } from '../jobs/fit-and-persist.js';
 import { writeParamsFile } from '../params-file.js';
 
 /** What `bkt fit` on a file does, as one options object (flags map onto it one to one). */
@@ -14,14 +16,27 @@ export interface FitAttemptsOptions {
     | { kind: 'table'; table: AttemptsTable; summary: Record<string, unknown> }
     /** The app's tables (schema.md "Attempts from the app's tables") of the `persist.db` store. */
     | { kind: 'store'; conceptIds?: string[]; conceptPattern?: string; fromDate?: string; toDate?: string; questionsFallback?: boolean };
-  /** Write the fits to a store (bkt_skill_params rows and an algo_runs row). */
-  persist?: { db?: string; activate: boolean; force: boolean; fromDate?: string; toDate?: string };
-  trainer: Partial<TrainerOptions>;
+  /** Write the fits to a store (bkt_skill_params rows and an algo_runs row) through the shared fit-and-persist job. */
+  persist?: {
+    db?: string;
+    activate: boolean;
+    force: boolean;
+    fromDate?: string;
+    toDate?: string;
+    /** `--holdout-from`: compare with the active set on attempts from this date on (default: a learner split). */
+    holdoutFrom?: string;
+    /** `--activation-margin` (default 0.005 held-out RMSE). */
+    activationMargin?: number;
+  };
+  /** Trainer options; a function receives the active algo_params row's box when fitting from the database. */
+  trainer: Partial<TrainerOptions> | ((base: ParamBounds | undefined) => Partial<TrainerOptions>);
+  /** `--warm-start active|FILE`: one more restart per concept from the active parameters or a params file's. */
+  warmStart?: string;
   /** `--cv K`: K-fold cross-validation by learner after the fit; its figures go into each concept's metrics. */
   crossValidationFolds?: number;
   /** Write the fitted parameters here (.csv or JSON). */
   out?: string;
-  /** `--strict`: any fitted concept that is invalid or degenerate fails the quality gate. Default false. */
+  /** `--strict`: fail (exit 6) when a fitted concept is invalid or degenerate. */
   strict?: boolean;
   onProgress?: (progress: FitProgress) => void;
 }
@@ -34,10 +49,20 @@ export interface FitAttemptsResult extends GatedResult {
   /** Where the params file went, when written. */
   out: string | null;
   /** What was written to the store, when asked. */
-  persisted: (PersistFitResult & { db: string }) | null;
-  // `failure` (GatedResult): a QualityGateError (exit 6) when the gate refused to activate some
-  // fits (their rows were not written), or, with `strict`, when a fitted concept is invalid or
-  // degenerate; null otherwise.
+  persisted:
+    | (PersistFitResult & {
+        db: string;
+        skipped: Record<string, string>;
+        kept_active: Record<string, string>;
+        comparisons: Record<string, unknown>;
+        constraints_applied: Record<string, unknown>;
+        status: 'SUCCESS' | 'FAILED';
+      })
+    | null;
+  /** The quality gate refused to activate some fits (their rows were not written): exit 6. */
+  qualityGate: string | null;
+  /** Exit code and, when not 0, the one line saying why (the run row's status agrees). */
+  outcome: RunOutcome;
 }
 
 /**
@@ -46,13 +71,17 @@ export interface FitAttemptsResult extends GatedResult {
  * @throws InputError for unreadable input; UsageError for bad options or no attempts at all.
  */
 export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttemptsResult> {
-  const needsStore = options.source.kind === 'store' || options.persist !== undefined;
+  const needsStore = options.source.kind === 'store' || options.persist !== undefined || options.warmStart === 'active';
+  if (options.warmStart === 'active' && options.source.kind === 'file' && options.persist === undefined) {
+    throw new UsageError('--warm-start active needs the database that holds the active parameters', 'Add --db, or give --warm-start a params file');
+  }
   const { openStore } = needsStore ? await import('../store/open-store.js') : { openStore: null };
   const store = openStore ? await openStore(options.persist?.db ?? null) : null;
   try {
     let table: AttemptsTable;
     let readSummary: ReadSummary | Record<string, unknown>;
     let requested: string[] = [];
+    let requestedAs: Record<string, string> = {};
     let conceptIndices: number[] | undefined;
     if (options.source.kind === 'file') {
       const read = await readAttempts(options.source.read);
@@ -62,13 +91,14 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
     } else if (options.source.kind === 'store') {
       const { toUuid } = await import('../store/ids.js');
       const wanted = (options.source.conceptIds ?? []).map(toUuid);
+      requestedAs = Object.fromEntries((options.source.conceptIds ?? []).map((typed) => [toUuid(typed), typed]));
       const read = await store!.readAttempts({
         conceptIds: wanted.length ? wanted : undefined,
         fromDate: options.source.fromDate ?? null,
         toDate: options.source.toDate ?? null,
         questionsFallback: options.source.questionsFallback,
         // Model variants class rows by question (the app's tables have no other item column).
-        includeQuestions: options.trainer.variants !== undefined,
+        includeQuestions: (typeof options.trainer === 'function' ? options.trainer(undefined) : options.trainer).variants !== undefined,
       });
       table = read.table;
       const present = new Set(table.conceptIds);
@@ -88,26 +118,100 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
       readSummary = options.source.summary;
     }
     if (table.length === 0 && requested.length === 0) {
-      throw new UsageError('no attempts left to fit after the filters', 'Check `conceptIds`, `fromDate`/`toDate` and `minAttemptsPerUser`');
+      throw new UsageError('no attempts left to fit after the filters', 'Check --concept-id, --from-date/--to-date and --min-attempts-per-user');
     }
-    let trainer = options.trainer;
-    if (options.source.kind === 'store' && trainer.fixedByConcept) {
+    const fromDatabase = options.source.kind === 'store';
+    const { toUuid } = await import('../store/ids.js');
+    const present = new Set(table.conceptIds);
+    const trainerFor = (base: ParamBounds | undefined) => {
+      const trainer = typeof options.trainer === 'function' ? options.trainer(fromDatabase ? base : undefined) : options.trainer;
+      if (!fromDatabase || !trainer.fixedByConcept) return trainer;
       // The store keys concepts by UUID; a --fix-from file may name them as the attempts file did.
-      const { toUuid } = await import('../store/ids.js');
-      const present = new Set(table.conceptIds);
       const fixedByConcept = Object.fromEntries(Object.entries(trainer.fixedByConcept).map(([id, fixed]) => [present.has(id) ? id : toUuid(id), fixed]));
-      trainer = { ...trainer, fixedByConcept };
-    }
+      return { ...trainer, fixedByConcept };
+    };
     // The app's tables name their columns as schema.md does (variants record the item column's name).
     const columns =
       (readSummary as Partial<ReadSummary>).columns ??
       (options.source.kind === 'store' ? { user: 'user_id', concept: 'concept_id', correct: 'is_correct', time: 'answered_at', question: 'question_id' } : undefined);
-    const report = await fitConcepts(table, trainer, { onProgress: options.onProgress, conceptIndices, columns });
+    const { warmStartsFromFile } = await import('../jobs/warm-start.js');
+    const fileWarmStarts = options.warmStart && options.warmStart !== 'active' ? await warmStartsFromFile(options.warmStart) : undefined;
+
+    let crossValidation: Record<string, unknown> | null = null;
+    let cvByConcept: ((conceptId: string) => Record<string, unknown>) | null = null;
+    if (options.crossValidationFolds) {
+      const { crossValidate, crossValidationMetricsForParams } = await import('../quality/evaluate.js');
+      const trainer = trainerFor(undefined);
+      const cv = await crossValidate(table, { folds: options.crossValidationFolds, seed: trainer.seed ?? 42, trainer, columns });
+      cvByConcept = (conceptId) => crossValidationMetricsForParams(cv, conceptId);
+      const { per_concept, ...overall } = cv;
+      crossValidation = overall;
+    }
+
+    let report: FitReport;
+    let persisted: FitAttemptsResult['persisted'] = null;
+    let outcome: RunOutcome = { status: 'SUCCESS', exit_code: 0, message: null };
+    let qualityGate: string | null = null;
+    let persistedRefusals: Record<string, string> = {};
+    if (store && (options.persist || fromDatabase)) {
+      const { fitAndPersist } = await import('../jobs/fit-and-persist.js');
+      const persist = options.persist ?? { activate: false, force: false };
+      const result = await fitAndPersist(
+        store,
+        async () => ({ table, dataSummary: readSummary as Record<string, unknown>, missing: requested, requestedAs, conceptIndices }),
+        (base) => trainerFor(base),
+        {
+          activate: persist.activate,
+          force: persist.force,
+          dataFrom: persist.fromDate ?? null,
+          dataTo: persist.toDate ?? null,
+          holdoutFrom: persist.holdoutFrom ?? null,
+          ...(persist.activationMargin !== undefined ? { activationMargin: persist.activationMargin } : {}),
+          warmStartActive: options.warmStart === 'active',
+          algoParamsBounds: fromDatabase,
+          // One batch: `fit` has no interruption point between batches, and the whole table gives
+          // the worker pool enough work to use every core (a recompute fits 8 concepts at a time).
+          batchSize: Math.max(1, table.conceptIds.length),
+          inputSummary: { source: (readSummary as Record<string, unknown>).source ?? null },
+        },
+        {
+          warmStarts: fileWarmStarts,
+          columns,
+          extraMetrics: cvByConcept ? (concept) => cvByConcept!(concept.concept_id) : undefined,
+          onProgress: (done, total) => options.onProgress?.({ restartsDone: done, restartsTotal: total }),
+        },
+      );
+      report = result.report;
+      outcome = result.outcome;
+      const s = result.summary;
+      persistedRefusals = s.refused;
+      persisted = {
+        db: store.display,
+        run_id: result.run_id,
+        params_ids: s.params_ids,
+        persisted: result.persisted,
+        errors: { ...s.skipped_concepts, ...s.errors, ...s.refused },
+        refused: Object.keys(s.refused),
+        skipped: s.skipped_concepts,
+        kept_active: s.kept_active,
+        comparisons: s.comparisons,
+        constraints_applied: result.constraints,
+        status: outcome.status,
+      };
+      if (outcome.exit_code === 6) {
+        const first = Object.keys(s.refused)[0];
+        qualityGate = `concept ${first}: ${s.refused[first]}${persisted.refused.length > 1 ? ` (and ${persisted.refused.length - 1} more concept(s))` : ''}; nothing was written for it, use --force to activate anyway (see docs/validation.md)`;
+      }
+    } else {
+      const trainer = { ...trainerFor(undefined), ...(fileWarmStarts ? { warmStarts: fileWarmStarts } : {}) };
+      report = await fitConcepts(table, trainer, { onProgress: options.onProgress, conceptIndices, columns });
+      if (requested.length) outcome = { status: 'FAILED', exit_code: 4, message: `no attempts for concept(s) ${requested.join(', ')}` };
+    }
     for (const missing of requested) {
       report.concepts.push({
         concept_id: missing,
-        status: 'skipped',
-        reason: 'no attempts in the input',
+        status: 'not_found',
+        reason: `no attempts in ${String((readSummary as Record<string, unknown>).source ?? 'the input')}`,
         params: null,
         log_likelihood: null,
         iterations: null,
@@ -118,50 +222,26 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
         valid: null,
         degenerate: null,
         violations: [],
+        warnings: [],
         restarts: [],
+        warm_start: null,
       });
       report.summary.concepts_total++;
-      report.summary.skipped++;
+      report.summary.not_found = (report.summary.not_found ?? 0) + 1;
     }
-    let crossValidation: Record<string, unknown> | null = null;
-    if (options.crossValidationFolds) {
-      const { crossValidate, crossValidationMetricsForParams } = await import('../quality/evaluate.js');
-      const cv = await crossValidate(table, { folds: options.crossValidationFolds, seed: report.settings.seed, trainer: options.trainer, columns });
-      for (const concept of report.concepts) {
-        if (concept.status === 'fitted') concept.cv = crossValidationMetricsForParams(cv, concept.concept_id);
-      }
-      const { per_concept, ...overall } = cv;
-      crossValidation = overall;
+    if (cvByConcept) {
+      for (const concept of report.concepts) if (concept.status === 'fitted') concept.cv = cvByConcept(concept.concept_id);
     }
     if (options.out) await writeParamsFile(options.out, report);
-
-    let persisted: FitAttemptsResult['persisted'] = null;
-    let failure: QualityGateError | null = null;
-    if (store && options.persist) {
-      const { persistFitReport } = await import('../jobs/persist-fit.js');
-      const persistOptions = {
-        activate: options.persist.activate,
-        force: options.persist.force,
-        dataFrom: options.persist.fromDate ?? null,
-        dataTo: options.persist.toDate ?? null,
-        dataSummary: readSummary as Record<string, unknown>,
-      };
-      try {
-        persisted = { db: store.display, ...(await persistFitReport(store, report, persistOptions)) };
-      } catch (error) {
-        const partial = (error as { result?: PersistFitResult }).result;
-        if (!(error instanceof QualityGateError) || !partial) throw error;
-        persisted = { db: store.display, ...partial };
-        failure = error;
-      }
-    }
     return {
       concepts: report.concepts,
       summary: { ...report.summary, read: readSummary, ...(crossValidation ? { cross_validation: crossValidation } : {}) },
       settings: report.settings,
       out: options.out ?? null,
       persisted,
-      failure: failure ?? (options.strict ? strictFailure(report.concepts) : null),
+      qualityGate,
+      outcome,
+      failure: failureOfOutcome(outcome, persisted?.run_id ?? null, persistedRefusals) ?? (options.strict ? strictFailure(report.concepts) : null),
     };
   } finally {
     await store?.close();

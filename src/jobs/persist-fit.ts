@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { QualityGateError } from '../errors.js';
 import type { ConceptFitResult, FitReport } from '../model/fit-types.js';
 import type { ParamBounds } from '../model/params.js';
-import { RUN_TRIGGERS, type RunTrigger, type SkillParamsRow, type Store } from '../store/store.js';
+import type { AttemptsTable } from '../data/attempts-table.js';
+import { RUN_TRIGGERS, type Store } from '../store/store.js';
 
 export const PersistFitOptionsSchema = z
   .object({
@@ -26,18 +27,12 @@ export const PersistFitOptionsSchema = z
   })
   .strict();
 
-/** Options of `persistFitReport` as callers write them (activate, force, data range, trigger...). */
 export type PersistFitInput = z.input<typeof PersistFitOptionsSchema>;
 export type PersistFitOptions = z.output<typeof PersistFitOptionsSchema>;
 
-/** One concept of a persisted fit: the params row written, or why none was. */
-export interface PersistedConcept {
-  concept_id: string;
-  params_id: string;
-  is_active: boolean;
-}
+export type { PersistedConcept } from './fit-and-persist.js';
+import type { PersistedConcept } from './fit-and-persist.js';
 
-/** What `persistFitReport` wrote: the run id and each concept's row or reason. */
 export interface PersistFitResult {
   run_id: string | null;
   params_ids: string[];
@@ -52,6 +47,26 @@ export interface PersistFitResult {
 export function constraintsFromBounds(bounds: ParamBounds, forgets: boolean): Record<string, number> {
   const { F_min, F_max, ...four } = bounds;
   return forgets ? { ...four, F_min, F_max } : { ...four };
+}
+
+/**
+ * constraints_applied of a fit: the box ({L0_min, ...}); for a method other than `box` also the
+ * method and what it adds (the priors, the mastery cap, the plausibility margin); and, when the box
+ * came from the active algo_params row, `bounds_source: "algo_params"` with that row's id.
+ */
+export function constraintsApplied(settings: FitReport['settings'], boundsSource: 'algo_params' | null, algoParamsId: string | null): Record<string, unknown> {
+  const constraints: Record<string, unknown> = constraintsFromBounds(settings.bounds, settings.forgets);
+  if (settings.method !== 'box') {
+    constraints.method = settings.method;
+    if (settings.prior) constraints.prior = settings.prior;
+    if (settings.masteryCap != null && !settings.forgets) constraints.mastery_cap = settings.masteryCap;
+    if (settings.plausibilityMargin != null) constraints.plausibility_margin = settings.plausibilityMargin;
+  }
+  if (boundsSource) {
+    constraints.bounds_source = boundsSource;
+    constraints.algo_params_id = algoParamsId;
+  }
+  return constraints;
 }
 
 /**
@@ -78,7 +93,14 @@ export function metricsForConcept(concept: ConceptFitResult, report: FitReport, 
     degenerate: concept.degenerate,
     violations: concept.violations,
     data: dataSummary,
+    warnings: concept.warnings,
+    warm_start: concept.warm_start,
     trainer: {
+      method: settings.method,
+      prior: settings.prior,
+      mastery_cap: settings.masteryCap,
+      plausibility_margin: settings.plausibilityMargin,
+      restart_selection: settings.restartSelection,
       restarts: settings.restarts,
       seed: settings.seed,
       max_iterations: settings.maxIterations,
@@ -95,8 +117,10 @@ export function metricsForConcept(concept: ConceptFitResult, report: FitReport, 
       initial: r.initial,
       params: r.params,
       log_likelihood: r.log_likelihood,
+      log_posterior: r.log_posterior,
       iterations: r.iterations,
       converged: r.converged,
+      ...(r.warm_start ? { warm_start: true } : {}),
     })),
   };
   if (concept.cv) Object.assign(metrics, concept.cv);
@@ -114,93 +138,40 @@ export function qualityRefusal(concept: ConceptFitResult): string | null {
   return `${kind}: ${concept.violations.map((v) => v.message).join('; ')}`;
 }
 
-/** What persisting does with one concept of a report: write it, or why not (shared by fit and recompute). */
-export type ConceptVerdict = { write: true } | { write: false; refused: boolean; reason: string };
-
-export function conceptVerdict(concept: ConceptFitResult, options: { activate: boolean; force: boolean }): ConceptVerdict {
-  if (concept.status !== 'fitted' || !concept.params) return { write: false, refused: false, reason: concept.reason ?? `fit ${concept.status}` };
-  const refusal = options.activate && !options.force ? qualityRefusal(concept) : null;
-  return refusal ? { write: false, refused: true, reason: `not activated (${refusal})` } : { write: true };
-}
-
 /**
- * Write each fitted concept of `report` as a bkt_skill_params row (own transaction per concept;
- * with `activate`, deactivating the concept's active rows in the same transaction), and log one
- * algo_runs row (RUNNING committed first; then SUCCESS, or FAILED when the store failed midway).
- *
- * With `activate` and without `force`, an invalid or degenerate fit is not written at all; after
- * the other concepts are written and the run row closed, QualityGateError (exit 6) names it.
- * Skipped and failed concepts are listed in `errors` and in the run's output summary.
+ * Persist an already fitted report through the shared fit-and-persist job (one bkt_skill_params
+ * row per fitted concept, each in its own transaction; one algo_runs row). With `activate` and
+ * without `force`, an invalid or degenerate fit is not written at all; after the other concepts are
+ * written and the run row closed (FAILED), QualityGateError (exit 6) names it. A concept with an
+ * active row would be compared with it on held-out attempts, but a pre-fitted report has no
+ * attempts to hold out: it is activated without comparing (recorded as such in its metrics).
  *
  * @throws QualityGateError (exit 6) as above; StorageError (exit 5) when the store fails.
  */
 export async function persistFitReport(store: Store, report: FitReport, input: PersistFitInput = {}): Promise<PersistFitResult> {
   const options = PersistFitOptionsSchema.parse(input);
-  const constraints = constraintsFromBounds(report.settings.bounds, report.settings.forgets);
-  const runId = options.logRun
-    ? await store.startRun({
-        trigger: options.trigger as RunTrigger,
-        input_summary: {
-          from_date: options.dataFrom,
-          to_date: options.dataTo,
-          min_attempts: report.settings.minAttempts,
-          concept_count: report.concepts.length,
-          activate: options.activate,
-          source: options.dataSummary.source ?? null,
-        },
-      })
-    : null;
-
-  const persisted: PersistedConcept[] = [];
-  const errors: Record<string, string> = {};
-  const refused: string[] = [];
-  let failure: unknown = null;
-  try {
-    for (const concept of report.concepts) {
-      const verdict = conceptVerdict(concept, options);
-      if (!verdict.write) {
-        errors[concept.concept_id] = verdict.reason;
-        if (verdict.refused) refused.push(concept.concept_id);
-        continue;
-      }
-      const row: SkillParamsRow = await store.saveParams(
-        { concept_id: concept.concept_id, params: concept.params! },
-        {
-          activate: options.activate,
-          constraints,
-          dataFrom: options.dataFrom,
-          dataTo: options.dataTo,
-          metrics: metricsForConcept(concept, report, options.dataSummary),
-        },
-      );
-      persisted.push({ concept_id: row.concept_id, params_id: row.id, is_active: row.is_active });
-    }
-  } catch (e) {
-    failure = e;
-  }
-
-  if (runId) {
-    const output = {
-      concepts_processed: report.concepts.length,
-      params_fitted: persisted.length,
-      params_ids: persisted.map((p) => p.params_id),
-      errors_count: Object.keys(errors).length,
-      errors,
-    };
-    // The run completed (SUCCESS) even when the quality gate refused concepts: those are per-concept
-    // errors, named in error_message; FAILED means the run itself broke off.
-    await store.finishRun(runId, {
-      status: failure !== null ? 'FAILED' : 'SUCCESS',
-      output_summary: output,
-      error_message: failure
-        ? String((failure as Error).message ?? failure)
-        : refused.length
-          ? `quality gate refused activation of ${refused.length} concept(s): ${refused.join(', ')}`
-          : null,
-    });
-  }
-  if (failure) throw failure;
-  const result: PersistFitResult = { run_id: runId, params_ids: persisted.map((p) => p.params_id), persisted, errors, refused };
+  const { fitAndPersist } = await import('./fit-and-persist.js');
+  const conceptIds = report.concepts.map((c) => c.concept_id);
+  const result = await fitAndPersist(
+    store,
+    async () => ({ table: conceptOnlyTable(conceptIds), dataSummary: options.dataSummary, missing: [] }),
+    report.settings,
+    {
+      activate: options.activate,
+      force: options.force,
+      trigger: options.trigger,
+      logRun: options.logRun,
+      dataFrom: options.dataFrom,
+      dataTo: options.dataTo,
+      algoParamsBounds: false,
+      batchSize: Math.max(1, conceptIds.length),
+      inputSummary: { source: options.dataSummary.source ?? null },
+    },
+    { fitBatch: async (_table, _trainer, indices) => ({ ...report, concepts: indices.map((c) => report.concepts[c]) }) },
+  );
+  const errors = { ...result.summary.skipped_concepts, ...result.summary.errors, ...result.summary.refused };
+  const refused = Object.keys(result.summary.refused);
+  const persisted: PersistFitResult = { run_id: result.run_id, params_ids: result.summary.params_ids, persisted: result.persisted, errors, refused };
   if (refused.length) {
     const first = refused[0];
     throw Object.assign(
@@ -208,8 +179,25 @@ export async function persistFitReport(store: Store, report: FitReport, input: P
         `concept ${first}: ${errors[first]}${refused.length > 1 ? ` (and ${refused.length - 1} more concept(s))` : ''}`,
         'Nothing was written for it; use --force to activate anyway, see docs/validation.md',
       ),
-      { result },
+      { result: persisted },
     );
   }
-  return result;
+  return persisted;
+}
+
+/** A table naming concepts and holding no rows: what persisting a pre-fitted report iterates over. */
+function conceptOnlyTable(conceptIds: string[]): AttemptsTable {
+  return {
+    conceptIds,
+    learnerIds: [],
+    questionIds: [],
+    length: 0,
+    concept: new Uint32Array(0),
+    learner: new Uint32Array(0),
+    correct: new Uint8Array(0),
+    time: null,
+    question: null,
+    sequenceStart: new Uint32Array(1),
+    conceptSequenceStart: new Uint32Array(conceptIds.length + 1),
+  };
 }

@@ -1,15 +1,16 @@
 /**
  * `bkt recompute`: the seed's admin recompute endpoint as a job. Reads attempts from the app's
- * tables, fits every concept with data (or the named ones), writes each concept's parameters in
- * its own transaction, and keeps one algo_runs row up to date from start to end.
+ * tables, fits every concept with data (or the named ones) and persists them through the shared
+ * fit-and-persist job (fit-and-persist.ts), which keeps one algo_runs row up to date from start
+ * to end.
  */
 import { z } from 'zod';
-import { InterruptedError, QualityGateError, type BktError, type GatedResult } from '../errors.js';
-import { fitConcepts } from '../model/fit-concepts.js';
-import type { FitReport, TrainerOptions } from '../model/fit-types.js';
-import { newUuid, toUuid } from '../store/ids.js';
+import type { TrainerOptions } from '../model/fit-types.js';
+import { toUuid } from '../store/ids.js';
 import { BKT_ALGO_KEY, BKT_ALGO_VERSION, RUN_TRIGGERS, type Store } from '../store/store.js';
-import { conceptVerdict, constraintsFromBounds, metricsForConcept } from './persist-fit.js';
+import type { GatedResult } from '../errors.js';
+import { type FitAndPersistHooks, type RunOutcome, type TrainerInput, failureOfOutcome, fitAndPersist } from './fit-and-persist.js';
+import type { ActivationComparison } from './activation.js';
 
 export const RECOMPUTE_TRIGGERS = ['manual', 'nightly', 'cron', 'api'] as const;
 
@@ -20,11 +21,11 @@ export const RecomputeOptionsSchema = z
     /** `--from-date` / `--to-date`: window on session_answers.answered_at (inclusive). */
     fromDate: z.string().nullable().default(null),
     toDate: z.string().nullable().default(null),
-    /** `--min-attempts`: concepts with fewer attempts are reported, not fitted. Default 10. */
+    /** `--min-attempts`: concepts with fewer attempts are reported as skipped, not fitted. Default 10. */
     minAttempts: z.number().int().min(1).default(10),
-    /** `--activate`: make each new row its concept's active one. Default false. */
+    /** `--activate`: make each new row its concept's active one, when not worse than the active set. Default false. */
     activate: z.boolean().default(false),
-    /** `--force`: activate invalid or degenerate fits too. Default false. */
+    /** `--force`: activate invalid, degenerate or worse fits too. Default false. */
     force: z.boolean().default(false),
     /** `--dry-run`: fit and report, write no parameter rows (the run row is still written). Default false. */
     dryRun: z.boolean().default(false),
@@ -34,14 +35,24 @@ export const RecomputeOptionsSchema = z
     questionsFallback: z.boolean().default(false),
     /** Concepts fitted per batch between interruption checks. Default 8. */
     batchSize: z.number().int().min(1).default(8),
+    /** `--holdout-from DATE`: compare new and active parameters on attempts from this date on. Default: a learner split. */
+    holdoutFrom: z.string().nullable().default(null),
+    /** `--activation-margin`: tolerated held-out RMSE loss against the active set. Default 0.005. */
+    activationMargin: z.number().min(0).max(1).optional(),
+    /** `--warm-start active`: one more restart per concept from its active parameters. */
+    warmStartActive: z.boolean().default(false),
   })
   .strict();
 
 /** Options of `recompute` as callers write them (`bkt recompute` flags). */
 export type RecomputeInput = z.input<typeof RecomputeOptionsSchema>;
 
-/** What `recompute` did: its run, the concepts fitted, activated or left as they were. */
+/** Callbacks `recompute` calls while it runs (progress, interruption, warm starts): the job's hooks. */
+export type RecomputeHooks = FitAndPersistHooks;
+
+/** What `recompute` did: its run, the concepts fitted, activated, kept or refused. */
 export interface RecomputeResult extends GatedResult {
+  /** True when the run succeeded (exit 0). */
   ok: boolean;
   run_id: string;
   algo: { key: string; version: string };
@@ -52,193 +63,98 @@ export interface RecomputeResult extends GatedResult {
   summary: {
     concepts_processed: number;
     params_fitted: number;
-    /** concept_id -> why it has no new parameters. */
+    activated: number;
+    /** concept_id -> why it was not fitted (too little data): ordinary, not an error. */
+    skipped_concepts: Record<string, string>;
+    /** concept_id -> why the new fit stayed inactive (worse on held-out attempts). */
+    kept_active: Record<string, string>;
+    /** concept_id -> what went wrong (no attempts for a requested concept, a failed fit or write). */
     errors: Record<string, string>;
     /** Answers skipped while reading: unanswered, or naming no concept. */
-    skipped: { unanswered: number; no_concept: number };
+    skipped: Record<string, number>;
     /** Concepts whose activation the quality gate refused. */
     refused: string[];
+    /** concept_id -> why the quality gate refused it (invalid or degenerate; nothing written). */
+    refusals: Record<string, string>;
+    /** Both sides of each activation comparison. */
+    comparisons: Record<string, ActivationComparison>;
     interrupted: boolean;
   };
+  /** The run's status and the exit code it maps to (they agree). */
+  outcome: RunOutcome;
   /** Seconds spent reading, fitting and writing. */
   timings: { read: number; fit: number; write: number; total: number };
 }
 
-/** Callbacks `recompute` calls while it runs (progress, the run id once started). */
-export interface RecomputeHooks {
-  /** Aborting stops between concepts: the concept being written finishes, the run row becomes FAILED. */
-  signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void;
-}
-
 /**
- * Run a recompute (issue 3 "Recompute"):
- * 1. an algo_runs row RUNNING with input_summary_json {from_date, to_date, min_attempts,
- *    concept_count, activate}, committed before anything else;
- * 2. attempts read as schema.md says (skipped answers counted);
- * 3. concepts fitted in batches; each fitted concept written in its own transaction together with
- *    the run's progress (output_summary_json), so a killed process leaves whole concepts and a run
- *    row saying how far it got;
- * 4. the run closed SUCCESS (FAILED when interrupted or the store failed) with output_summary_json
- *    {concepts_processed, params_fitted, errors_count, errors: {concept_id: reason}}.
- * A failing concept does not stop the others.
+ * Run a recompute: the shared fit-and-persist job over the app's tables (schema.md "Attempts from
+ * the app's tables"; skipped answers counted), with the run row's input summary {from_date,
+ * to_date, min_attempts, concept_count, activate, ...}. A failing concept does not stop the others.
+ * The box is the active algo_params row's constraints when `trainer` is a function taking it.
  *
  * @throws StorageError when the store fails (the run row is closed FAILED first when possible).
  */
-export async function recompute(
-  store: Store,
-  input: RecomputeInput,
-  trainer: Partial<TrainerOptions> = {},
-  hooks: RecomputeHooks = {},
-): Promise<RecomputeResult> {
+export async function recompute(store: Store, input: RecomputeInput, trainer: TrainerInput = {}, hooks: FitAndPersistHooks = {}): Promise<RecomputeResult> {
   const options = RecomputeOptionsSchema.parse(input);
-  const started = performance.now();
   const requested = options.conceptIds.map(toUuid);
-  const inputSummary: Record<string, unknown> = {
-    from_date: options.fromDate,
-    to_date: options.toDate,
-    min_attempts: options.minAttempts,
-    concept_count: requested.length || null,
-    activate: options.activate,
-    dry_run: options.dryRun,
-    concept_ids: requested.length ? requested : null,
-  };
-  const runId = await store.startRun({ trigger: options.trigger, input_summary: inputSummary });
-
-  const errors: Record<string, string> = {};
-  const refused: string[] = [];
-  const paramsIds: string[] = [];
-  const metricsByConcept: Record<string, Record<string, unknown>> = {};
-  let processed = 0;
-  let conceptTotal = requested.length;
-  let skipped = { unanswered: 0, no_concept: 0 };
-  const timings = { read: 0, fit: 0, write: 0, total: 0 };
-  const output = () => ({
-    concepts_processed: processed,
-    concept_total: conceptTotal,
-    params_fitted: paramsIds.length,
-    params_ids: paramsIds,
-    errors_count: Object.keys(errors).length,
-    errors,
-    skipped,
-    dry_run: options.dryRun,
-  });
-
-  let interrupted = false;
-  try {
-    let t = performance.now();
-    const read = await store.readAttempts({
-      conceptIds: requested.length ? requested : undefined,
-      fromDate: options.fromDate,
-      toDate: options.toDate,
-      questionsFallback: options.questionsFallback,
-    });
-    timings.read = (performance.now() - t) / 1000;
-    skipped = read.skipped;
-    const table = read.table;
-    const present = new Set(table.conceptIds);
-    for (const c of requested) if (!present.has(c)) errors[c] = 'no attempts in the database for this concept and window';
-    const order = table.conceptIds.map((_, c) => c).sort((a, b) => (table.conceptIds[a] < table.conceptIds[b] ? -1 : 1));
-    conceptTotal = requested.length ? requested.length : order.length;
-    inputSummary.concept_count = conceptTotal;
-    processed = requested.filter((c) => !present.has(c)).length;
-    await store.updateRun(runId, { input_summary: inputSummary, output_summary: output() });
-
-    const trainerOptions: Partial<TrainerOptions> = { ...trainer, minAttempts: options.minAttempts };
-    let constraints: Record<string, number> | null = null;
-    for (let i = 0; i < order.length && !interrupted; i += options.batchSize) {
-      if (hooks.signal?.aborted) {
-        interrupted = true;
-        break;
-      }
-      const batch = order.slice(i, i + options.batchSize);
-      t = performance.now();
-      const report: FitReport = await fitConcepts(table, trainerOptions, { conceptIndices: batch });
-      timings.fit += (performance.now() - t) / 1000;
-      constraints ??= constraintsFromBounds(report.settings.bounds, report.settings.forgets);
-      t = performance.now();
-      for (const concept of report.concepts) {
-        // Let the event loop run: SQLite calls are synchronous, so without this a SIGINT handler
-        // (a macrotask) would only run after the whole recompute.
-        await new Promise((resolve) => setImmediate(resolve));
-        if (hooks.signal?.aborted) {
-          interrupted = true;
-          break;
-        }
-        processed++;
-        try {
-          const verdict = conceptVerdict(concept, options);
-          if (!verdict.write) {
-            errors[concept.concept_id] = verdict.reason;
-            if (verdict.refused) refused.push(concept.concept_id);
-            continue;
-          }
-          const metrics = metricsForConcept(concept, report, { source: 'database', skipped, run_id: runId });
-          if (options.dryRun) {
-            metricsByConcept[concept.concept_id] = metrics;
-            continue;
-          }
-          const id = newUuid();
-          const row = await store.saveParams(
-            { id, concept_id: concept.concept_id, params: concept.params! },
-            {
-              activate: options.activate,
-              constraints,
-              dataFrom: options.fromDate,
-              dataTo: options.toDate,
-              metrics,
-              runProgress: { runId, outputSummary: { ...output(), params_fitted: paramsIds.length + 1, params_ids: [...paramsIds, id] } },
-            },
-          );
-          paramsIds.push(row.id);
-          metricsByConcept[concept.concept_id] = metrics;
-        } catch (e) {
-          errors[concept.concept_id] = String((e as Error).message ?? e);
-        } finally {
-          hooks.onProgress?.(processed, conceptTotal);
-        }
-      }
-      timings.write += (performance.now() - t) / 1000;
-    }
-  } catch (e) {
-    await store
-      .finishRun(runId, { status: 'FAILED', output_summary: output(), error_message: String((e as Error).message ?? e), input_summary: inputSummary })
-      .catch(() => undefined);
-    throw e;
-  }
-
-  const summary = output();
-  await store.finishRun(runId, {
-    status: interrupted ? 'FAILED' : 'SUCCESS',
-    output_summary: { ...summary, interrupted },
-    error_message: interrupted
-      ? `interrupted after ${processed} of ${conceptTotal} concepts (${paramsIds.length} parameter rows written)`
-      : refused.length
-        ? `quality gate refused activation of ${refused.length} concept(s): ${refused.join(', ')}`
-        : null,
-    input_summary: inputSummary,
-  });
-  timings.total = (performance.now() - started) / 1000;
+  const withMinAttempts = (t: Partial<TrainerOptions>): Partial<TrainerOptions> => ({ ...t, minAttempts: options.minAttempts });
+  const result = await fitAndPersist(
+    store,
+    async () => {
+      const read = await store.readAttempts({
+        conceptIds: requested.length ? requested : undefined,
+        fromDate: options.fromDate,
+        toDate: options.toDate,
+        questionsFallback: options.questionsFallback,
+      });
+      const present = new Set(read.table.conceptIds);
+      return {
+        table: read.table,
+        dataSummary: { source: 'database', skipped: read.skipped },
+        skippedAnswers: { ...read.skipped },
+        missing: requested.filter((c) => !present.has(c)),
+        requestedAs: Object.fromEntries(options.conceptIds.map((typed) => [toUuid(typed), typed])),
+      };
+    },
+    typeof trainer === 'function' ? (base) => withMinAttempts(trainer(base)) : withMinAttempts(trainer),
+    {
+      activate: options.activate,
+      force: options.force,
+      dryRun: options.dryRun,
+      trigger: options.trigger,
+      dataFrom: options.fromDate,
+      dataTo: options.toDate,
+      batchSize: options.batchSize,
+      holdoutFrom: options.holdoutFrom,
+      ...(options.activationMargin !== undefined ? { activationMargin: options.activationMargin } : {}),
+      warmStartActive: options.warmStartActive,
+      inputSummary: { min_attempts: options.minAttempts, concept_ids: requested.length ? requested : null, concept_count: requested.length || null },
+    },
+    hooks,
+  );
+  const s = result.summary;
   return {
-    ok: !interrupted,
-    failure: recomputeFailure(runId, processed, errors, refused, interrupted),
-    run_id: runId,
+    ok: result.outcome.exit_code === 0,
+    failure: failureOfOutcome(result.outcome, result.run_id, s.refused),
+    run_id: result.run_id!,
     algo: { key: BKT_ALGO_KEY, version: BKT_ALGO_VERSION },
-    params_ids: paramsIds,
+    params_ids: s.params_ids,
     dry_run: options.dryRun,
-    metrics: metricsByConcept,
-    summary: { concepts_processed: processed, params_fitted: paramsIds.length, errors, skipped, refused, interrupted },
-    timings,
+    metrics: result.metrics,
+    summary: {
+      concepts_processed: s.concepts_processed,
+      params_fitted: s.params_fitted,
+      activated: s.activated,
+      skipped_concepts: s.skipped_concepts,
+      kept_active: s.kept_active,
+      errors: s.errors,
+      refusals: s.refused,
+      skipped: s.skipped,
+      refused: Object.keys(s.refused),
+      comparisons: s.comparisons,
+      interrupted: s.interrupted,
+    },
+    outcome: result.outcome,
+    timings: result.timings,
   };
-}
-
-/**
- * What failed a finished run, for `failure`: an interruption (InterruptedError, exit 130), else
- * a refused activation (QualityGateError, exit 6, naming the first concept), else null.
- */
-function recomputeFailure(runId: string, processed: number, errors: Record<string, string>, refused: string[], interrupted: boolean): BktError | null {
-  if (interrupted) return new InterruptedError(`run ${runId} interrupted after ${processed} concepts; it is marked FAILED`);
-  if (refused.length === 0) return null;
-  const first = refused[0];
-  return new QualityGateError(`concept ${first}: ${errors[first]}${refused.length > 1 ? ` (and ${refused.length - 1} more)` : ''}`, 'Use `force` to activate anyway');
 }

@@ -2,21 +2,23 @@ import { z } from 'zod';
 import type { AttemptsTable } from '../data/attempts-table.js';
 import { UsageError } from '../errors.js';
 import { type EmSettings, distinctSequences } from './em-trainer.js';
+import { DEFAULT_FIT_METHOD, FIT_METHODS, METHOD_PRESETS } from './fit-methods.js';
 import type { ConceptFitResult, FitReport, FitSummary, RestartResult, TrainerOptions } from './fit-types.js';
 import { type FitTask, chooseWorkerCount, runFitTasks } from './fit-pool.js';
-import { BOUND_KEYS, type BktParams, DEFAULT_BOUNDS, PARAM_NAMES, type ParamBounds } from './params.js';
+import { BOUND_KEYS, type BktParams, PARAM_NAMES, type ParamBounds } from './params.js';
 import { scoreConcept } from './predict.js';
-import { DEFAULT_QUALITY_THRESHOLDS, checkParameterQuality } from './quality.js';
+import { DEFAULT_QUALITY_THRESHOLDS, boundWarnings, checkParameterQuality } from './quality.js';
 import { seededRandom } from './random.js';
 import { type RoleColumns, checkVariantSpec, hasVariants } from './variants/variant-spec.js';
 
 /** Defaults of every trainer option (docs/algorithms.md explains each choice). */
 export const TRAINER_DEFAULTS: Readonly<Omit<TrainerOptions, 'initialParams'>> = Object.freeze({
+  method: DEFAULT_FIT_METHOD,
+  ...METHOD_PRESETS[DEFAULT_FIT_METHOD],
   restarts: 5,
   seed: 42,
   maxIterations: 1000,
   tolerance: 1e-9,
-  bounds: DEFAULT_BOUNDS,
   forgets: false,
   fixed: {},
   minAttempts: 10,
@@ -30,6 +32,7 @@ const probability = z.number().min(0).max(1);
 /** Validates trainer options coming from flags or files; issues name the option. */
 export const trainerOptionsSchema = z
   .object({
+    method: z.enum(FIT_METHODS),
     restarts: z.number().int().min(1).max(1000),
     seed: z.number().int().min(0).max(2 ** 32 - 1),
     maxIterations: z.number().int().min(1).max(1_000_000),
@@ -39,6 +42,17 @@ export const trainerOptionsSchema = z
       S_min: probability, S_max: probability, G_min: probability, G_max: probability,
       F_min: probability, F_max: probability,
     }),
+    prior: z
+      .object(
+        Object.fromEntries(
+          PARAM_NAMES.map((name) => [name, z.object({ mean: z.number().gt(0).lt(1), strength: z.number().min(0).max(1e9) }).strict().optional()]),
+        ),
+      )
+      .strict()
+      .nullable(),
+    plausibilityMargin: z.number().min(0).lt(1).nullable(),
+    masteryCap: z.number().gt(0).lt(1).nullable(),
+    restartSelection: z.enum(['best', 'plausible']),
     forgets: z.boolean(),
     fixed: z.object({ p_L0: probability, p_T: probability, p_S: probability, p_G: probability, p_F: probability }).partial(),
     fixedByConcept: z
@@ -47,7 +61,13 @@ export const trainerOptionsSchema = z
     minAttempts: z.number().int().min(1),
     minUsers: z.number().int().min(1),
     workers: z.number().int().min(0).max(64),
-    quality: z.object({ minLearn: z.number(), minDiscrimination: z.number(), minLearningGain: z.number() }),
+    quality: z.object({
+      minLearn: z.number(),
+      minDiscrimination: z.number(),
+      minLearningGain: z.number(),
+      minAnswersToMaster: z.number().int().min(1).default(DEFAULT_QUALITY_THRESHOLDS.minAnswersToMaster),
+      masteryThreshold: z.number().gt(0).lt(1).default(DEFAULT_QUALITY_THRESHOLDS.masteryThreshold),
+    }),
   })
   .superRefine((o, ctx) => {
     for (const name of PARAM_NAMES) {
@@ -58,17 +78,23 @@ export const trainerOptionsSchema = z
     }
   });
 
-/** Merge partial options over the defaults and validate them; a bad value is a UsageError. */
+/**
+ * Merge partial options over the defaults of their method (`map` unless given) and validate them;
+ * a bad value is a UsageError.
+ */
 export function resolveTrainerOptions(partial: Partial<TrainerOptions> = {}): TrainerOptions {
-  const merged = { ...TRAINER_DEFAULTS, ...partial, bounds: { ...(partial.bounds ?? TRAINER_DEFAULTS.bounds) } };
-  const { initialParams, variants, ...checkable } = merged as TrainerOptions;
+  const method = partial.method ?? TRAINER_DEFAULTS.method;
+  const preset = METHOD_PRESETS[method] ?? METHOD_PRESETS.map;
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<TrainerOptions>;
+  const merged = { ...TRAINER_DEFAULTS, ...preset, ...defined, method, bounds: { ...(defined.bounds ?? preset.bounds) } };
+  const { initialParams, warmStarts, variants, ...checkable } = merged as TrainerOptions;
   const parsed = trainerOptionsSchema.safeParse(checkable);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new UsageError(`trainer option \`${issue.path.join('.')}\`: ${issue.message}`, 'See "bkt fit --help" for the allowed values');
   }
   if (hasVariants(variants)) checkVariantSpec(variants);
-  return { ...(parsed.data as Omit<TrainerOptions, 'initialParams'>), initialParams, ...(hasVariants(variants) ? { variants } : {}) };
+  return { ...(parsed.data as Omit<TrainerOptions, 'initialParams'>), initialParams, warmStarts, ...(hasVariants(variants) ? { variants } : {}) };
 }
 
 /** pyBKT's initial ranges (prior U(0,1), learn U(0,0.4), guess U(0,0.4), slip U(0,0.3)), cut to the box. */
@@ -148,6 +174,9 @@ export async function fitConcepts(
     bounds: options.bounds,
     forgets: options.forgets,
     fixed: options.fixed,
+    prior: options.prior,
+    plausibilityMargin: options.plausibilityMargin,
+    masteryCap: options.masteryCap,
   };
   const conceptIndices = extras.conceptIndices ?? table.conceptIds.map((_, c) => c);
 
@@ -179,8 +208,10 @@ export async function fitConcepts(
     const starts = drawRestartStarts(options.seed, conceptId, options.restarts, options.bounds, options.forgets);
     const conceptFixed = options.fixedByConcept?.[conceptId];
     const conceptSettings = conceptFixed ? { ...settings, fixed: { ...settings.fixed, ...conceptFixed } } : settings;
-    for (let restart = 0; restart < options.restarts; restart++) {
-      const initial = options.initialParams?.(conceptId, restart) ?? starts[restart];
+    const warm = options.warmStarts?.(conceptId);
+    if (warm) results.set(c, { ...base, warm_start: warm });
+    for (let restart = 0; restart < options.restarts + (warm ? 1 : 0); restart++) {
+      const initial = restart === options.restarts ? warm! : (options.initialParams?.(conceptId, restart) ?? starts[restart]);
       taskConcept.push(c);
       taskRestart.push(restart);
       tasks.push({
@@ -218,8 +249,10 @@ export async function fitConcepts(
       initial: tasks[id].initial,
       params: outcome.result.params,
       log_likelihood: outcome.result.logLikelihood,
+      log_posterior: outcome.result.logPosterior,
       iterations: outcome.result.iterations,
       converged: outcome.result.converged,
+      ...(restart === options.restarts ? { warm_start: true } : {}),
     });
   });
 
@@ -230,10 +263,10 @@ export async function fitConcepts(
       results.set(c, { ...base, status: 'failed', reason: `EM failed on every restart: ${errors[0]}` });
       continue;
     }
-    let best = restarts[0];
-    for (const r of restarts) if (r.log_likelihood > best.log_likelihood) best = r;
+    const best = chooseRestart(restarts, options);
     bestParams[c] = best.params;
     const verdict = checkParameterQuality(best.params, options.quality);
+    const warnings = boundWarnings(best.params, options.bounds, options);
     results.set(c, {
       ...base,
       status: 'fitted',
@@ -244,6 +277,7 @@ export async function fitConcepts(
       valid: verdict.valid,
       degenerate: verdict.degenerate,
       violations: verdict.findings,
+      warnings,
       restarts,
     });
   }
@@ -261,12 +295,13 @@ export async function fitConcepts(
     failed: concepts.filter((r) => r.status === 'failed').length,
     invalid: fitted.filter((r) => r.valid === false).length,
     degenerate: fitted.filter((r) => r.degenerate === true).length,
+    at_bound: fitted.filter((r) => r.warnings.length > 0).length,
     n_attempts: concepts.reduce((sum, r) => sum + r.n_attempts, 0),
     total_log_likelihood: fitted.reduce((sum, r) => sum + (r.log_likelihood ?? 0), 0),
     seconds: (performance.now() - started) / 1000,
     workers,
   };
-  const { initialParams, ...settingsUsed } = options;
+  const { initialParams, warmStarts, ...settingsUsed } = options;
   return { concepts, summary, settings: settingsUsed };
 }
 
@@ -285,6 +320,25 @@ function emptyResult(conceptId: string, nAttempts: number, nUsers: number): Conc
     valid: null,
     degenerate: null,
     violations: [],
+    warnings: [],
     restarts: [],
+    warm_start: null,
   };
+}
+
+/**
+ * The restart a concept keeps: the highest log posterior (ties: the lowest restart index); with
+ * `restartSelection: 'plausible'`, the highest among those that are valid, not degenerate and on
+ * no bound, when there is one.
+ */
+export function chooseRestart(restarts: RestartResult[], options: Pick<TrainerOptions, 'restartSelection' | 'quality' | 'bounds' | 'fixed' | 'forgets' | 'plausibilityMargin'>): RestartResult {
+  const highest = (list: RestartResult[]) => list.reduce((best, r) => (r.log_posterior > best.log_posterior ? r : best));
+  if (options.restartSelection === 'plausible') {
+    const plausible = restarts.filter((r) => {
+      const verdict = checkParameterQuality(r.params, options.quality);
+      return verdict.valid && !verdict.degenerate && boundWarnings(r.params, options.bounds, options).length === 0;
+    });
+    if (plausible.length) return highest(plausible);
+  }
+  return highest(restarts);
 }

@@ -43,7 +43,12 @@ export function runFitTask(
     if (task.variant) {
       if (!variantColumns) throw new Error('a variant task needs the variant class columns');
       const outcome = runVariantTask(task, task.variant, correct, sequenceStart, variantColumns);
-      return { id: task.id, result: { params: task.initial, logLikelihood: outcome.logLikelihood, iterations: outcome.iterations, converged: outcome.converged }, theta: Array.from(outcome.theta) };
+      // Variant EM is maximum likelihood: its log posterior is its log-likelihood.
+      return {
+        id: task.id,
+        result: { params: task.initial, logLikelihood: outcome.logLikelihood, logPosterior: outcome.logLikelihood, iterations: outcome.iterations, converged: outcome.converged },
+        theta: Array.from(outcome.theta),
+      };
     }
     const slice = { correct, sequenceStart, firstSequence: task.firstSequence, lastSequence: task.lastSequence, distinct: task.distinct };
     return { id: task.id, result: runEm(task.initial, slice, task.settings, workspace) };

@@ -1,10 +1,13 @@
+import type { BetaPrior } from './em-trainer.js';
 import type { BktParams, ParamBounds } from './params.js';
-import type { QualityFinding, QualityThresholds } from './quality.js';
+import type { BoundWarning, QualityFinding, QualityThresholds } from './quality.js';
 import type { VariantModel } from './variants/variant-model.js';
 import type { VariantSpec } from './variants/variant-spec.js';
 
 /** Trainer settings shared by `fit`, `recompute`, `evaluate --folds` and `fit --cv`. */
 export interface TrainerOptions {
+  /** The fitting method (`map`, `box`, `mle`; see FIT_METHODS); sets the next five options' defaults. Default map. */
+  method: 'map' | 'box' | 'mle';
   /** Random restarts per concept; the best log-likelihood wins (ties: lowest restart index). Default 5. */
   restarts: number;
   /** Seed of the restart generator; each (concept, restart) draws from its own derived stream. Default 42. */
@@ -13,8 +16,20 @@ export interface TrainerOptions {
   maxIterations: number;
   /** Stop when the log-likelihood gain of one EM step is at most tolerance x n_attempts (nats per attempt). Default 1e-9. */
   tolerance: number;
-  /** Box every M-step projects onto. Default DEFAULT_BOUNDS; NO_BOUNDS for `--no-bounds`. */
+  /** Box every M-step projects onto. Default: the method's (NO_BOUNDS for map and mle, DEFAULT_BOUNDS for box). */
   bounds: ParamBounds;
+  /** MAP-EM: a Beta prior per parameter (mean, strength in pseudo-observations); null = maximum likelihood. Default: DEFAULT_PRIOR with map. */
+  prior: BetaPrior | null;
+  /** Every M-step keeps G <= (1 - S) - this margin; null = no such constraint. */
+  plausibilityMargin: number | null;
+  /** Every M-step keeps the mastery after one correct answer from L0 at most this; null = no such constraint. */
+  masteryCap: number | null;
+  /**
+   * How the kept restart is chosen: `best` = the highest objective (log posterior, the
+   * log-likelihood without a prior); `plausible` = the highest among restarts whose parameters are
+   * valid, not degenerate and on no bound, falling back to `best` when none is.
+   */
+  restartSelection: 'best' | 'plausible';
   /** Fit the forgetting parameter p_F (otherwise held at 0). Default false. */
   forgets: boolean;
   /** Parameters held fixed at the given values (`--fix p_G=0.25`). Default {}. */
@@ -36,6 +51,11 @@ export interface TrainerOptions {
   variants?: VariantSpec;
   /** Explicit initial parameters per restart (tests against pyBKT's recorded starts). */
   initialParams?: (conceptId: string, restart: number) => BktParams | undefined;
+  /**
+   * `--warm-start`: parameters to start one extra restart from (index `restarts`), e.g. the
+   * concept's active set, so a refit near the last optimum converges in a few steps.
+   */
+  warmStarts?: (conceptId: string) => BktParams | undefined;
 }
 
 /** In-sample (or held-out) prediction metrics, each prediction made before its answer is seen. */
@@ -53,12 +73,16 @@ export interface RestartResult {
   initial: BktParams;
   params: BktParams;
   log_likelihood: number;
+  /** Log-likelihood plus log prior density: what EM climbed (equal to log_likelihood without a prior). */
+  log_posterior: number;
   iterations: number;
   converged: boolean;
+  /** True for the restart started from a warm start. */
+  warm_start?: boolean;
 }
 
-/** A concept's fit status: fitted, skipped (too few attempts or learners) or failed. */
-export type ConceptFitStatus = 'fitted' | 'skipped' | 'failed';
+/** A concept's fit status: fitted, skipped (too few attempts or learners), failed, or not_found (a requested concept with no attempts in the input, exit 4). */
+export type ConceptFitStatus = 'fitted' | 'skipped' | 'failed' | 'not_found';
 
 /** One concept's result as `bkt fit --json` prints it (snake_case keys, as the schema). */
 export interface ConceptFitResult {
@@ -77,7 +101,11 @@ export interface ConceptFitResult {
   degenerate: boolean | null;
   /** Each violated validity or degeneracy rule, named. */
   violations: QualityFinding[];
+  /** Parameters held on a bound of the fit (box or plausibility margin), named; empty when none. */
+  warnings: BoundWarning[];
   restarts: RestartResult[];
+  /** The parameters the warm-start restart began from; null without one. */
+  warm_start: BktParams | null;
   /** Cross-validation figures (`bkt fit --cv K`), stored with the params' metrics; absent without --cv. */
   cv?: Record<string, unknown>;
   /** A variant fit's class parameters (`params` then holds the concept-level values); absent for standard BKT. */
@@ -90,8 +118,12 @@ export interface FitSummary {
   fitted: number;
   skipped: number;
   failed: number;
+  /** Requested concepts with no attempts in the input (set when there are any). */
+  not_found?: number;
   invalid: number;
   degenerate: number;
+  /** Fitted concepts with a parameter held on a bound (see ConceptFitResult.warnings). */
+  at_bound: number;
   n_attempts: number;
   total_log_likelihood: number;
   seconds: number;
@@ -103,5 +135,5 @@ export interface FitReport {
   concepts: ConceptFitResult[];
   summary: FitSummary;
   /** The trainer settings used (bounds, restarts, seed, tolerance...), stored in params metrics. */
-  settings: Omit<TrainerOptions, 'initialParams' | 'quality'> & { quality: QualityThresholds };
+  settings: Omit<TrainerOptions, 'initialParams' | 'warmStarts' | 'quality'> & { quality: QualityThresholds };
 }

@@ -2,7 +2,7 @@ import type { AttemptsTable } from '../data/attempts-table.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { BktParams } from '../model/params.js';
 import { parseVariantModel } from '../model/variants/variant-model.js';
-import type { ConceptParams } from './params-set.js';
+import { boundsFromRecord, type ConceptParams } from './params-set.js';
 
 /** Where parameters come from: a params file (`--params`) or the store's active rows (`--db`). */
 export interface ParamsSource {
@@ -56,7 +56,14 @@ export async function loadParams(source: ParamsSource): Promise<LoadedParams> {
   if (source.params !== undefined) {
     const { readParamsFile } = await import('../params-file.js');
     const read = await readParamsFile(source.params, { stdin: source.stdin });
-    entries = read.map((e) => ({ concept_id: e.concept_id, params: e.params, restarts: e.restarts, ...(e.model ? { model: e.model } : {}) }));
+    entries = read.map((e) => ({
+      concept_id: e.concept_id,
+      params: e.params,
+      restarts: e.restarts,
+      bounds: boundsFromRecord(e.settings?.bounds),
+      plausibilityMargin: typeof e.settings?.plausibilityMargin === 'number' ? e.settings.plausibilityMargin : null,
+      ...(e.model ? { model: e.model } : {}),
+    }));
     description = source.params === '-' ? 'stdin' : source.params;
   } else {
     const { openStore } = await import('../store/open-store.js');
@@ -67,7 +74,15 @@ export async function loadParams(source: ParamsSource): Promise<LoadedParams> {
         const model = (row.metrics?.model ?? {}) as { p_F?: unknown };
         const params: BktParams = { p_L0: row.p_L0, p_T: row.p_T, p_S: row.p_S, p_G: row.p_G, p_F: typeof model.p_F === 'number' ? model.p_F : 0 };
         const variant = parseVariantModel(row.metrics?.model);
-        return { concept_id: row.concept_id, params, restarts: restartsFromMetrics(row.metrics ?? {}), ...(variant ? { model: variant } : {}) };
+        const constraints = row.constraints_applied ?? {};
+        return {
+          concept_id: row.concept_id,
+          params,
+          restarts: restartsFromMetrics(row.metrics ?? {}),
+          bounds: boundsFromRecord(constraints),
+          plausibilityMargin: typeof constraints.plausibility_margin === 'number' ? constraints.plausibility_margin : null,
+          ...(variant ? { model: variant } : {}),
+        };
       });
       description = store.display;
     } finally {

@@ -76,7 +76,7 @@ export async function runReport(raw: ReportCommandOptions): Promise<ReportComman
     const fit = await fitConcepts(table, options.trainer);
     entries = fit.concepts
       .filter((c) => c.status === 'fitted' && c.params)
-      .map((c) => ({ concept_id: c.concept_id, params: c.params!, restarts: c.restarts }));
+      .map((c) => ({ concept_id: c.concept_id, params: c.params!, restarts: c.restarts, bounds: fit.settings.bounds, plausibilityMargin: fit.settings.plausibilityMargin }));
     source = `fitted on ${summary.source}`;
   } else {
     entries = loaded.fromStore ? await alignParamsToTable(table, loaded.entries) : loaded.entries;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { clampProbability, updateMastery } from '../model/online-update.js';
-import { DEFAULT_MASTERY_THRESHOLD, PARAM_NAMES, type BktParams } from '../model/params.js';
-import { checkParameterQuality, DEFAULT_QUALITY_THRESHOLDS, type QualityFinding, type QualityThresholds } from '../model/quality.js';
+import { DEFAULT_BOUNDS, DEFAULT_MASTERY_THRESHOLD, PARAM_NAMES, type BktParams } from '../model/params.js';
+import { boundWarnings, checkParameterQuality, DEFAULT_QUALITY_THRESHOLDS, type QualityFinding, type QualityThresholds } from '../model/quality.js';
 import { checkVariantQuality } from '../model/variants/variant-quality.js';
 import type { VariantModel } from '../model/variants/variant-model.js';
 import type { ConceptEvaluation, EvaluationReport, MetricSet } from './evaluation-types.js';
@@ -54,7 +54,7 @@ export interface ValidationReport {
     warnings: ValidationFailure[];
   };
   /** The thresholds used, snake_case as every JSON key. */
-  thresholds: Record<string, number>;
+  thresholds: Record<string, number | string>;
 }
 
 const probability = z.number().min(0).max(1);
@@ -67,6 +67,17 @@ export const ValidateOptionsSchema = z.object({
   minDiscrimination: z.number().min(0).max(1).default(DEFAULT_QUALITY_THRESHOLDS.minDiscrimination),
   /** schema.md: one correct answer from L0 must raise mastery by this much. Default 0.05. Flag --min-learning-gain. */
   minLearningGain: probability.default(DEFAULT_QUALITY_THRESHOLDS.minLearningGain),
+  /**
+   * No instant mastery (Baker, Corbett & Aleven 2008 on implausibly fast learning): fewer correct
+   * answers in a row than this, from L0, must not reach the threshold. Default 2: one answer
+   * never masters a concept. 1 turns the check off. Flag --min-answers-to-master.
+   */
+  minAnswersToMaster: z.number().int().min(1).max(1000).default(DEFAULT_QUALITY_THRESHOLDS.minAnswersToMaster),
+  /**
+   * A parameter held on a bound of its fit (or of the default box when the fit's bounds are not
+   * recorded): `warn` (default), `fail`, or `off`. Flag --bound-check.
+   */
+  boundCheck: z.enum(['warn', 'fail', 'off']).default('warn'),
   /** Baker et al. 2008: this many correct answers in a row from L0 must reach the threshold. Default 10. */
   masteryRun: z.number().int().min(1).max(1000).default(10),
   /** Mastery threshold. Default 0.95 (schema.md). */
@@ -118,7 +129,32 @@ const DEGENERACY_CHECKS: ReadonlyArray<{ name: string; rule: string; passMessage
     rule: 'small_learning_gain',
     passMessage: (p, o) => `one correct answer from L0 raises mastery by ${fmt(updateMastery(p.p_L0, true, p) - p.p_L0)} >= ${o.minLearningGain}`,
   },
+  {
+    name: 'instant_mastery',
+    rule: 'instant_mastery',
+    passMessage: (p, o) =>
+      o.minAnswersToMaster <= 1
+        ? 'off (--min-answers-to-master 1)'
+        : `${o.minAnswersToMaster - 1} correct answer(s) from L0 reach only mastery ${fmt(masteryAfterCorrectRun(p, o.minAnswersToMaster - 1))} < ${o.masteryThreshold}`,
+  },
 ];
+
+/**
+ * Bound check: a parameter held on a bound of its fit says more about the bound than about the
+ * data (the default box held L0 at 0.5 or G at 0.4 for most concepts of real data). The bounds
+ * are the fit's own when the source recorded them (a params file's settings, a row's
+ * constraints_applied), else the default box. `warn` by default; null when turned off.
+ */
+export function boundCheck(entry: ConceptParams, mode: 'warn' | 'fail' | 'off'): CheckResult | null {
+  if (mode === 'off') return null;
+  const recorded = entry.bounds ?? null;
+  const bounds = recorded ?? DEFAULT_BOUNDS;
+  const found = boundWarnings(entry.params, bounds, { forgets: entry.params.p_F > 0, plausibilityMargin: entry.plausibilityMargin ?? null });
+  const whose = recorded ? 'its fit' : 'the default box (the fit\'s own bounds are not recorded)';
+  return found.length
+    ? { name: 'bounds', status: mode, message: `${found.map((w) => w.message).join('; ')} of ${whose}` }
+    : { name: 'bounds', status: 'pass', message: `no parameter on a bound of ${whose}` };
+}
 
 /**
  * Empirical degeneracy 1 (Baker, Corbett & Aleven 2008): a correct answer must never lower
@@ -251,6 +287,8 @@ export function validateParams(
     minLearn: options.minLearn,
     minDiscrimination: options.minDiscrimination,
     minLearningGain: options.minLearningGain,
+    minAnswersToMaster: options.minAnswersToMaster,
+    masteryThreshold: options.masteryThreshold,
   };
   const heldOutByConcept = new Map<string, ConceptEvaluation>();
   for (const c of heldOut?.concepts ?? []) heldOutByConcept.set(c.concept_id, c);
@@ -263,6 +301,8 @@ export function validateParams(
       const finding = verdict.findings.find((f) => f.rule === d.rule);
       checks.push(finding ? { name: d.name, status: 'fail', message: finding.message } : { name: d.name, status: 'pass', message: d.passMessage(params, options) });
     }
+    const bounds = boundCheck(entry, options.boundCheck);
+    if (bounds) checks.push(bounds);
     checks.push(masteryMonotoneCheck(params));
     checks.push(masteryReachableCheck(params, options.masteryRun, options.masteryThreshold));
     if (heldOut) {

@@ -24,7 +24,10 @@ export interface RecomputeResponse {
 
 /** The app's response shape from the job's result. */
 export function recomputeResponse(result: RecomputeResult, activate: boolean): RecomputeResponse {
-  const skipped = Object.keys(result.summary.errors).length;
+  // The app's shape has one "errors" map of concepts without new parameters: skips (too little
+  // data), refusals and errors together, which the job counts apart.
+  const notFitted = { ...result.summary.skipped_concepts, ...result.summary.refusals, ...result.summary.errors };
+  const skipped = Object.keys(notFitted).length;
   return {
     run_id: result.run_id,
     algo_version: `${BKT_ALGO_KEY}:${BKT_ALGO_VERSION}`,
@@ -34,7 +37,7 @@ export function recomputeResponse(result: RecomputeResult, activate: boolean): R
     metrics_summary: result.metrics,
     dry_run: result.dry_run,
     activated: activate && !result.dry_run && result.params_ids.length > 0,
-    errors: result.summary.errors,
+    errors: notFitted,
     params_ids: result.params_ids,
     interrupted: result.summary.interrupted,
   };

@@ -20,6 +20,14 @@ export interface AlgoVersion {
 }
 
 /** bkt v1's algo_versions.id and its active algo_params.id (null when absent), read through `ex`. */
+/** bkt v1's active algo_params row with its params_json (the app's defaults and bounds), or null. */
+export async function activeAlgoParamsIn(ctx: SqlContext): Promise<{ id: string; params_json: Record<string, unknown> } | null> {
+  const v = await algoVersionIn(ctx, ctx.driver);
+  if (!v?.algo_params_id) return null;
+  const rows = await ctx.driver.query('SELECT id, params_json FROM algo_params WHERE id = ?', [v.algo_params_id]);
+  return rows.length ? { id: String(rows[0].id), params_json: decodeJson(rows[0].params_json) } : null;
+}
+
 export async function algoVersionIn(ctx: SqlContext, ex: SqlExecutor): Promise<AlgoVersion | null> {
   const v = await ex.query('SELECT id FROM algo_versions WHERE algo_key = ? AND version = ?', [BKT_ALGO_KEY, BKT_ALGO_VERSION]);
   if (v.length === 0) return null;

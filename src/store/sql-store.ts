@@ -17,7 +17,7 @@ import { readAttempts, readSession, sessionJoinIndexed } from './attempts-read.j
 import { isUuid, toUuid } from './ids.js';
 import { SNAPSHOTS, STATES, getState, listTrackedStates, snapshotsQuery, statesQuery, withWriteTransaction } from './mastery-state.js';
 import { check, migrate } from './migrate.js';
-import { PARAMS, activateParams, activeParamsIn, algoVersionIn, getParams, listParams, paramsQuery, resolveParamsIn, saveParams, type AlgoVersion } from './params.js';
+import { PARAMS, activeAlgoParamsIn, activateParams, activeParamsIn, algoVersionIn, getParams, listParams, paramsQuery, resolveParamsIn, saveParams, type AlgoVersion } from './params.js';
 import { decodeNumber, requireUuid } from './row-codec.js';
 import { RunLog } from './runs.js';
 import { TABLES, type SchemaDifference } from './schema.js';
@@ -113,6 +113,10 @@ export class SqlStore implements Store, SqlContext {
 
   algoVersion(): Promise<AlgoVersion | null> {
     return algoVersionIn(this, this.driver);
+  }
+
+  activeAlgoParams(): Promise<{ id: string; params_json: Record<string, unknown> } | null> {
+    return activeAlgoParamsIn(this);
   }
 
   startRun(input: StartRunInput): Promise<string> {

@@ -430,6 +430,8 @@ export interface Store {
   resolveParams(conceptId: string): Promise<ResolvedParams>;
   /** bkt v1's algo_versions.id and its active algo_params.id (null when absent). */
   algoVersion(): Promise<{ algo_version_id: string; algo_params_id: string | null; key: string; version: string } | null>;
+  /** bkt v1's active algo_params row (latest created_at, then id) with its params_json, or null. */
+  activeAlgoParams(): Promise<{ id: string; params_json: Record<string, unknown> } | null>;
 
   // runs
   /** Insert a RUNNING algo_runs row and commit it at once; returns its id. */

@@ -40,17 +40,19 @@ for (const backend of BACKENDS) {
     it('recompute --activate fits every concept with data, logs one SUCCESS run and activates one row per concept', async () => {
       const r = bkt(['recompute', '--db', empty.db, '--activate', '--json']);
       const out = r.json();
-      // Some builder skills fit degenerate: those are refused (exit 6), the others written.
+      // A skill that fits degenerate would be refused (exit 6, run FAILED), the others written.
       expect(r.status, r.describe).toBe(out.summary.refused.length ? 6 : 0);
-      for (const c of out.summary.refused) expect(out.summary.errors[c]).toMatch(/^not activated \((invalid|degenerate)/);
-      expect(out).toMatchObject({ ok: true, algo: { key: 'bkt', version: 'v1' } });
+      for (const c of out.summary.refused) expect(out.summary.refusals[c]).toMatch(/^not activated \((invalid|degenerate)/);
+      expect(out).toMatchObject({ ok: out.summary.refused.length === 0, algo: { key: 'bkt', version: 'v1' } });
       expect(out.summary.concepts_processed).toBe(123);
       expect(out.summary.params_fitted).toBe(out.params_ids.length);
-      expect(out.summary.params_fitted + Object.keys(out.summary.errors).length).toBe(123);
+      // Every concept lands in exactly one bucket: written, skipped for too little data, refused, or an error.
+      expect(out.summary.params_fitted + Object.keys(out.summary.skipped_concepts).length + out.summary.refused.length + Object.keys(out.summary.errors).length).toBe(123);
+      expect(Object.keys(out.summary.errors)).toEqual([]);
       expect(out.summary.params_fitted).toBeGreaterThan(100);
       const row = await run(empty.db, out.run_id);
       expect(row).toMatchObject({
-        status: 'SUCCESS',
+        status: out.summary.refused.length ? 'FAILED' : 'SUCCESS',
         trigger: 'manual',
         input_summary_json: { from_date: null, to_date: null, min_attempts: 10, concept_count: 123, activate: true },
         output_summary_json: { concepts_processed: 123, params_fitted: out.summary.params_fitted, errors_count: Object.keys(out.summary.errors).length },
@@ -112,9 +114,10 @@ for (const backend of BACKENDS) {
       expect(r.json().summary).toMatchObject({ params_fitted: 0, refused: [SKILL_7] });
       const after = await counts(empty.db);
       expect(after).toEqual({ ...before, algo_runs: before.algo_runs + 1 });
+      // The run refused a concept: FAILED, as the exit code says; the refusal is counted as one, not as an error.
       expect(await run(empty.db, r.json().run_id)).toMatchObject({
-        status: 'SUCCESS',
-        output_summary_json: { params_fitted: 0, errors_count: 1, errors: { [SKILL_7]: expect.stringMatching(/^not activated \(degenerate/) } },
+        status: 'FAILED',
+        output_summary_json: { params_fitted: 0, refused_count: 1, errors_count: 0, refused: { [SKILL_7]: expect.stringMatching(/^not activated \(degenerate/) } },
         error_message: expect.stringMatching(/quality gate refused activation of 1 concept/),
       });
       const forced = bkt([...args, '--force']);

@@ -109,7 +109,7 @@ describe('bkt validate --junit', () => {
     expect(r.status, r.describe).toBe(6);
     const xml = readFileSync(xmlFile, 'utf8');
     assertWellFormedXml(xml);
-    expect((xml.match(/<testcase /g) ?? []).length).toBe(12);
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(16);
     expect((xml.match(/<failure /g) ?? []).length).toBe(5);
     expect(xml).toContain('classname="concept.a&lt;&amp;&gt;"');
   });
@@ -161,5 +161,34 @@ describe('--params - reads the parameters from stdin', () => {
     const r = bkt(['evaluate', '--params', '-', '--input', '-'], { input: 'user_id,concept_id,correct\n1,a,1\n' });
     expect(r.status, r.describe).toBe(2);
     expect(r.stderr).toContain('--params - and --input - both read stdin');
+  });
+});
+
+describe('bkt validate: instant mastery and bounds', () => {
+  // README sample's concept 7 under the old box: L0 0.163, T 0.5, S 0.259, G 0.001. One correct
+  // answer: posterior 0.163*0.741 / (0.120783 + 0.837*0.001) = 0.120783/0.12162 = 0.99312,
+  // next 0.99312 + 0.00688*0.5 = 0.99656 >= 0.95: mastered by one answer. G sits on G_min 0.001.
+  const instant = { p_L0: 0.163, p_T: 0.5, p_S: 0.259, p_G: 0.001, p_F: 0 };
+
+  it('fails one-answer mastery by default and names it; --min-answers-to-master 1 turns the check off', () => {
+    const file = writeParamsFile(dir, 'instant.json', [{ concept_id: '7', params: instant }]);
+    const r = bkt(['validate', '--params', file, '--json']);
+    expect(r.status, r.describe).toBe(6);
+    expect(r.stderr).toMatch(/concept 7: instant_mastery failed: one correct answer from L0 reaches mastery 0\.95 \(fewer than 2\)/);
+    const off = bkt(['validate', '--params', file, '--min-answers-to-master', '1', '--json']);
+    expect(off.json().concepts[0].checks.find((c: { name: string }) => c.name === 'instant_mastery').status).toBe('pass');
+  });
+
+  it('warns about a parameter on a bound by default (exit 0 when nothing else fails), fails with --bound-check fail', () => {
+    const onBound = { p_L0: 0.5, p_T: 0.1, p_S: 0.1, p_G: 0.25, p_F: 0 };
+    const file = writeParamsFile(dir, 'bound.json', [{ concept_id: 'b', params: onBound }]);
+    const r = bkt(['validate', '--params', file, '--json']);
+    expect(r.status, r.describe).toBe(0);
+    const check = r.json().concepts[0].checks.find((c: { name: string }) => c.name === 'bounds');
+    expect(check).toMatchObject({ status: 'warn' });
+    expect(check.message).toMatch(/p_L0 = 0\.5000 is on its bound L0_max = 0\.5 of the default box/);
+    const strict = bkt(['validate', '--params', file, '--bound-check', 'fail']);
+    expect(strict.status, strict.describe).toBe(6);
+    expect(strict.stderr).toMatch(/concept b: bounds failed/);
   });
 });

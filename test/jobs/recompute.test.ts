@@ -44,8 +44,10 @@ for (const backend of BACKENDS) {
       expect(await store.countRows('bkt_skill_params')).toBe(result.params_ids.length);
       const active = await store.listParams();
       expect(active.map((p) => p.id).sort()).toEqual([...result.params_ids].sort());
-      // Too little data is an error per concept, not a stop.
-      expect(Object.values(result.summary.errors).some((r) => /< --min-(attempts|users)/.test(r))).toBe(true);
+      // Too little data is a skip per concept, counted apart from errors, not a stop.
+      expect(Object.values(result.summary.skipped_concepts).some((r) => /< --min-(attempts|users)/.test(r))).toBe(true);
+      expect(result.summary.errors).toEqual({});
+      expect(run?.output_summary_json).toMatchObject({ skipped_count: Object.keys(result.summary.skipped_concepts).length, errors_count: 0 });
     });
 
     it('an abort between concepts leaves whole concepts and a FAILED run saying how far it got', async () => {
@@ -87,7 +89,8 @@ for (const backend of BACKENDS) {
     it('persistFitReport refuses to activate a degenerate fit: QualityGateError after writing the others', async () => {
       const store = await sampleStore();
       const { table } = await readAttempts({ input: SAMPLE, conceptIds: ['0', '1'] });
-      const report = await fitConcepts(table, FAST);
+      // The box method made explicit: its constraints_applied is the bare box.
+      const report = await fitConcepts(table, { ...FAST, method: 'box' });
       const bad = report.concepts.find((c) => c.status === 'fitted')!;
       bad.degenerate = true;
       bad.violations = [{ rule: 'low_discrimination', kind: 'degenerate', message: '(1 - S) - G = 0.01 < 0.1' }];

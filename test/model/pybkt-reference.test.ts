@@ -32,7 +32,7 @@ beforeAll(async () => {
   test = (await readAttempts({ input: 'fixtures/builder/test.csv.gz' })).table;
 });
 
-const everySkill = { minAttempts: 1, minUsers: 1, bounds: NO_BOUNDS, maxIterations: 5000, tolerance: 1e-10 };
+const everySkill = { method: 'mle' as const, minAttempts: 1, minUsers: 1, bounds: NO_BOUNDS, maxIterations: 5000, tolerance: 1e-10 };
 
 function testMetrics(report: FitReport) {
   const byId = new Map(report.concepts.filter((c) => c.params).map((c) => [c.concept_id, c.params as BktParams]));

@@ -25,7 +25,7 @@ describe('validationToJUnit', () => {
     const cases = xml.match(/<testcase /g) ?? [];
     expect(cases.length).toBe(report.concepts[0].checks.length + report.concepts[1].checks.length);
     expect((xml.match(/<failure /g) ?? []).length).toBe(5);
-    expect(xml).toMatch(/<testsuite name="bkt validate" tests="12" failures="5"/);
+    expect(xml).toMatch(/<testsuite name="bkt validate" tests="16" failures="5"/);
     expect(xml).toContain('<failure message="S + G = 1.1000 is not &lt; 1; 1 - S = 0.4000 is not &gt; G = 0.5000" type="validity">');
   });
 

@@ -28,6 +28,8 @@ describe('validateParams on hand-worked parameters', () => {
       'learn_rate',
       'discrimination',
       'learning_gain',
+      'instant_mastery',
+      'bounds',
       'mastery_monotone',
       'mastery_reachable',
     ]);

@@ -7,6 +7,7 @@ import { MetricsAccumulator } from '../metrics.js';
 import type { BktParams } from '../params.js';
 import { predictVariantSequence } from './variant-kernels.js';
 import { checkVariantQuality } from './variant-quality.js';
+import { boundWarnings } from '../quality.js';
 import { type VariantModel, variantModelFromTheta } from './variant-model.js';
 import { type ConceptClasses, type RoleColumns, type VariantLayout, buildVariantLayout, resolveVariants } from './variant-spec.js';
 import {
@@ -130,6 +131,7 @@ export async function fitVariantConcepts(
       initial: tasks[id].initial,
       params: conceptLevelAt(theta, shape, problem, tasks[id].settings, tasks[id].initial, workspace),
       log_likelihood: outcome.result.logLikelihood,
+      log_posterior: outcome.result.logLikelihood,
       iterations: outcome.result.iterations,
       converged: outcome.result.converged,
     });
@@ -158,6 +160,7 @@ export async function fitVariantConcepts(
       valid: verdict.valid,
       degenerate: verdict.degenerate,
       violations: verdict.findings,
+      warnings: boundWarnings(chosen.params, options.bounds, options),
       restarts,
       metrics: scoreVariantConcept(problem, thetas[best], shape),
       model,
@@ -173,6 +176,7 @@ export async function fitVariantConcepts(
     failed: concepts.filter((r) => r.status === 'failed').length,
     invalid: fitted.filter((r) => r.valid === false).length,
     degenerate: fitted.filter((r) => r.degenerate === true).length,
+    at_bound: fitted.filter((r) => r.warnings.length > 0).length,
     n_attempts: concepts.reduce((sum, r) => sum + r.n_attempts, 0),
     total_log_likelihood: fitted.reduce((sum, r) => sum + (r.log_likelihood ?? 0), 0),
     seconds: (performance.now() - started) / 1000,
@@ -259,6 +263,8 @@ function emptyResult(conceptId: string, nAttempts: number, nUsers: number): Conc
     valid: null,
     degenerate: null,
     violations: [],
+    warnings: [],
     restarts: [],
+    warm_start: null,
   };
 }
