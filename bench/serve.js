@@ -19,7 +19,7 @@ import { SignJWT } from 'jose';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = (p) => new URL(`../dist/src/${p}`, import.meta.url).href;
 const { openStore } = await import(dist('store/open-store.js'));
-const { sqlDriverOf } = await import(dist('mastery/session-source.js'));
+const { sqlDriverOf } = await import(dist('store/sql-store.js'));
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
