@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { AttemptsTable } from '../data/attempts-table.js';
 import { nameToUuid, toUuid, uuidV7Factory } from './ids.js';
+import { labelsOfIds, writeLabels } from './labels.js';
 import type { SqlContext, SqlValue } from './sql.js';
 import type { ImportResult } from './store.js';
 
@@ -45,7 +46,7 @@ export async function importAttempts(ctx: SqlContext, table: AttemptsTable): Pro
   if (firstLearner >= 0) {
     const firstId = nameToUuid(`session:${batch}:${learnerUuid[firstLearner]}:0`);
     if ((await ctx.driver.query('SELECT id FROM test_sessions WHERE id = ?', [firstId])).length > 0) {
-      return { already_imported: true, batch_id: batch, users: 0, sessions: 0, answers: 0 };
+      return { already_imported: true, batch_id: batch, users: 0, sessions: 0, answers: 0, labels: 0 };
     }
   }
 
@@ -128,7 +129,7 @@ export async function importAttempts(ctx: SqlContext, table: AttemptsTable): Pro
     if (firstSessionId) {
       const existing = await tx.query('SELECT id FROM test_sessions WHERE id = ?', [firstSessionId]);
       if (existing.length > 0) {
-        return { already_imported: true, batch_id: batch, users: 0, sessions: 0, answers: 0 };
+        return { already_imported: true, batch_id: batch, users: 0, sessions: 0, answers: 0, labels: 0 };
       }
     }
     let users = 0;
@@ -146,7 +147,8 @@ export async function importAttempts(ctx: SqlContext, table: AttemptsTable): Pro
       ['id', 'session_id', 'question_id', 'selected_index', 'is_correct', 'answered_at', 'changed_count', 'marked_for_review', 'created_at', 'updated_at'],
       answers(),
     );
-    return { already_imported: false, batch_id: batch, users, sessions: sessions.length, answers: answerCount };
+    const labels = await writeLabels(tx, [...labelsOfIds('concept', table.conceptIds), ...labelsOfIds('user', table.learnerIds)], nowIso);
+    return { already_imported: false, batch_id: batch, users, sessions: sessions.length, answers: answerCount, labels };
   });
   const analyze = ctx.dialect.analyzeSql(['users', 'test_sessions', 'session_questions', 'session_answers']);
   if (analyze && !result.already_imported) await ctx.driver.run(analyze);

@@ -340,6 +340,26 @@ export const TABLES: TableDef[] = [
     indexes: [],
     checks: [],
   },
+  {
+    // bkt's own table (not in the app): the id a file gave a concept or learner ("Long division",
+    // "student-17"), kept by `bkt import` beside the UUID it became, so tables, JSON and the
+    // report can name things as the user knows them (docs/store.md "Labels"). No foreign key:
+    // a label may outlive what it names, and concepts have no table of their own.
+    name: 'bkt_labels',
+    owner: 'bkt',
+    columns: [
+      { name: 'kind', type: varchar(20), nullable: false },
+      { name: 'id', type: 'uuid', nullable: false },
+      { name: 'label', type: 'text', nullable: false },
+      stamp('created_at'),
+      stamp('updated_at'),
+    ],
+    primaryKey: { name: 'pk_bkt_labels', columns: ['kind', 'id'] },
+    uniques: [],
+    foreignKeys: [],
+    indexes: [],
+    checks: [{ name: 'ck_bkt_labels_kind', expression: "kind IN ('concept', 'user')" }],
+  },
 ];
 
 /** The definition of one of bkt's tables by name (the row codecs are built from it). */

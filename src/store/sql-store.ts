@@ -15,6 +15,7 @@ import { UsageError } from '../errors.js';
 import { importAttempts } from './attempts-import.js';
 import { readAttempts, readSession, sessionJoinIndexed } from './attempts-read.js';
 import { isUuid, toUuid } from './ids.js';
+import { readLabels } from './labels.js';
 import { SNAPSHOTS, STATES, getState, listTrackedStates, snapshotsQuery, statesQuery, withWriteTransaction } from './mastery-state.js';
 import { check, migrate } from './migrate.js';
 import { PARAMS, activeAlgoParamsIn, activateParams, activeParamsIn, algoVersionIn, getParams, listParams, paramsQuery, resolveParamsIn, saveParams, type AlgoVersion } from './params.js';
@@ -27,6 +28,7 @@ import type {
   BackendName,
   FinishRunInput,
   ImportResult,
+  LabelKind,
   ListParamsFilter,
   ReadAttemptsFilter,
   ReadAttemptsResult,
@@ -72,6 +74,10 @@ export class SqlStore implements Store, SqlContext {
 
   importAttempts(table: AttemptsTable): Promise<ImportResult> {
     return importAttempts(this, table);
+  }
+
+  labels(kind: LabelKind, ids?: readonly string[]): Promise<Map<string, string>> {
+    return readLabels(this, kind, ids);
   }
 
   readAttempts(filter?: ReadAttemptsFilter): Promise<ReadAttemptsResult> {

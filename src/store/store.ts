@@ -178,7 +178,12 @@ export interface ImportResult {
   users: number;
   sessions: number;
   answers: number;
+  /** Concept and learner ids of the file that were not UUIDs, kept as labels (bkt_labels). */
+  labels: number;
 }
+
+/** What a label names: a concept or a learner (bkt_labels.kind). */
+export type LabelKind = 'concept' | 'user';
 
 /** How `Store.saveParams` writes a parameter set. */
 export interface SaveParamsOptions {
@@ -415,6 +420,12 @@ export interface Store {
   // attempts
   /** Load an attempts table into users/test_sessions/session_questions/session_answers (one transaction). */
   importAttempts(table: AttemptsTable): Promise<ImportResult>;
+  /**
+   * The labels `bkt import` kept for ids that were not UUIDs (bkt_labels), by lower-case UUID:
+   * of `ids` (any spelling import maps), or all of `kind`. Empty on a database migrated before
+   * labels existed.
+   */
+  labels(kind: LabelKind, ids?: readonly string[]): Promise<Map<string, string>>;
   /** schema.md "Attempts from the app's tables", as the same AttemptsTable the file readers produce. */
   readAttempts(filter?: ReadAttemptsFilter): Promise<ReadAttemptsResult>;
 

@@ -62,7 +62,7 @@ export async function exec(store: Store, sql: string, params: (SqlValue | boolea
 /** Row counts of every table bkt reads or writes, to compare before and after a failure. */
 export async function tableCounts(store: Store): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const t of ['users', 'test_sessions', 'session_questions', 'session_answers', 'bkt_skill_params', 'bkt_user_skill_state', 'mastery_snapshot', 'algo_runs', 'algo_params', 'algo_versions', 'bkt_attempt_ledger']) {
+  for (const t of ['users', 'test_sessions', 'session_questions', 'session_answers', 'bkt_skill_params', 'bkt_user_skill_state', 'mastery_snapshot', 'algo_runs', 'algo_params', 'algo_versions', 'bkt_attempt_ledger', 'bkt_labels']) {
     out[t] = await store.countRows(t);
   }
   return out;

@@ -197,6 +197,37 @@ for (const backend of BACKENDS) {
         expect(Array.from(read.table.time ?? []).sort()).toEqual([t0, t0 + 500, t0 + 1000, t0 + 2000, t0 + 3000, t0 + 4000].sort());
       });
 
+      it('keeps the ids of the file that were not UUIDs as labels, and reads them by any spelling', async () => {
+        const store = await freshStore();
+        const result = await store.importAttempts(
+          buildTable([
+            ['alice', 'Long division', 1, Number.NaN],
+            ['17', 'Long division', 0, Number.NaN],
+            [U1, C1, 1, Number.NaN],
+            ['alice', '7', 1, Number.NaN],
+          ]),
+        );
+        // Concepts "Long division" and "7", learners "alice" and "17"; the UUIDs C1 and U1 need none.
+        expect(result.labels).toBe(4);
+        expect(await store.labels('concept')).toEqual(
+          new Map([
+            [toUuid('Long division'), 'Long division'],
+            [integerToUuid(7), '7'],
+          ]),
+        );
+        const users = await store.labels('user', ['alice', integerToUuid(17), U1]);
+        expect(users).toEqual(
+          new Map([
+            [toUuid('alice'), 'alice'],
+            [integerToUuid(17), '17'],
+          ]),
+        );
+        expect(await store.labels('concept', [C1])).toEqual(new Map());
+        // A database migrated before labels existed: no labels, no error.
+        await exec(store, 'DROP TABLE bkt_labels');
+        expect(await store.labels('concept')).toEqual(new Map());
+      });
+
       it('starts a new session when a learner repeats a question, and keeps question ids on request', async () => {
         const store = await freshStore();
         const b = new AttemptsTableBuilder();
