@@ -2,6 +2,7 @@
  * What `bkt db migrate`, `bkt db check`, `bkt import` and `bkt params list|activate` do, one
  * function each: open the store `--db` names, do one thing, close it.
  */
+import { withLabels } from '../store/label-rows.js';
 import { z } from 'zod';
 import { readAttempts, type ReadAttemptsInput, type ReadSummary } from '../data/read-attempts.js';
 import { StorageError, UsageError, type GatedResult } from '../errors.js';
@@ -100,7 +101,8 @@ export interface ListParamsResult {
   concept_ids: string[];
   /** Whether inactive rows are included. */
   all: boolean;
-  params: SkillParamsRow[];
+  /** Each row with `concept_label`: the concept's id in the imported file, when it was not a UUID. */
+  params: Array<SkillParamsRow & { concept_label: string | null }>;
   /** Inactive rows matching the filter (listed only with `all`), so an empty list can say why. */
   inactive: number;
 }
@@ -115,7 +117,7 @@ export async function listParams(input: z.input<typeof ListParamsOptionsSchema>)
       db: store.display,
       concept_ids: options.conceptIds.map(toUuid),
       all: options.all,
-      params: options.all ? rows : rows.filter((r) => r.is_active),
+      params: await withLabels(store, options.all ? rows : rows.filter((r) => r.is_active)),
       inactive,
     };
   });

@@ -2,6 +2,7 @@
  * The one entry point behind `bkt update`, `bkt mastery` and `bkt snapshot`: validate the
  * options (a bad value is a UsageError naming its flag), open the store `--db` names, run, close.
  */
+import { withLabels } from '../store/label-rows.js';
 import { z } from 'zod';
 import { TIME_RANGE_TEXT } from '../data/input-limits.js';
 import { parseTimeString } from '../data/parse-values.js';
@@ -148,12 +149,17 @@ export const masteryOptionsSchema = z.object({
 });
 export type MasteryOptions = z.input<typeof masteryOptionsSchema>;
 
-/** `bkt mastery`. */
+/**
+ * `bkt mastery`: queryMastery's result, each state or concept row with the labels `bkt import`
+ * kept (`concept_label`, `user_label`; null for ids that have none). The service's own items keep
+ * the app's fields exactly; the labels are for people reading the CLI's output.
+ */
 export async function runMastery(options: MasteryOptions): Promise<MasteryResult> {
   const o = parseOptions(masteryOptionsSchema, options, 'mastery');
-  return withStore(o.db, (store) =>
-    queryMastery(store, scopeOf(o.asUser), { userId: o.userId, conceptIds: o.conceptIds, mastered: o.mastered, below: o.below, threshold: o.threshold }),
-  );
+  return withStore(o.db, async (store) => {
+    const result = await queryMastery(store, scopeOf(o.asUser), { userId: o.userId, conceptIds: o.conceptIds, mastered: o.mastered, below: o.below, threshold: o.threshold });
+    return result.kind === 'states' ? { ...result, states: await withLabels(store, result.states) } : { ...result, concepts: await withLabels(store, result.concepts) };
+  });
 }
 
 export const snapshotOptionsSchema = z.object({
