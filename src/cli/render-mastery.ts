@@ -1,4 +1,5 @@
 /** Human renderings of update and mastery results; `--json` prints the objects instead. */
+import { withoutEmptyLabels } from './render-store.js';
 import type { ConceptSummary, MasteryItem, MasteryResult } from '../mastery/query.js';
 import type { UpdateCommandResult } from '../mastery/run-update.js';
 import { renderTable, type TableColumn } from './table.js';
@@ -52,9 +53,14 @@ const column = <Row>(key: keyof Row & string, options: Partial<TableColumn<Row>>
   value: (row) => row[key] as string | number | boolean | null,
   ...options,
 });
-const STATE_COLUMNS: TableColumn<MasteryItem>[] = [
+/** Rows as `bkt mastery` returns them: with the labels `bkt import` kept, where there are any. */
+type LabelledState = MasteryItem & { user_label?: string | null; concept_label?: string | null };
+type LabelledConcept = ConceptSummary & { concept_label?: string | null };
+const STATE_COLUMNS: TableColumn<LabelledState>[] = [
   column('user_id', { shrinkTo: 13, id: true }),
+  column('user_label'),
   column('concept_id', { shrinkTo: 13, id: true }),
+  column('concept_label'),
   column('p_mastery', { align: 'right', format: (s) => f6(s.p_mastery) }),
   column('n_attempts', { align: 'right' }),
   column('last_attempt_at', { optional: true }),
@@ -62,8 +68,9 @@ const STATE_COLUMNS: TableColumn<MasteryItem>[] = [
   column('is_mastered', { format: (s) => (s.is_mastered ? 'yes' : 'no') }),
   column('updated_at', { optional: true }),
 ];
-const CONCEPT_COLUMNS: TableColumn<ConceptSummary>[] = [
+const CONCEPT_COLUMNS: TableColumn<LabelledConcept>[] = [
   column('concept_id', { shrinkTo: 13, id: true }),
+  column('concept_label'),
   column('learners', { align: 'right' }),
   column('mean_mastery', { align: 'right', format: (c) => f6(c.mean_mastery) }),
   column('mastered', { align: 'right' }),
@@ -82,9 +89,15 @@ export async function renderMastery(r: MasteryResult, view: TableView = {}, filt
       ? `no mastery states${whose} match --concept-id, --mastered or --below`
       : `no mastery states${whose} yet: states are written when attempts are applied ("bkt update")`;
   }
-  if (r.kind === 'concepts') return renderTable(CONCEPT_COLUMNS, r.concepts, { ...view, noun: 'concepts' });
+  if (r.kind === 'concepts') return renderTable(withoutEmptyLabels(CONCEPT_COLUMNS, r.concepts), r.concepts, { ...view, noun: 'concepts' });
+  const stateColumns = withoutEmptyLabels(STATE_COLUMNS, r.states);
   // One learner's states: the learner is named once above the table instead of on every row.
-  if (view.csv || !r.user_id) return renderTable(STATE_COLUMNS, r.states, { ...view, noun: 'states' });
-  const table = await renderTable(STATE_COLUMNS.slice(1), r.states, { ...view, noun: 'states' });
-  return `user ${r.user_id}\n${table}`;
+  if (view.csv || !r.user_id) return renderTable(stateColumns, r.states, { ...view, noun: 'states' });
+  const table = await renderTable(
+    stateColumns.filter((c) => c.header !== 'user_id' && c.header !== 'user_label'),
+    r.states,
+    { ...view, noun: 'states' },
+  );
+  const label = (r.states[0] as LabelledState | undefined)?.user_label;
+  return `user ${r.user_id}${label ? ` (${label})` : ''}\n${table}`;
 }

@@ -7,9 +7,11 @@ import type { TableView } from './view.js';
 
 // The ids come first and stay whole where they can (an id is what "bkt params activate" needs);
 // on a narrow terminal the parameters go before them.
-const PARAMS_COLUMNS: TableColumn<SkillParamsRow>[] = [
+type LabelledParamsRow = SkillParamsRow & { concept_label?: string | null };
+const PARAMS_COLUMNS: TableColumn<LabelledParamsRow>[] = [
   idColumn('id', (r) => r.id),
   idColumn('concept_id', (r) => r.concept_id),
+  { header: 'concept_label', value: (r) => r.concept_label ?? null },
   { header: 'active', value: (r) => (r.is_active ? 'yes' : '') },
   { header: 'fitted_at', value: (r) => r.fitted_at, format: (r) => r.fitted_at.replace('T', ' ').slice(0, 16), optional: true },
   { header: 'p_L0', value: (r) => r.p_L0, align: 'right', decimals: 4, optional: true },
@@ -19,9 +21,14 @@ const PARAMS_COLUMNS: TableColumn<SkillParamsRow>[] = [
   { header: 'auc', value: (r) => (typeof r.metrics.auc === 'number' ? r.metrics.auc : null), align: 'right', optional: true, decimals: 4 },
 ];
 
+/** The columns less a label column that no row fills (data imported with UUIDs has no labels). */
+export function withoutEmptyLabels<Row>(columns: TableColumn<Row>[], rows: readonly Row[]): TableColumn<Row>[] {
+  return columns.filter((c) => !c.header.endsWith('_label') || rows.some((r) => c.value(r) !== null && c.value(r) !== ''));
+}
+
 /** `bkt params list`: the table, and what is not shown (inactive rows) or why nothing is. */
 export async function renderParamsList(result: ListParamsResult, view: TableView = {}): Promise<string> {
-  if (view.csv) return renderTable(PARAMS_COLUMNS, result.params, view);
+  if (view.csv) return renderTable(withoutEmptyLabels(PARAMS_COLUMNS, result.params), result.params, view);
   const filter = result.concept_ids.length ? ` for ${result.concept_ids.length === 1 ? `concept ${result.concept_ids[0]}` : `${result.concept_ids.length} concepts`}` : '';
   const inactiveNote =
     result.inactive > 0 && !result.all ? `${result.inactive} inactive parameter set(s)${filter} not shown; "bkt params list --all" lists them` : null;
@@ -31,7 +38,7 @@ export async function renderParamsList(result: ListParamsResult, view: TableView
       : `no active parameter sets${filter} in ${result.db}`;
     return wrapText([why, inactiveNote ? `${inactiveNote}; "bkt params activate ID" makes one active` : null].filter(Boolean).join('\n'), view.width);
   }
-  const table = await renderTable(PARAMS_COLUMNS, result.params, { ...view, noun: 'parameter sets' });
+  const table = await renderTable(withoutEmptyLabels(PARAMS_COLUMNS, result.params), result.params, { ...view, noun: 'parameter sets' });
   return [table, inactiveNote ? wrapText(inactiveNote, view.width) : null].filter(Boolean).join('\n');
 }
 
