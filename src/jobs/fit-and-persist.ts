@@ -23,7 +23,7 @@ import {
   heldOutMetrics,
   holdoutSplit,
 } from './activation.js';
-import { constraintsApplied, metricsForConcept, qualityRefusal } from './persist-fit.js';
+import { constraintsApplied, metricsForConcept, qualityRefusal } from './fit-rows.js';
 
 export const FitAndPersistOptionsSchema = z
   .object({
@@ -102,6 +102,7 @@ export interface RunOutcome {
   message: string | null;
 }
 
+/** One concept the job wrote: its params row, whether it is now active, and how it compared with the active set. */
 export interface PersistedConcept {
   concept_id: string;
   params_id: string;

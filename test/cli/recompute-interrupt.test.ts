@@ -39,6 +39,9 @@ for (const backend of BACKENDS) {
         const child = spawn(process.execPath, [BIN, 'recompute', '--db', empty.db, '--activate', '--force', ...SLOW, '--json'], { cwd: ROOT });
         let stderr = '';
         child.stderr.on('data', (d) => (stderr += d));
+        // An interrupted run still prints its result (--json, with the failure): read it, or a full
+        // pipe keeps the process from flushing and exiting.
+        child.stdout.resume();
         const exited = new Promise<number | null>((r) => child.on('close', (code, sig) => r(code ?? (sig ? -1 : null))));
         let fitted = 0;
         for (let i = 0; i < 900 && fitted === 0; i++) {
