@@ -99,5 +99,6 @@ export async function renderMastery(r: MasteryResult, view: TableView = {}, filt
     { ...view, noun: 'states' },
   );
   const label = (r.states[0] as LabelledState | undefined)?.user_label;
-  return `user ${r.user_id}${label ? ` (${label})` : ''}\n${table}`;
+  // A number label says nothing its UUID does not (see withoutEmptyLabels).
+  return `user ${r.user_id}${label && !/^\d+$/.test(label) ? ` (${label})` : ''}\n${table}`;
 }

@@ -21,9 +21,14 @@ const PARAMS_COLUMNS: TableColumn<LabelledParamsRow>[] = [
   { header: 'auc', value: (r) => (typeof r.metrics.auc === 'number' ? r.metrics.auc : null), align: 'right', optional: true, decimals: 4 },
 ];
 
-/** The columns less a label column that no row fills (data imported with UUIDs has no labels). */
+/**
+ * The columns less a label column that says nothing the id does not: no row has a label (data
+ * imported with UUIDs), or every label is a number, which its UUID already spells
+ * (7 is 00000000-0000-0000-0000-000000000007). The JSON keeps every label.
+ */
 export function withoutEmptyLabels<Row>(columns: TableColumn<Row>[], rows: readonly Row[]): TableColumn<Row>[] {
-  return columns.filter((c) => !c.header.endsWith('_label') || rows.some((r) => c.value(r) !== null && c.value(r) !== ''));
+  const telling = (value: unknown) => typeof value === 'string' && value !== '' && !/^\d+$/.test(value);
+  return columns.filter((c) => !c.header.endsWith('_label') || rows.some((r) => telling(c.value(r))));
 }
 
 /** `bkt params list`: the table, and what is not shown (inactive rows) or why nothing is. */
