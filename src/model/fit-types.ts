@@ -2,7 +2,7 @@ import type { BetaPrior } from './em-trainer.js';
 import type { BktParams, ParamBounds } from './params.js';
 import type { BoundWarning, QualityFinding, QualityThresholds } from './quality.js';
 import type { VariantModel } from './variants/variant-model.js';
-import type { VariantSpec } from './variants/variant-spec.js';
+import type { RoleColumns, VariantSpec } from './variants/variant-spec.js';
 
 /** Trainer settings shared by `fit`, `recompute`, `evaluate --folds` and `fit --cv`. */
 export interface TrainerOptions {
@@ -136,4 +136,19 @@ export interface FitReport {
   summary: FitSummary;
   /** The trainer settings used (bounds, restarts, seed, tolerance...), stored in params metrics. */
   settings: Omit<TrainerOptions, 'initialParams' | 'warmStarts' | 'quality'> & { quality: QualityThresholds };
+}
+
+/** Progress of `fitConcepts`, in restarts. */
+export interface FitProgress {
+  restartsDone: number;
+  restartsTotal: number;
+}
+
+/** What `fitConcepts` may be given besides the table and the trainer options. */
+export interface FitConceptsExtras {
+  /** Fit only these concept indices of the table (default: all). */
+  conceptIndices?: number[];
+  onProgress?: (progress: FitProgress) => void;
+  /** Source column of each standard role (ReadSummary.columns): lets variants refuse per-attempt prior columns. */
+  columns?: RoleColumns;
 }

@@ -100,20 +100,9 @@ describe('module graph of src/', () => {
     expect(outside.flatMap((f) => graph.get(f)!.filter((t) => driverLayer.includes(t) || isBackend(t)).map((t) => `${relative(ROOT, f)} -> ${relative(ROOT, t)}`))).toEqual([]);
   });
 
-  /**
-   * Cycles that arrived with the model-variant fits, to be taken apart there: variant-task.ts
-   * takes the FitTask type from fit-pool.ts, which runs its tasks; fit-variants.ts takes
-   * drawRestartStarts from fit-concepts.ts, which loads it with import(). Any other cycle fails.
-   */
-  const KNOWN_CYCLES = [
-    ['src/model/fit-pool.ts', 'src/model/variants/variant-task.ts'],
-    ['src/model/fit-concepts.ts', 'src/model/variants/fit-variants.ts'],
-  ];
-
-  it('has no import cycle, static or dynamic (beyond the known ones above)', () => {
+  it('has no import cycle, static or dynamic', () => {
     const graph = moduleGraph();
     expect(graph.size).toBeGreaterThan(50);
-    const known = new Set(KNOWN_CYCLES.map((c) => c.join(' ')));
-    expect(cycles(graph).filter((c) => !known.has(c.join(' ')))).toEqual([]);
+    expect(cycles(graph)).toEqual([]);
   });
 });

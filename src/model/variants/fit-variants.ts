@@ -1,14 +1,14 @@
 import type { AttemptsTable } from '../../data/attempts-table.js';
 import type { EmSettings } from '../em-trainer.js';
-import { type FitConceptsExtras, drawRestartStarts } from '../fit-concepts.js';
+import { drawRestartStarts } from '../restart-starts.js';
 import { type FitTask, chooseWorkerCount, runFitTasks } from '../fit-pool.js';
-import type { ConceptFitResult, FitReport, FitSummary, PredictionMetrics, RestartResult, TrainerOptions } from '../fit-types.js';
+import type { ConceptFitResult, FitConceptsExtras, FitReport, FitSummary, PredictionMetrics, RestartResult, TrainerOptions } from '../fit-types.js';
 import { MetricsAccumulator } from '../metrics.js';
 import type { BktParams } from '../params.js';
 import { predictVariantSequence } from './variant-kernels.js';
 import { checkVariantQuality } from './variant-quality.js';
 import { boundWarnings } from '../quality.js';
-import { type VariantModel, variantModelFromTheta } from './variant-model.js';
+import { variantModelFromTheta } from './variant-model.js';
 import { type ConceptClasses, type RoleColumns, type VariantLayout, buildVariantLayout, resolveVariants } from './variant-spec.js';
 import {
   type ThetaLayout,

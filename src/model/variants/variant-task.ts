@@ -1,4 +1,4 @@
-import type { FitTask } from '../fit-pool.js';
+import type { EmSettings } from '../em-trainer.js';
 import { type VariantEmResult, VariantWorkspace, runVariantEm } from './variant-trainer.js';
 
 /** The class columns of a whole table (VariantLayout), shared read-only with the fit workers. */
@@ -20,7 +20,9 @@ export interface VariantTask {
 let sharedWorkspace: VariantWorkspace | null = null;
 
 /** Run one variant restart (a pure function of its inputs, so any thread gives the same result). */
-export function runVariantTask(task: FitTask, variant: VariantTask, correct: Uint8Array, sequenceStart: Uint32Array, columns: VariantColumns): VariantEmResult {
+export function runVariantTask(
+  task: { firstSequence: number; lastSequence: number; settings: EmSettings },
+  variant: VariantTask, correct: Uint8Array, sequenceStart: Uint32Array, columns: VariantColumns): VariantEmResult {
   sharedWorkspace ??= new VariantWorkspace();
   return runVariantEm(
     Float64Array.from(variant.initialTheta),
