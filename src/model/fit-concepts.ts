@@ -1,3 +1,4 @@
+import { conceptFitStart } from './concept-fit-start.js';
 import { z } from 'zod';
 import type { AttemptsTable } from '../data/attempts-table.js';
 import { UsageError } from '../errors.js';
@@ -140,21 +141,13 @@ export async function fitConcepts(
   const taskConcept: number[] = [];
   const taskRestart: number[] = [];
   for (const c of conceptIndices) {
+    const base = conceptFitStart(table, c, options.minAttempts, options.minUsers);
+    results.set(c, base);
+    if (base.status === 'skipped') continue;
     const firstSequence = table.conceptSequenceStart[c];
     const lastSequence = table.conceptSequenceStart[c + 1];
-    const nAttempts = table.sequenceStart[lastSequence] - table.sequenceStart[firstSequence];
-    const nUsers = lastSequence - firstSequence;
-    const conceptId = table.conceptIds[c];
-    const base = emptyResult(conceptId, nAttempts, nUsers);
-    if (nAttempts < options.minAttempts) {
-      results.set(c, { ...base, status: 'skipped', reason: `${nAttempts} attempts < --min-attempts ${options.minAttempts}` });
-      continue;
-    }
-    if (nUsers < options.minUsers) {
-      results.set(c, { ...base, status: 'skipped', reason: `${nUsers} learners < --min-users ${options.minUsers}` });
-      continue;
-    }
-    results.set(c, base);
+    const conceptId = base.concept_id;
+    const nAttempts = base.n_attempts;
     // Identical sequences are computed once per E-step when that saves at least 5% of the work.
     const distinct = distinctSequences(table.correct, table.sequenceStart, firstSequence, lastSequence);
     let distinctAttempts = 0;
@@ -258,27 +251,6 @@ export async function fitConcepts(
   };
   const { initialParams, warmStarts, ...settingsUsed } = options;
   return { concepts, summary, settings: settingsUsed };
-}
-
-function emptyResult(conceptId: string, nAttempts: number, nUsers: number): ConceptFitResult {
-  return {
-    concept_id: conceptId,
-    status: 'fitted',
-    reason: null,
-    params: null,
-    log_likelihood: null,
-    iterations: null,
-    converged: null,
-    n_attempts: nAttempts,
-    n_users: nUsers,
-    metrics: null,
-    valid: null,
-    degenerate: null,
-    violations: [],
-    warnings: [],
-    restarts: [],
-    warm_start: null,
-  };
 }
 
 /**

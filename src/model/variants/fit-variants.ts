@@ -1,3 +1,4 @@
+import { conceptFitStart } from '../concept-fit-start.js';
 import type { AttemptsTable } from '../../data/attempts-table.js';
 import type { EmSettings } from '../em-trainer.js';
 import { drawRestartStarts } from '../restart-starts.js';
@@ -54,21 +55,13 @@ export async function fitVariantConcepts(
   const taskConcept: number[] = [];
   const taskRestart: number[] = [];
   for (const c of conceptIndices) {
+    const base = conceptFitStart(table, c, options.minAttempts, options.minUsers);
+    results.set(c, base);
+    if (base.status === 'skipped') continue;
     const firstSequence = table.conceptSequenceStart[c];
     const lastSequence = table.conceptSequenceStart[c + 1];
-    const nAttempts = table.sequenceStart[lastSequence] - table.sequenceStart[firstSequence];
-    const nUsers = lastSequence - firstSequence;
-    const conceptId = table.conceptIds[c];
-    const base = emptyResult(conceptId, nAttempts, nUsers);
-    if (nAttempts < options.minAttempts) {
-      results.set(c, { ...base, status: 'skipped', reason: `${nAttempts} attempts < --min-attempts ${options.minAttempts}` });
-      continue;
-    }
-    if (nUsers < options.minUsers) {
-      results.set(c, { ...base, status: 'skipped', reason: `${nUsers} learners < --min-users ${options.minUsers}` });
-      continue;
-    }
-    results.set(c, base);
+    const conceptId = base.concept_id;
+    const nAttempts = base.n_attempts;
     const classes = layout.concepts[c];
     const shape = thetaLayout(classes.priorIds.length, classes.learnIds.length, classes.gsIds.length);
     const starts = drawRestartStarts(options.seed, conceptId, options.restarts, options.bounds, options.forgets);
@@ -248,23 +241,3 @@ function scoreVariantConcept(problem: VariantProblem, theta: Float64Array, shape
   return metrics.result();
 }
 
-function emptyResult(conceptId: string, nAttempts: number, nUsers: number): ConceptFitResult {
-  return {
-    concept_id: conceptId,
-    status: 'fitted',
-    reason: null,
-    params: null,
-    log_likelihood: null,
-    iterations: null,
-    converged: null,
-    n_attempts: nAttempts,
-    n_users: nUsers,
-    metrics: null,
-    valid: null,
-    degenerate: null,
-    violations: [],
-    warnings: [],
-    restarts: [],
-    warm_start: null,
-  };
-}
