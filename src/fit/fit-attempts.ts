@@ -1,3 +1,4 @@
+import { emptyConceptResult } from '../model/concept-fit-start.js';
 import type { AttemptsTable } from '../data/attempts-table.js';
 import { type ReadAttemptsInput, type ReadSummary, readAttempts } from '../data/read-attempts.js';
 import { type GatedResult, NotFoundError, QualityGateError, UsageError } from '../errors.js';
@@ -209,22 +210,9 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
     }
     for (const missing of requested) {
       report.concepts.push({
-        concept_id: missing,
+        ...emptyConceptResult(missing, 0, 0),
         status: 'not_found',
         reason: `no attempts in ${String((readSummary as Record<string, unknown>).source ?? 'the input')}`,
-        params: null,
-        log_likelihood: null,
-        iterations: null,
-        converged: null,
-        n_attempts: 0,
-        n_users: 0,
-        metrics: null,
-        valid: null,
-        degenerate: null,
-        violations: [],
-        warnings: [],
-        restarts: [],
-        warm_start: null,
       });
       report.summary.concepts_total++;
       report.summary.not_found = (report.summary.not_found ?? 0) + 1;

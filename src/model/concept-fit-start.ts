@@ -12,8 +12,16 @@ export function conceptFitStart(table: AttemptsTable, c: number, minAttempts: nu
   const lastSequence = table.conceptSequenceStart[c + 1];
   const nAttempts = table.sequenceStart[lastSequence] - table.sequenceStart[firstSequence];
   const nUsers = lastSequence - firstSequence;
-  const result: ConceptFitResult = {
-    concept_id: table.conceptIds[c],
+  const result = emptyConceptResult(table.conceptIds[c], nAttempts, nUsers);
+  if (nAttempts < minAttempts) return { ...result, status: 'skipped', reason: `${nAttempts} attempts < --min-attempts ${minAttempts}` };
+  if (nUsers < minUsers) return { ...result, status: 'skipped', reason: `${nUsers} learners < --min-users ${minUsers}` };
+  return result;
+}
+
+/** A concept's result with nothing fitted yet (status `fitted`, every figure null): callers set status and reason. */
+export function emptyConceptResult(conceptId: string, nAttempts: number, nUsers: number): ConceptFitResult {
+  return {
+    concept_id: conceptId,
     status: 'fitted',
     reason: null,
     params: null,
@@ -30,7 +38,4 @@ export function conceptFitStart(table: AttemptsTable, c: number, minAttempts: nu
     restarts: [],
     warm_start: null,
   };
-  if (nAttempts < minAttempts) return { ...result, status: 'skipped', reason: `${nAttempts} attempts < --min-attempts ${minAttempts}` };
-  if (nUsers < minUsers) return { ...result, status: 'skipped', reason: `${nUsers} learners < --min-users ${minUsers}` };
-  return result;
 }
