@@ -11,7 +11,8 @@ import { closestName } from './suggest.js';
  * - a thrown BktError becomes one `Error:` line on stderr (and `{error}` on stdout under --json)
  *   and its exit code; an error naming an option path (`maxIterations`) names the flag instead;
  * - an oclif parse error (unknown flag, missing value, conflicting flags) becomes one line with a
- *   suggestion, exit 2, instead of oclif's message followed by the whole help;
+ *   suggestion, exit 2, instead of oclif's message followed by the whole help (and `{error}` on
+ *   stdout when the argv asked for --json);
  * - EPIPE on stdout (a closed pipe, `bkt ... | head`) is success, as xsv does.
  * Commands never set process.exitCode or write stderr themselves.
  */
@@ -41,7 +42,11 @@ export abstract class BktCommand extends Command {
       this.fail(translated);
     }
     const parseError = this.usageErrorFromParse(error);
-    if (parseError) this.fail(parseError);
+    if (parseError) {
+      // --json promises machine-readable failures too: a script must not parse oclif's prose.
+      if (this.argv.includes('--json')) this.logJson({ error: errorJson(parseError) });
+      this.fail(parseError);
+    }
     // Anything else is a bug (exit 1): oclif prints it with its stack under DEBUG.
     if (error.message) error.message = redactConnectionString(error.message);
     return super.catch(error);

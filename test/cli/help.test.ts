@@ -76,6 +76,17 @@ describe('usage errors are one line with a suggestion', () => {
     expect(conflict.stderr).toMatch(/--no-bounds/);
   });
 
+  it('under --json a usage error is also JSON on stdout, so a script never parses prose', () => {
+    const r = bkt(['update', '--session', '123', '--rebuild', '--json']);
+    expect(r.status, r.describe).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    const out = JSON.parse(r.stdout) as { error: { code: string; exit_code: number; message: string } };
+    expect(out.error.code).toBe('USAGE');
+    expect(out.error.exit_code).toBe(2);
+    expect(out.error.message).toMatch(/--rebuild/);
+    expect(JSON.parse(bkt(['fit', '--imput', 'x.csv', '--json']).stdout).error.message).toMatch(/unknown flag --imput/);
+  });
+
   it('an option named by src/ is shown as its flag', () => {
     const r = bkt(['fit', '--input', 'fixtures/sample.csv', '--from-date', '2024-02-01', '--to-date', '2024-01-01']);
     expect(r.status, r.describe).toBe(2);
