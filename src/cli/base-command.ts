@@ -91,7 +91,17 @@ export abstract class BktCommand extends Command {
     if (name === 'RequiredArgsError' && Array.isArray(error.args)) {
       return new UsageError(`missing argument ${error.args.map((a) => `<${a.name}>`).join(' ')}`, help);
     }
-    return new UsageError(lines.join('; ').replace(/[.:]$/, '') || name, help);
+    // oclif states each exclusive pair twice, with the values ("--a=x cannot also be provided when
+    // using --b; --b=y cannot also ..."): one plain sentence per pair reads better.
+    const conflicts = new Set<string>();
+    const rest = lines.filter((line) => {
+      const pair = /^--([\w-]+)=.* cannot also be provided when using --([\w-]+)\.?$/.exec(line);
+      if (!pair) return true;
+      conflicts.add([pair[1], pair[2]].sort().map((f) => `--${f}`).join(' and '));
+      return false;
+    });
+    const text = [...[...conflicts].map((pair) => `${pair} cannot be used together`), ...rest].join('; ');
+    return new UsageError(text.replace(/[.:]$/, '') || name, help);
   }
 }
 
