@@ -43,10 +43,9 @@ export function runFitTask(
     if (task.variant) {
       if (!variantColumns) throw new Error('a variant task needs the variant class columns');
       const outcome = runVariantTask(task, task.variant, correct, sequenceStart, variantColumns);
-      // Variant EM is maximum likelihood: its log posterior is its log-likelihood.
       return {
         id: task.id,
-        result: { params: task.initial, logLikelihood: outcome.logLikelihood, logPosterior: outcome.logLikelihood, iterations: outcome.iterations, converged: outcome.converged },
+        result: { params: task.initial, logLikelihood: outcome.logLikelihood, logPosterior: outcome.logPosterior, iterations: outcome.iterations, converged: outcome.converged },
         theta: Array.from(outcome.theta),
       };
     }

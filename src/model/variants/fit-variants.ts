@@ -27,10 +27,12 @@ import {
  * `fitConcepts` for model variants (options.variants set): per concept, EM over the variant
  * model (every class with its own parameters) from `restarts` seeded starts, each start putting
  * every class at the standard trainer's start for that restart (the same Latin hypercube), best
- * log-likelihood wins (ties: lowest restart). Results carry the concept-level parameters in
- * `params` (pooled M-step values: what unseen classes fall back to) and the class parameters in
- * `model`. Bounds, fixed values and forgetting apply to every class. Results do not depend on
- * the worker count.
+ * log posterior wins (the log-likelihood without a prior; ties: lowest restart). Results carry
+ * the concept-level parameters in `params` (pooled M-step values: what unseen classes fall back
+ * to) and the class parameters in `model`. Bounds, fixed values, forgetting and the method's
+ * prior (split over the classes, see class-prior.ts) apply to every class; `map`'s mastery cap
+ * and plausible-restart selection do not (see docs/algorithms.md). Results do not depend on the
+ * worker count.
  * @throws UsageError for an impossible variant combination or a missing column; InputError when
  *   the multiprior column is not constant per learner.
  */
@@ -48,6 +50,7 @@ export async function fitVariantConcepts(
     bounds: options.bounds,
     forgets: options.forgets,
     fixed: options.fixed,
+    prior: options.prior,
   };
   const conceptIndices = extras.conceptIndices ?? table.conceptIds.map((_, c) => c);
   const results = new Map<number, ConceptFitResult>();
@@ -124,7 +127,7 @@ export async function fitVariantConcepts(
       initial: tasks[id].initial,
       params: conceptLevelAt(theta, shape, problem, tasks[id].settings, tasks[id].initial, workspace),
       log_likelihood: outcome.result.logLikelihood,
-      log_posterior: outcome.result.logLikelihood,
+      log_posterior: outcome.result.logPosterior,
       iterations: outcome.result.iterations,
       converged: outcome.result.converged,
     });
@@ -137,7 +140,7 @@ export async function fitVariantConcepts(
       continue;
     }
     let best = 0;
-    for (let k = 1; k < restarts.length; k++) if (restarts[k].log_likelihood > restarts[best].log_likelihood) best = k;
+    for (let k = 1; k < restarts.length; k++) if (restarts[k].log_posterior > restarts[best].log_posterior) best = k;
     const chosen = restarts[best];
     const problem = problemOf(table, layout, c);
     const shape = thetaLayout(problem.priorClasses, problem.learnClasses, problem.gsClasses);

@@ -1,5 +1,6 @@
 import type { EmSettings } from '../em-trainer.js';
 import { BOUND_KEYS, type BktParams, type ParamName } from '../params.js';
+import { type ClassPriorGroup, classLogPrior, classPriorGroups } from './class-prior.js';
 import {
   VStat,
   type VariantStatisticsLayout,
@@ -181,14 +182,48 @@ function clampTo(name: ParamName, value: number, settings: EmSettings): number {
 
 /**
  * The concept-level parameters behind a variant fit: each parameter's pooled M-step value over
- * all its classes (expected counts summed across classes), projected onto the bounds. They are
- * what an unseen class falls back to at prediction time and what the database's base columns
- * hold. A parameter without any expected evidence keeps `fallback`'s value.
+ * all its classes (expected counts summed across classes), projected onto the bounds; under
+ * `map` with the concept's Beta pseudo-counts added, i.e. the standard model's MAP M-step on the
+ * pooled counts (with one class it is that class's value). They are what an unseen class falls
+ * back to at prediction time and what the database's base columns hold. A parameter without any
+ * expected evidence keeps `fallback`'s value.
  */
 export function conceptLevelParams(stats: Float64Array, statsLayout: VariantStatisticsLayout, settings: EmSettings, fallback: BktParams): BktParams {
   const pooled = pooledCounts(stats, statsLayout);
-  const value = (name: ParamName) => clampTo(name, pooled[name][1] > 0 ? pooled[name][0] / pooled[name][1] : fallback[name], settings);
+  const value = (name: ParamName) => {
+    const [yes, total] = pooled[name];
+    const prior = settings.prior?.[name];
+    const a = yes + (prior ? prior.mean * prior.strength : 0);
+    const n = total + (prior ? prior.strength : 0);
+    return clampTo(name, n > 0 ? a / n : fallback[name], settings);
+  };
   return { p_L0: value('p_L0'), p_T: value('p_T'), p_S: value('p_S'), p_G: value('p_G'), p_F: value('p_F') };
+}
+
+/**
+ * The prior groups (see ClassPriorGroup) of `settings.prior` for a vector laid out by `layout`,
+ * each class weighted by its observations as any E-step's statistics count them: sequences per
+ * prior class, transitions per learn class (expected time unknown plus known before one) and rows
+ * per guess/slip class (expected attempts unknown plus known). Each of those sums adds one per
+ * sequence, transition or row whatever the parameters, so rounding gives the exact count.
+ */
+export function priorGroupsOf(layout: ThetaLayout, stats: Float64Array, statsLayout: VariantStatisticsLayout, settings: EmSettings): ClassPriorGroup[] {
+  if (!settings.prior) return [];
+  const count = (n: number, at: (k: number) => number) => Float64Array.from({ length: n }, (_, k) => Math.round(at(k)));
+  const sequences = count(layout.priorClasses, (p) => stats[VStat.priorBase + 2 * p + 1]);
+  const transitions = count(layout.learnClasses, (r) => stats[statsLayout.learnBase + 4 * r + 1] + stats[statsLayout.learnBase + 4 * r + 3]);
+  const rows = count(layout.gsClasses, (g) => stats[statsLayout.gsBase + 4 * g + 1] + stats[statsLayout.gsBase + 4 * g + 3]);
+  return classPriorGroups(
+    settings.prior,
+    [
+      { name: 'p_L0', from: layout.priorAt, to: layout.learnAt, observations: sequences },
+      { name: 'p_T', from: layout.learnAt, to: layout.forgetAt, observations: transitions },
+      { name: 'p_F', from: layout.forgetAt, to: layout.guessAt, observations: transitions },
+      { name: 'p_G', from: layout.guessAt, to: layout.slipAt, observations: rows },
+      { name: 'p_S', from: layout.slipAt, to: layout.length, observations: rows },
+    ],
+    (name) => settings.fixed[name] === undefined && (name !== 'p_F' || settings.forgets),
+  );
 }
 
 /**
@@ -197,7 +232,12 @@ export function conceptLevelParams(stats: Float64Array, statsLayout: VariantStat
  * A / (A + B), as in the standard trainer. A class with no expected evidence takes the pooled
  * value of its parameter (it cannot change the likelihood, and the pooled value is the sensible
  * estimate for it); fixed parameters hold their value in every class; without forgetting, every
- * forget is 0. Writes into `out` (may not alias `theta`) and returns it.
+ * forget is 0. Under `map` (settings.prior) class c's Beta prior adds its pseudo-counts
+ * w_c s m and w_c s (1 - m) (ClassPriorGroup) to A and B: the objective per class stays
+ * (A + w_c s m) log p + (B + w_c s (1 - m)) log(1 - p), concave, so the clamped ratio
+ * (A + w_c s m) / (A + B + w_c s) is the exact MAP M-step and EM never lowers the log posterior,
+ * as `maximizationStep` argues for the standard model. Writes into `out` (may not alias `theta`)
+ * and returns it.
  */
 export function variantMaximizationStep(
   theta: Float64Array,
@@ -206,11 +246,16 @@ export function variantMaximizationStep(
   statsLayout: VariantStatisticsLayout,
   settings: EmSettings,
   out = new Float64Array(layout.length),
+  groups: readonly ClassPriorGroup[] = priorGroupsOf(layout, stats, statsLayout, settings),
 ): Float64Array {
   const pooled = pooledCounts(stats, statsLayout);
   const fallbackOf = (name: ParamName, previous: number) => (pooled[name][1] > 0 ? pooled[name][0] / pooled[name][1] : previous);
-  const set = (index: number, name: ParamName, num: number, den: number) => {
-    out[index] = clampTo(name, den > 0 ? num / den : fallbackOf(name, theta[index]), settings);
+  const num = new Float64Array(layout.length);
+  const den = new Float64Array(layout.length);
+  const set = (index: number, name: ParamName, yes: number, total: number) => {
+    num[index] = yes;
+    den[index] = total;
+    out[index] = clampTo(name, total > 0 ? yes / total : fallbackOf(name, theta[index]), settings);
   };
   for (let p = 0; p < layout.priorClasses; p++) {
     set(layout.priorAt + p, 'p_L0', stats[VStat.priorBase + 2 * p], stats[VStat.priorBase + 2 * p + 1]);
@@ -225,6 +270,12 @@ export function variantMaximizationStep(
     set(layout.guessAt + g, 'p_G', stats[at], stats[at + 1]);
     set(layout.slipAt + g, 'p_S', stats[at + 2], stats[at + 3]);
   }
+  for (const { name, from, to, mean, strengths } of groups) {
+    for (let i = from; i < to; i++) {
+      const strength = strengths[i - from];
+      if (den[i] + strength > 0) out[i] = clampTo(name, (num[i] + strength * mean) / (den[i] + strength), settings);
+    }
+  }
   return out;
 }
 
@@ -237,6 +288,8 @@ function startingTheta(initial: Float64Array, layout: ThetaLayout, settings: EmS
 export interface VariantEmResult {
   theta: Float64Array;
   logLikelihood: number;
+  /** The objective EM climbed: logLikelihood plus the log prior (see ClassPriorGroup); equal to it without a prior. */
+  logPosterior: number;
   /** E-steps computed. */
   iterations: number;
   converged: boolean;
@@ -248,9 +301,10 @@ const BOX_MARGIN = 1e-12;
 /**
  * EM for one concept of a variant model from `initial`, SQUAREM-accelerated (Varadhan & Roland
  * 2008, scheme S3, in logit space of each entry's box) unless `settings.acceleration` is 'none';
- * the same monotone guard and stopping rule as the standard trainer (src/model/em-trainer.ts):
- * stop when the log-likelihood gain between cycle starts is at most tolerance x attempts, or
- * after maxIterations E-steps; return the parameters whose log-likelihood was computed last.
+ * the same monotone guard and stopping rule as the standard trainer (src/model/em-trainer.ts), on
+ * the objective EM climbs (the log-likelihood, or under `map` the log posterior): stop when its
+ * gain between cycle starts is at most tolerance x attempts, or after maxIterations E-steps;
+ * return the parameters whose objective was computed last.
  */
 export function runVariantEm(
   initial: Float64Array,
@@ -271,36 +325,41 @@ export function runVariantEm(
   }
   const lo = free.map((i) => settings.bounds[BOUND_KEYS[names[i]][0]]);
   const hi = free.map((i) => settings.bounds[BOUND_KEYS[names[i]][1]]);
-  const eStep = (theta: Float64Array) => variantExpectationStep(theta, layout, problem, statsLayout, workspace);
-  const mStep = (theta: Float64Array) => variantMaximizationStep(theta, layout, workspace.stats, statsLayout, settings);
+  // The prior's class weights are counts of the data: read once, from the first E-step.
+  let groups: ClassPriorGroup[] | null = null;
+  // The E-step's log-likelihood and the objective EM climbs (log posterior under `map`).
+  const eStep = (theta: Float64Array) => {
+    const ll = variantExpectationStep(theta, layout, problem, statsLayout, workspace);
+    groups ??= priorGroupsOf(layout, workspace.stats, statsLayout, settings);
+    return { ll, lp: groups.length > 0 ? ll + classLogPrior(theta, groups) : ll };
+  };
+  const mStep = (theta: Float64Array) => variantMaximizationStep(theta, layout, workspace.stats, statsLayout, settings, undefined, groups!);
 
   let theta0 = startingTheta(initial, layout, settings);
-  let previousLogLikelihood = Number.NEGATIVE_INFINITY;
-  let previousTheta = theta0;
+  let previous = { theta: theta0, ll: Number.NEGATIVE_INFINITY, lp: Number.NEGATIVE_INFINITY };
   let eSteps = 0;
   const plain = settings.acceleration === 'none';
   let maxStep = 4;
 
   for (;;) {
-    const ll0 = eStep(theta0);
+    const at0 = eStep(theta0);
     eSteps++;
-    if (ll0 < previousLogLikelihood) {
-      return { theta: previousTheta, logLikelihood: previousLogLikelihood, iterations: eSteps, converged: true };
+    if (at0.lp < previous.lp) {
+      return { theta: previous.theta, logLikelihood: previous.ll, logPosterior: previous.lp, iterations: eSteps, converged: true };
     }
-    if (ll0 - previousLogLikelihood <= threshold) return { theta: theta0, logLikelihood: ll0, iterations: eSteps, converged: true };
-    if (eSteps >= settings.maxIterations) return { theta: theta0, logLikelihood: ll0, iterations: eSteps, converged: false };
-    previousLogLikelihood = ll0;
-    previousTheta = theta0;
+    if (at0.lp - previous.lp <= threshold) return { theta: theta0, logLikelihood: at0.ll, logPosterior: at0.lp, iterations: eSteps, converged: true };
+    if (eSteps >= settings.maxIterations) return { theta: theta0, logLikelihood: at0.ll, logPosterior: at0.lp, iterations: eSteps, converged: false };
+    previous = { theta: theta0, ll: at0.ll, lp: at0.lp };
     const theta1 = mStep(theta0);
     if (plain) {
       theta0 = theta1;
       continue;
     }
-    const ll1 = eStep(theta1);
+    const at1 = eStep(theta1);
     eSteps++;
     const theta2 = mStep(theta1);
-    if (ll1 - ll0 <= threshold || settings.maxIterations - eSteps <= 1 || free.length === 0) {
-      theta0 = ll1 >= ll0 ? theta2 : theta1;
+    if (at1.lp - at0.lp <= threshold || settings.maxIterations - eSteps <= 1 || free.length === 0) {
+      theta0 = at1.lp >= at0.lp ? theta2 : theta1;
       continue;
     }
     // Extrapolate in logit space of each free entry's box.
@@ -338,9 +397,9 @@ export function runVariantEm(
       const x = 1 / (1 + Math.exp(-y));
       extrapolated[free[k]] = lo[k] + (hi[k] - lo[k]) * Math.min(1 - BOX_MARGIN, Math.max(BOX_MARGIN, x));
     }
-    const llExtrapolated = eStep(extrapolated);
+    const atExtrapolated = eStep(extrapolated);
     eSteps++;
-    if (Number.isFinite(llExtrapolated) && llExtrapolated >= ll1) {
+    if (Number.isFinite(atExtrapolated.lp) && atExtrapolated.lp >= at1.lp) {
       theta0 = mStep(extrapolated);
       if (alpha === -maxStep) maxStep *= 4;
     } else {

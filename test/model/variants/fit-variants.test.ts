@@ -4,8 +4,10 @@ import { AttemptsTableBuilder } from '../../../src/data/attempts-table-builder.j
 import type { AttemptsTable } from '../../../src/data/attempts-table.js';
 import { InputError, UsageError } from '../../../src/errors.js';
 import { fitConcepts } from '../../../src/model/fit-concepts.js';
+import { DEFAULT_PRIOR } from '../../../src/model/fit-methods.js';
 import { DEFAULT_BOUNDS, NO_BOUNDS } from '../../../src/model/params.js';
 import { seededRandom } from '../../../src/model/random.js';
+import { classLogPrior, classPriorGroups } from '../../../src/model/variants/class-prior.js';
 import { problemOf } from '../../../src/model/variants/fit-variants.js';
 import { predictTableVariant } from '../../../src/model/variants/variant-model.js';
 import { buildVariantLayout, resolveVariants } from '../../../src/model/variants/variant-spec.js';
@@ -14,6 +16,7 @@ import {
   problemShape,
   problemStatisticsLayout,
   thetaFromParams,
+  priorGroupsOf,
   thetaLayout,
   variantExpectationStep,
   variantMaximizationStep,
@@ -141,6 +144,88 @@ describe('fitVariantConcepts', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('under map never lowers the log posterior from one plain EM step to the next', () => {
+    const combos = [{ multigs: 'item' }, { multilearn: 'item' }, { multigs: 'item', multipair: 'item' }, { multigs: 'item', multiprior: 'cohort' }] as const;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1000 }), fc.constantFrom(...combos), fc.boolean(), (seed, spec, forgets) => {
+        const table = simulate({
+          learners: 40,
+          attempts: 8,
+          items: ['a', 'b', 'c'],
+          prior: (u) => (u % 3 === 0 ? 0.6 : 0.2),
+          cohort: (u) => `k${u % 3}`,
+          guess: (i) => (i === 'a' ? 0.1 : 0.3),
+          slip: (i) => (i === 'b' ? 0.2 : 0.05),
+          learn: (i) => (i === 'c' ? 0.3 : 0.1),
+          seed,
+        });
+        const layout = buildVariantLayout(table, resolveVariants(table, spec));
+        const problem = problemOf(table, layout, 0);
+        const shape = thetaLayout(problem.priorClasses, problem.learnClasses, problem.gsClasses);
+        const statsLayout = problemStatisticsLayout(problem);
+        const workspace = new VariantWorkspace();
+        workspace.ensure(problemShape(problem).longest, statsLayout.length);
+        // A strong prior (strength 40) so that the prior term is large against the likelihood.
+        const prior = Object.fromEntries(Object.entries(DEFAULT_PRIOR).map(([k, v]) => [k, { mean: v.mean, strength: 40 }]));
+        const settings = { maxIterations: 1, tolerance: 0, bounds: NO_BOUNDS, forgets, fixed: {}, prior };
+        let theta = thetaFromParams({ p_L0: 0.3, p_T: 0.2, p_S: 0.1, p_G: 0.25, p_F: forgets ? 0.05 : 0 }, shape);
+        let previous = Number.NEGATIVE_INFINITY;
+        for (let i = 0; i < 12; i++) {
+          const ll = variantExpectationStep(theta, shape, problem, statsLayout, workspace);
+          const groups = priorGroupsOf(shape, workspace.stats, statsLayout, settings);
+          const posterior = ll + classLogPrior(theta, groups);
+          if (posterior < previous - 1e-9 * Math.abs(previous)) return false;
+          previous = posterior;
+          theta = variantMaximizationStep(theta, shape, workspace.stats, statsLayout, settings, undefined, groups);
+        }
+        return true;
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('under map gives each class its share of the concept\'s prior: strengths sum to the standard ones, in proportion to observations', () => {
+    const groups = classPriorGroups(
+      { p_G: { mean: 0.2, strength: 5 }, p_L0: { mean: 0.5, strength: 10 } },
+      [
+        { name: 'p_G', from: 3, to: 6, observations: [100, 0, 300] },
+        { name: 'p_S', from: 6, to: 9, observations: [100, 0, 300] },
+        { name: 'p_L0', from: 0, to: 1, observations: [50] },
+        { name: 'p_T', from: 1, to: 3, observations: [7, 7] },
+      ],
+      (name) => name !== 'p_T',
+    );
+    // p_S has no prior entry and p_T is not free: no group.
+    expect(groups.map((g) => g.name)).toEqual(['p_G', 'p_L0']);
+    expect(Array.from(groups[0].strengths)).toEqual([1.25, 0, 3.75]);
+    expect(Array.from(groups[1].strengths)).toEqual([10]);
+  });
+
+  it('with one class of each kind, map is the standard map fit without the cap (the prior is the same)', async () => {
+    const table = simulate({ learners: 300, attempts: 10, items: ['a'], prior: () => 0.4, guess: () => 0.2, slip: () => 0.1, learn: () => 0.15, seed: 7 });
+    const standard = await fitConcepts(table, { method: 'map', masteryCap: null, restartSelection: 'best', workers: 1, tolerance: 1e-12 });
+    const variant = await fitConcepts(table, { method: 'map', variants: { multigs: 'item', multilearn: 'item' }, workers: 1, tolerance: 1e-12 });
+    const s = standard.concepts[0];
+    const v = variant.concepts[0];
+    expect(v.model!.gs!.length).toBe(1);
+    for (const name of ['p_L0', 'p_T', 'p_S', 'p_G'] as const) expect(v.params![name]).toBeCloseTo(s.params![name], 5);
+    expect(v.restarts[0].log_posterior).toBeCloseTo(s.restarts.find((r) => r.restart === v.restarts[0].restart)!.log_posterior, 3);
+    // and the prior is really on: the mle fit lands elsewhere.
+    const mle = await fitConcepts(table, { method: 'mle', variants: { multigs: 'item', multilearn: 'item' }, workers: 1, tolerance: 1e-12 });
+    expect(Math.abs(mle.concepts[0].params!.p_L0 - v.params!.p_L0)).toBeGreaterThan(1e-4);
+  });
+
+  it('under map keeps one-sequence classes (a prior per learner) off 0 and 1, where mle puts them', async () => {
+    const table = simulate({ learners: 200, attempts: 10, items: ['a'], prior: (u) => (u % 2 ? 0.9 : 0.1), cohort: (u) => `u${u}`, guess: () => 0.2, slip: () => 0.1, learn: () => 0.15, seed: 8 });
+    const extremes = async (method: 'map' | 'mle') => {
+      const report = await fitConcepts(table, { method, variants: { multiprior: 'cohort' }, workers: 1 });
+      const priors = report.concepts[0].model!.prior!.map((e) => e.p_L0);
+      return Math.min(...priors.map((p) => Math.min(p, 1 - p)));
+    };
+    expect(await extremes('mle')).toBeLessThan(1e-6);
+    expect(await extremes('map')).toBeGreaterThan(1e-4);
   });
 
   it('holds --fix values and the bounds in every class', async () => {
