@@ -16,7 +16,8 @@ import type { VariantSpec } from '../../../src/model/variants/variant-spec.js';
  * Checked against pyBKT's model variants on synthetic data with known truth
  * (fixtures/pybkt-variants/README.md): the released 1.4.2 build and the build with its E-step
  * fixed ("patched": each class uses its own parameters, the model pyBKT documents). Figures
- * nobody here wrote. pyBKT fits without bounds, so these fits do too.
+ * nobody here wrote. pyBKT fits maximum likelihood without bounds, so these fits do too
+ * (`--method mle`); the default method (map) is checked against the same figures on its own.
  */
 type PybktParams = Record<string, Record<string, number>>;
 interface ReferenceConfig {
@@ -69,13 +70,13 @@ beforeAll(async () => {
 }, 60_000);
 
 const fits = new Map<string, Promise<FitReport>>();
-/** The fit of one family and config, computed once for every test that needs it. */
-function fitOf(family: string, config: string): Promise<FitReport> {
-  const key = `${family}/${config}`;
+/** The fit of one family and config by one method, computed once for every test that needs it. */
+function fitOf(family: string, config: string, method: 'mle' | 'map' = 'mle'): Promise<FitReport> {
+  const key = `${family}/${config}/${method}`;
   let fit = fits.get(key);
   if (!fit) {
     const { train, trainSummary } = data.get(family)!;
-    fit = fitConcepts(train, { ...SPECS[config], bounds: NO_BOUNDS, minAttempts: 1, minUsers: 1, workers: 1 }, { columns: trainSummary.columns });
+    fit = fitConcepts(train, { ...SPECS[config], method, bounds: NO_BOUNDS, minAttempts: 1, minUsers: 1, workers: 1 }, { columns: trainSummary.columns });
     fits.set(key, fit);
   }
   return fit;
@@ -203,6 +204,21 @@ describe.each(FAMILIES)('pyBKT variant references, family %s', (family) => {
     120_000,
   );
 
+  it.each(['multigs', 'multilearn', 'multigs_multilearn'])(
+    'fits %s with the default method (map) at least as well as the reference too: train log-likelihood >= it, test AUC >= it - 0.001',
+    async (config) => {
+      // map's Beta priors are split over the classes in proportion to their data (class-prior.ts):
+      // on classes of thousands of rows they cost a tenth of a nat.
+      const ref = fam().configs[config];
+      const { test, testSummary } = data.get(family)!;
+      const report = await fitOf(family, config, 'map');
+      expect(report.summary.total_log_likelihood).toBeGreaterThanOrEqual(ref.train_ll);
+      const fitted = new Map(report.concepts.map((c: ConceptFitResult) => [c.concept_id, { params: c.params!, model: c.model }]));
+      expect(scoreTable(test, testSummary, fitted).auc).toBeGreaterThanOrEqual(ref.test_auc! - 0.001);
+    },
+    120_000,
+  );
+
   it('refuses pyBKT\'s default multiprior column "correct": it picks the prior with the answer being predicted', async () => {
     const { train, trainSummary } = data.get(family)!;
     await expect(fitConcepts(train, { variants: { multiprior: 'correct' }, workers: 1 }, { columns: trainSummary.columns })).rejects.toThrow(UsageError);
@@ -236,8 +252,11 @@ describe.each([
     const patched = recoveryError(truth, (skill, template) => ref.params![skill][pyField][template], key);
     const released = recoveryError(truth, (skill, template) => ref.released!.params![skill][pyField][template], key);
     // Both builds of the intended model sit at the same likelihood maximum (ours converges to it:
-    // higher log-likelihood above); what separates their errors is where each stops on the flat
-    // ridge around it, a few ten-thousandths. The gap to 1.4.2's collapsed E-step is 2-7x.
+    // higher log-likelihood above); what separates their errors is a shift shared by a skill's
+    // items along the flat prior/guess ridge, where the patched build's integer stopping rule
+    // happens to halt. On 16 more datasets from the same generator that early stop was no better
+    // on average and each figure a near coin toss (docs/algorithms.md), so an exact "<=" would
+    // test luck; 5% is the allowance. The gap to 1.4.2's collapsed E-step is 2-7x.
     expect(ours).toBeLessThanOrEqual(patched * 1.05);
     expect(ours).toBeLessThan(released);
   }, 120_000);
