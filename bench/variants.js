@@ -12,6 +12,7 @@ const line = (name, value, target) => console.log(`${name.padEnd(58)} ${String(v
 const { readAttempts } = await import(dist('data/read-attempts.js'));
 const { runEm } = await import(dist('model/em-trainer.js'));
 const { NO_BOUNDS } = await import(dist('model/params.js'));
+const { DEFAULT_PRIOR } = await import(dist('model/fit-methods.js'));
 const { resolveVariants, buildVariantLayout } = await import(dist('model/variants/variant-spec.js'));
 const { problemOf } = await import(dist('model/variants/fit-variants.js'));
 const { runVariantEm, thetaFromParams, thetaLayout, VariantWorkspace } = await import(dist('model/variants/variant-trainer.js'));
@@ -61,8 +62,11 @@ const configs = [
   ['multigs + multilearn', { multigs: true, multilearn: true }],
   ['multipair', { multipair: true }],
   ['multiprior user_id (2,400 classes)', { multiprior: 'user_id' }],
+  // map's priors (split over the classes) add a log prior per E-step and pseudo-counts per M-step.
+  ['multigs + multilearn, map priors', { multigs: true, multilearn: true }, DEFAULT_PRIOR],
+  ['multiprior user_id, map priors', { multiprior: 'user_id' }, DEFAULT_PRIOR],
 ];
-const variantFits = configs.map(([, spec]) => {
+const variantFits = configs.map(([, spec, prior]) => {
   const layout = buildVariantLayout(table, resolveVariants(table, spec, summary.columns));
   const workspace = new VariantWorkspace();
   return () => {
@@ -70,7 +74,7 @@ const variantFits = configs.map(([, spec]) => {
     for (let c = 0; c < table.conceptIds.length; c++) {
       const problem = problemOf(table, layout, c);
       const shape = thetaLayout(problem.priorClasses, problem.learnClasses, problem.gsClasses);
-      const r = runVariantEm(thetaFromParams(start, shape), problem, settings, workspace);
+      const r = runVariantEm(thetaFromParams(start, shape), problem, prior ? { ...settings, prior } : settings, workspace);
       work += r.iterations * (table.sequenceStart[problem.lastSequence] - table.sequenceStart[problem.firstSequence]);
     }
     return work;
