@@ -23,6 +23,11 @@ export interface LoadedParams {
   source: string;
   /** True when read from a store: concept ids there are UUIDs (see alignParamsToTable). */
   fromStore: boolean;
+  /**
+   * From a store: the labels `bkt import` kept for its concepts, by lower-case UUID (look an id up
+   * with withConceptLabels); null for a params file, whose ids are already its own names.
+   */
+  labels: ReadonlyMap<string, string> | null;
 }
 
 /** Restart metadata kept in a params row's metrics JSON, when the fit stored it. */
@@ -53,6 +58,7 @@ export async function loadParams(source: ParamsSource): Promise<LoadedParams> {
   let entries: ConceptParams[];
   let description: string;
   let fromStore = false;
+  let labels: Map<string, string> | null = null;
   if (source.params !== undefined) {
     const { readParamsFile } = await import('../params-file.js');
     const read = await readParamsFile(source.params, { stdin: source.stdin });
@@ -85,6 +91,7 @@ export async function loadParams(source: ParamsSource): Promise<LoadedParams> {
         };
       });
       description = store.display;
+      labels = rows.length ? await store.labels('concept', rows.map((row) => row.concept_id)) : new Map();
     } finally {
       await store.close();
     }
@@ -102,7 +109,7 @@ export async function loadParams(source: ParamsSource): Promise<LoadedParams> {
     const keep = new Set(wanted);
     entries = entries.filter((e) => keep.has(e.concept_id));
   }
-  return { entries, source: description, fromStore };
+  return { entries, source: description, fromStore, labels };
 }
 
 /**
