@@ -98,15 +98,18 @@ export async function loadParams(source: ParamsSource): Promise<LoadedParams> {
     fromStore = true;
   }
   if (wanted.length) {
+    // The store keys concepts by UUID: a concept named as in the imported file ("Long division", "7") is found by the UUID it became.
+    const { toUuid } = await import('../store/ids.js');
+    const keyOf = (id: string) => (fromStore ? toUuid(id) : id);
     const have = new Set(entries.map((e) => e.concept_id));
-    const missing = wanted.filter((id) => !have.has(id));
+    const missing = wanted.filter((id) => !have.has(keyOf(id)));
     if (missing.length) {
       throw new NotFoundError(
         `concept ${missing.join(', ')}: no ${fromStore ? 'active ' : ''}parameters in ${description}`,
         `Run "bkt fit --concept-id ${missing[0]} ..." first, or drop that --concept-id`,
       );
     }
-    const keep = new Set(wanted);
+    const keep = new Set(wanted.map(keyOf));
     entries = entries.filter((e) => keep.has(e.concept_id));
   }
   return { entries, source: description, fromStore, labels };
