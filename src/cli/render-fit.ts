@@ -1,5 +1,6 @@
 import type { FitAttemptsResult } from '../fit/fit-attempts.js';
 import type { ConceptFitResult } from '../model/fit-types.js';
+import { withoutEmptyLabels } from './render-store.js';
 import { formatCell, idColumn, renderTable, wrapText, type TableColumn } from './table.js';
 import type { TableView } from './view.js';
 
@@ -13,12 +14,13 @@ function verdictOf(c: ConceptFitResult): string {
   return [...c.violations.map((v) => `${v.kind}: ${v.message}`), ...warnings.map((w) => `warning: ${w.message}`)].join('; ');
 }
 
-/** The columns of the fit table; p_F only with --forgets, the cross-validation ones only with --cv. */
+/** The columns of the fit table; p_F only with --forgets, the cross-validation ones only with --cv, the label only when it names a concept (a fit from the database). */
 export function fitColumns(result: Pick<FitAttemptsResult, 'settings' | 'concepts'>): TableColumn<ConceptFitResult>[] {
   const param = (name: 'p_L0' | 'p_T' | 'p_S' | 'p_G' | 'p_F'): TableColumn<ConceptFitResult> => ({ header: name, value: (c) => c.params?.[name], align: 'right', decimals: 4 });
   const withCv = result.concepts.some((c) => cvOf(c) !== undefined);
-  return [
+  const columns: TableColumn<ConceptFitResult>[] = [
     idColumn('concept', (c) => c.concept_id),
+    { header: 'concept_label', value: (c) => c.concept_label ?? null },
     { header: 'status', value: (c) => c.status },
     { header: 'attempts', value: (c) => c.n_attempts, align: 'right' },
     { header: 'learners', value: (c) => c.n_users, align: 'right', optional: true },
@@ -39,6 +41,7 @@ export function fitColumns(result: Pick<FitAttemptsResult, 'settings' | 'concept
       : []),
     { header: 'verdict', value: verdictOf, shrinkTo: 10 },
   ];
+  return withoutEmptyLabels(columns, result.concepts);
 }
 
 /** The human view of a fit: one row per concept (shortened unless --all), then summary lines; or CSV. */

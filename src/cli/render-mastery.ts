@@ -7,6 +7,9 @@ import type { TableView } from './view.js';
 
 const f6 = (p: number): string => p.toFixed(6);
 
+/** An id with its label in brackets, when the label says more than the id (a number does not: see withoutEmptyLabels). */
+const named = (id: string, label: string | null | undefined): string => (label && !/^\d+$/.test(label) ? `${id} (${label})` : id);
+
 export function renderUpdate(r: UpdateCommandResult): string {
   switch (r.mode) {
     case 'attempt': {
@@ -16,7 +19,7 @@ export function renderUpdate(r: UpdateCommandResult): string {
       const change = r.mastery_change >= 0 ? `+${f6(r.mastery_change)}` : f6(r.mastery_change);
       const source = r.params_used.is_default ? 'default parameters' : `parameters ${r.params_used.params_id}`;
       return [
-        `user ${r.user_id} concept ${r.concept_id}: ${r.correct ? 'correct' : 'wrong'}`,
+        `user ${named(r.user_id, r.user_label)} concept ${named(r.concept_id, r.concept_label)}: ${r.correct ? 'correct' : 'wrong'}`,
         `p_mastery ${f6(r.p_mastery_prior)} -> ${f6(r.p_mastery_new)} (${change}), n_attempts ${r.n_attempts}${r.is_mastered ? ', mastered' : ''}`,
         `${source}: L0 ${r.params_used.p_L0}, T ${r.params_used.p_T}, S ${r.params_used.p_S}, G ${r.params_used.p_G}${r.snapshot_created ? '; snapshot written' : ''}`,
       ].join('\n');
@@ -33,14 +36,14 @@ export function renderUpdate(r: UpdateCommandResult): string {
     }
     case 'session':
       return [
-        `session ${r.session_id} (user ${r.user_id}): applied ${r.applied}, duplicate ${r.duplicate}, stale ${r.stale}`,
+        `session ${r.session_id} (user ${named(r.user_id, r.user_label)}): applied ${r.applied}, duplicate ${r.duplicate}, stale ${r.stale}`,
         `skipped: ${r.skipped.unanswered.length} unanswered, ${r.skipped.no_concept.length} without a concept`,
       ].join('\n');
     case 'rebuild': {
       const lines = [`rebuilt ${r.states_rebuilt} states from ${r.attempts_replayed} attempts`];
       if (r.states_kept.length) {
         lines.push(`kept ${r.states_kept.length} states unchanged (their ledger cannot reproduce them):`);
-        for (const k of r.states_kept.slice(0, 20)) lines.push(`  user ${k.user_id} concept ${k.concept_id}: ${k.detail}`);
+        for (const k of r.states_kept.slice(0, 20)) lines.push(`  user ${named(k.user_id, k.user_label)} concept ${named(k.concept_id, k.concept_label)}: ${k.detail}`);
         if (r.states_kept.length > 20) lines.push(`  ... and ${r.states_kept.length - 20} more (use --json for all)`);
       }
       return lines.join('\n');
@@ -98,7 +101,5 @@ export async function renderMastery(r: MasteryResult, view: TableView = {}, filt
     r.states,
     { ...view, noun: 'states' },
   );
-  const label = (r.states[0] as LabelledState | undefined)?.user_label;
-  // A number label says nothing its UUID does not (see withoutEmptyLabels).
-  return `user ${r.user_id}${label && !/^\d+$/.test(label) ? ` (${label})` : ''}\n${table}`;
+  return `user ${named(r.user_id, (r.states[0] as LabelledState | undefined)?.user_label)}\n${table}`;
 }

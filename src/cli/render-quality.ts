@@ -2,6 +2,7 @@
 import type { MetricSet } from '../quality/evaluation-types.js';
 import type { EvaluateCommandResult } from '../quality/run-evaluate.js';
 import type { ValidateCommandResult } from '../quality/run-validate.js';
+import { withoutEmptyLabels } from './render-store.js';
 import { idColumn, renderTable, wrapText, type TableColumn } from './table.js';
 import type { TableView } from './view.js';
 
@@ -36,14 +37,15 @@ export async function renderEvaluate(result: EvaluateCommandResult, view: TableV
     ].join('\n');
   }
   type Concept = (typeof result.concepts)[number];
-  const conceptColumns: TableColumn<Concept>[] = [
+  const conceptColumns: TableColumn<Concept>[] = withoutEmptyLabels<Concept>([
     idColumn('concept', (c) => c.concept_id),
+    { header: 'concept_label', value: (c) => c.concept_label ?? null },
     { header: 'status', value: (c) => c.status },
     { header: 'rows', value: (c) => c.n, align: 'right' },
     { header: 'learners', value: (c) => c.n_users, align: 'right', optional: true },
     ...METRICS.map(([key, header]): TableColumn<Concept> => ({ header, value: (c) => c.model?.[key], format: (c) => num(c.model?.[key]), align: 'right', optional: key !== 'auc' && key !== 'rmse' })),
     { header: 'RMSE lift', value: (c) => c.lift?.rmse, format: (c) => signed(c.lift?.rmse), align: 'right' },
-  ];
+  ], result.concepts);
   if (view.csv) return renderTable(conceptColumns, result.concepts, view);
   type Line = { name: string; metrics: MetricSet | null; lift?: boolean };
   const overallRows: Line[] = [
@@ -76,6 +78,7 @@ export async function renderEvaluate(result: EvaluateCommandResult, view: TableV
 
 interface CheckRow {
   concept_id: string;
+  concept_label: string | null;
   check: string;
   status: string;
   message: string;
@@ -87,21 +90,28 @@ interface CheckRow {
  */
 export async function renderValidate(result: ValidateCommandResult, view: TableView = {}): Promise<string> {
   const rows: CheckRow[] = [];
-  const groups = [...result.concepts.map((c) => ({ id: c.concept_id, checks: c.checks })), ...(result.overall ? [{ id: '(overall)', checks: result.overall.checks }] : [])];
+  const groups = [
+    ...result.concepts.map((c) => ({ id: c.concept_id, label: c.concept_label ?? null, checks: c.checks })),
+    ...(result.overall ? [{ id: '(overall)', label: null, checks: result.overall.checks }] : []),
+  ];
   for (const group of groups) {
     for (const check of group.checks) {
-      if (view.verbose || check.status !== 'pass') rows.push({ concept_id: group.id, check: check.name, status: check.status, message: check.message });
+      if (view.verbose || check.status !== 'pass') rows.push({ concept_id: group.id, concept_label: group.label, check: check.name, status: check.status, message: check.message });
     }
   }
   // Failures first, then warnings, each in concept order: what blocks the gate is read first.
   const rank = (status: string) => (status === 'fail' ? 0 : status === 'warn' ? 1 : 2);
   rows.sort((a, b) => rank(a.status) - rank(b.status));
-  const columns: TableColumn<CheckRow>[] = [
-    idColumn('concept', (r) => r.concept_id),
-    { header: 'check', value: (r) => r.check },
-    { header: 'status', value: (r) => r.status },
-    { header: 'message', value: (r) => r.message, shrinkTo: 20 },
-  ];
+  const columns = withoutEmptyLabels<CheckRow>(
+    [
+      idColumn('concept', (r) => r.concept_id),
+      { header: 'concept_label', value: (r) => r.concept_label },
+      { header: 'check', value: (r) => r.check },
+      { header: 'status', value: (r) => r.status },
+      { header: 'message', value: (r) => r.message, shrinkTo: 20 },
+    ],
+    rows,
+  );
   if (view.csv) return renderTable(columns, rows, view);
   const s = result.summary;
   const counts = `${s.concepts_checked} concept(s) checked: ${s.passed} passed, ${s.warned} with warnings, ${s.failed} failed (${s.failures.length} failing check(s)).${result.junit ? ` JUnit report: ${result.junit}` : ''}`;

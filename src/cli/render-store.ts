@@ -55,11 +55,15 @@ export async function renderRecompute(result: RecomputeResult, view: TableView =
     ...Object.entries(s.refusals).map(([concept_id, reason]) => ({ concept_id, outcome: 'refused', reason })),
     ...Object.entries(s.kept_active).map(([concept_id, reason]) => ({ concept_id, outcome: 'kept active', reason })),
   ];
-  const columns: TableColumn<{ concept_id: string; outcome: string; reason: string }>[] = [
-    idColumn('concept_id', (e) => e.concept_id),
-    { header: 'outcome', value: (e) => e.outcome },
-    { header: 'why', value: (e) => e.reason, shrinkTo: 20 },
-  ];
+  const columns = withoutEmptyLabels<{ concept_id: string; outcome: string; reason: string }>(
+    [
+      idColumn('concept_id', (e) => e.concept_id),
+      { header: 'concept_label', value: (e) => result.concept_labels[e.concept_id] ?? null },
+      { header: 'outcome', value: (e) => e.outcome },
+      { header: 'why', value: (e) => e.reason, shrinkTo: 20 },
+    ],
+    listed,
+  );
   if (view.csv) return renderTable(columns, listed, view);
   const lines = [
     `run ${result.run_id} (${result.algo.key} ${result.algo.version}): ${result.outcome.status}${result.dry_run ? ' [dry run: no parameters written]' : ''}`,

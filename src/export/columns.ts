@@ -36,12 +36,17 @@ export const EXPORT_FORMATS = ['csv', 'json', 'ndjson', 'arrow', 'parquet'] as c
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /**
- * Parameters: concept_id and the five parameters come first, so the file is also a params file
- * the `fit --out` reader takes back (columns concept_id, p_L0, p_T, p_S, p_G, p_F, ...).
- * p_F comes from metrics.model.p_F (0 for the standard model).
+ * Parameters: concept_id, its label and the five parameters come first, so the file is also a
+ * params file the `fit --out` reader takes back (columns concept_id, concept_label, p_L0, p_T,
+ * p_S, p_G, p_F, ...). p_F comes from metrics.model.p_F (0 for the standard model).
+ *
+ * Every kind with ids of concepts or learners carries their labels (`concept_label` right after
+ * `concept_id`, `user_label` right after `user_id`): the names `bkt import` kept in bkt_labels,
+ * null for ids that have none.
  */
 export const PARAMS_COLUMNS: readonly ColumnSpec[] = [
   col('concept_id', 'uuid'),
+  col('concept_label', 'text', true),
   col('p_L0', 'float'),
   col('p_T', 'float'),
   col('p_S', 'float'),
@@ -59,10 +64,12 @@ export const PARAMS_COLUMNS: readonly ColumnSpec[] = [
   col('updated_at', 'timestamp'),
 ];
 
-/** Current mastery: the seed's mastery response fields plus algo_version_id and created_at. */
+/** Current mastery: the app's mastery response fields plus the labels, algo_version_id and created_at. */
 export const MASTERY_COLUMNS: readonly ColumnSpec[] = [
   col('user_id', 'uuid'),
+  col('user_label', 'text', true),
   col('concept_id', 'uuid'),
+  col('concept_label', 'text', true),
   col('p_mastery', 'float'),
   col('n_attempts', 'int'),
   col('last_attempt_at', 'timestamp', true),
@@ -73,10 +80,13 @@ export const MASTERY_COLUMNS: readonly ColumnSpec[] = [
   col('updated_at', 'timestamp'),
 ];
 
+/** Snapshots: the mastery_snapshot row with the learner's and the concept's labels. */
 export const SNAPSHOT_COLUMNS: readonly ColumnSpec[] = [
   col('id', 'uuid'),
   col('user_id', 'uuid'),
+  col('user_label', 'text', true),
   col('concept_id', 'uuid'),
+  col('concept_label', 'text', true),
   col('p_mastery', 'float'),
   col('n_attempts', 'int'),
   col('algo_version_id', 'uuid', true),

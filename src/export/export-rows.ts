@@ -31,19 +31,19 @@ export const exportOptionsSchema = z.object({
 /** Options of `exportRows` (kind, format, out path or `-`, filters); validated by exportOptionsSchema. */
 export type ExportOptions = z.input<typeof exportOptionsSchema>;
 
-/** The rows of one export kind, as plain objects keyed by the export's column names. */
+/** The rows of one export kind, as plain objects keyed by the export's column names (labels joined by the store). */
 export function exportSource(store: Store, o: z.output<typeof exportOptionsSchema>): AsyncIterable<Row> {
   switch (o.kind) {
     case 'params':
-      return mapRows(store.streamParams({ conceptIds: o.conceptIds, all: o.all }), (r) => ({
+      return mapRows(store.streamParams({ conceptIds: o.conceptIds, all: o.all, labels: true }), (r) => ({
         ...r,
         params_id: r.id,
         p_F: pForget(r.metrics),
       }));
     case 'mastery':
-      return mapRows(store.streamStates({ userId: o.userId, conceptIds: o.conceptIds }), (r) => ({ ...r, is_mastered: r.p_mastery >= o.threshold }));
+      return mapRows(store.streamStates({ userId: o.userId, conceptIds: o.conceptIds, labels: true }), (r) => ({ ...r, is_mastered: r.p_mastery >= o.threshold }));
     case 'snapshots':
-      return store.streamSnapshots({ userId: o.userId, conceptIds: o.conceptIds }) as AsyncIterable<Row>;
+      return store.streamSnapshots({ userId: o.userId, conceptIds: o.conceptIds, labels: true }) as AsyncIterable<Row>;
     case 'runs':
       return store.streamRuns({ status: o.status as RunStatus | undefined }) as AsyncIterable<Row>;
   }

@@ -221,8 +221,10 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
       for (const concept of report.concepts) if (concept.status === 'fitted') concept.cv = cvByConcept(concept.concept_id);
     }
     if (options.out) await writeParamsFile(options.out, report);
+    // The app's tables key concepts by UUID: name them as the imported file did.
+    const { withLabels } = await import('../store/label-rows.js');
     return {
-      concepts: report.concepts,
+      concepts: fromDatabase ? await withLabels(store!, report.concepts) : report.concepts,
       summary: { ...report.summary, read: readSummary, ...(crossValidation ? { cross_validation: crossValidation } : {}) },
       settings: report.settings,
       out: options.out ?? null,

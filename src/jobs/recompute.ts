@@ -60,6 +60,11 @@ export interface RecomputeResult extends GatedResult {
   dry_run: boolean;
   /** concept_id -> metrics of each concept with a usable fit (written, or would be under dry_run). */
   metrics: Record<string, Record<string, unknown>>;
+  /**
+   * concept_id -> the concept's name as `bkt import` kept it (null when it has none), for every
+   * concept the run fitted, skipped or reported: the maps here are keyed by UUID.
+   */
+  concept_labels: Record<string, string | null>;
   summary: {
     concepts_processed: number;
     params_fitted: number;
@@ -133,6 +138,8 @@ export async function recompute(store: Store, input: RecomputeInput, trainer: Tr
     hooks,
   );
   const s = result.summary;
+  const named = [...result.report.concepts.map((c) => c.concept_id), ...Object.keys(s.errors)];
+  const labels = named.length ? await store.labels('concept', named) : new Map<string, string>();
   return {
     ok: result.outcome.exit_code === 0,
     failure: failureOfOutcome(result.outcome, result.run_id, s.refused),
@@ -141,6 +148,7 @@ export async function recompute(store: Store, input: RecomputeInput, trainer: Tr
     params_ids: s.params_ids,
     dry_run: options.dryRun,
     metrics: result.metrics,
+    concept_labels: Object.fromEntries([...new Set(named)].sort().map((id) => [id, labels.get(id.toLowerCase()) ?? null])),
     summary: {
       concepts_processed: s.concepts_processed,
       params_fitted: s.params_fitted,

@@ -78,11 +78,19 @@ export const updateOptionsSchema = z
   });
 export type UpdateOptions = z.input<typeof updateOptionsSchema> & { onProgress?: (done: number, total: number) => void };
 
+/** The names `bkt import` kept for a row's learner and concept (null where an id has none). */
+type Labels = { user_label: string | null; concept_label: string | null };
+
+/**
+ * `bkt update`'s result in each mode. The learner and concept it names carry their labels (the
+ * service's responses keep the app's fields and have none): `user_label` after `user_id`,
+ * `concept_label` after `concept_id`; a session's concepts by id in `concept_labels`.
+ */
 export type UpdateCommandResult =
-  | ({ mode: 'attempt' } & UpdateResult)
+  | ({ mode: 'attempt' } & UpdateResult & Labels)
   | ({ mode: 'batch'; input: string; untimed: UntimedSummary } & BatchSummary)
-  | ({ mode: 'session' } & SessionSummary)
-  | ({ mode: 'rebuild' } & RebuildSummary);
+  | ({ mode: 'session'; user_label: string | null; concept_labels: Record<string, string | null> } & SessionSummary)
+  | ({ mode: 'rebuild' } & Omit<RebuildSummary, 'states_kept'> & { states_kept: Array<RebuildSummary['states_kept'][number] & Labels> });
 
 function scopeOf(asUser: string | undefined): Scope {
   return asUser ? learnerScope(asUser) : ADMIN_SCOPE;
@@ -122,11 +130,22 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateCommandRe
     });
   }
   return withStore(o.db, async (store) => {
-    if (o.sessionId !== undefined) return { mode: 'session' as const, ...(await applySession(store, scope, o.sessionId)) };
+    if (o.sessionId !== undefined) {
+      const session = await applySession(store, scope, o.sessionId);
+      const users = await store.labels('user', [session.user_id]);
+      const concepts = session.concepts.length ? await store.labels('concept', session.concepts) : new Map<string, string>();
+      return {
+        mode: 'session' as const,
+        ...session,
+        user_label: users.get(session.user_id.toLowerCase()) ?? null,
+        concept_labels: Object.fromEntries(session.concepts.map((c) => [c, concepts.get(c.toLowerCase()) ?? null])),
+      };
+    }
     if (o.rebuild) {
       const concepts = o.conceptIds ?? (o.conceptId ? [o.conceptId] : undefined);
       if (o.asUser) throw new UsageError('`rebuild` cannot run in a learner scope', 'Drop `asUser`');
-      return { mode: 'rebuild' as const, ...(await rebuildStates(store, scope, { userId: o.userId, conceptIds: concepts })) };
+      const rebuilt = await rebuildStates(store, scope, { userId: o.userId, conceptIds: concepts });
+      return { mode: 'rebuild' as const, ...rebuilt, states_kept: await withLabels(store, rebuilt.states_kept) };
     }
     const result = await applyAttempt(
       store,
@@ -134,7 +153,8 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateCommandRe
       { userId: o.userId!, conceptId: (o.conceptId ?? o.conceptIds?.[0])!, correct: o.correct!, questionId: o.questionId, answeredAt: o.at, attemptKey: o.attemptKey },
       { snapshot: o.snapshot },
     );
-    return { mode: 'attempt' as const, ...result };
+    const [labelled] = await withLabels(store, [result]);
+    return { mode: 'attempt' as const, ...labelled };
   });
 }
 

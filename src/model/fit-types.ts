@@ -87,6 +87,11 @@ export type ConceptFitStatus = 'fitted' | 'skipped' | 'failed' | 'not_found';
 /** One concept's result as `bkt fit --json` prints it (snake_case keys, as the schema). */
 export interface ConceptFitResult {
   concept_id: string;
+  /**
+   * The concept's name as `bkt import` kept it (null when it has none), when the attempts came
+   * from a database, where concept ids are UUIDs; absent for a file, whose ids are its names.
+   */
+  concept_label?: string | null;
   status: ConceptFitStatus;
   /** Why the concept was skipped or failed; null when fitted. */
   reason: string | null;

@@ -23,6 +23,11 @@ export interface LoadedParams {
   source: string;
   /** True when read from a store: concept ids there are UUIDs (see alignParamsToTable). */
   fromStore: boolean;
+  /**
+   * From a store: the labels `bkt import` kept for its concepts, by lower-case UUID (look an id up
+   * with withConceptLabels); null for a params file, whose ids are already its own names.
+   */
+  labels: ReadonlyMap<string, string> | null;
 }
 
 /** Restart metadata kept in a params row's metrics JSON, when the fit stored it. */
@@ -53,6 +58,7 @@ export async function loadParams(source: ParamsSource): Promise<LoadedParams> {
   let entries: ConceptParams[];
   let description: string;
   let fromStore = false;
+  let labels: Map<string, string> | null = null;
   if (source.params !== undefined) {
     const { readParamsFile } = await import('../params-file.js');
     const read = await readParamsFile(source.params, { stdin: source.stdin });
@@ -85,24 +91,28 @@ export async function loadParams(source: ParamsSource): Promise<LoadedParams> {
         };
       });
       description = store.display;
+      labels = rows.length ? await store.labels('concept', rows.map((row) => row.concept_id)) : new Map();
     } finally {
       await store.close();
     }
     fromStore = true;
   }
   if (wanted.length) {
+    // The store keys concepts by UUID: a concept named as in the imported file ("Long division", "7") is found by the UUID it became.
+    const { toUuid } = await import('../store/ids.js');
+    const keyOf = (id: string) => (fromStore ? toUuid(id) : id);
     const have = new Set(entries.map((e) => e.concept_id));
-    const missing = wanted.filter((id) => !have.has(id));
+    const missing = wanted.filter((id) => !have.has(keyOf(id)));
     if (missing.length) {
       throw new NotFoundError(
         `concept ${missing.join(', ')}: no ${fromStore ? 'active ' : ''}parameters in ${description}`,
         `Run "bkt fit --concept-id ${missing[0]} ..." first, or drop that --concept-id`,
       );
     }
-    const keep = new Set(wanted);
+    const keep = new Set(wanted.map(keyOf));
     entries = entries.filter((e) => keep.has(e.concept_id));
   }
-  return { entries, source: description, fromStore };
+  return { entries, source: description, fromStore, labels };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { AttemptsTable } from '../data/attempts-table.js';
 import type { BktParams } from '../model/params.js';
+import { toUuid } from '../store/ids.js';
 import type { ConceptCrossValidation, CrossValidationResult } from './evaluate.js';
 import type { EvaluationReport, Lift, MetricSet } from './evaluation-types.js';
 import {
@@ -17,6 +18,8 @@ export { calibrationBins, learningCurve, overallLearningCurve, unitHistogram } f
 /** Everything one concept's section of the report shows. */
 export interface ReportConcept {
   concept_id: string;
+  /** The concept's name as `bkt import` kept it (parameters from a database); null when none. */
+  concept_label: string | null;
   n_attempts: number;
   n_users: number;
   share_correct: number;
@@ -64,6 +67,8 @@ export interface BuildReportOptions {
   minCalibrationRows?: number;
   /** Cross-validation figures to show (`crossValidate` on the same attempts). */
   crossValidation?: CrossValidationResult;
+  /** Concept names by lower-case UUID (`Store.labels`), shown beside the ids they name. */
+  conceptLabels?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -93,6 +98,7 @@ export function buildReportData(
     const hasParams = va !== undefined && ev?.status !== 'no_params';
     return {
       concept_id: id,
+      concept_label: options.conceptLabels?.get(toUuid(id)) ?? null,
       n_attempts: rows.end - rows.start,
       n_users: s1 - s0,
       share_correct: ev?.share_correct ?? NaN,
@@ -288,7 +294,7 @@ export function guessSlipScatterSvg(concepts: ReportConcept[], size = 360, minDi
     .map((c) => {
       const p = c.params as BktParams;
       const color = COLORS[c.status ?? 'none'];
-      return `<a href="#${anchor(c.concept_id)}"><circle cx="${r1(x(p.p_G))}" cy="${r1(y(p.p_S))}" r="${r1(Math.max(2.5, Math.min(7, Math.sqrt(c.n_attempts) / 12)))}" fill="${color}" fill-opacity="0.65" stroke="#fff" stroke-width="0.5"><title>${esc(c.concept_id)}: G ${num(p.p_G)}, S ${num(p.p_S)}, ${c.n_attempts} attempts, ${c.status}</title></circle></a>`;
+      return `<a href="#${anchor(c.concept_id)}"><circle cx="${r1(x(p.p_G))}" cy="${r1(y(p.p_S))}" r="${r1(Math.max(2.5, Math.min(7, Math.sqrt(c.n_attempts) / 12)))}" fill="${color}" fill-opacity="0.65" stroke="#fff" stroke-width="0.5"><title>${esc(conceptName(c))}: G ${num(p.p_G)}, S ${num(p.p_S)}, ${c.n_attempts} attempts, ${c.status}</title></circle></a>`;
     })
     .join('');
   const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1]
@@ -306,6 +312,20 @@ function metricsTable(overall: EvaluationReport['overall']): string {
   return `<table class="metrics"><thead><tr><th></th><th>rows</th><th>AUC</th><th>RMSE</th><th>log loss</th><th>accuracy</th></tr></thead><tbody>${row('BKT model', overall.model)}${row('baseline: per-concept mean', overall.baseline_concept_mean)}${row('baseline: overall mean', overall.baseline_overall_mean)}<tr class="lift"><th>lift over per-concept mean</th><td></td><td>${signed(overall.lift?.auc)}</td><td>${signed(overall.lift?.rmse)}</td><td>${signed(overall.lift?.log_loss)}</td><td>${signed(overall.lift?.accuracy)}</td></tr></tbody></table>`;
 }
 
+/**
+ * The name to show for a concept: its label when it says more than the id (a label equal to the
+ * id, as for a file's own names, or a number, which its UUID spells, does not); else null.
+ */
+function shownLabel(c: ReportConcept): string | null {
+  return c.concept_label && c.concept_label !== c.concept_id && !/^\d+$/.test(c.concept_label) ? c.concept_label : null;
+}
+
+/** "name (id)" where the concept has a label worth showing, else the id. */
+function conceptName(c: ReportConcept): string {
+  const label = shownLabel(c);
+  return label ? `${label} (${c.concept_id})` : c.concept_id;
+}
+
 function overviewTable(concepts: ReportConcept[], withCv: boolean): string {
   const cell = (value: number | null | undefined, digits = 3) => `<td data-v="${value === null || value === undefined || !Number.isFinite(value) ? '' : value}">${num(value, digits)}</td>`;
   const countCell = (value: number) => `<td data-v="${value}">${count(value)}</td>`;
@@ -316,7 +336,7 @@ function overviewTable(concepts: ReportConcept[], withCv: boolean): string {
         .filter((k) => k.status !== 'pass')
         .map((k) => `<span class="${k.status}" title="${esc(k.message)}">${esc(k.name)}</span>`)
         .join(', ');
-      return `<tr class="${c.status ?? 'none'}"><td data-v="${esc(c.concept_id)}"><a href="#${anchor(c.concept_id)}">${esc(c.concept_id)}</a></td><td data-v="${statusRank(c.status)}">${statusBadge(c.status)}</td>${countCell(c.n_attempts)}${countCell(c.n_users)}${cell(c.share_correct)}${cell(c.metrics?.auc)}${cell(c.metrics?.rmse)}<td data-v="${c.lift?.rmse ?? ''}">${signed(c.lift?.rmse)}</td>${withCv ? `${cell(c.cv?.cv_auc_mean)}${cell(c.cv?.cv_rmse_mean)}` : ''}${cell(c.params?.p_L0)}${cell(c.params?.p_T)}${cell(c.params?.p_G)}${cell(c.params?.p_S)}${c.params && c.params.p_F > 0 ? cell(c.params.p_F) : '<td data-v="">–</td>'}<td class="checks">${failing}</td></tr>`;
+      return `<tr class="${c.status ?? 'none'}"><td data-v="${esc(shownLabel(c) ?? c.concept_id)}"><a href="#${anchor(c.concept_id)}">${esc(shownLabel(c) ?? c.concept_id)}</a>${shownLabel(c) ? ` <span class="small muted">${esc(c.concept_id)}</span>` : ''}</td><td data-v="${statusRank(c.status)}">${statusBadge(c.status)}</td>${countCell(c.n_attempts)}${countCell(c.n_users)}${cell(c.share_correct)}${cell(c.metrics?.auc)}${cell(c.metrics?.rmse)}<td data-v="${c.lift?.rmse ?? ''}">${signed(c.lift?.rmse)}</td>${withCv ? `${cell(c.cv?.cv_auc_mean)}${cell(c.cv?.cv_rmse_mean)}` : ''}${cell(c.params?.p_L0)}${cell(c.params?.p_T)}${cell(c.params?.p_G)}${cell(c.params?.p_S)}${c.params && c.params.p_F > 0 ? cell(c.params.p_F) : '<td data-v="">–</td>'}<td class="checks">${failing}</td></tr>`;
     })
     .join('\n');
   const head = ['concept', 'verdict', 'attempts', 'learners', 'correct', 'AUC', 'RMSE', 'RMSE lift', ...(withCv ? ['CV AUC', 'CV RMSE'] : []), 'L0', 'T', 'G', 'S', 'F', 'checks not passed']
@@ -344,7 +364,7 @@ function conceptCard(c: ReportConcept, minLearners: number, minCalibrationRows: 
   const checks = c.checks
     .map((k) => `<li class="${k.status}"><span class="badge ${k.status}">${k.status}</span> <b>${esc(k.name)}</b>: ${esc(k.message)}</li>`)
     .join('');
-  return `<section class="card ${c.status ?? 'none'}" id="${anchor(c.concept_id)}"><h3>${esc(c.concept_id)} ${statusBadge(c.status)}<span class="small muted"> ${count(c.n_attempts)} attempts · ${count(c.n_users)} learners</span></h3>${params}${metrics}${notPassed}<div class="plots">${learningCurveSvg(c.curve)}${c.calibration.length ? calibrationSvg(c.calibration) : c.params ? `<div class="small muted calib-none">fewer than ${minCalibrationRows} scored rows: no calibration plot</div>` : ''}</div>${cut}${checks ? `<details><summary>all ${c.checks.length} checks</summary><ul class="checks">${checks}</ul></details>` : ''}</section>`;
+  return `<section class="card ${c.status ?? 'none'}" id="${anchor(c.concept_id)}"><h3>${esc(shownLabel(c) ?? c.concept_id)} ${statusBadge(c.status)}${shownLabel(c) ? `<span class="small muted"> ${esc(c.concept_id)} ·</span>` : ''}<span class="small muted"> ${count(c.n_attempts)} attempts · ${count(c.n_users)} learners</span></h3>${params}${metrics}${notPassed}<div class="plots">${learningCurveSvg(c.curve)}${c.calibration.length ? calibrationSvg(c.calibration) : c.params ? `<div class="small muted calib-none">fewer than ${minCalibrationRows} scored rows: no calibration plot</div>` : ''}</div>${cut}${checks ? `<details><summary>all ${c.checks.length} checks</summary><ul class="checks">${checks}</ul></details>` : ''}</section>`;
 }
 
 const CSS = `

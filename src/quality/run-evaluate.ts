@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ReadAttemptsInput, ReadSummary } from '../data/read-attempts.js';
 import { UsageError } from '../errors.js';
+import { withConceptLabels } from '../store/label-rows.js';
 import type { TrainerOptions } from '../model/fit-types.js';
 import type { CrossValidationResult } from './evaluate.js';
 import type { EvaluationReport } from './evaluation-types.js';
@@ -30,8 +31,14 @@ export const EvaluateCommandOptionsSchema = z
 
 export type EvaluateCommandOptions = z.input<typeof EvaluateCommandOptionsSchema>;
 
+/**
+ * `bkt evaluate`'s result. Scoring the parameters of `db`, each concept also carries
+ * `concept_label` (the name `bkt import` kept, null when none) right after `concept_id`.
+ */
 export type EvaluateCommandResult =
-  | ({ mode: 'evaluate'; input: ReadSummary; params_source: string } & EvaluationReport)
+  | ({ mode: 'evaluate'; input: ReadSummary; params_source: string } & Omit<EvaluationReport, 'concepts'> & {
+        concepts: Array<EvaluationReport['concepts'][number] & { concept_label?: string | null }>;
+      })
   | ({ mode: 'cross_validation'; input: ReadSummary; trainer: Partial<TrainerOptions> } & CrossValidationResult);
 
 /**
@@ -65,5 +72,6 @@ export async function runEvaluate(
   const entries = loaded.fromStore ? await alignParamsToTable(table, loaded.entries) : loaded.entries;
   const baselineTable = options.baselineRead ? (await readAttempts(options.baselineRead)).table : undefined;
   const { report } = evaluateParams(table, entries, { baselineTable, columns: summary.columns });
-  return { mode: 'evaluate', input: summary, params_source: loaded.source, ...report };
+  const concepts = loaded.labels ? withConceptLabels(report.concepts, loaded.labels) : report.concepts;
+  return { mode: 'evaluate', input: summary, params_source: loaded.source, ...report, concepts };
 }

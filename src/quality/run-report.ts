@@ -107,6 +107,7 @@ export async function runReport(raw: ReportCommandOptions): Promise<ReportComman
     minLearners: options.minLearners,
     minCalibrationRows: options.minCalibrationRows,
     crossValidation,
+    conceptLabels: loaded?.labels ?? undefined,
   });
   const html = renderReportHtml(data);
   try {

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { ReadAttemptsInput, ReadSummary } from '../data/read-attempts.js';
 import { InputError, QualityGateError, UsageError, type GatedResult } from '../errors.js';
+import { withConceptLabels } from '../store/label-rows.js';
 import { validationToJUnit } from './junit.js';
 import { ValidateOptionsSchema, type ValidateOptionsInput, type ValidationReport } from './validate.js';
 
@@ -27,7 +28,12 @@ export const ValidateCommandOptionsSchema = z
 
 export type ValidateCommandOptions = z.input<typeof ValidateCommandOptionsSchema>;
 
-export interface ValidateCommandResult extends ValidationReport, GatedResult {
+/**
+ * `bkt validate`'s result. With `db`, each concept also carries `concept_label` (the name `bkt
+ * import` kept, null when none) right after `concept_id`.
+ */
+export interface ValidateCommandResult extends Omit<ValidationReport, 'concepts'>, GatedResult {
+  concepts: Array<ValidationReport['concepts'][number] & { concept_label?: string | null }>;
   /** True when no check failed (exit 0); false means exit 6, and `failure` says so. */
   passed: boolean;
   params_source: string;
@@ -89,5 +95,6 @@ export async function runValidate(raw: ValidateCommandOptions): Promise<Validate
     input,
     junit: options.junit ?? null,
     ...report,
+    concepts: loaded.labels ? withConceptLabels(report.concepts, loaded.labels) : report.concepts,
   };
 }

@@ -3,6 +3,7 @@
  * `concept_id`, `user_label` right after `user_id` (null where the id has no label, e.g. it was a
  * UUID in the file). One read of bkt_labels per kind, whatever the number of rows.
  */
+import { toUuid } from './ids.js';
 import type { LabelKind, Store } from './store.js';
 
 type WithConcept = { concept_id: string };
@@ -37,4 +38,13 @@ export async function withLabels<T extends WithConcept>(store: Store, rows: read
     if (userId !== undefined) out = insertAfter(out, 'user_id', 'user_label', userId === null ? null : users.get(userId.toLowerCase()) ?? null);
     return out as Labelled<T>;
   });
+}
+
+/**
+ * `rows` with `concept_label` right after `concept_id`, from labels already read (`Store.labels`,
+ * keyed by lower-case UUID). An id is looked up as `bkt import` maps it, so a row keyed by the
+ * file's own id ("Long division", "7") finds its label too. Pure.
+ */
+export function withConceptLabels<T extends WithConcept>(rows: readonly T[], labels: ReadonlyMap<string, string>): Array<T & { concept_label: string | null }> {
+  return rows.map((row) => insertAfter(row, 'concept_id', 'concept_label', labels.get(toUuid(row.concept_id)) ?? null) as T & { concept_label: string | null });
 }

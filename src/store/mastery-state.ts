@@ -11,6 +11,7 @@
  */
 import { NotFoundError } from '../errors.js';
 import { isUuid, newUuid, toUuid } from './ids.js';
+import type { JoinedLabels } from './labels.js';
 import { resolveParamsIn } from './params.js';
 import { requireUuid, rowCodec, toIsoTimestamp, whereClause, type RowCodec } from './row-codec.js';
 import type { SqlContext, SqlExecutor, SqlValue } from './sql.js';
@@ -262,24 +263,33 @@ function userConceptConditions(ctx: SqlContext, filter: { userId?: string; conce
   return { where, params };
 }
 
-/** The select of listStates and streamStates: p_mastery descending, then user_id, concept_id. */
-export function statesQuery(ctx: SqlContext, filter: StateFilter): { sql: string; params: SqlValue[] } {
-  const { where, params } = userConceptConditions(ctx, filter);
+/**
+ * The select of listStates and streamStates: p_mastery descending, then user_id, concept_id. With
+ * `labels`, each row also carries the labels joined on the state's alias `t`.
+ */
+export function statesQuery(ctx: SqlContext, filter: StateFilter, labels?: JoinedLabels): { sql: string; params: SqlValue[] } {
+  const t = labels ? 't.' : '';
+  const { where, params } = userConceptConditions(ctx, filter, t);
   if (filter.minMastery !== undefined) {
-    where.push('p_mastery >= ?');
+    where.push(`${t}p_mastery >= ?`);
     params.push(filter.minMastery);
   }
   if (filter.belowMastery !== undefined) {
-    where.push('p_mastery < ?');
+    where.push(`${t}p_mastery < ?`);
     params.push(filter.belowMastery);
   }
-  return { sql: `SELECT ${STATES.select} FROM bkt_user_skill_state ${whereClause(where)} ORDER BY p_mastery DESC, user_id, concept_id`, params };
+  const select = labels ? `${STATES.selectFrom('t')}, ${labels.select}` : STATES.select;
+  const from = labels ? `bkt_user_skill_state t ${labels.joins}` : 'bkt_user_skill_state';
+  return { sql: `SELECT ${select} FROM ${from} ${whereClause(where)} ORDER BY ${t}p_mastery DESC, ${t}user_id, ${t}concept_id`, params };
 }
 
-/** The select of streamSnapshots: created_at, then id. */
-export function snapshotsQuery(ctx: SqlContext, filter: SnapshotFilter): { sql: string; params: SqlValue[] } {
-  const { where, params } = userConceptConditions(ctx, filter);
-  return { sql: `SELECT ${SNAPSHOTS.select} FROM mastery_snapshot ${whereClause(where)} ORDER BY created_at, id`, params };
+/** The select of streamSnapshots: created_at, then id; with `labels`, joined on the snapshot's alias `t`. */
+export function snapshotsQuery(ctx: SqlContext, filter: SnapshotFilter, labels?: JoinedLabels): { sql: string; params: SqlValue[] } {
+  const t = labels ? 't.' : '';
+  const { where, params } = userConceptConditions(ctx, filter, t);
+  const select = labels ? `${SNAPSHOTS.selectFrom('t')}, ${labels.select}` : SNAPSHOTS.select;
+  const from = labels ? `mastery_snapshot t ${labels.joins}` : 'mastery_snapshot';
+  return { sql: `SELECT ${select} FROM ${from} ${whereClause(where)} ORDER BY ${t}created_at, ${t}id`, params };
 }
 
 /** See Store.listTrackedStates. */

@@ -6,6 +6,7 @@ import { NotFoundError, StorageError, UsageError } from '../errors.js';
 import { BUILTIN_DEFAULT_PARAMS, type BktParams } from '../model/params.js';
 import { parseVariantModel } from '../model/variants/variant-model.js';
 import { isUuid, newUuid, toUuid } from './ids.js';
+import type { JoinedLabels } from './labels.js';
 import { decodeJson, requireUuid, rowCodec, toIsoTimestamp, whereClause } from './row-codec.js';
 import type { SqlContext, SqlExecutor, SqlValue } from './sql.js';
 import { BKT_ALGO_KEY, BKT_ALGO_VERSION, type ListParamsFilter, type ResolvedParams, type SaveParamsInput, type SaveParamsOptions, type SkillParamsRow } from './store.js';
@@ -127,21 +128,24 @@ export async function activateParams(ctx: SqlContext, paramsId: string): Promise
   });
 }
 
-/** The select of listParams and streamParams. */
-export function paramsQuery(ctx: SqlContext, filter: ListParamsFilter): { sql: string; params: SqlValue[] } {
+/** The select of listParams and streamParams; with `labels`, each row also carries the labels joined on alias `t`. */
+export function paramsQuery(ctx: SqlContext, filter: ListParamsFilter, labels?: JoinedLabels): { sql: string; params: SqlValue[] } {
+  const t = labels ? 't.' : '';
   const where: string[] = [];
   const params: SqlValue[] = [];
   if (!filter.all) {
-    where.push('is_active = ?');
+    where.push(`${t}is_active = ?`);
     params.push(ctx.dialect.bool(true));
   }
   if (filter.conceptIds?.length) {
-    const list = ctx.dialect.inList('concept_id', filter.conceptIds.map(toUuid));
+    const list = ctx.dialect.inList(`${t}concept_id`, filter.conceptIds.map(toUuid));
     where.push(list.sql);
     params.push(...list.params);
   }
+  const select = labels ? `${PARAMS.selectFrom('t')}, ${labels.select}` : PARAMS.select;
+  const from = labels ? `bkt_skill_params t ${labels.joins}` : 'bkt_skill_params';
   return {
-    sql: `SELECT ${PARAMS.select} FROM bkt_skill_params ${whereClause(where)} ORDER BY concept_id, fitted_at DESC, created_at DESC, id`,
+    sql: `SELECT ${select} FROM ${from} ${whereClause(where)} ORDER BY ${t}concept_id, ${t}fitted_at DESC, ${t}created_at DESC, ${t}id`,
     params,
   };
 }

@@ -50,6 +50,8 @@ export interface RowCodec<T> {
   readonly table: string;
   /** The columns as a select list (quoted where needed: "p_L0", "trigger"). */
   readonly select: string;
+  /** The select list with every column taken from table alias `alias` (a join, where names clash). */
+  selectFrom(alias: string): string;
   decode(row: Row): T;
 }
 
@@ -71,6 +73,7 @@ export function rowCodec<T>(table: string, columns?: readonly string[]): RowCode
   return {
     table,
     select: names.map(quoteIdent).join(', '),
+    selectFrom: (alias) => names.map((n) => `${alias}.${quoteIdent(n)} AS ${quoteIdent(n)}`).join(', '),
     decode(row: Row): T {
       const out: Record<string, unknown> = {};
       for (let i = 0; i < names.length; i++) out[names[i]] = decoders[i](row[names[i]]);

@@ -217,6 +217,21 @@ export interface ListParamsFilter {
   all?: boolean;
 }
 
+/**
+ * The streams' `labels` option: with it, each row also carries the labels `bkt import` kept
+ * (bkt_labels), read in the same statement: `concept_label`, and `user_label` where the row has
+ * a user_id (null where the id has none).
+ */
+export interface LabelOption {
+  labels?: boolean;
+}
+
+/** The label fields of a row streamed with `labels: true` (absent otherwise). */
+export interface RowLabels {
+  concept_label?: string | null;
+  user_label?: string | null;
+}
+
 /** A new algo_runs row (`Store.startRun`). */
 export interface StartRunInput {
   trigger: RunTrigger;
@@ -491,10 +506,11 @@ export interface Store {
    */
   preferSinglePassReads(): Promise<void>;
 
-  // constant-memory row streams for export (PostgreSQL: pg-query-stream; SQLite: stmt.iterate())
-  streamParams(filter?: ListParamsFilter): AsyncIterable<SkillParamsRow>;
-  streamStates(filter?: StateFilter): AsyncIterable<UserSkillStateRow>;
-  streamSnapshots(filter?: SnapshotFilter): AsyncIterable<SnapshotRow>;
+  // constant-memory row streams for export (PostgreSQL: pg-query-stream; SQLite: stmt.iterate());
+  // with `labels`, each row carries its labels, joined in the same statement (RowLabels)
+  streamParams(filter?: ListParamsFilter & LabelOption): AsyncIterable<SkillParamsRow & RowLabels>;
+  streamStates(filter?: StateFilter & LabelOption): AsyncIterable<UserSkillStateRow & RowLabels>;
+  streamSnapshots(filter?: SnapshotFilter & LabelOption): AsyncIterable<SnapshotRow & RowLabels>;
   streamRuns(filter?: RunFilter): AsyncIterable<RunRow>;
 
   /** Row count of one of schema.md's tables (tests, summaries). */

@@ -40,8 +40,8 @@ describe('writeRows', () => {
     const { count, bytes } = await collect([masteryRow], MASTERY_COLUMNS, 'csv');
     expect(count).toBe(1);
     expect(bytes.toString()).toBe(
-      'user_id,concept_id,p_mastery,n_attempts,last_attempt_at,last_seen_question_id,is_mastered,algo_version_id,created_at,updated_at\n' +
-        `${u1},${c1},0.357142857142857,1,2026-01-21T12:00:00.000Z,,false,,2026-01-21T12:00:00.000Z,2026-01-21T12:00:01.000Z\n`,
+      'user_id,user_label,concept_id,concept_label,p_mastery,n_attempts,last_attempt_at,last_seen_question_id,is_mastered,algo_version_id,created_at,updated_at\n' +
+        `${u1},,${c1},,0.357142857142857,1,2026-01-21T12:00:00.000Z,,false,,2026-01-21T12:00:00.000Z,2026-01-21T12:00:01.000Z\n`,
     );
   });
 

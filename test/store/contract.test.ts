@@ -228,6 +228,48 @@ for (const backend of BACKENDS) {
         expect(await store.labels('concept')).toEqual(new Map());
       });
 
+      it('streams params, states and snapshots with their labels joined, and without them as before', async () => {
+        const store = await freshStore();
+        await store.importAttempts(
+          buildTable([
+            ['alice', 'Long division', 1, Number.NaN],
+            [U1, C1, 1, Number.NaN],
+          ]),
+        );
+        const alice = toUuid('alice');
+        const division = toUuid('Long division');
+        for (const concept of [division, C1]) await store.saveParams({ concept_id: concept, params: P }, { activate: true, constraints: {}, metrics: {} });
+        await store.withWriteTransaction(async (tx) => {
+          for (const [user, concept] of [[alice, division], [U1, C1], [U1, division]]) {
+            const state = { user_id: user, concept_id: concept, p_mastery: 0.5, n_attempts: 1, last_attempt_at: null, last_seen_question_id: null, algo_version_id: null };
+            await tx.upsertState(state);
+            await tx.insertSnapshot({ user_id: user, concept_id: concept, p_mastery: 0.5, n_attempts: 1, algo_version_id: null });
+          }
+        });
+        const collect = async <T>(rows: AsyncIterable<T>) => {
+          const out: T[] = [];
+          for await (const r of rows) out.push(r);
+          return out;
+        };
+        const labelsOf = (rows: { user_id?: string; concept_id: string; user_label?: string | null; concept_label?: string | null }[]) =>
+          rows.map((r) => [r.user_id ?? '', r.concept_id, r.user_label, r.concept_label].join('|')).sort();
+        const params = await collect(store.streamParams({ labels: true }));
+        expect(labelsOf(params)).toEqual([`|${C1}||`, `|${division}||Long division`].sort());
+        expect(params.find((r) => r.concept_id === C1)).toMatchObject({ concept_label: null });
+        const expected = [`${U1}|${C1}||`, `${U1}|${division}||Long division`, `${alice}|${division}|alice|Long division`].sort();
+        expect(labelsOf(await collect(store.streamStates({ labels: true })))).toEqual(expected);
+        expect(labelsOf(await collect(store.streamSnapshots({ labels: true })))).toEqual(expected);
+        // Filters still apply to the joined read, and the row keeps every column.
+        const [one] = await collect(store.streamStates({ labels: true, userId: alice }));
+        expect(one).toMatchObject({ user_id: alice, user_label: 'alice', concept_id: division, concept_label: 'Long division', p_mastery: 0.5, n_attempts: 1 });
+        expect(Object.keys(one)).toEqual([...Object.keys((await store.listStates({ userId: alice }))[0]), 'concept_label', 'user_label']);
+        // Without the option the rows are the table's columns only.
+        expect((await collect(store.streamStates({})))[0]).not.toHaveProperty('concept_label');
+        // A database migrated before labels: the labels read as null, nothing fails.
+        await exec(store, 'DROP TABLE bkt_labels');
+        expect(labelsOf(await collect(store.streamStates({ labels: true })))).toEqual(expected.map((x) => x.split('|').slice(0, 2).join('|') + '||'));
+      });
+
       it('starts a new session when a learner repeats a question, and keeps question ids on request', async () => {
         const store = await freshStore();
         const b = new AttemptsTableBuilder();
