@@ -5,7 +5,10 @@
 // over 1000 x 20 states. Needs `npm run build`. PostgreSQL parts skip themselves with a notice when
 // no server answers at 127.0.0.1:5432.
 //
-//   node bench/serve.js [--seconds 8] [--connections 50] [--pool-size 16]
+//   node bench/serve.js [--seconds 8] [--connections 50] [--pool-size 16] [--cpu-prof DIR]
+//
+// --cpu-prof DIR: the service writes a V8 CPU profile (.cpuprofile) per backend into DIR when it
+// stops (open it in Chrome DevTools or speedscope), to see where a request's CPU goes.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +31,8 @@ const arg = (name, fallback) => {
 const SECONDS = arg('seconds', 8);
 const CONNECTIONS = arg('connections', 50);
 const POOL_SIZE = arg('pool-size', 0);
+const profIndex = process.argv.indexOf('--cpu-prof');
+const CPU_PROF_DIR = profIndex > 0 ? process.argv[profIndex + 1] : null;
 const USERS = 1000;
 const CONCEPTS = 20;
 const PREFIX = '/api/v1/learning/bkt';
@@ -62,7 +67,7 @@ function freePort() {
 
 async function startServer(db) {
   const port = await freePort();
-  const args = ['bin/run.js', 'serve', '--db', db, '--port', String(port)];
+  const args = [...(CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR] : []), 'bin/run.js', 'serve', '--db', db, '--port', String(port)];
   if (POOL_SIZE > 0) args.push('--pool-size', String(POOL_SIZE));
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, BKT_JWT_SECRET: SECRET }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;

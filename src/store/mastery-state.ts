@@ -11,7 +11,7 @@
  */
 import { NotFoundError } from '../errors.js';
 import { isUuid, newUuid, toUuid } from './ids.js';
-import { resolveParamsIn } from './params.js';
+import { resolveParamsIn, resolveParamsManyIn } from './params.js';
 import { requireUuid, rowCodec, toIsoTimestamp, whereClause, type RowCodec } from './row-codec.js';
 import type { SqlContext, SqlExecutor, SqlValue } from './sql.js';
 import {
@@ -214,6 +214,7 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
       return id;
     },
     resolveParams: (conceptId) => resolveParamsIn(ctx, ex, toUuid(conceptId)),
+    resolveParamsMany: (conceptIds) => resolveParamsManyIn(ctx, ex, conceptIds.map(toUuid)),
   };
 
   const finish = async () => {

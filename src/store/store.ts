@@ -403,6 +403,11 @@ export interface StoreTransaction {
   insertSnapshot(snapshot: SnapshotInput): Promise<string>;
   /** schema.md parameter resolution, read inside the transaction. */
   resolveParams(conceptId: string): Promise<ResolvedParams>;
+  /**
+   * resolveParams for many concepts in at most two statements (not one round trip per concept),
+   * keyed by the concept's canonical id (a UUID lower-cased, as `bkt import` maps other ids).
+   */
+  resolveParamsMany(conceptIds: readonly string[]): Promise<Map<string, ResolvedParams>>;
 }
 
 /** bkt's domain operations on one database (see the module comment for the guarantees); get one with `openStore`. */
