@@ -1,17 +1,18 @@
 /**
  * The API routes under the prefix. Each handler checks the caller's scope with the app's messages,
  * then calls the same src/ services as the CLI (applyAttempt's rules through an UpdateCommitter,
- * queryMastery, applySession, recompute, resolveParams), all against the one store the service
+ * masteryOfUsers, applySession, recompute, resolveParams), all against the one store the service
  * holds open.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ScopeError } from '../errors.js';
-import { queryMastery } from '../mastery/query.js';
+import { masteryOfUsers, type MasteryItem } from '../mastery/query.js';
 import { ADMIN_SCOPE, learnerScope, type Scope } from '../mastery/scope.js';
 import { applySession } from '../mastery/session-update.js';
 import { UpdateCommitter } from '../mastery/update-committer.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './auth.js';
+import { CoalescedLookup } from './coalesced-lookup.js';
 import { errorBodySchema, forbidden, notFound, validationError, HttpError } from './http-errors.js';
 import type { RecomputeRuns } from './recompute-runs.js';
 import {
@@ -82,6 +83,8 @@ export function apiRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     const security = [{ bearerAuth: [] }];
     // Concurrent updates share transactions (group commit): see src/mastery/update-committer.ts.
     const committer = new UpdateCommitter(store);
+    // Concurrent mastery queries share one read per turn (see coalesced-lookup.ts).
+    const masteryReads = new CoalescedLookup<string, MasteryItem[]>((userIds) => masteryOfUsers(store, userIds));
 
     app.post('/update', {
       config: { access: 'user' },
@@ -115,9 +118,10 @@ export function apiRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       handler: async (request) => {
         const p = request.principal!;
         const userId = targetUser(p, request.query.user_id, 'Cannot query mastery for other users');
-        const result = await queryMastery(store, scopeOf(p), { userId, conceptIds: request.query.concept_id ? [request.query.concept_id] : undefined });
-        if (result.kind !== 'states') throw new HttpError(500, 'INTERNAL', 'mastery query returned no states');
-        return result.states;
+        // targetUser has checked the scope: a learner reads only their own states.
+        const states = (await masteryReads.get(userId)) ?? [];
+        const conceptId = request.query.concept_id;
+        return conceptId ? states.filter((s) => s.concept_id === conceptId) : states;
       },
     });
 

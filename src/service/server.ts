@@ -14,6 +14,7 @@ import { StorageError, UsageError } from '../errors.js';
 import { openStore } from '../store/open-store.js';
 import { type Store } from '../store/store.js';
 import { createAuthenticator, type Authenticate } from './auth.js';
+import { CoalescedLookup } from './coalesced-lookup.js';
 import { forbidden, HttpError, toHttpError } from './http-errors.js';
 import { parseServeOptions, type ResolvedServeOptions, type ServeOptions } from './options.js';
 import { RecomputeRuns } from './recompute-runs.js';
@@ -88,11 +89,14 @@ export async function buildService(
   app.setSerializerCompiler(serializerCompiler);
 
   const runs = new RecomputeRuns(store, (runId, error) => app.log.error({ run_id: runId, err: error }, 'recompute run failed'));
+  const roles = new CoalescedLookup<string, string>((userIds) => store.getUserRoles(userIds));
   const authenticate: Authenticate = createAuthenticator({
     jwtSecret: options.jwtSecret,
     jwtAlgorithm: options.jwtAlgorithm,
     serviceToken: options.serviceToken,
-    userRole: (userId) => store.getUserRole(userId),
+    // One users read per turn for every request waiting, each read after its request arrived
+    // (a role change still applies at once): see coalesced-lookup.ts.
+    userRole: async (userId) => (await roles.get(userId)) ?? null,
   });
 
   app.decorateRequest('principal', null);
