@@ -144,7 +144,7 @@ const masteryRequest = {
 };
 
 const results = [];
-function report(label, r, targetRps, targetP99, cpu) {
+function report(label, r, targetRps, targetP99, cpu, clientCpu) {
   const rps = r.requests.average;
   const p99 = r.latency.p99;
   const bad = r.non2xx + r.errors + r.timeouts;
@@ -156,6 +156,8 @@ function report(label, r, targetRps, targetP99, cpu) {
     const perRequest = (cpu / r.requests.total) * 1000;
     console.log(`${''.padEnd(28)} service process CPU ${perRequest.toFixed(3)} ms per request (one free core: about ${(1000 / perRequest).toFixed(0)} req/s); ${machineLoad()}`);
   }
+  // autocannon runs in this process and takes its share of the same cores.
+  if (clientCpu !== undefined) console.log(`${''.padEnd(28)} autocannon (bench process) CPU ${((clientCpu / r.requests.total) * 1000).toFixed(3)} ms per request`);
   results.push({ label, ok: okRps && okP99 });
 }
 
@@ -166,14 +168,16 @@ async function benchBackend(name, db, updateTarget, updateP99) {
     await load(server.url, [updateRequest], 2); // warm-up: JIT, first states, connections
     const measured = async (requests) => {
       const before = cpuSeconds(server.pid);
+      const ownBefore = process.cpuUsage();
       const r = await load(server.url, requests);
       const after = cpuSeconds(server.pid);
-      return [r, before === null || after === null ? null : after - before];
+      const own = process.cpuUsage(ownBefore);
+      return [r, before === null || after === null ? null : after - before, (own.user + own.system) / 1e6];
     };
-    const [update, updateCpu] = await measured([updateRequest]);
-    report(`${name} POST /update`, update, updateTarget, updateP99, updateCpu);
-    const [mastery, masteryCpu] = await measured([masteryRequest]);
-    report(`${name} GET /mastery`, mastery, 5000, undefined, masteryCpu);
+    const [update, updateCpu, updateClientCpu] = await measured([updateRequest]);
+    report(`${name} POST /update`, update, updateTarget, updateP99, updateCpu, updateClientCpu);
+    const [mastery, masteryCpu, masteryClientCpu] = await measured([masteryRequest]);
+    report(`${name} GET /mastery`, mastery, 5000, undefined, masteryCpu, masteryClientCpu);
   } finally {
     const code = await server.stop();
     if (code !== 0) console.log(`${name}: bkt serve exited ${code} after SIGTERM`);
