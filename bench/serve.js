@@ -6,6 +6,7 @@
 // no server answers at 127.0.0.1:5432.
 //
 //   node bench/serve.js [--seconds 8] [--connections 50] [--pool-size 16] [--cpu-prof DIR]
+//                       [--only sqlite|postgres] [--route update|mastery]
 //
 // --cpu-prof DIR: the service writes a V8 CPU profile (.cpuprofile) per backend into DIR when it
 // stops (open it in Chrome DevTools or speedscope), to see where a request's CPU goes.
@@ -33,6 +34,13 @@ const CONNECTIONS = arg('connections', 50);
 const POOL_SIZE = arg('pool-size', 0);
 const profIndex = process.argv.indexOf('--cpu-prof');
 const CPU_PROF_DIR = profIndex > 0 ? process.argv[profIndex + 1] : null;
+const textArg = (name) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : null;
+};
+// One backend or one route alone, e.g. to profile just that (--cpu-prof).
+const ONLY = textArg('only');
+const ROUTE = textArg('route');
 const USERS = 1000;
 const CONCEPTS = 20;
 const PREFIX = '/api/v1/learning/bkt';
@@ -174,10 +182,14 @@ async function benchBackend(name, db, updateTarget, updateP99) {
       const own = process.cpuUsage(ownBefore);
       return [r, before === null || after === null ? null : after - before, (own.user + own.system) / 1e6];
     };
-    const [update, updateCpu, updateClientCpu] = await measured([updateRequest]);
-    report(`${name} POST /update`, update, updateTarget, updateP99, updateCpu, updateClientCpu);
-    const [mastery, masteryCpu, masteryClientCpu] = await measured([masteryRequest]);
-    report(`${name} GET /mastery`, mastery, 5000, undefined, masteryCpu, masteryClientCpu);
+    if (ROUTE !== 'mastery') {
+      const [update, updateCpu, updateClientCpu] = await measured([updateRequest]);
+      report(`${name} POST /update`, update, updateTarget, updateP99, updateCpu, updateClientCpu);
+    }
+    if (ROUTE !== 'update') {
+      const [mastery, masteryCpu, masteryClientCpu] = await measured([masteryRequest]);
+      report(`${name} GET /mastery`, mastery, 5000, undefined, masteryCpu, masteryClientCpu);
+    }
   } finally {
     const code = await server.stop();
     if (code !== 0) console.log(`${name}: bkt serve exited ${code} after SIGTERM`);
@@ -187,19 +199,21 @@ async function benchBackend(name, db, updateTarget, updateP99) {
 console.log(`loopback, ${CONNECTIONS} connections, ${SECONDS} s per figure (after a 2 s warm-up); ${USERS} learners x ${CONCEPTS} concepts`);
 const dir = mkdtempSync(join(tmpdir(), 'bkt-bench-serve-'));
 try {
-  await benchBackend('sqlite', join(dir, 'bench.sqlite'), 2000);
+  if (ONLY !== 'postgres') await benchBackend('sqlite', join(dir, 'bench.sqlite'), 2000);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 
 const { default: pg } = await import('pg');
 const admin = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });
-let pgUp = true;
-try {
-  await admin.connect();
-} catch {
-  pgUp = false;
-  console.log(`NOTICE: PostgreSQL does not answer at ${PG_ADMIN}; PostgreSQL figures skipped`);
+let pgUp = ONLY !== 'sqlite';
+if (pgUp) {
+  try {
+    await admin.connect();
+  } catch {
+    pgUp = false;
+    console.log(`NOTICE: PostgreSQL does not answer at ${PG_ADMIN}; PostgreSQL figures skipped`);
+  }
 }
 if (pgUp) {
   const name = `bkt_bench_${randomBytes(6).toString('hex')}`;

@@ -3,14 +3,15 @@
  *
  * `applyAttempt` runs one transaction per attempt, and a transaction's fixed costs (BEGIN and
  * COMMIT, the lock, the parameter lookup, a ledger insert and an upsert: about ten round trips on
- * PostgreSQL, a WAL write on SQLite) dominate a service's update. The committer keeps at most one
- * transaction in flight: the attempts that arrive while it runs wait and then go together, through
- * the set-based batch path (batch-apply.ts: a fixed number of statements whatever the group's
- * size). An attempt that arrives while none is in flight starts a group at the next turn of the
- * event loop, so the requests read in the same turn share it and a lone request waits for nothing.
+ * PostgreSQL, a WAL write on SQLite) dominate a service's update. The committer keeps at most
+ * `maxInFlight` transactions in flight (default one): the attempts that arrive while they run wait
+ * and then go together, through the set-based batch path (batch-apply.ts: a fixed number of
+ * statements whatever the group's size). An attempt that arrives while a slot is free starts a
+ * group at the next turn of the event loop, so the requests read in the same turn share it and a
+ * lone request waits for nothing. Groups in flight together hold disjoint states.
  *
  * The result is that of a serial replay of the attempts in arrival order:
- * - each (user, concept) state takes its attempts in arrival order, in one transaction at a time,
+ * - each (user, concept) state takes its attempts in arrival order, one group at a time,
  *   with the same pure core (apply-core.ts) and its rules (duplicate, stamp, stale, applied);
  * - exactly once per attempt key: a key repeated within a group is a duplicate of its first
  *   arrival (the core remembers keys within a call), across groups the ledger says so;
@@ -33,9 +34,17 @@ import { prepareAttempt, updateResultOf, type ApplyOptions, type PreparedAttempt
 export interface UpdateCommitterOptions {
   /** Most attempts in one transaction (default 1000); more waiting go in the next. */
   maxGroupSize?: number;
+  /**
+   * Most group transactions in flight at once (default 1), each on states no other holds. More
+   * than one pays where a transaction waits on round trips to a server (PostgreSQL: each group
+   * needs a pooled connection of its own); with one connection (SQLite) it only splits groups.
+   */
+  maxInFlight?: number;
 }
 
 interface Pending {
+  /** stateKeyOf the attempt's state. */
+  state: string;
   attempt: PreparedAttempt;
   options: ApplyOptions;
   resolve: (result: UpdateResult) => void;
@@ -52,22 +61,29 @@ const lockOrder = (x: StateSlice, y: StateSlice): number =>
 
 /**
  * Applies single attempts like `applyAttempt` (same checks, same response, same errors), but
- * commits the attempts of concurrent callers together: one transaction in flight at a time, the
- * attempts that arrived meanwhile in the next. For a process that applies many attempts at once,
- * such as `bkt serve`; hold one per store.
+ * commits the attempts of concurrent callers together: a transaction in flight (or a few, on
+ * disjoint states), the attempts that arrived meanwhile in the next. For a process that applies
+ * many attempts at once, such as `bkt serve`; hold one per store.
  */
 export class UpdateCommitter {
-  private readonly queue: Pending[] = [];
-  private busy = false;
+  private queue: Pending[] = [];
+  /** Group transactions in flight, and the states they hold (no other group may take them). */
+  private inFlight = 0;
+  private readonly heldStates = new Set<string>();
+  private scheduled = false;
   private readonly maxGroupSize: number;
+  private readonly maxInFlight: number;
 
   constructor(
     private readonly store: Store,
     options: UpdateCommitterOptions = {},
   ) {
-    const max = options.maxGroupSize ?? DEFAULT_MAX_GROUP_SIZE;
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxGroupSize must be an integer >= 1 (got ${max})`);
-    this.maxGroupSize = max;
+    const check = (name: string, value: number) => {
+      if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer >= 1 (got ${value})`);
+      return value;
+    };
+    this.maxGroupSize = check('maxGroupSize', options.maxGroupSize ?? DEFAULT_MAX_GROUP_SIZE);
+    this.maxInFlight = check('maxInFlight', options.maxInFlight ?? 1);
   }
 
   /**
@@ -83,8 +99,14 @@ export class UpdateCommitter {
       return Promise.reject(e);
     }
     return new Promise<UpdateResult>((resolve, reject) => {
-      this.queue.push({ attempt: prepared, options, resolve, reject });
-      if (this.queue.length === 1 && !this.busy) setImmediate(() => this.next());
+      this.queue.push({ state: stateKeyOf(prepared.userId, prepared.conceptId), attempt: prepared, options, resolve, reject });
+      if (!this.scheduled && this.inFlight < this.maxInFlight) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.next();
+        });
+      }
     });
   }
 
@@ -93,14 +115,34 @@ export class UpdateCommitter {
     return this.queue.length;
   }
 
+  /**
+   * Start groups while a slot is free: the waiting attempts in arrival order, except those of a
+   * state another group holds. Once one attempt of a state stays behind (its state is held, or
+   * the group is full), every later one of that state stays too, so each state keeps arrival order.
+   */
   private next(): void {
-    if (this.busy || this.queue.length === 0) return;
-    this.busy = true;
-    const group = this.queue.splice(0, this.maxGroupSize);
-    void this.commit(group).finally(() => {
-      this.busy = false;
-      this.next();
-    });
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const group: Pending[] = [];
+      const left: Pending[] = [];
+      const behind = new Set<string>();
+      for (const p of this.queue) {
+        if (group.length < this.maxGroupSize && !this.heldStates.has(p.state) && !behind.has(p.state)) group.push(p);
+        else {
+          left.push(p);
+          behind.add(p.state);
+        }
+      }
+      if (group.length === 0) return;
+      this.queue = left;
+      const states = new Set(group.map((p) => p.state));
+      for (const state of states) this.heldStates.add(state);
+      this.inFlight += 1;
+      void this.commit(group).finally(() => {
+        this.inFlight -= 1;
+        for (const state of states) this.heldStates.delete(state);
+        this.next();
+      });
+    }
   }
 
   private async commit(group: Pending[]): Promise<void> {

@@ -53,6 +53,8 @@ export interface ApiContext {
   recomputeWaitMs: number;
   /** The prefix, for the run's location. */
   prefix: string;
+  /** Update transactions in flight at once (UpdateCommitterOptions.maxInFlight). */
+  updateGroupsInFlight: number;
 }
 
 const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, errorBodySchema]));
@@ -82,7 +84,7 @@ export function apiRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     const { store, runs } = ctx;
     const security = [{ bearerAuth: [] }];
     // Concurrent updates share transactions (group commit): see src/mastery/update-committer.ts.
-    const committer = new UpdateCommitter(store);
+    const committer = new UpdateCommitter(store, { maxInFlight: ctx.updateGroupsInFlight });
     // Concurrent mastery queries share one read per turn (see coalesced-lookup.ts).
     const masteryReads = new CoalescedLookup<string, MasteryItem[]>((userIds) => masteryOfUsers(store, userIds));
 

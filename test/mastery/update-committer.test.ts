@@ -129,6 +129,29 @@ describe.each(BACKENDS)('UpdateCommitter on $name', ({ create }) => {
     expect(transactions()).toBeLessThan((first.length + second.length) / 10);
   });
 
+  it('with several groups in flight (maxInFlight 3), still equals a serial replay in arrival order', async () => {
+    // Arrange: attempts arriving over several turns, so groups overlap on a busy store.
+    const store = await freshStore();
+    const reference = await freshStore();
+    const committer = new UpdateCommitter(store, { maxInFlight: 3, maxGroupSize: 7 });
+    const attempts = workload(150, 5);
+
+    // Act
+    const pending: Promise<UpdateResult>[] = [];
+    for (let i = 0; i < attempts.length; i++) {
+      pending.push(committer.apply(ADMIN_SCOPE, attempts[i]));
+      if (i % 10 === 9) await new Promise((r) => setImmediate(r));
+    }
+    const got = await Promise.all(pending);
+    const want: UpdateResult[] = [];
+    for (const a of attempts) want.push(await applyAttempt(reference, ADMIN_SCOPE, a));
+
+    // Assert
+    expect(got.map(comparable)).toEqual(want.map(comparable));
+    expect(await statesOf(store)).toEqual(await statesOf(reference));
+    expect(await ledgerOf(store)).toEqual(await ledgerOf(reference));
+  });
+
   it('applies one key sent many times at once exactly once; untimed attempts of one state get strictly increasing times', async () => {
     // Arrange
     const store = await freshStore();
