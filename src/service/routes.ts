@@ -53,8 +53,6 @@ export interface ApiContext {
   recomputeWaitMs: number;
   /** The prefix, for the run's location. */
   prefix: string;
-  /** Update transactions in flight at once (UpdateCommitterOptions.maxInFlight). */
-  updateGroupsInFlight: number;
 }
 
 const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, errorBodySchema]));
@@ -84,7 +82,9 @@ export function apiRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
     const { store, runs } = ctx;
     const security = [{ bearerAuth: [] }];
     // Concurrent updates share transactions (group commit): see src/mastery/update-committer.ts.
-    const committer = new UpdateCommitter(store, { maxInFlight: ctx.updateGroupsInFlight });
+    // One group in flight: on this project's 2-core machine two or four (PostgreSQL) gave no more
+    // updates a second and cost more CPU per update (smaller groups); see docs/service.md "Speed".
+    const committer = new UpdateCommitter(store);
     // Concurrent mastery queries share one read per turn (see coalesced-lookup.ts).
     const masteryReads = new CoalescedLookup<string, MasteryItem[]>((userIds) => masteryOfUsers(store, userIds));
 

@@ -65,17 +65,6 @@ const LOG_BUFFER_BYTES = 4096;
 /** Longest a log line waits in the buffer when traffic is light. */
 const LOG_FLUSH_MS = 1000;
 
-/**
- * How many update transactions run at once. PostgreSQL: a group's transaction mostly waits on
- * round trips, so a few groups (on disjoint states) overlap, each on its own pooled connection;
- * two connections stay for the shared reads (roles, mastery) and the other routes. SQLite has one
- * connection, whose transactions run one after another anyway: more would only split groups.
- */
-function updateGroupsInFlight(store: Store, options: ResolvedServeOptions): number {
-  return store.backend === 'postgres' ? Math.max(1, Math.min(MAX_UPDATE_GROUPS_IN_FLIGHT, options.poolSize - 2)) : 1;
-}
-const MAX_UPDATE_GROUPS_IN_FLIGHT = 2;
-
 /** Build the service on an open store, without listening (tests may call `app.inject`). */
 export async function buildService(
   store: Store,
@@ -172,7 +161,7 @@ export async function buildService(
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(apiRoutes({ store, runs, recomputeWaitMs: options.recomputeWaitMs, prefix: options.prefix, updateGroupsInFlight: updateGroupsInFlight(store, options) }), { prefix: options.prefix });
+  await app.register(apiRoutes({ store, runs, recomputeWaitMs: options.recomputeWaitMs, prefix: options.prefix }), { prefix: options.prefix });
 
   return { app: app as unknown as FastifyInstance, runs, closingFlag };
 }
