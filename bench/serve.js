@@ -5,7 +5,11 @@
 // over 1000 x 20 states. Needs `npm run build`. PostgreSQL parts skip themselves with a notice when
 // no server answers at 127.0.0.1:5432.
 //
-//   node bench/serve.js [--seconds 8] [--connections 50] [--pool-size 16]
+//   node bench/serve.js [--seconds 8] [--connections 50] [--pool-size 16] [--cpu-prof DIR]
+//                       [--only sqlite|postgres] [--route update|mastery]
+//
+// --cpu-prof DIR: the service writes a V8 CPU profile (.cpuprofile) per backend into DIR when it
+// stops (open it in Chrome DevTools or speedscope), to see where a request's CPU goes.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +32,15 @@ const arg = (name, fallback) => {
 const SECONDS = arg('seconds', 8);
 const CONNECTIONS = arg('connections', 50);
 const POOL_SIZE = arg('pool-size', 0);
+const profIndex = process.argv.indexOf('--cpu-prof');
+const CPU_PROF_DIR = profIndex > 0 ? process.argv[profIndex + 1] : null;
+const textArg = (name) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : null;
+};
+// One backend or one route alone, e.g. to profile just that (--cpu-prof).
+const ONLY = textArg('only');
+const ROUTE = textArg('route');
 const USERS = 1000;
 const CONCEPTS = 20;
 const PREFIX = '/api/v1/learning/bkt';
@@ -62,7 +75,7 @@ function freePort() {
 
 async function startServer(db) {
   const port = await freePort();
-  const args = ['bin/run.js', 'serve', '--db', db, '--port', String(port)];
+  const args = [...(CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR] : []), 'bin/run.js', 'serve', '--db', db, '--port', String(port)];
   if (POOL_SIZE > 0) args.push('--pool-size', String(POOL_SIZE));
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, BKT_JWT_SECRET: SECRET }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
@@ -139,7 +152,7 @@ const masteryRequest = {
 };
 
 const results = [];
-function report(label, r, targetRps, targetP99, cpu) {
+function report(label, r, targetRps, targetP99, cpu, clientCpu) {
   const rps = r.requests.average;
   const p99 = r.latency.p99;
   const bad = r.non2xx + r.errors + r.timeouts;
@@ -151,6 +164,8 @@ function report(label, r, targetRps, targetP99, cpu) {
     const perRequest = (cpu / r.requests.total) * 1000;
     console.log(`${''.padEnd(28)} service process CPU ${perRequest.toFixed(3)} ms per request (one free core: about ${(1000 / perRequest).toFixed(0)} req/s); ${machineLoad()}`);
   }
+  // autocannon runs in this process and takes its share of the same cores.
+  if (clientCpu !== undefined) console.log(`${''.padEnd(28)} autocannon (bench process) CPU ${((clientCpu / r.requests.total) * 1000).toFixed(3)} ms per request`);
   results.push({ label, ok: okRps && okP99 });
 }
 
@@ -161,14 +176,20 @@ async function benchBackend(name, db, updateTarget, updateP99) {
     await load(server.url, [updateRequest], 2); // warm-up: JIT, first states, connections
     const measured = async (requests) => {
       const before = cpuSeconds(server.pid);
+      const ownBefore = process.cpuUsage();
       const r = await load(server.url, requests);
       const after = cpuSeconds(server.pid);
-      return [r, before === null || after === null ? null : after - before];
+      const own = process.cpuUsage(ownBefore);
+      return [r, before === null || after === null ? null : after - before, (own.user + own.system) / 1e6];
     };
-    const [update, updateCpu] = await measured([updateRequest]);
-    report(`${name} POST /update`, update, updateTarget, updateP99, updateCpu);
-    const [mastery, masteryCpu] = await measured([masteryRequest]);
-    report(`${name} GET /mastery`, mastery, 5000, undefined, masteryCpu);
+    if (ROUTE !== 'mastery') {
+      const [update, updateCpu, updateClientCpu] = await measured([updateRequest]);
+      report(`${name} POST /update`, update, updateTarget, updateP99, updateCpu, updateClientCpu);
+    }
+    if (ROUTE !== 'update') {
+      const [mastery, masteryCpu, masteryClientCpu] = await measured([masteryRequest]);
+      report(`${name} GET /mastery`, mastery, 5000, undefined, masteryCpu, masteryClientCpu);
+    }
   } finally {
     const code = await server.stop();
     if (code !== 0) console.log(`${name}: bkt serve exited ${code} after SIGTERM`);
@@ -178,19 +199,21 @@ async function benchBackend(name, db, updateTarget, updateP99) {
 console.log(`loopback, ${CONNECTIONS} connections, ${SECONDS} s per figure (after a 2 s warm-up); ${USERS} learners x ${CONCEPTS} concepts`);
 const dir = mkdtempSync(join(tmpdir(), 'bkt-bench-serve-'));
 try {
-  await benchBackend('sqlite', join(dir, 'bench.sqlite'), 2000);
+  if (ONLY !== 'postgres') await benchBackend('sqlite', join(dir, 'bench.sqlite'), 2000);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 
 const { default: pg } = await import('pg');
 const admin = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });
-let pgUp = true;
-try {
-  await admin.connect();
-} catch {
-  pgUp = false;
-  console.log(`NOTICE: PostgreSQL does not answer at ${PG_ADMIN}; PostgreSQL figures skipped`);
+let pgUp = ONLY !== 'sqlite';
+if (pgUp) {
+  try {
+    await admin.connect();
+  } catch {
+    pgUp = false;
+    console.log(`NOTICE: PostgreSQL does not answer at ${PG_ADMIN}; PostgreSQL figures skipped`);
+  }
 }
 if (pgUp) {
   const name = `bkt_bench_${randomBytes(6).toString('hex')}`;

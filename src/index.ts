@@ -223,6 +223,7 @@ export {
   type BatchSummary,
 } from './mastery/update-service.js';
 export type { Outcome } from './mastery/apply-core.js';
+export { UpdateCommitter, type UpdateCommitterOptions } from './mastery/update-committer.js';
 export {
   readBatchAttempts,
   type BatchAttempt,

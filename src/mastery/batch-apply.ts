@@ -7,7 +7,7 @@
  */
 import { NotFoundError } from '../errors.js';
 import { stateKeyOf, type LedgerInput, type LockedStateRow, type ResolvedParams, type StateInput, type StoreTransaction } from '../store/store.js';
-import { applyToState, type CoreState } from './apply-core.js';
+import { applyToState, type CoreState, type CoreStep } from './apply-core.js';
 import type { Rejection } from './batch-input.js';
 import { questionParams } from './question-params.js';
 import type { StateSlice } from './batch-plan.js';
@@ -34,6 +34,8 @@ export function coreStateOf(row: LockedStateRow | null | undefined): CoreState |
 /**
  * Apply `slices` (in lock order) inside the open transaction `tx`. Slices of users missing from
  * `users` are not applied: their rows are appended to `rejected` (failFast: NotFoundError).
+ * `onSteps` is given each applied slice with one step per attempt, in the slice's order (the
+ * update committer answers each request with its own step).
  */
 export async function applySlices(
   tx: StoreTransaction,
@@ -42,6 +44,7 @@ export async function applySlices(
   now: number,
   rejected: Rejection[],
   failFast = false,
+  onSteps?: (slice: StateSlice, steps: readonly CoreStep[]) => void,
 ): Promise<SliceCounts> {
   const counts: SliceCounts = { applied: 0, duplicate: 0, stale: 0 };
   if (slices.length === 0) return counts;
@@ -83,6 +86,7 @@ export async function applySlices(
       questionParams(params),
     );
     for (const step of steps) counts[step.outcome] += 1;
+    onSteps?.(s, steps);
     if (state && (before === null || state.nAttempts !== before.nAttempts)) {
       states.set(key, state);
       upserts.push({

@@ -94,6 +94,17 @@ export async function queryMastery(store: Store, scope: Scope, filter: MasteryFi
   return { kind: 'concepts', concepts, total: concepts.length };
 }
 
+/**
+ * The states of many users in one read, for a caller answering many users' mastery queries at
+ * once (the service coalesces concurrent GET /mastery): by user, each as `queryMastery` lists one
+ * user's states (p_mastery descending). The caller checks each user against its caller's scope.
+ */
+export async function masteryOfUsers(store: Store, userIds: readonly string[], threshold = DEFAULT_MASTERY_THRESHOLD): Promise<Map<string, MasteryItem[]>> {
+  const byUser = new Map<string, MasteryItem[]>();
+  for (const [userId, rows] of await store.listStatesOfUsers(userIds)) byUser.set(userId, rows.map((r) => masteryItem(r, threshold)));
+  return byUser;
+}
+
 export const snapshotFilterSchema = z.object({
   userId: uuidSchema.optional(),
   conceptIds: z.array(uuidSchema).optional(),

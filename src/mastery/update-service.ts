@@ -15,7 +15,7 @@ import { ScopeError, UsageError } from '../errors.js';
 import { DEFAULT_MASTERY_THRESHOLD } from '../model/params.js';
 import { traceUpdate, type UpdateTrace } from '../model/online-update.js';
 import type { ResolvedParams, Store, StoreTransaction } from '../store/store.js';
-import { applyToState, type CoreState, type Outcome } from './apply-core.js';
+import { applyToState, type CoreState, type CoreStep, type Outcome } from './apply-core.js';
 import { hashAttemptKey, randomAttemptKey } from './attempt-key.js';
 import type { BatchAttempt, Rejection } from './batch-input.js';
 import { planBatches, type StateSlice } from './batch-plan.js';
@@ -103,13 +103,22 @@ function paramsUsed(conceptId: string, r: ResolvedParams): ParamsUsed {
   };
 }
 
+/** An attempt checked and keyed, ready to apply (ids canonical, time in epoch ms or null = stamp when applied). */
+export interface PreparedAttempt {
+  userId: string;
+  conceptId: string;
+  questionId: string | null;
+  correct: boolean;
+  answeredAt: number | null;
+  attemptKey: string;
+}
+
 /**
- * Apply one attempt to its (user, concept) state in one transaction. Returns the seed's response
- * fields with `outcome` applied | duplicate | stale (duplicate and stale change nothing).
- * Throws ScopeError when a learner scope names another user, UsageError for a bad id or time,
- * NotFoundError (exit 4) when the user does not exist in users.
+ * The checks of `applyAttempt` that need no database: the attempt's fields, the caller's scope,
+ * the time, and the exactly-once key (given, a hash of a timed attempt, or fresh for an untimed
+ * one). Throws UsageError or ScopeError.
  */
-export async function applyAttempt(store: Store, scope: Scope, attempt: SingleAttempt, options: ApplyOptions = {}): Promise<UpdateResult> {
+export function prepareAttempt(scope: Scope, attempt: SingleAttempt): PreparedAttempt {
   const parsed = singleAttemptSchema.safeParse(attempt);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -121,19 +130,51 @@ export async function applyAttempt(store: Store, scope: Scope, attempt: SingleAt
   const questionId = a.questionId ?? null;
   const identity = { userId: a.userId, conceptId: a.conceptId, questionId, correct: a.correct, answeredAt };
   const attemptKey = a.attemptKey ?? (answeredAt === null ? randomAttemptKey() : hashAttemptKey(identity));
-  const threshold = options.threshold ?? DEFAULT_MASTERY_THRESHOLD;
+  return { userId: a.userId, conceptId: a.conceptId, questionId, correct: a.correct, answeredAt, attemptKey };
+}
 
+/** The response of one applied (or duplicate, or stale) attempt: its step, and the parameters it used. */
+export function updateResultOf(a: PreparedAttempt, step: CoreStep, resolved: ResolvedParams, options: ApplyOptions, snapshotCreated: boolean): UpdateResult {
+  const threshold = options.threshold ?? DEFAULT_MASTERY_THRESHOLD;
+  const forQuestion = questionParams(resolved);
+  return {
+    user_id: a.userId,
+    concept_id: a.conceptId,
+    question_id: a.questionId,
+    correct: a.correct,
+    p_mastery_prior: step.pPrior,
+    p_mastery_new: step.pNew,
+    mastery_change: step.pNew - step.pPrior,
+    n_attempts: step.nAttempts,
+    is_mastered: step.pNew >= threshold,
+    params_used: paramsUsed(a.conceptId, resolved),
+    bkt_metadata: step.outcome === 'applied' ? traceUpdate(step.pPrior, a.correct, forQuestion ? forQuestion(a.questionId) : resolved.params) : null,
+    snapshot_created: snapshotCreated,
+    outcome: step.outcome,
+    attempt_key: a.attemptKey,
+    answered_at: iso(step.answeredAt),
+  };
+}
+
+/**
+ * Apply one attempt to its (user, concept) state in one transaction. Returns the seed's response
+ * fields with `outcome` applied | duplicate | stale (duplicate and stale change nothing).
+ * Throws ScopeError when a learner scope names another user, UsageError for a bad id or time,
+ * NotFoundError (exit 4) when the user does not exist in users.
+ * Many concurrent callers (a service) share transactions through an UpdateCommitter instead.
+ */
+export async function applyAttempt(store: Store, scope: Scope, attempt: SingleAttempt, options: ApplyOptions = {}): Promise<UpdateResult> {
+  const a = prepareAttempt(scope, attempt);
   return store.withStateLock(a.userId, a.conceptId, async (row, tx) => {
     const resolved = await tx.resolveParams(a.conceptId);
     const before = coreStateOf(row);
-    const forQuestion = questionParams(resolved);
     const { state, steps } = await applyToState(
       before,
-      [{ attemptKey, correct: a.correct, questionId, answeredAt }],
+      [{ attemptKey: a.attemptKey, correct: a.correct, questionId: a.questionId, answeredAt: a.answeredAt }],
       resolved.params,
       Date.now(),
       (key, at, x) => tx.recordAttempt(a.userId, a.conceptId, key, iso(at), { correct: x.correct, questionId: x.questionId }),
-      forQuestion,
+      questionParams(resolved),
     );
     const step = steps[0];
     await saveState(tx, a.userId, a.conceptId, state, before, resolved);
@@ -142,23 +183,7 @@ export async function applyAttempt(store: Store, scope: Scope, attempt: SingleAt
       await tx.insertSnapshot({ user_id: a.userId, concept_id: a.conceptId, p_mastery: state.pMastery, n_attempts: state.nAttempts, algo_version_id: resolved.algo_version_id });
       snapshotCreated = true;
     }
-    return {
-      user_id: a.userId,
-      concept_id: a.conceptId,
-      question_id: questionId,
-      correct: a.correct,
-      p_mastery_prior: step.pPrior,
-      p_mastery_new: step.pNew,
-      mastery_change: step.pNew - step.pPrior,
-      n_attempts: step.nAttempts,
-      is_mastered: step.pNew >= threshold,
-      params_used: paramsUsed(a.conceptId, resolved),
-      bkt_metadata: step.outcome === 'applied' ? traceUpdate(step.pPrior, a.correct, forQuestion ? forQuestion(questionId) : resolved.params) : null,
-      snapshot_created: snapshotCreated,
-      outcome: step.outcome,
-      attempt_key: attemptKey,
-      answered_at: iso(step.answeredAt),
-    };
+    return updateResultOf(a, step, resolved, options, snapshotCreated);
   });
 }
 

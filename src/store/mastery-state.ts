@@ -12,7 +12,7 @@
 import { NotFoundError } from '../errors.js';
 import { isUuid, newUuid, toUuid } from './ids.js';
 import type { JoinedLabels } from './labels.js';
-import { resolveParamsIn } from './params.js';
+import { resolveParamsIn, resolveParamsManyIn } from './params.js';
 import { requireUuid, rowCodec, toIsoTimestamp, whereClause, type RowCodec } from './row-codec.js';
 import type { SqlContext, SqlExecutor, SqlValue } from './sql.js';
 import {
@@ -41,6 +41,11 @@ const LEDGER_COLUMNS = ['user_id', 'concept_id', 'attempt_key', 'answered_at', '
 const ROWS_PER_STATEMENT = 500;
 /** The time text bkt writes (toISOString): written as given, any other form converted. */
 const CANONICAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+/**
+ * lockStates selects the cross product of the states' users and concepts while it is at most
+ * this many times the states asked for (one short statement), else the exact pairs.
+ */
+const CROSS_PRODUCT_SLACK = 2;
 /** Attempt keys per ledger lookup. */
 const KEYS_PER_LOOKUP = 5000;
 
@@ -107,14 +112,26 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
         for (const r of inserted) placeholders.add(stateKeyOf(String(r.user_id).toLowerCase(), String(r.concept_id).toLowerCase()));
       }
     }
-    // One select locks them all, in (user, concept) order; it may return more rows than asked
-    // (the cross product of the users and concepts), which are locked too and harmless.
-    const u = d.inList('user_id', [...new Set(live.map(([, k]) => k.u))]);
-    const c = d.inList('concept_id', [...new Set(live.map(([, k]) => k.c))]);
-    const selected = await ex.query(`SELECT ${codec.select} FROM bkt_user_skill_state WHERE ${u.sql} AND ${c.sql} ORDER BY user_id, concept_id${d.forUpdate}`, [
-      ...u.params,
-      ...c.params,
-    ]);
+    const users = [...new Set(live.map(([, k]) => k.u))];
+    const concepts = [...new Set(live.map(([, k]) => k.c))];
+    let selected: Record<string, unknown>[];
+    if (users.length * concepts.length <= CROSS_PRODUCT_SLACK * live.length) {
+      // One select locks them all, in (user, concept) order; it may return more rows than asked
+      // (the cross product of the users and concepts), which are locked too and harmless.
+      const u = d.inList('user_id', users);
+      const c = d.inList('concept_id', concepts);
+      selected = await ex.query(`SELECT ${codec.select} FROM bkt_user_skill_state WHERE ${u.sql} AND ${c.sql} ORDER BY user_id, concept_id${d.forUpdate}`, [...u.params, ...c.params]);
+    } else {
+      // Scattered states (many users, each with few of many concepts: a service's group of
+      // updates): the cross product would read, and on PostgreSQL lock (a tuple write each), many
+      // times the states asked for. Select the exact pairs, in chunks in (user, concept) order.
+      selected = [];
+      const pairs = live.map(([, k]) => [k.u, k.c] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0));
+      for (const part of chunks(pairs, ROWS_PER_STATEMENT)) {
+        const p = d.uuidPairIn('user_id', 'concept_id', part);
+        selected.push(...(await ex.query(`SELECT ${codec.select} FROM bkt_user_skill_state WHERE ${p.sql} ORDER BY user_id, concept_id${d.forUpdate}`, p.params)));
+      }
+    }
     for (const r of selected) {
       const state = codec.decode(r);
       const key = stateKeyOf(state.user_id, state.concept_id);
@@ -215,6 +232,7 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
       return id;
     },
     resolveParams: (conceptId) => resolveParamsIn(ctx, ex, toUuid(conceptId)),
+    resolveParamsMany: (conceptIds) => resolveParamsManyIn(ctx, ex, conceptIds.map(toUuid)),
   };
 
   const finish = async () => {

@@ -170,41 +170,75 @@ export async function activeParamsIn(ctx: SqlContext, ex: SqlExecutor, conceptId
   return rows.length ? PARAMS.decode(rows[0]) : null;
 }
 
+/** A concept's active fitted row as the parameters an update uses. */
+function fittedParams(active: SkillParamsRow): ResolvedParams {
+  const model = (active.metrics.model ?? {}) as Record<string, unknown>;
+  const pF = typeof model.p_F === 'number' ? model.p_F : 0;
+  const variant = parseVariantModel(active.metrics.model);
+  return {
+    params: { p_L0: active.p_L0, p_T: active.p_T, p_S: active.p_S, p_G: active.p_G, p_F: pF },
+    params_id: active.id,
+    algo_version_id: active.algo_version_id,
+    is_default: false,
+    source: 'fitted',
+    ...(variant ? { model: variant } : {}),
+  };
+}
+
+/**
+ * The parameters of a concept without an active fit: bkt v1's active algo_params defaults, else
+ * the built-in ones. One query: the LEFT JOIN yields either the version's active algo_params rows
+ * or one row without them, so the NULL ordering of the two databases never matters.
+ */
+async function defaultParamsIn(ctx: SqlContext, ex: SqlExecutor): Promise<ResolvedParams> {
+  const rows = await ex.query(
+    `SELECT v.id AS version_id, p.params_json FROM algo_versions v LEFT JOIN algo_params p ON p.algo_version_id = v.id AND p.is_active = ?
+     WHERE v.algo_key = ? AND v.version = ? ORDER BY p.created_at DESC, p.id LIMIT 1`,
+    [ctx.dialect.bool(true), BKT_ALGO_KEY, BKT_ALGO_VERSION],
+  );
+  if (rows.length && rows[0].params_json !== null && rows[0].params_json !== undefined) {
+    const j = decodeJson(rows[0].params_json);
+    const pick = (key: string, fallback: number) => (typeof j[key] === 'number' && Number.isFinite(j[key] as number) ? (j[key] as number) : fallback);
+    const params: BktParams = {
+      p_L0: pick('default_L0', BUILTIN_DEFAULT_PARAMS.p_L0),
+      p_T: pick('default_T', BUILTIN_DEFAULT_PARAMS.p_T),
+      p_S: pick('default_S', BUILTIN_DEFAULT_PARAMS.p_S),
+      p_G: pick('default_G', BUILTIN_DEFAULT_PARAMS.p_G),
+      p_F: 0,
+    };
+    return { params, params_id: null, algo_version_id: String(rows[0].version_id), is_default: true, source: 'algo_params' };
+  }
+  return { params: { ...BUILTIN_DEFAULT_PARAMS }, params_id: null, algo_version_id: null, is_default: true, source: 'builtin' };
+}
+
 /** schema.md "Parameters when none are fitted", read through `ex` (a transaction or the driver). */
 export async function resolveParamsIn(ctx: SqlContext, ex: SqlExecutor, conceptId: string): Promise<ResolvedParams> {
   const active = await activeParamsIn(ctx, ex, conceptId);
-  if (active) {
-    const model = (active.metrics.model ?? {}) as Record<string, unknown>;
-    const pF = typeof model.p_F === 'number' ? model.p_F : 0;
-    const variant = parseVariantModel(active.metrics.model);
-    return {
-      params: { p_L0: active.p_L0, p_T: active.p_T, p_S: active.p_S, p_G: active.p_G, p_F: pF },
-      params_id: active.id,
-      algo_version_id: active.algo_version_id,
-      is_default: false,
-      source: 'fitted',
-      ...(variant ? { model: variant } : {}),
-    };
+  return active ? fittedParams(active) : defaultParamsIn(ctx, ex);
+}
+
+/**
+ * resolveParamsIn for many concepts (canonical ids) in at most two queries, whatever their number:
+ * every concept's active rows in one select (the first per concept in activeParamsIn's order), then
+ * the defaults once if any concept has no fit. Keyed by concept id.
+ */
+export async function resolveParamsManyIn(ctx: SqlContext, ex: SqlExecutor, conceptIds: readonly string[]): Promise<Map<string, ResolvedParams>> {
+  const out = new Map<string, ResolvedParams>();
+  const wanted = [...new Set(conceptIds)];
+  if (wanted.length === 0) return out;
+  const list = ctx.dialect.inList('concept_id', wanted);
+  const rows = await ex.query(
+    `SELECT ${PARAMS.select} FROM bkt_skill_params WHERE ${list.sql} AND is_active = ? ORDER BY concept_id, fitted_at DESC, created_at DESC, id`,
+    [...list.params, ctx.dialect.bool(true)],
+  );
+  for (const r of rows) {
+    const active = PARAMS.decode(r);
+    if (!out.has(active.concept_id)) out.set(active.concept_id, fittedParams(active));
   }
-  const v = await ex.query('SELECT id FROM algo_versions WHERE algo_key = ? AND version = ?', [BKT_ALGO_KEY, BKT_ALGO_VERSION]);
-  if (v.length) {
-    const versionId = String(v[0].id);
-    const p = await ex.query(
-      'SELECT params_json FROM algo_params WHERE algo_version_id = ? AND is_active = ? ORDER BY created_at DESC, id LIMIT 1',
-      [versionId, ctx.dialect.bool(true)],
-    );
-    if (p.length) {
-      const j = decodeJson(p[0].params_json);
-      const pick = (key: string, fallback: number) => (typeof j[key] === 'number' && Number.isFinite(j[key] as number) ? (j[key] as number) : fallback);
-      const params: BktParams = {
-        p_L0: pick('default_L0', BUILTIN_DEFAULT_PARAMS.p_L0),
-        p_T: pick('default_T', BUILTIN_DEFAULT_PARAMS.p_T),
-        p_S: pick('default_S', BUILTIN_DEFAULT_PARAMS.p_S),
-        p_G: pick('default_G', BUILTIN_DEFAULT_PARAMS.p_G),
-        p_F: 0,
-      };
-      return { params, params_id: null, algo_version_id: versionId, is_default: true, source: 'algo_params' };
-    }
+  const unfitted = wanted.filter((c) => !out.has(c));
+  if (unfitted.length) {
+    const defaults = await defaultParamsIn(ctx, ex);
+    for (const c of unfitted) out.set(c, defaults);
   }
-  return { params: { ...BUILTIN_DEFAULT_PARAMS }, params_id: null, algo_version_id: null, is_default: true, source: 'builtin' };
+  return out;
 }

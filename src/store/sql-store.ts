@@ -161,6 +161,16 @@ export class SqlStore implements Store, SqlContext {
     return rows.length ? String(rows[0].role) : null;
   }
 
+  async getUserRoles(userIds: readonly string[]): Promise<Map<string, string>> {
+    const roles = new Map<string, string>();
+    const ids = [...new Set(userIds.filter(isUuid).map((id) => id.toLowerCase()))];
+    if (ids.length === 0) return roles;
+    const list = this.dialect.inList('id', ids);
+    const rows = await this.driver.query<{ id: unknown; role: unknown }>(`SELECT id, role FROM users WHERE ${list.sql}`, list.params);
+    for (const r of rows) roles.set(String(r.id).toLowerCase(), String(r.role));
+    return roles;
+  }
+
   getState(userId: string, conceptId: string): Promise<UserSkillStateRow | null> {
     return getState(this, userId, conceptId);
   }
@@ -168,6 +178,22 @@ export class SqlStore implements Store, SqlContext {
   async listStates(filter: StateFilter = {}): Promise<UserSkillStateRow[]> {
     const q = statesQuery(this, filter);
     return (await this.driver.query(q.sql, q.params)).map(STATES.decode);
+  }
+
+  async listStatesOfUsers(userIds: readonly string[]): Promise<Map<string, UserSkillStateRow[]>> {
+    const byUser = new Map<string, UserSkillStateRow[]>();
+    const ids = [...new Set(userIds.map((id) => requireUuid(id, 'user id')))];
+    if (ids.length === 0) return byUser;
+    const list = this.dialect.inList('user_id', ids);
+    // Per user in listStates' order (p_mastery descending, then concept_id).
+    const rows = await this.driver.query(`SELECT ${STATES.select} FROM bkt_user_skill_state WHERE ${list.sql} ORDER BY user_id, p_mastery DESC, concept_id`, list.params);
+    for (const r of rows) {
+      const state = STATES.decode(r);
+      const states = byUser.get(state.user_id);
+      if (states) states.push(state);
+      else byUser.set(state.user_id, [state]);
+    }
+    return byUser;
   }
 
   listTrackedStates(filter?: { userId?: string; conceptIds?: string[] }): Promise<StateKey[]> {

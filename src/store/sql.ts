@@ -141,6 +141,12 @@ export interface Dialect {
    * bind the values (PostgreSQL binds one array; SQLite one placeholder each).
    */
   inList(expr: string, values: readonly string[]): { sql: string; params: SqlValue[] };
+  /**
+   * Condition "(a, b) is one of the pairs" over two UUID columns, with its placeholders.
+   * PostgreSQL binds two arrays (one statement shape whatever the count) and unnests them;
+   * SQLite compares row values with a VALUES list (one placeholder per id).
+   */
+  uuidPairIn(a: string, b: string, pairs: readonly (readonly [string, string])[]): { sql: string; params: SqlValue[] };
   /** Condition "the JSON array member holds one of the values, compared in lower case" (the values are lower-case). */
   jsonArrayContainsAny(column: string, key: string, values: readonly string[]): { sql: string; params: SqlValue[] };
   /**

@@ -418,6 +418,11 @@ export interface StoreTransaction {
   insertSnapshot(snapshot: SnapshotInput): Promise<string>;
   /** schema.md parameter resolution, read inside the transaction. */
   resolveParams(conceptId: string): Promise<ResolvedParams>;
+  /**
+   * resolveParams for many concepts in at most two statements (not one round trip per concept),
+   * keyed by the concept's canonical id (a UUID lower-cased, as `bkt import` maps other ids).
+   */
+  resolveParamsMany(conceptIds: readonly string[]): Promise<Map<string, ResolvedParams>>;
 }
 
 /** bkt's domain operations on one database (see the module comment for the guarantees); get one with `openStore`. */
@@ -486,8 +491,12 @@ export interface Store {
   getState(userId: string, conceptId: string): Promise<UserSkillStateRow | null>;
   /** users.role of the user (as stored, e.g. STUDENT), or null when no such user (or not a UUID). */
   getUserRole(userId: string): Promise<string | null>;
+  /** getUserRole for many users in one statement: roles by lower-case user id; users that do not exist (or ids that are not UUIDs) are absent. */
+  getUserRoles(userIds: readonly string[]): Promise<Map<string, string>>;
   /** States ordered by p_mastery descending, then user_id, concept_id. */
   listStates(filter?: StateFilter): Promise<UserSkillStateRow[]>;
+  /** Every state of each of `userIds` in one statement, by lower-case user id, each user's in listStates' order; users without states are absent. */
+  listStatesOfUsers(userIds: readonly string[]): Promise<Map<string, UserSkillStateRow[]>>;
   /**
    * The states bkt holds attempts for, in lock order (user, then concept): pairs in the attempt
    * ledger whose user still exists, and states with n_attempts > 0 (`bkt update --rebuild`).

@@ -61,7 +61,8 @@ const EXPECTED: Record<keyof typeof ENTRIES, string[]> = {
     'ADMIN_SCOPE', 'ApplyBatchOptions', 'ApplyOptions', 'AttemptIdentity', 'BatchAttempt', 'BatchColumns', 'BatchInput', 'BatchSummary', 'ConceptSummary', 'EXPORT_FORMATS',
     'EXPORT_KINDS', 'ExportFormat', 'ExportKind', 'ExportOptions', 'KeptState', 'MasteryFilter', 'MasteryItem', 'MasteryResult', 'Outcome', 'ParamsUsed',
     'PersistFitInput', 'PersistFitResult', 'PersistedConcept', 'ReadBatchOptions', 'RebuildOptions', 'RebuildSummary', 'RecomputeHooks', 'RecomputeInput',
-    'RecomputeResult', 'Rejection', 'Scope', 'SessionSummary', 'SingleAttempt', 'SnapshotFilterInput', 'UpdateResult', 'applyAttempt', 'applyBatch', 'applySession',
+    'RecomputeResult', 'Rejection', 'Scope', 'SessionSummary', 'SingleAttempt', 'SnapshotFilterInput', 'UpdateCommitter', 'UpdateCommitterOptions', 'UpdateResult', 'applyAttempt',
+    'applyBatch', 'applySession',
     'exportRows', 'hashAttemptKey', 'learnerScope', 'persistFitReport', 'queryMastery', 'readBatchAttempts', 'rebuildStates', 'recompute', 'snapshotStates',
   ],
   'bkt/kernels': [

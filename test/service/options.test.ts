@@ -1,6 +1,7 @@
 /**
  * `bkt serve` options: defaults, the messages of bad values (naming the flag, never a secret),
- * the secret's sources; and the command's start-up failures as one stderr line with exit 2.
+ * the secret's sources; the reads concurrent requests share; and the command's start-up failures
+ * as one stderr line with exit 2.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { KeyedQueue } from '../../src/service/keyed-queue.js';
+import { CoalescedLookup } from '../../src/service/coalesced-lookup.js';
 import { parseServeOptions, readJwtSecret } from '../../src/service/options.js';
 import { createSqliteDb } from '../mastery/backends.js';
 import { bkt } from '../support/run-bkt.js';
@@ -61,22 +62,34 @@ describe('readJwtSecret', () => {
   });
 });
 
-describe('KeyedQueue', () => {
-  it('runs the tasks of one key one at a time in arrival order, other keys beside them, and goes on after a failure', async () => {
-    const queue = new KeyedQueue();
-    const log: string[] = [];
-    const task = (name: string, ms: number, fail = false) => async () => {
-      log.push(`start ${name}`);
-      await new Promise((r) => setTimeout(r, ms));
-      log.push(`end ${name}`);
-      if (fail) throw new Error(name);
-      return name;
-    };
-    const results = await Promise.allSettled([queue.run('a', task('a1', 20, true)), queue.run('a', task('a2', 1)), queue.run('b', task('b1', 5))]);
-    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
-    expect(log.indexOf('end a1')).toBeLessThan(log.indexOf('start a2'));
-    expect(log.indexOf('start b1')).toBeLessThan(log.indexOf('end a1'));
-    expect(queue.size).toBe(0);
+describe('CoalescedLookup', () => {
+  it('serves the keys asked in one turn with one read, never joins a read already in flight, and fails only the read that failed', async () => {
+    // Arrange: a read that takes a while, records its keys, and fails for the key "bad".
+    const reads: string[][] = [];
+    const lookup = new CoalescedLookup<string, number>(async (keys) => {
+      reads.push([...keys].sort());
+      await new Promise((r) => setTimeout(r, 20));
+      if (keys.includes('bad')) throw new Error('read failed');
+      return new Map(keys.filter((k) => k !== 'none').map((k) => [k, k.length]));
+    });
+
+    // Act
+    const first = [lookup.get('a'), lookup.get('bb'), lookup.get('a'), lookup.get('none')];
+    await new Promise((r) => setImmediate(r)); // the first read is now in flight
+    const second = [lookup.get('a'), lookup.get('ccc')];
+    const firstValues = await Promise.all(first); // the second read starts as the first ends
+    const third = lookup.get('bad');
+    const [secondValues, thirdSettled] = await Promise.all([Promise.all(second), Promise.allSettled([third])]);
+    const fourth = await lookup.get('dddd');
+
+    // Assert
+    expect([firstValues, secondValues]).toEqual([
+      [1, 2, 1, undefined],
+      [1, 3],
+    ]);
+    expect(reads).toEqual([['a', 'bb', 'none'], ['a', 'ccc'], ['bad'], ['dddd']]);
+    expect(thirdSettled[0].status).toBe('rejected');
+    expect(fourth).toBe(4);
   });
 });
 

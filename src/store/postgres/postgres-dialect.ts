@@ -52,6 +52,9 @@ export const postgresDialect: Dialect = {
   inList(expr: string, values: readonly string[]) {
     return { sql: `${expr} = ANY(?)`, params: [[...values]] };
   },
+  uuidPairIn(a, b, pairs) {
+    return { sql: `(${a}, ${b}) IN (SELECT * FROM unnest(?::uuid[], ?::uuid[]))`, params: [pairs.map((p) => p[0]), pairs.map((p) => p[1])] };
+  },
   jsonArrayContainsAny(column, key, values) {
     return {
       sql: `EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(${column}->'${key}') = 'array' THEN ${column}->'${key}' END) e WHERE lower(e) = ANY(?::text[]))`,

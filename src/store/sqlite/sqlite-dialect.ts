@@ -41,6 +41,9 @@ export const sqliteDialect: Dialect = {
   inList(expr: string, values: readonly string[]) {
     return { sql: `${expr} IN (${values.map(() => '?').join(', ')})`, params: [...values] };
   },
+  uuidPairIn(a, b, pairs) {
+    return { sql: `(${a}, ${b}) IN (VALUES ${pairs.map(() => '(?, ?)').join(', ')})`, params: pairs.flat() };
+  },
   jsonArrayContainsAny(column, key, values) {
     return {
       sql: `EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(${column}) THEN ${column} ELSE '{}' END, '$.${key}') je WHERE lower(je.value) IN (${values.map(() => '?').join(', ')}))`,
