@@ -104,7 +104,7 @@ function unreadableArrowError(bytes: Uint8Array, source: string, cause: unknown)
   if (looksLikeArrow(bytes)) {
     return new InputError(`${source} is a truncated or damaged Arrow file (${bytes.length} bytes)`, 'Export it again, or check that the copy finished', cause);
   }
-  return new InputError(`${source}: not an Arrow IPC file or stream`, 'Pass --format to name the real format (csv, ndjson, sqlite)', cause);
+  return new InputError(`${source}: not an Arrow IPC file or stream`, 'Pass `format` to name the real format (csv, ndjson, sqlite)', cause);
 }
 
 /**

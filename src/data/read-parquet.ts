@@ -47,7 +47,7 @@ export async function openParquet(bytes: Uint8Array, source: string): Promise<Pa
     if (bytes.byteLength < 12) throw new Error('too short');
     metadata = parquetMetadata(file);
   } catch (error) {
-    throw new InputError(`${source}: not a Parquet file (${(error as Error).message})`, 'Pass --format to name the real format');
+    throw new InputError(`${source}: not a Parquet file (${(error as Error).message})`, 'Pass `format` to name the real format');
   }
   const schema = parquetSchema(metadata);
   const columns: ParquetColumnInfo[] = schema.children.map((child) => ({

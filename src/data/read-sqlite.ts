@@ -25,7 +25,7 @@ export async function readSqlite(
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
   } catch (error) {
-    throw new InputError(`cannot open ${path} as SQLite: ${(error as Error).message}`, 'Check the --input path or pass --format');
+    throw new InputError(`cannot open ${path} as SQLite: ${(error as Error).message}`, 'Check the `input` path or pass `format`');
   }
   try {
     let stmt: import('better-sqlite3').Statement;
@@ -37,14 +37,14 @@ export async function readSqlite(
         const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type IN ('table','view') ORDER BY name`).all() as { name: string }[])
           .map((t) => t.name)
           .join(', ');
-        throw new InputError(`${path}: no table "${table}" (tables: ${tables || 'none'})`, 'Pass --table NAME or --query "SELECT ..."');
+        throw new InputError(`${path}: no table "${table}" (tables: ${tables || 'none'})`, 'Pass `table` NAME or `query` "SELECT ..."');
       }
       if (/not a database|file is encrypted/i.test(message)) {
-        throw new InputError(`cannot open ${path} as SQLite: ${message}`, 'Check the --input path or pass --format');
+        throw new InputError(`cannot open ${path} as SQLite: ${message}`, 'Check the `input` path or pass `format`');
       }
-      throw new InputError(`${path}: the ${what} failed: ${message}`, 'Fix the --query SQL');
+      throw new InputError(`${path}: the ${what} failed: ${message}`, 'Fix the `query` SQL');
     }
-    if (!stmt.reader) throw new InputError(`${path}: the ${what} returns no rows (not a SELECT)`, 'Pass a SELECT with --query');
+    if (!stmt.reader) throw new InputError(`${path}: the ${what} returns no rows (not a SELECT)`, 'Pass a SELECT with `query`');
     const sink = makeSink(
       stmt.columns().map((c) => c.name),
       `${path} (${what})`,

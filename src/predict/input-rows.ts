@@ -203,7 +203,7 @@ async function arrowRows(bytes: Uint8Array, source: string): Promise<InputRows> 
   try {
     table = arrow.tableFromIPC(bytes);
   } catch (error) {
-    throw new InputError(`${source}: not an Arrow IPC file or stream (${(error as Error).message})`, 'Pass --format to name the real format');
+    throw new InputError(`${source}: not an Arrow IPC file or stream (${(error as Error).message})`, 'Pass `format` to name the real format');
   }
   const typeOf = (type: import('apache-arrow').DataType): ColumnType => {
     if (arrow.DataType.isTimestamp(type) || arrow.DataType.isDate(type)) return 'timestamp';
