@@ -226,7 +226,7 @@ async function arrowRows(bytes: Uint8Array, source: string): Promise<InputRows> 
 }
 
 async function parquetRows(bytes: Uint8Array, source: string): Promise<InputRows> {
-  const { openParquet } = await import('../data/read-parquet.js');
+  const { invalidParquetTextError, openParquet } = await import('../data/read-parquet.js');
   const parquet = await openParquet(bytes, source);
   const typeOf = (c: (typeof parquet.columns)[number]): ColumnType => {
     if (c.convertedType?.startsWith('TIMESTAMP') || c.convertedType === 'DATE' || c.logicalType === 'TIMESTAMP' || c.logicalType === 'DATE') return 'timestamp';
@@ -237,8 +237,18 @@ async function parquetRows(bytes: Uint8Array, source: string): Promise<InputRows
   };
   return {
     columns: parquet.columns.map((c) => ({ name: c.name, type: typeOf(c), nullable: true })),
-    chunks: parquet.batches(),
+    chunks: checkedText(parquet.batches()),
   };
+  /** Every row is written out: a text value that is not UTF-8 stops the read, naming its row and column. */
+  async function* checkedText(batches: AsyncGenerator<import('../data/read-parquet.js').ParquetBatch>): AsyncGenerator<InputChunk> {
+    let rowStart = 0;
+    for await (const batch of batches) {
+      const [bad] = batch.invalidText;
+      if (bad !== undefined) throw invalidParquetTextError(source, rowStart + bad.row + 1, parquet.columns[bad.column].name);
+      rowStart += batch.length;
+      yield batch;
+    }
+  }
 }
 
 async function sqliteRows(path: string, table: string | undefined, query: string | undefined): Promise<InputRows> {
