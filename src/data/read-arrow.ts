@@ -118,7 +118,7 @@ function unreadableArrowError(bytes: Uint8Array, source: string, cause: unknown)
  * Indexes (within the vector, rising) of the values of a text column (Utf8, LargeUtf8, or a
  * dictionary of them) whose bytes are not valid UTF-8. Non-text columns give none.
  */
-function invalidTextRows(arrow: ArrowModule, vector: ArrowVector): number[] {
+export function invalidTextRows(arrow: ArrowModule, vector: ArrowVector): number[] {
   const rows: number[] = [];
   let base = 0;
   for (const data of vector.data) {

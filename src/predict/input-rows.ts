@@ -2,6 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { readAllBytes, openInputChunks } from '../data/input-stream.js';
 import type { ReadFormat } from '../data/formats.js';
+import { UTF8_HINT } from '../data/input-limits.js';
 import { InputError } from '../errors.js';
 import type { ColumnSpec, ColumnType } from '../export/columns.js';
 
@@ -213,8 +214,16 @@ async function arrowRows(bytes: Uint8Array, source: string): Promise<InputRows> 
     return 'text';
   };
   const columns = table.schema.fields.map((f) => ({ name: f.name, type: typeOf(f.type), nullable: true }));
+  const { invalidTextRows } = await import('../data/read-arrow.js');
   async function* chunks(): AsyncGenerator<InputChunk> {
+    let rowStart = 0;
     for (const batch of table.batches) {
+      // Every column is written out: apache-arrow would decode invalid UTF-8 as U+FFFD.
+      table.schema.fields.forEach((field, c) => {
+        const [bad] = invalidTextRows(arrow, batch.getChildAt(c)!);
+        if (bad !== undefined) throw new InputError(`${source} row ${rowStart + bad + 1}: column "${field.name}" is not valid UTF-8`, UTF8_HINT);
+      });
+      rowStart += batch.numRows;
       const values = table.schema.fields.map((_, c) => {
         const child = batch.getChildAt(c)!;
         return Array.from({ length: batch.numRows }, (_, i) => child.get(i));

@@ -143,6 +143,21 @@ describe('invalid UTF-8 is refused, never merged', () => {
     expect(!u.ok && u.error).toMatch(/bad-user\.arrow row 3: column "user_id" is not valid UTF-8/);
   });
 
+  it('Arrow, predict passthrough: a column fit does not read is checked too (every column is written out)', async () => {
+    const arrow = await import('apache-arrow');
+    const { openInputRows } = await import('../../src/predict/input-rows.js');
+    const table = arrow.tableFromArrays({ user_id: ['u1', 'u2'], concept_id: ['c1', 'c1'], correct: Int8Array.from([1, 0]), note: ['ok', 'nB'] });
+    const bytes = Buffer.from(arrow.tableToIPC(table, 'file'));
+    bytes[bytes.indexOf('nB') + 1] = 0xff;
+    const path = join(dir, 'note.arrow');
+    writeFileSync(path, bytes);
+    const rows = await openInputRows({ input: path, format: 'arrow' }, path);
+    const read = async () => {
+      for await (const chunk of rows.chunks) void chunk;
+    };
+    await expect(read()).rejects.toThrow(`${path} row 2: column "note" is not valid UTF-8`);
+  });
+
   it('Arrow: a truncated file is one clear line, without JS internals or a --format hint', async () => {
     const arrow = await import('apache-arrow');
     const table = arrow.tableFromArrays({ user_id: ['u1', 'u2'], concept_id: ['c1', 'c1'], correct: Int8Array.from([1, 0]) });
