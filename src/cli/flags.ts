@@ -164,7 +164,7 @@ export const trainerFlags = {
   }),
   ...boundFlags,
   fix: Flags.string({ summary: 'Hold a parameter fixed, e.g. p_G=0.25 (repeatable).', multiple: true, helpGroup: 'TRAINER' }),
-  'fix-from': Flags.string({ summary: 'Hold parameters fixed per concept, as a file gives them (CSV concept_id,p_G,... or JSON).', helpGroup: 'TRAINER' }),
+  'fix-from': Flags.string({ summary: 'Hold parameters fixed per concept, as a file gives them (CSV concept_id,p_G,... or JSON; - for stdin).', helpGroup: 'TRAINER' }),
   'min-attempts': Flags.integer({ summary: 'Skip concepts with fewer attempts.', default: 10, min: 1, helpGroup: 'TRAINER' }),
   'min-users': Flags.integer({ summary: 'Skip concepts with fewer learners.', default: 3, min: 1, helpGroup: 'TRAINER' }),
   workers: Flags.integer({ summary: 'Worker threads (0 = automatic). Results do not depend on it.', default: 0, min: 0, helpGroup: 'TRAINER' }),
