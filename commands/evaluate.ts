@@ -5,6 +5,7 @@ import {
   readerOptionsFromFlags,
   tableFlags,
   trainerFlags,
+  readFixFrom,
   trainerOptionsFromFlags,
   variantFlags,
   variantSpecFromFlags,
@@ -45,6 +46,7 @@ export default class Evaluate extends BktCommand {
       const { UsageError } = await import('../src/errors.js');
       throw new UsageError('--multigs/--multilearn/--multiprior/--multipair apply to --folds (the fits); scored parameters carry their own variants', 'Add --folds K, or drop the variant flags');
     }
+    const fixFrom = await readFixFrom(flags);
     const { classColumnRequests } = await import('../src/model/variants/variant-spec.js');
     const { runEvaluate } = await import('../src/quality/run-evaluate.js');
     const { withProgress } = await import('../src/cli/progress.js');
@@ -57,7 +59,7 @@ export default class Evaluate extends BktCommand {
           baselineRead: flags['baseline-input'] ? readerOptionsFromFlags(flags['baseline-input'], flags) : undefined,
           folds: flags.folds,
           seed: flags.seed,
-          trainer: { ...trainerOptionsFromFlags(flags), variants },
+          trainer: { ...trainerOptionsFromFlags(flags, fixFrom), variants },
         },
         { onFold: (k, n) => progress.update(`cross-validating: fold ${Math.min(k + 1, n)}/${n}`) },
       ),

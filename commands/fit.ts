@@ -6,6 +6,7 @@ import {
   variantFlags,
   readerOptionsFromFlags,
   tableFlags,
+  readFixFrom,
   trainerOptionsFromFlags,
   variantSpecFromFlags,
   withOptionalVariantColumns,
@@ -68,6 +69,7 @@ export default class Fit extends BktCommand {
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Fit, withOptionalVariantColumns(this.argv));
     const variants = variantSpecFromFlags(flags);
+    const fixFrom = await readFixFrom(flags);
     const { fitAttempts } = await import('../src/fit/fit-attempts.js');
     const { withProgress } = await import('../src/cli/progress.js');
     const { classColumnRequests } = await import('../src/model/variants/variant-spec.js');
@@ -90,7 +92,7 @@ export default class Fit extends BktCommand {
               activationMargin: flags['activation-margin'],
             }
           : undefined,
-        trainer: (base) => ({ ...trainerOptionsFromFlags(flags, base), variants }),
+        trainer: (base) => ({ ...trainerOptionsFromFlags(flags, fixFrom, base), variants }),
         warmStart: flags['warm-start'],
         crossValidationFolds: flags.cv,
         out: flags.out,

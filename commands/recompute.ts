@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BktCommand } from '../src/cli/base-command.js';
-import { conceptIdFlag, dbFlag, probabilityFlag, tableFlags, trainerFlags, trainerOptionsFromFlags } from '../src/cli/flags.js';
+import { conceptIdFlag, dbFlag, probabilityFlag, readFixFrom, tableFlags, trainerFlags, trainerOptionsFromFlags } from '../src/cli/flags.js';
 
 export default class Recompute extends BktCommand {
   static override summary = "Refit concepts from the app's tables and log the run (the app's admin recompute).";
@@ -34,6 +34,7 @@ export default class Recompute extends BktCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Recompute);
+    const fixFrom = await readFixFrom(flags);
     const { recompute } = await import('../src/jobs/recompute.js');
     const { withStore } = await import('../src/jobs/db-admin.js');
     const { withProgress } = await import('../src/cli/progress.js');
@@ -66,7 +67,7 @@ export default class Recompute extends BktCommand {
               activationMargin: flags['activation-margin'],
               warmStartActive: warmStart === 'active',
             },
-            (base) => trainerOptionsFromFlags(flags, base),
+            (base) => trainerOptionsFromFlags(flags, fixFrom, base),
             { signal: abort.signal, warmStarts, onProgress: (done, total) => progress.update(`recompute: ${done}/${total} concepts`) },
           ),
         ),

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BktCommand } from '../src/cli/base-command.js';
-import { readerFlags, readerOptionsFromFlags, trainerFlags, trainerOptionsFromFlags } from '../src/cli/flags.js';
+import { readFixFrom, readerFlags, readerOptionsFromFlags, trainerFlags, trainerOptionsFromFlags } from '../src/cli/flags.js';
 import type { ReportCommandResult } from '../src/quality/run-report.js';
 
 export default class Report extends BktCommand {
@@ -31,6 +31,7 @@ export default class Report extends BktCommand {
 
   async run(): Promise<ReportCommandResult> {
     const { flags } = await this.parse(Report);
+    const fixFrom = await readFixFrom(flags);
     const { runReport } = await import('../src/quality/run-report.js');
     const { withProgress } = await import('../src/cli/progress.js');
     const result = await withProgress(`${flags.params || flags.db ? '' : 'fitting, '}${flags.cv ? 'cross-validating, ' : ''}writing the report`, () =>
@@ -43,7 +44,7 @@ export default class Report extends BktCommand {
         minLearners: flags['min-learners'],
         minCalibrationRows: flags['min-calibration-rows'],
         crossValidationFolds: flags.cv,
-        trainer: trainerOptionsFromFlags(flags),
+        trainer: trainerOptionsFromFlags(flags, fixFrom),
       }),
     );
     if (!this.jsonEnabled()) {

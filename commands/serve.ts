@@ -37,7 +37,7 @@ docs/service.md.`;
   async run(): Promise<void> {
     const { flags } = await this.parse(Serve);
     const { serveUntilSignal } = await import('../src/service/server.js');
-    const { readJwtSecret } = await import('../src/service/options.js');
+    const { readJwtSecret } = await import('../src/cli/jwt-secret.js');
     const serviceToken = process.env.BKT_SERVICE_TOKEN;
     await serveUntilSignal({
       db: flags.db,

@@ -215,19 +215,29 @@ function sniffParamsForm(text: string): '.json' | '.ndjson' | '.csv' {
   }
 }
 
+/** A parameter-shaped file as text: where it came from, its text, and its form. */
+export interface ParamsText {
+  /** The path, or `stdin`: what messages name. */
+  name: string;
+  text: string;
+  /** `.json`, `.ndjson`/`.jsonl`, `.csv` (or another extension, read as JSON): the extension, or for stdin the form its content shows. */
+  form: string;
+}
+
 /**
- * Read a parameter file (JSON, NDJSON or CSV, optionally gzipped) into one entry per fitted
- * concept; `-` reads stdin (`io.stdin`, default process.stdin), gzipped or not, its form told from
- * its content. Skipped or failed concepts of a fit report are left out. Throws InputError naming
- * the file (or stdin) and line for anything unreadable, and when the file holds no parameters at all.
+ * The text of a parameter-shaped file (a params file, a fixed-parameters file): `path`, or stdin
+ * for `-` (`io.stdin`, default process.stdin), gunzipped (a path by its .gz extension, stdin by
+ * the gzip magic bytes), with its form. `io.file` names the kind of file in messages (default
+ * `parameter file`), `io.option` the option that gave the path (default `params`).
+ * @throws InputError naming the file (or stdin) when it cannot be read or its gzip data is corrupt.
  */
-export async function readParamsFile(path: string, io: { stdin?: NodeJS.ReadableStream } = {}): Promise<ParamsFileEntry[]> {
+export async function readParamsText(path: string, io: { stdin?: NodeJS.ReadableStream; file?: string; option?: string } = {}): Promise<ParamsText> {
   const fromStdin = path === '-';
   let buffer: Buffer;
   try {
     buffer = fromStdin ? await readStream(io.stdin ?? process.stdin) : await readFile(path);
   } catch (error) {
-    throw new InputError(`cannot read parameter file ${fromStdin ? 'from stdin' : path}: ${(error as Error).message}`, 'Check the --params path', error);
+    throw new InputError(`cannot read ${io.file ?? 'parameter file'} ${fromStdin ? 'from stdin' : path}: ${(error as Error).message}`, `Check the \`${io.option ?? 'params'}\` path`, error);
   }
   const name = fromStdin ? 'stdin' : path;
   const gz = fromStdin ? buffer[0] === 0x1f && buffer[1] === 0x8b : path.toLowerCase().endsWith('.gz');
@@ -237,7 +247,19 @@ export async function readParamsFile(path: string, io: { stdin?: NodeJS.Readable
   } catch (error) {
     throw new InputError(`${name}: gzip data is corrupt or truncated (${(error as Error).message})`, 'Check the file, e.g. with gzip -t', error);
   }
-  const ext = fromStdin ? sniffParamsForm(text) : extname(gz ? path.slice(0, -3) : path).toLowerCase();
+  const form = fromStdin ? sniffParamsForm(text) : extname(gz ? path.slice(0, -3) : path).toLowerCase();
+  return { name, text, form };
+}
+
+/**
+ * Read a parameter file (JSON, NDJSON or CSV, optionally gzipped) into one entry per fitted
+ * concept; `-` reads stdin (`io.stdin`, default process.stdin), gzipped or not, its form told from
+ * its content. `io.option` is the option that gave the path (default `params`), for the hint of an
+ * unreadable file. Skipped or failed concepts of a fit report are left out. Throws InputError naming
+ * the file (or stdin) and line for anything unreadable, and when the file holds no parameters at all.
+ */
+export async function readParamsFile(path: string, io: { stdin?: NodeJS.ReadableStream; option?: string } = {}): Promise<ParamsFileEntry[]> {
+  const { name, text, form: ext } = await readParamsText(path, io);
   // Messages below name the source: the path, or stdin.
   path = name;
   const entries: ParamsFileEntry[] = [];

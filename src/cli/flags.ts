@@ -4,7 +4,6 @@ import { COLUMN_PRESET_NAMES } from '../data/columns.js';
 import { READ_FORMATS } from '../data/formats.js';
 import type { ReadAttemptsInput } from '../data/read-attempts.js';
 import type { TrainerOptions } from '../model/fit-types.js';
-import { readFixedParamsFile } from '../fit/fixed-params.js';
 import { DEFAULT_FIT_METHOD, FIT_METHODS, type FitMethod, METHOD_PRESETS } from '../model/fit-methods.js';
 import { DEFAULT_BOUNDS, PARAM_NAMES, type BktParams, type ParamBounds } from '../model/params.js';
 import { type VariantSpec, checkVariantSpec, hasVariants } from '../model/variants/variant-spec.js';
@@ -165,7 +164,7 @@ export const trainerFlags = {
   }),
   ...boundFlags,
   fix: Flags.string({ summary: 'Hold a parameter fixed, e.g. p_G=0.25 (repeatable).', multiple: true, helpGroup: 'TRAINER' }),
-  'fix-from': Flags.string({ summary: 'Hold parameters fixed per concept, as a file gives them (CSV concept_id,p_G,... or JSON).', helpGroup: 'TRAINER' }),
+  'fix-from': Flags.string({ summary: 'Hold parameters fixed per concept, as a file gives them (CSV concept_id,p_G,... or JSON; - for stdin).', helpGroup: 'TRAINER' }),
   'min-attempts': Flags.integer({ summary: 'Skip concepts with fewer attempts.', default: 10, min: 1, helpGroup: 'TRAINER' }),
   'min-users': Flags.integer({ summary: 'Skip concepts with fewer learners.', default: 3, min: 1, helpGroup: 'TRAINER' }),
   workers: Flags.integer({ summary: 'Worker threads (0 = automatic). Results do not depend on it.', default: 0, min: 0, helpGroup: 'TRAINER' }),
@@ -182,7 +181,6 @@ type TrainerFlagValues = {
   forgets: boolean;
   'no-bounds': boolean;
   fix?: string[];
-  'fix-from'?: string;
   'min-attempts': number;
   'min-users': number;
   workers: number;
@@ -202,13 +200,36 @@ export function parseFixedParams(values: string[] = []): Partial<BktParams> {
   return fixed;
 }
 
+/** What `--fix-from FILE` gave: the path as typed and the parameters it fixes per concept. */
+export interface FixFrom {
+  path: string;
+  fixedByConcept: Record<string, Partial<BktParams>>;
+}
+
 /**
- * Trainer options from parsed trainer flags (validated again by fitConcepts' schema). The box is
+ * Read `--fix-from FILE` (`-` = stdin) as parameter files are read; undefined without the flag.
+ * Read once per command, before the trainer options (which a database fit builds more than once).
+ * @throws UsageError when stdin is also the attempts (`--input -`) or the parameters (`--params -`).
+ */
+export async function readFixFrom(flags: { 'fix-from'?: string; input?: string; params?: string }): Promise<FixFrom | undefined> {
+  const path = flags['fix-from'];
+  if (path === undefined) return undefined;
+  if (path === '-') {
+    const other = flags.input === '-' ? '--input' : flags.params === '-' ? '--params' : null;
+    if (other) throw new UsageError(`--fix-from - and ${other} - both read stdin`, 'Give one of them as a file');
+  }
+  const { readFixedParamsFile } = await import('../fit/fixed-params.js');
+  return { path, fixedByConcept: await readFixedParamsFile(path) };
+}
+
+/**
+ * Trainer options from parsed trainer flags (validated again by fitConcepts' schema) and what
+ * `--fix-from` gave (readFixFrom). The box is
  * the method's (DEFAULT_BOUNDS for box, the open unit interval otherwise), or `baseBounds` when
  * the caller has one (a database's algo_params constraints) and no --method or --no-bounds was
  * given, with each `--L0-min ...` flag applied over it.
  */
-export function trainerOptionsFromFlags(flags: TrainerFlagValues, baseBounds?: ParamBounds): Partial<TrainerOptions> {
+export function trainerOptionsFromFlags(flags: TrainerFlagValues, fixFrom: FixFrom | undefined, baseBounds?: ParamBounds): Partial<TrainerOptions> {
   const method: FitMethod = flags['no-bounds'] ? 'mle' : ((flags.method as FitMethod | undefined) ?? DEFAULT_FIT_METHOD);
   const explicitMethod = flags['no-bounds'] || flags.method !== undefined;
   const bounds: ParamBounds = { ...(baseBounds && !explicitMethod ? baseBounds : METHOD_PRESETS[method].bounds) };
@@ -220,10 +241,10 @@ export function trainerOptionsFromFlags(flags: TrainerFlagValues, baseBounds?: P
   if (fixed.p_F !== undefined && fixed.p_F > 0 && !flags.forgets) {
     throw new UsageError('--fix p_F needs --forgets', 'Add --forgets to use a forgetting model');
   }
-  const fixedByConcept = flags['fix-from'] === undefined ? undefined : readFixedParamsFile(flags['fix-from']);
+  const fixedByConcept = fixFrom?.fixedByConcept;
   const forgetting = Object.entries(fixedByConcept ?? {}).find(([, f]) => f.p_F !== undefined && f.p_F > 0);
   if (forgetting && !flags.forgets) {
-    throw new UsageError(`--fix-from ${flags['fix-from']}: concept ${forgetting[0]} fixes p_F = ${forgetting[1].p_F}, which needs --forgets`, 'Add --forgets to use a forgetting model');
+    throw new UsageError(`--fix-from ${fixFrom!.path}: concept ${forgetting[0]} fixes p_F = ${forgetting[1].p_F}, which needs --forgets`, 'Add --forgets to use a forgetting model');
   }
   const strength = flags['prior-strength'];
   if (strength !== undefined && !(strength >= 0)) throw new UsageError(`--prior-strength must be >= 0 (got ${strength})`);

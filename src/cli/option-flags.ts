@@ -31,6 +31,14 @@ const OPTION_FLAGS: Readonly<Record<string, string>> = {
   'bounds.G_min': '--G-min',
   'bounds.G_max': '--G-max',
   fixed: '--fix',
+  fixedByConcept: '--fix-from',
+  dataFrom: '--from-date',
+  dataTo: '--to-date',
+  answeredAt: '--at',
+  jwtSecret: 'the JWT secret (BKT_JWT_SECRET or --jwt-secret-file)',
+  serviceToken: 'BKT_SERVICE_TOKEN',
+  recomputeWaitMs: '--recompute-wait',
+  shutdownTimeoutMs: '--shutdown-timeout',
 };
 
 /** The flag for an option path: the table above, else `--` and the kebab-case of the last segment. */

@@ -24,7 +24,7 @@ export function fileError(path: string, error: unknown): InputError {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   const why =
     code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String((error as Error)?.message ?? error);
-  return new InputError(`cannot read ${path}: ${why}`, 'Check the --input path');
+  return new InputError(`cannot read ${path}: ${why}`, 'Check the `input` path');
 }
 
 /** Throw an InputError unless `path` is a readable regular file. */

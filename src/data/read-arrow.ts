@@ -52,23 +52,30 @@ function readBatches(arrow: ArrowModule, table: import('apache-arrow').Table, so
     const classes = sink.classColumns.map((c) => col(c.index)!);
     const extra = col(sink.extraIndex);
     // apache-arrow decodes text leniently (invalid bytes become U+FFFD, merging distinct ids):
-    // check the raw bytes of every id column first.
-    for (const [vector, role] of [
-      [user, 'user'],
-      [concept, 'concept'],
-      [question, 'question'],
-    ] as const) {
-      const bad = vector === null ? -1 : firstInvalidTextRow(arrow, vector);
-      if (bad >= 0) {
-        throw new InputError(`${source} row ${row + bad + 1}: column "${sink.names[role]}" is not valid UTF-8`, UTF8_HINT);
-      }
+    // check the raw bytes of every text column read first; a row holding such a value is a bad
+    // row (the sink throws, or rejects that row on its own).
+    const invalid = new Map<number, string>();
+    const read: [ArrowVector | null, number][] = [
+      [user, ix.user],
+      [concept, ix.concept],
+      [correct, ix.correct],
+      [time, ix.time],
+      [order, ix.order],
+      [question, ix.question],
+      ...classes.map((vector, k): [ArrowVector, number] => [vector, sink.classColumns[k].index]),
+      [extra, sink.extraIndex],
+    ];
+    for (const [vector, index] of read) {
+      if (vector === null) continue;
+      for (const i of invalidTextRows(arrow, vector)) if (!invalid.has(i)) invalid.set(i, table.schema.fields[index].name);
     }
-    classes.forEach((vector, k) => {
-      const bad = firstInvalidTextRow(arrow, vector);
-      if (bad >= 0) throw new InputError(`${source} row ${row + bad + 1}: column "${sink.classColumns[k].name}" is not valid UTF-8`, UTF8_HINT);
-    });
     for (let i = 0; i < batch.numRows; i++) {
       row++;
+      if (invalid.size > 0 && invalid.has(i)) {
+        sink.rowsRead++;
+        sink.badRow(new InputError(`${source} row ${row}: column "${invalid.get(i)}" is not valid UTF-8`, UTF8_HINT), row);
+        continue;
+      }
       sink.addValues(
         user.get(i),
         concept.get(i),
@@ -104,14 +111,15 @@ function unreadableArrowError(bytes: Uint8Array, source: string, cause: unknown)
   if (looksLikeArrow(bytes)) {
     return new InputError(`${source} is a truncated or damaged Arrow file (${bytes.length} bytes)`, 'Export it again, or check that the copy finished', cause);
   }
-  return new InputError(`${source}: not an Arrow IPC file or stream`, 'Pass --format to name the real format (csv, ndjson, sqlite)', cause);
+  return new InputError(`${source}: not an Arrow IPC file or stream`, 'Pass `format` to name the real format (csv, ndjson, sqlite)', cause);
 }
 
 /**
- * Index (within the vector) of the first value of a text column (Utf8, LargeUtf8, or a
- * dictionary of them) whose bytes are not valid UTF-8, or -1. Non-text columns give -1.
+ * Indexes (within the vector, rising) of the values of a text column (Utf8, LargeUtf8, or a
+ * dictionary of them) whose bytes are not valid UTF-8. Non-text columns give none.
  */
-function firstInvalidTextRow(arrow: ArrowModule, vector: ArrowVector): number {
+export function invalidTextRows(arrow: ArrowModule, vector: ArrowVector): number[] {
+  const rows: number[] = [];
   let base = 0;
   for (const data of vector.data) {
     const type = data.type;
@@ -127,17 +135,16 @@ function firstInvalidTextRow(arrow: ArrowModule, vector: ArrowVector): number {
         if (badKeys.size > 0) {
           const keys = data.values as ArrayLike<number | bigint>;
           for (let i = 0; i < data.length; i++) {
-            if (data.getValid(i) && badKeys.has(Number(keys[data.offset + i]))) return base + i;
+            if (data.getValid(i) && badKeys.has(Number(keys[data.offset + i]))) rows.push(base + i);
           }
         }
       }
     } else {
-      const bad = invalidTextIndexes(arrow, data);
-      if (bad.length > 0) return base + bad[0];
+      for (const i of invalidTextIndexes(arrow, data)) rows.push(base + i);
     }
     base += data.length;
   }
-  return -1;
+  return rows;
 }
 
 /** Indexes of the values of one Utf8/LargeUtf8 data chunk that are not valid UTF-8 (none for other types). */

@@ -80,8 +80,41 @@ class FastCsvReader {
     private readonly makeSink: SinkFactory,
   ) {}
 
-  /** Read every complete line in buf[start, limit) (limit is just after a LF); returns limit. */
+  /**
+   * Read every complete line in buf[start, limit) (limit is just after a LF); returns limit.
+   * The whole block is checked for UTF-8 first (simdutf, many times the parsing speed), so a
+   * column bkt does not read is checked too; a LF never occurs inside a multi-byte sequence, so a
+   * block of whole lines is checked on its own. Only when the check fails is the bad line sought:
+   * it is a bad row (the sink throws, or rejects that row on its own) and reading goes on after it.
+   */
   processLines(buf: Buffer, start: number, limit: number): number {
+    let from = start;
+    while (!isUtf8Bytes(buf, from, limit)) {
+      const bad = firstInvalidUtf8(buf, from, limit);
+      // The two checks agree (RFC 3629); should they not, the per-field checks still apply.
+      if (bad < 0) break;
+      const lineStart = buf.lastIndexOf(LF, bad) + 1;
+      const lineEnd = buf.indexOf(LF, bad);
+      this.readLines(buf, from, lineStart);
+      this.invalidLine(buf, lineStart, lineEnd);
+      from = lineEnd + 1;
+    }
+    this.readLines(buf, from, limit);
+    return limit;
+  }
+
+  /** The line buf[start, lf) holds bytes that are not UTF-8: refuse the file (header) or that row. */
+  private invalidLine(buf: Buffer, start: number, lf: number): void {
+    const end = lf > start && buf[lf - 1] === CR ? lf - 1 : lf;
+    const error = invalidUtf8Error(this.source, this.line, this.names, buf, start, end);
+    if (this.sink === null) throw error;
+    this.sink.rowsRead++;
+    this.sink.badRow(error, this.line);
+    this.line++;
+  }
+
+  /** Read the complete lines of buf[start, limit), known to be UTF-8. */
+  private readLines(buf: Buffer, start: number, limit: number): void {
     let lineStart = start;
     while (lineStart < limit) {
       if (this.decodeAll) {
@@ -108,7 +141,6 @@ class FastCsvReader {
       }
       lineStart = this.splitLine(buf, lineStart);
     }
-    return limit;
   }
 
   /**
@@ -236,9 +268,8 @@ class FastCsvReader {
     this.roles = distinct && names.length > 0 && !this.decodeAll ? roles : null;
   }
 
-  /** Decode the line and let the sink validate it (it throws the precise error). */
+  /** Decode the line (UTF-8: processLines checked it) and let the sink validate it (it throws the precise error). */
   private slow(buf: Buffer, start: number, end: number): void {
-    if (!isUtf8Bytes(buf, start, end)) throw invalidUtf8Error(this.source, this.line, this.names, buf, start, end);
     this.sink!.addRecord(buf.toString('utf8', start, end).split(','), this.line);
   }
 
@@ -478,39 +509,62 @@ async function readRestWithCsvParse(
   });
   // csv-parse decodes invalid UTF-8 as U+FFFD, which a valid file may also hold. So the bytes are
   // checked as they go in (simdutf, no copy); once a bad byte is seen at offset `invalidAt`, the
-  // first record past it holding a U+FFFD is the one to report.
+  // first record past it holding a U+FFFD is the one to report. A sink that rejects bad rows one
+  // by one goes on after that record, and the check resumes at the next record.
   let invalidAt = -1;
   let fedBytes = 0;
-  let carry: Buffer | null = null;
-  // The raw chunks from the current record's start on, to tell which field holds the bad byte.
+  /** Bytes before this offset are valid UTF-8 (or `invalidAt` is set). */
+  let checkedTo = 0;
+  // The raw chunks from the current record's start (and the unchecked bytes) on, to tell which
+  // field holds the bad byte and to resume the check after it.
   const recent: { base: number; bytes: Buffer }[] = [];
   let recordStart = 0;
-  const checkChunk = (chunk: Buffer): void => {
-    if (invalidAt >= 0) return;
-    recent.push({ base: fedBytes, bytes: chunk });
-    const bytes = carry === null ? chunk : Buffer.concat([carry, chunk]);
-    const base = fedBytes - (carry === null ? 0 : carry.length);
-    fedBytes += chunk.length;
-    const tail = incompleteUtf8Tail(bytes);
-    carry = tail > 0 ? Buffer.from(bytes.subarray(bytes.length - tail)) : null;
-    if (!isUtf8Bytes(bytes, 0, bytes.length - tail)) invalidAt = base + Math.max(0, firstInvalidUtf8(bytes, 0, bytes.length - tail));
+  /** The bytes fed from absolute offset `from` on (held in `recent`). */
+  const bytesFrom = (from: number): Buffer => {
+    const parts = recent.filter((c) => c.base + c.bytes.length > from).map((c) => (c.base < from ? c.bytes.subarray(from - c.base) : c.bytes));
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   };
-  const checkRecord = (record: string[], line: number): void => {
+  /** Check the bytes from `checkedTo` to the end of what was fed, but an incomplete last sequence. */
+  const check = (): void => {
+    if (invalidAt >= 0) return;
+    const bytes = bytesFrom(checkedTo);
+    const end = bytes.length - incompleteUtf8Tail(bytes);
+    if (isUtf8Bytes(bytes, 0, end)) checkedTo += end;
+    else invalidAt = checkedTo + Math.max(0, firstInvalidUtf8(bytes, 0, end));
+  };
+  const checkChunk = (chunk: Buffer): void => {
+    recent.push({ base: fedBytes, bytes: chunk });
+    fedBytes += chunk.length;
+    check();
+  };
+  /** The error for the record that holds the bad byte, or null when it does not. */
+  const recordError = (record: string[], line: number): InputError | null => {
     const start = recordStart;
     recordStart = parser.info.bytes;
     if (invalidAt < 0 || recordStart <= invalidAt) {
-      while (recent.length > 1 && recent[0].base + recent[0].bytes.length <= recordStart) recent.shift();
-      return;
+      const keep = Math.min(recordStart, checkedTo);
+      while (recent.length > 1 && recent[0].base + recent[0].bytes.length <= keep) recent.shift();
+      return null;
     }
     const field = recent.length > 0 && recent[0].base <= start ? fieldAt(Buffer.concat(recent.map((c) => c.bytes)), start - recent[0].base, invalidAt - recent[0].base) : -1;
     const k = field >= 0 ? field : record.findIndex((f) => f.includes('\uFFFD'));
-    throw new InputError(`${source} line ${line}: ${columnLabel(reader.names, Math.max(0, k))} is not valid UTF-8`, UTF8_HINT);
+    // Resume after this record: the bytes past it may hold further bad bytes (other rows).
+    invalidAt = -1;
+    checkedTo = recordStart;
+    check();
+    return new InputError(`${source} line ${line}: ${columnLabel(reader.names, Math.max(0, k))} is not valid UTF-8`, UTF8_HINT);
   };
   parser.on('data', (record: string[]) => {
     if (failure !== null) return;
     const line = parser.info.lines + lineOffset;
     try {
-      checkRecord(record, line);
+      const invalid = recordError(record, line);
+      if (invalid !== null) {
+        if (reader.sink === null) throw invalid;
+        reader.sink.rowsRead++;
+        reader.sink.badRow(invalid, line);
+        return;
+      }
       if (reader.sink === null) {
         reader.names = record.map((n) => n.trim());
         reader.sink = makeSink(
@@ -537,7 +591,7 @@ async function readRestWithCsvParse(
       yield r.value;
     }
     // A sequence cut off by the end of the input is invalid too.
-    if (carry !== null && invalidAt < 0) invalidAt = fedBytes - (carry as Buffer).length;
+    if (invalidAt < 0 && checkedTo < fedBytes) invalidAt = checkedTo;
   }
   const input = Readable.from(rest());
   input.on('error', (error) => parser.destroy(error));

@@ -44,7 +44,7 @@ export async function readNdjson(chunks: AsyncIterable<Buffer>, source: string, 
     if (text.includes('\uFFFD') && !isUtf8Bytes(buf, start, end)) {
       const key = Object.keys(row).find((k) => k.includes('\uFFFD') || (typeof row[k] === 'string' && (row[k] as string).includes('\uFFFD')));
       const where = key === undefined ? `byte ${firstInvalidUtf8(buf, start, end) - start + 1}` : `field "${key}"`;
-      throw new InputError(`${source} line ${line}: ${where} is not valid UTF-8`, UTF8_HINT);
+      return bad(new InputError(`${source} line ${line}: ${where} is not valid UTF-8`, UTF8_HINT));
     }
     if (sink === null) {
       const names = Object.keys(row);

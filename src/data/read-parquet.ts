@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { UTF8_HINT } from './input-limits.js';
 import type { RowSink } from './row-sink.js';
 import type { SinkFactory } from './read-csv.js';
 
@@ -8,6 +9,11 @@ export interface ParquetBatch {
   length: number;
   /** One array per requested column, in the order asked for. */
   columns: ArrayLike<unknown>[];
+  /**
+   * The text values that are not valid UTF-8, in row order: the batch row and the position of
+   * the column in `columns`. Their place in `columns` holds no string. Empty for a valid batch.
+   */
+  invalidText: { row: number; column: number }[];
 }
 
 /** Top-level column of a Parquet schema: its name and the physical/logical type the file declares. */
@@ -30,9 +36,52 @@ export interface ParquetFile {
 }
 
 /**
+ * A text value whose bytes are not UTF-8. hyparquet's own decoder turns such bytes into U+FFFD
+ * (merging distinct ids), so text is decoded strictly and a bad value is kept apart, for the
+ * batch to name its row and column.
+ */
+class InvalidUtf8Text {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * hyparquet's text parser, strict: every STRING/UTF8 column and every unannotated BYTE_ARRAY one
+ * (hyparquet's `utf8` default) goes through it, once per dictionary entry for dictionary pages.
+ */
+const STRICT_TEXT_PARSERS = {
+  stringFromBytes(bytes: Uint8Array | undefined): unknown {
+    if (!bytes) return bytes;
+    try {
+      return strictUtf8.decode(bytes);
+    } catch {
+      return new InvalidUtf8Text(bytes);
+    }
+  },
+} as unknown as Partial<import('hyparquet').ParquetParsers>;
+
+/** The invalid UTF-8 text values of a batch's columns, in row order (see ParquetBatch.invalidText). */
+function invalidTextOf(columns: ArrayLike<unknown>[]): { row: number; column: number }[] {
+  const found: { row: number; column: number }[] = [];
+  columns.forEach((values, column) => {
+    // Typed arrays (numbers, bigints) hold no text.
+    if (!Array.isArray(values)) return;
+    for (let row = 0; row < values.length; row++) if (values[row] instanceof InvalidUtf8Text) found.push({ row, column });
+  });
+  return found.sort((a, b) => a.row - b.row || a.column - b.column);
+}
+
+/** The InputError for a text value of a Parquet file that is not valid UTF-8 (`row` is 1-based). */
+export function invalidParquetTextError(source: string, row: number, column: string): InputError {
+  return new InputError(`${source} row ${row}: column "${column}" is not valid UTF-8`, UTF8_HINT);
+}
+
+/**
  * Open Parquet bytes with hyparquet (pure JavaScript; chosen over parquet-wasm and
  * @dsnp/parquetjs by measured read speed, see docs/data-formats.md). Reading goes one row group
- * at a time, so only one group's decoded columns are held at once.
+ * at a time, so only one group's decoded columns are held at once. Text is decoded strictly: a
+ * value that is not UTF-8 is listed in its batch's `invalidText` for the caller to refuse or reject.
  * @throws InputError when the bytes are not a Parquet file.
  */
 export async function openParquet(bytes: Uint8Array, source: string): Promise<ParquetFile> {
@@ -47,7 +96,7 @@ export async function openParquet(bytes: Uint8Array, source: string): Promise<Pa
     if (bytes.byteLength < 12) throw new Error('too short');
     metadata = parquetMetadata(file);
   } catch (error) {
-    throw new InputError(`${source}: not a Parquet file (${(error as Error).message})`, 'Pass --format to name the real format');
+    throw new InputError(`${source}: not a Parquet file (${(error as Error).message})`, 'Pass `format` to name the real format');
   }
   const schema = parquetSchema(metadata);
   const columns: ParquetColumnInfo[] = schema.children.map((child) => ({
@@ -71,6 +120,7 @@ export async function openParquet(bytes: Uint8Array, source: string): Promise<Pa
           rowStart,
           rowEnd,
           columns: wanted,
+          parsers: STRICT_TEXT_PARSERS,
           onChunk: (chunk) => {
             // A chunk may cover more than the group asked for; keep the group's rows only.
             const k = wanted.indexOf(chunk.columnName);
@@ -86,7 +136,7 @@ export async function openParquet(bytes: Uint8Array, source: string): Promise<Pa
       } catch (error) {
         throw new InputError(`${source}: cannot decode row group at row ${rowStart + 1} (${(error as Error).message})`, 'Check the file, e.g. by reading it with pyarrow');
       }
-      yield { length, columns: out };
+      yield { length, columns: out, invalidText: invalidTextOf(out) };
       rowStart = rowEnd;
     }
   }
@@ -104,7 +154,8 @@ function concatValues(a: ArrayLike<unknown>, b: ArrayLike<unknown>): unknown[] {
  * Read a Parquet file into a RowSink. Ids may be strings or integers (INT64 comes back as
  * bigint); `correct` bool, integer or string; time a TIMESTAMP or DATE column (hyparquet gives
  * Dates), an integer epoch (seconds or ms by the usual rule) or ISO strings. Errors name the
- * 1-based row, as the Arrow reader's do.
+ * 1-based row, as the Arrow reader's do. A text value that is not UTF-8 is a bad row (the sink
+ * throws, or rejects that row on its own).
  * @throws InputError when the bytes are not Parquet, the file has no rows, or a value is bad.
  */
 export async function readParquet(bytes: Uint8Array, source: string, makeSink: SinkFactory): Promise<RowSink> {
@@ -131,8 +182,17 @@ export async function readParquet(bytes: Uint8Array, source: string, makeSink: S
     const question = col(pq);
     const classes = classPositions.map((p) => col(p)!);
     const extra = col(px);
+    const invalid = batch.invalidText;
+    let nextInvalid = 0;
     for (let i = 0; i < batch.length; i++) {
       row++;
+      if (nextInvalid < invalid.length && invalid[nextInvalid].row === i) {
+        const column = wanted[invalid[nextInvalid].column];
+        while (nextInvalid < invalid.length && invalid[nextInvalid].row === i) nextInvalid++;
+        sink.rowsRead++;
+        sink.badRow(invalidParquetTextError(source, row, column), row);
+        continue;
+      }
       sink.addValues(
         user[i],
         concept[i],

@@ -25,7 +25,7 @@ export async function readSqlite(
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
   } catch (error) {
-    throw new InputError(`cannot open ${path} as SQLite: ${(error as Error).message}`, 'Check the --input path or pass --format');
+    throw new InputError(`cannot open ${path} as SQLite: ${(error as Error).message}`, 'Check the `input` path or pass `format`');
   }
   try {
     let stmt: import('better-sqlite3').Statement;
@@ -37,14 +37,14 @@ export async function readSqlite(
         const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type IN ('table','view') ORDER BY name`).all() as { name: string }[])
           .map((t) => t.name)
           .join(', ');
-        throw new InputError(`${path}: no table "${table}" (tables: ${tables || 'none'})`, 'Pass --table NAME or --query "SELECT ..."');
+        throw new InputError(`${path}: no table "${table}" (tables: ${tables || 'none'})`, 'Pass `table` NAME or `query` "SELECT ..."');
       }
       if (/not a database|file is encrypted/i.test(message)) {
-        throw new InputError(`cannot open ${path} as SQLite: ${message}`, 'Check the --input path or pass --format');
+        throw new InputError(`cannot open ${path} as SQLite: ${message}`, 'Check the `input` path or pass `format`');
       }
-      throw new InputError(`${path}: the ${what} failed: ${message}`, 'Fix the --query SQL');
+      throw new InputError(`${path}: the ${what} failed: ${message}`, 'Fix the `query` SQL');
     }
-    if (!stmt.reader) throw new InputError(`${path}: the ${what} returns no rows (not a SELECT)`, 'Pass a SELECT with --query');
+    if (!stmt.reader) throw new InputError(`${path}: the ${what} returns no rows (not a SELECT)`, 'Pass a SELECT with `query`');
     const sink = makeSink(
       stmt.columns().map((c) => c.name),
       `${path} (${what})`,
@@ -53,10 +53,11 @@ export async function readSqlite(
     const columnNames = stmt.columns().map((c) => c.name);
     stmt.raw(true);
     // better-sqlite3 decodes TEXT leniently (invalid bytes become U+FFFD, merging distinct ids).
-    // A U+FFFD may also be real text, so only an id holding one is re-read as bytes and checked.
+    // A U+FFFD may also be real text, so only a value holding one is re-read as bytes and checked;
+    // every column of the row is (the query returns them all, read or not).
     let checker: import('better-sqlite3').Database | null = null;
-    const checkText = (value: unknown, column: number, row: number): void => {
-      if (column < 0 || typeof value !== 'string' || !value.includes('\uFFFD')) return;
+    const textError = (value: unknown, column: number, row: number): InputError | null => {
+      if (typeof value !== 'string' || !value.includes('\uFFFD')) return null;
       const name = columnNames[column];
       // A second connection: better-sqlite3 runs nothing else on one that is iterating.
       checker ??= new Database(path, { readonly: true, fileMustExist: true });
@@ -64,17 +65,29 @@ export async function readSqlite(
         .prepare(`SELECT CAST("${name.replace(/"/g, '""')}" AS BLOB) FROM (${sql}) LIMIT 1 OFFSET ?`)
         .pluck()
         .get(row - 1);
-      if (bytes instanceof Uint8Array && !isUtf8Bytes(bytes, 0, bytes.length)) {
-        throw new InputError(`${path} (${what}) row ${row}: column "${name}" is not valid UTF-8`, UTF8_HINT);
+      return bytes instanceof Uint8Array && !isUtf8Bytes(bytes, 0, bytes.length)
+        ? new InputError(`${path} (${what}) row ${row}: column "${name}" is not valid UTF-8`, UTF8_HINT)
+        : null;
+    };
+    /** The error for the first text value of the row that is not UTF-8, or null. */
+    const rowTextError = (r: unknown[], row: number): InputError | null => {
+      for (let column = 0; column < r.length; column++) {
+        const error = textError(r[column], column, row);
+        if (error !== null) return error;
       }
+      return null;
     };
     let row = 0;
     try {
       for (const r of stmt.iterate() as Iterable<unknown[]>) {
         row++;
-        checkText(r[ix.user], ix.user, row);
-        checkText(r[ix.concept], ix.concept, row);
-        checkText(r[ix.question], ix.question, row);
+        const invalid = rowTextError(r, row);
+        if (invalid !== null) {
+          // A bad row: the sink throws, or rejects this row on its own.
+          sink.rowsRead++;
+          sink.badRow(invalid, row);
+          continue;
+        }
         sink.addValues(
           r[ix.user],
           r[ix.concept],

@@ -32,19 +32,19 @@ export function outputError(path: string, error: unknown): unknown {
   const e = error as NodeJS.ErrnoException;
   switch (e?.code) {
     case 'ENOENT':
-      return new UsageError(`--out ${path}: the folder ${dirname(path)} does not exist`, 'Create it first, or give another --out path');
+      return new UsageError(`\`out\` ${path}: the folder ${dirname(path)} does not exist`, 'Create it first, or give another `out` path');
     case 'ENOTDIR':
-      return new UsageError(`--out ${path}: a part of the path is a file, not a folder`, 'Give another --out path');
+      return new UsageError(`\`out\` ${path}: a part of the path is a file, not a folder`, 'Give another `out` path');
     case 'EISDIR':
-      return new UsageError(`--out ${path} is a folder`, 'Give a file name, e.g. --out states.csv');
+      return new UsageError(`\`out\` ${path} is a folder`, 'Give a file name, e.g. `out` states.csv');
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':
-      return new UsageError(`--out ${path}: no permission to write there (${e.code})`, 'Give a writable --out path');
+      return new UsageError(`\`out\` ${path}: no permission to write there (${e.code})`, 'Give a writable `out` path');
     case undefined:
       return error;
     default:
-      return new StorageError(`--out ${path}: writing failed (${e.code}: ${e.message.split('\n')[0]})`, 'Check the disk (space, permissions) and try again', error);
+      return new StorageError(`\`out\` ${path}: writing failed (${e.code}: ${e.message.split('\n')[0]})`, 'Check the disk (space, permissions) and try again', error);
   }
 }
 

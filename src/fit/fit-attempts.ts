@@ -74,7 +74,7 @@ export interface FitAttemptsResult extends GatedResult {
 export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttemptsResult> {
   const needsStore = options.source.kind === 'store' || options.persist !== undefined || options.warmStart === 'active';
   if (options.warmStart === 'active' && options.source.kind === 'file' && options.persist === undefined) {
-    throw new UsageError('--warm-start active needs the database that holds the active parameters', 'Add --db, or give --warm-start a params file');
+    throw new UsageError('`warmStart` active needs the database that holds the active parameters', 'Add `persist.db`, or give `warmStart` a params file');
   }
   const { openStore } = needsStore ? await import('../store/open-store.js') : { openStore: null };
   const store = openStore ? await openStore(options.persist?.db ?? null) : null;
@@ -111,7 +111,7 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
         const pattern = compileConceptPattern(options.source.conceptPattern);
         conceptIndices = table.conceptIds.flatMap((id, c) => (pattern.test(id) ? [c] : []));
         if (conceptIndices.length === 0) {
-          throw new NotFoundError(`--concept-pattern ${JSON.stringify(options.source.conceptPattern)}: no concept in ${store!.display} matches`, 'The pattern must match a whole concept id');
+          throw new NotFoundError(`\`source.conceptPattern\` ${JSON.stringify(options.source.conceptPattern)}: no concept in ${store!.display} matches`, 'The pattern must match a whole concept id');
         }
       }
     } else {
@@ -119,7 +119,7 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
       readSummary = options.source.summary;
     }
     if (table.length === 0 && requested.length === 0) {
-      throw new UsageError('no attempts left to fit after the filters', 'Check --concept-id, --from-date/--to-date and --min-attempts-per-user');
+      throw new UsageError('no attempts left to fit after the filters', 'Check `conceptIds`, `fromDate`/`toDate` and `minAttemptsPerUser`');
     }
     const fromDatabase = options.source.kind === 'store';
     const { toUuid } = await import('../store/ids.js');
@@ -201,7 +201,7 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
       };
       if (outcome.exit_code === 6) {
         const first = Object.keys(s.refused)[0];
-        qualityGate = `concept ${first}: ${s.refused[first]}${persisted.refused.length > 1 ? ` (and ${persisted.refused.length - 1} more concept(s))` : ''}; nothing was written for it, use --force to activate anyway (see docs/validation.md)`;
+        qualityGate = `concept ${first}: ${s.refused[first]}${persisted.refused.length > 1 ? ` (and ${persisted.refused.length - 1} more concept(s))` : ''}; nothing was written for it, use \`persist.force\` to activate anyway (see docs/validation.md)`;
       }
     } else {
       const trainer = { ...trainerFor(undefined), ...(fileWarmStarts ? { warmStarts: fileWarmStarts } : {}) };

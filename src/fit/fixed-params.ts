@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { extname } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
 import type { BktParams } from '../model/params.js';
+import { readParamsText } from '../params-file.js';
 
 /** Keys a fixed-parameter record may use, with pyBKT's names beside ours. */
 const KEY_TO_PARAM: Record<string, keyof BktParams> = {
@@ -22,7 +19,7 @@ const KEY_TO_PARAM: Record<string, keyof BktParams> = {
 function recordFixed(record: Record<string, unknown>, file: string, where: string): [string, Partial<BktParams>] | null {
   const conceptId = record.concept_id ?? record.skill_name;
   if (typeof conceptId !== 'string' && typeof conceptId !== 'number') {
-    throw new InputError(`${file} ${where}: no concept_id`, 'Each row of a --fix-from file needs a concept_id and the parameters to hold, e.g. concept_id,p_G');
+    throw new InputError(`${file} ${where}: no concept_id`, 'Each row of a `fixedByConcept` file needs a concept_id and the parameters to hold, e.g. concept_id,p_G');
   }
   const source = (record.params && typeof record.params === 'object' ? record.params : record) as Record<string, unknown>;
   const fixed: Partial<BktParams> = {};
@@ -40,33 +37,28 @@ function recordFixed(record: Record<string, unknown>, file: string, where: strin
 }
 
 /**
- * Read a `--fix-from` file: per concept, the parameters to hold fixed while fitting it (pyBKT's
- * `fixed={skill: {param: value}}`). Forms, by extension (a trailing .gz is ignored):
- * CSV with a `concept_id` column and any of `p_L0, p_T, p_S, p_G, p_F` (an empty cell = not
- * fixed); NDJSON; or JSON: an array of such objects, or `{concepts: [...]}` as `bkt fit --out`
- * writes it (each concept's `params` then fixes all its parameters). pyBKT's names (`prior`,
- * `learns`, `guesses`, `slips`, `forgets`) and `skill_name` are accepted too.
+ * Read a fixed-parameters file (`bkt fit --fix-from FILE`, the `fixedByConcept` trainer option's
+ * values): per concept, the parameters to hold fixed while fitting it (pyBKT's
+ * `fixed={skill: {param: value}}`). Read as parameter files are (readParamsText): `-` is stdin
+ * (`io.stdin`, default process.stdin, its form told from its content), a .gz file is gunzipped.
+ * Forms, by extension: CSV with a `concept_id` column and any of `p_L0, p_T, p_S, p_G, p_F` (an
+ * empty cell = not fixed); NDJSON; or JSON: an array of such objects, or `{concepts: [...]}` as
+ * `bkt fit --out` writes it (each concept's `params` then fixes all its parameters). pyBKT's names
+ * (`prior`, `learns`, `guesses`, `slips`, `forgets`) and `skill_name` are accepted too.
  * Rows for concepts that are not in the data are ignored.
  * @throws InputError naming the file, line and column of anything unreadable.
  */
-export function readFixedParamsFile(path: string): Record<string, Partial<BktParams>> {
-  let buffer: Buffer;
-  try {
-    buffer = readFileSync(path);
-  } catch (error) {
-    throw new InputError(`cannot read --fix-from file ${path}: ${(error as Error).message}`, 'Check the --fix-from path');
-  }
-  const gz = buffer[0] === 0x1f && buffer[1] === 0x8b;
-  const text = (gz ? gunzipSync(buffer) : buffer).toString('utf8');
-  const ext = extname(path.replace(/\.gz$/i, '')).toLowerCase();
+export async function readFixedParamsFile(path: string, io: { stdin?: NodeJS.ReadableStream } = {}): Promise<Record<string, Partial<BktParams>>> {
+  const { name, text, form: ext } = await readParamsText(path, { stdin: io.stdin, file: '`fixedByConcept` file', option: 'fixedByConcept' });
+  // Messages below name the source: the path, or stdin.
+  path = name;
   const out: Record<string, Partial<BktParams>> = {};
   const add = (entry: [string, Partial<BktParams>] | null) => {
     if (entry) out[entry[0]] = { ...out[entry[0]], ...entry[1] };
   };
   if (ext === '.csv') {
-    // Loaded here, synchronously, so that every command's flag definitions (which import this
-    // module) do not pay for csv-parse at start-up.
-    const { parse: parseCsvSync } = createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync');
+    // Imported here: only a fit with a CSV fixed-parameters file pays for csv-parse.
+    const { parse: parseCsvSync } = await import('csv-parse/sync');
     let rows: Record<string, string>[];
     try {
       rows = parseCsvSync(text, { columns: true, skip_empty_lines: true, bom: true });

@@ -210,7 +210,7 @@ export async function fitAndPersist(
   }
   const options = parsed.data;
   if (options.holdoutFrom !== null && !Number.isFinite(Date.parse(options.holdoutFrom))) {
-    throw new UsageError(`--holdout-from ${JSON.stringify(options.holdoutFrom)} is not a date`, 'Give an ISO date such as 2026-01-15 or 2026-01-15T08:00:00Z');
+    throw new UsageError(`\`holdoutFrom\` ${JSON.stringify(options.holdoutFrom)} is not a date`, 'Give an ISO date such as 2026-01-15 or 2026-01-15T08:00:00Z');
   }
   const started = performance.now();
   const fitBatch =

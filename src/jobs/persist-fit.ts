@@ -85,7 +85,7 @@ export async function persistFitReport(store: Store, report: FitReport, input: P
     throw Object.assign(
       new QualityGateError(
         `concept ${first}: ${errors[first]}${refused.length > 1 ? ` (and ${refused.length - 1} more concept(s))` : ''}`,
-        'Nothing was written for it; use --force to activate anyway, see docs/validation.md',
+        'Nothing was written for it; use `force` to activate anyway, see docs/validation.md',
       ),
       { result: persisted },
     );

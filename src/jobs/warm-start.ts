@@ -9,7 +9,7 @@ export async function warmStartsFromFile(path: string): Promise<(conceptId: stri
   const { readParamsFile } = await import('../params-file.js');
   const { toUuid } = await import('../store/ids.js');
   const byId = new Map<string, BktParams>();
-  for (const entry of await readParamsFile(path)) {
+  for (const entry of await readParamsFile(path, { option: 'warmStart' })) {
     byId.set(entry.concept_id, entry.params);
     byId.set(toUuid(entry.concept_id), entry.params);
   }

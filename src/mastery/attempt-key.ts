@@ -69,7 +69,7 @@ export function keyUntimedAttempts(attempts: KeyedAttempt[], rule: UntimedRule |
   if (rule === undefined) {
     throw new UsageError(
       `${source}: ${untimed.length} row${untimed.length === 1 ? '' : 's'} (first at line ${untimed[0].line}) ${untimed.length === 1 ? 'has' : 'have'} no time and no attempt key, so nothing tells a new answer from one applied before`,
-      'Name the rule with --untimed growing-log (this file extends one applied before: its first rows are those) or --untimed new-batch (every row of a file not applied before is a new answer), or add an answered_at or attempt_key column',
+      'Name the rule with `untimed` growing-log (this file extends one applied before: its first rows are those) or `untimed` new-batch (every row of a file not applied before is a new answer), or add an answered_at or attempt_key column',
     );
   }
   if (rule === 'new-batch') {

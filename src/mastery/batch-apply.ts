@@ -52,7 +52,7 @@ export async function applySlices(
   const live = slices.filter((s) => {
     if (!missingUsers.has(s.userId)) return true;
     if (failFast) {
-      throw new NotFoundError(`line ${s.attempts[0].line}: user ${s.userId} does not exist in users`, 'Import the user first, or drop --fail-fast to skip its rows');
+      throw new NotFoundError(`line ${s.attempts[0].line}: user ${s.userId} does not exist in users`, 'Import the user first, or drop `failFast` to skip its rows');
     }
     for (const a of s.attempts) rejected.push({ line: a.line, reason: `user ${s.userId} does not exist in users` });
     return false;

@@ -211,11 +211,18 @@ class BatchSink extends RowSink {
     return mapped;
   }
 
-  /** failFast: throw; else record the row's reason without the `file line N: ` prefix and go on. */
+  /**
+   * failFast: throw; else record the row's reason without the `file line N: ` prefix (or
+   * `file (table "t") row N: `, as the SQLite reader names its source) and go on.
+   */
   override badRow(error: InputError, line: number): void {
     if (this.failFast) throw error;
-    const prefix = `${this.source} ${this.unit} ${line}: `;
-    this.rejected.push({ line, reason: error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message });
+    const message = error.message;
+    const place = ` ${this.unit} ${line}: `;
+    const at = message.startsWith(this.source) ? message.indexOf(place, this.source.length) : -1;
+    const between = at >= 0 ? message.slice(this.source.length, at) : null;
+    const prefixed = between !== null && (between === '' || /^ \([^)]*\)$/.test(between));
+    this.rejected.push({ line, reason: prefixed ? message.slice(at + place.length) : message });
   }
 }
 

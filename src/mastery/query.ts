@@ -18,7 +18,7 @@ export const masteryFilterSchema = z
     /** Mastery threshold (default 0.95). */
     threshold: z.number().min(0).max(1).default(DEFAULT_MASTERY_THRESHOLD),
   })
-  .refine((f) => !(f.mastered && f.below !== undefined), { message: '--mastered and --below exclude each other', path: ['below'] });
+  .refine((f) => !(f.mastered && f.below !== undefined), { message: '`mastered` and `below` exclude each other', path: ['below'] });
 /** Filter of `queryMastery` (user, concepts, mastered or below a threshold); omit the user for a per-concept summary. */
 export type MasteryFilter = z.input<typeof masteryFilterSchema>;
 

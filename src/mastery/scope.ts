@@ -24,7 +24,7 @@ export function assertUserAllowed(scope: Scope, userId: string, action: 'update 
   if (userId.toLowerCase() !== scope.userId) {
     throw new ScopeError(
       `cannot ${action} other users: learner scope ${scope.userId} asked for user ${userId}`,
-      'A learner scope (--as-user) may only touch its own user; drop --as-user to run as admin',
+      'A learner scope (`asUser`) may only touch its own user; drop `asUser` to run as admin',
     );
   }
 }

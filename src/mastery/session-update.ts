@@ -30,7 +30,7 @@ export interface SessionSummary {
  * session, InputError for an ACTIVE one, ScopeError for another learner's session.
  */
 export async function applySession(store: Store, scope: Scope, sessionId: string): Promise<SessionSummary> {
-  if (!UUID_RE.test(sessionId)) throw new UsageError(`--session "${sessionId}" is not a UUID`, 'Give the test_sessions id');
+  if (!UUID_RE.test(sessionId)) throw new UsageError(`\`sessionId\` "${sessionId}" is not a UUID`, 'Give the test_sessions id');
   const id = sessionId.toLowerCase();
   const session = await store.readSession(id);
   if (!session) throw new NotFoundError(`session ${id}: not in test_sessions of ${store.display}`, 'Check the session id');
@@ -110,7 +110,7 @@ export interface RebuildSummary {
  * order; `statesPerTransaction` states per transaction.
  */
 export async function rebuildStates(store: Store, scope: Scope, options: RebuildOptions = {}): Promise<RebuildSummary> {
-  if (scope.kind !== 'admin') throw new UsageError('--rebuild needs the admin scope', 'Drop --as-user');
+  if (scope.kind !== 'admin') throw new UsageError('`rebuild` needs the admin scope', 'Drop `asUser`');
   const pairs = await store.listTrackedStates({ userId: options.userId?.toLowerCase(), conceptIds: options.conceptIds?.map((c) => c.toLowerCase()) });
   const per = Math.max(1, options.statesPerTransaction ?? 500);
   const summary: RebuildSummary = { states_rebuilt: 0, attempts_replayed: 0, states_kept: [] };

@@ -126,7 +126,7 @@ export function prepareAttempt(scope: Scope, attempt: SingleAttempt): PreparedAt
   }
   const a = parsed.data;
   assertUserAllowed(scope, a.userId, 'update mastery for');
-  const answeredAt = toMs(a.answeredAt, '--at');
+  const answeredAt = toMs(a.answeredAt, '`answeredAt`');
   const questionId = a.questionId ?? null;
   const identity = { userId: a.userId, conceptId: a.conceptId, questionId, correct: a.correct, answeredAt };
   const attemptKey = a.attemptKey ?? (answeredAt === null ? randomAttemptKey() : hashAttemptKey(identity));

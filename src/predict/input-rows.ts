@@ -2,6 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { readAllBytes, openInputChunks } from '../data/input-stream.js';
 import type { ReadFormat } from '../data/formats.js';
+import { UTF8_HINT } from '../data/input-limits.js';
 import { InputError } from '../errors.js';
 import type { ColumnSpec, ColumnType } from '../export/columns.js';
 
@@ -203,7 +204,7 @@ async function arrowRows(bytes: Uint8Array, source: string): Promise<InputRows> 
   try {
     table = arrow.tableFromIPC(bytes);
   } catch (error) {
-    throw new InputError(`${source}: not an Arrow IPC file or stream (${(error as Error).message})`, 'Pass --format to name the real format');
+    throw new InputError(`${source}: not an Arrow IPC file or stream (${(error as Error).message})`, 'Pass `format` to name the real format');
   }
   const typeOf = (type: import('apache-arrow').DataType): ColumnType => {
     if (arrow.DataType.isTimestamp(type) || arrow.DataType.isDate(type)) return 'timestamp';
@@ -213,8 +214,16 @@ async function arrowRows(bytes: Uint8Array, source: string): Promise<InputRows> 
     return 'text';
   };
   const columns = table.schema.fields.map((f) => ({ name: f.name, type: typeOf(f.type), nullable: true }));
+  const { invalidTextRows } = await import('../data/read-arrow.js');
   async function* chunks(): AsyncGenerator<InputChunk> {
+    let rowStart = 0;
     for (const batch of table.batches) {
+      // Every column is written out: apache-arrow would decode invalid UTF-8 as U+FFFD.
+      table.schema.fields.forEach((field, c) => {
+        const [bad] = invalidTextRows(arrow, batch.getChildAt(c)!);
+        if (bad !== undefined) throw new InputError(`${source} row ${rowStart + bad + 1}: column "${field.name}" is not valid UTF-8`, UTF8_HINT);
+      });
+      rowStart += batch.numRows;
       const values = table.schema.fields.map((_, c) => {
         const child = batch.getChildAt(c)!;
         return Array.from({ length: batch.numRows }, (_, i) => child.get(i));
@@ -226,7 +235,7 @@ async function arrowRows(bytes: Uint8Array, source: string): Promise<InputRows> 
 }
 
 async function parquetRows(bytes: Uint8Array, source: string): Promise<InputRows> {
-  const { openParquet } = await import('../data/read-parquet.js');
+  const { invalidParquetTextError, openParquet } = await import('../data/read-parquet.js');
   const parquet = await openParquet(bytes, source);
   const typeOf = (c: (typeof parquet.columns)[number]): ColumnType => {
     if (c.convertedType?.startsWith('TIMESTAMP') || c.convertedType === 'DATE' || c.logicalType === 'TIMESTAMP' || c.logicalType === 'DATE') return 'timestamp';
@@ -237,8 +246,18 @@ async function parquetRows(bytes: Uint8Array, source: string): Promise<InputRows
   };
   return {
     columns: parquet.columns.map((c) => ({ name: c.name, type: typeOf(c), nullable: true })),
-    chunks: parquet.batches(),
+    chunks: checkedText(parquet.batches()),
   };
+  /** Every row is written out: a text value that is not UTF-8 stops the read, naming its row and column. */
+  async function* checkedText(batches: AsyncGenerator<import('../data/read-parquet.js').ParquetBatch>): AsyncGenerator<InputChunk> {
+    let rowStart = 0;
+    for await (const batch of batches) {
+      const [bad] = batch.invalidText;
+      if (bad !== undefined) throw invalidParquetTextError(source, rowStart + bad.row + 1, parquet.columns[bad.column].name);
+      rowStart += batch.length;
+      yield batch;
+    }
+  }
 }
 
 async function sqliteRows(path: string, table: string | undefined, query: string | undefined): Promise<InputRows> {

@@ -39,7 +39,7 @@ export const PredictOptionsSchema = z
     conceptPattern: z.string().min(1).optional(),
   })
   .superRefine((o, ctx) => {
-    if ((o.params === undefined) === (o.db === undefined)) ctx.addIssue({ code: 'custom', path: ['params'], message: 'give exactly one of --params FILE or --db URL' });
+    if ((o.params === undefined) === (o.db === undefined)) ctx.addIssue({ code: 'custom', path: ['params'], message: 'give exactly one of `params` FILE or `db` URL' });
   });
 
 /** Options of `runPredict` as callers write them (`out` defaults to stdout). */
@@ -124,7 +124,7 @@ export async function runPredict(raw: PredictOptions, io: { stdin?: NodeJS.Reada
     const selected = (id: string) => (pattern === null || pattern.test(id)) && (wanted === null || wanted.has(id));
     if (!table.conceptIds.some(selected)) {
       const { NotFoundError } = await import('../errors.js');
-      const what = pattern !== null ? `--concept-pattern ${JSON.stringify(options.conceptPattern)}` : `--concept-id ${[...wanted!].join(', ')}`;
+      const what = pattern !== null ? `\`conceptPattern\` ${JSON.stringify(options.conceptPattern)}` : `\`conceptIds\` ${[...wanted!].join(', ')}`;
       throw new NotFoundError(`${what}: no concept in ${summary.source} matches`, 'The pattern or id must match a whole concept id of the input');
     }
     const paramsByConcept: (BktParams | undefined)[] = table.conceptIds.map((id) => (selected(id) ? byId.get(id) : undefined));

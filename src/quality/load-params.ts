@@ -106,7 +106,7 @@ export async function loadParams(source: ParamsSource): Promise<LoadedParams> {
     if (missing.length) {
       throw new NotFoundError(
         `concept ${missing.join(', ')}: no ${fromStore ? 'active ' : ''}parameters in ${description}`,
-        `Run "bkt fit --concept-id ${missing[0]} ..." first, or drop that --concept-id`,
+        `Run "bkt fit --concept-id ${missing[0]} ..." first, or drop that \`conceptIds\``,
       );
     }
     const keep = new Set(wanted.map(keyOf));

@@ -2,7 +2,6 @@
  * Options of `bkt serve` (and of `startService` for library callers): one zod schema with the
  * defaults, so the command, the tests and the docs agree.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 
@@ -51,24 +50,8 @@ export const serveOptionsSchema = z.object({
 export type ServeOptions = Omit<z.input<typeof serveOptionsSchema>, 'jwtSecret'> & { jwtSecret?: string };
 export type ResolvedServeOptions = z.output<typeof serveOptionsSchema>;
 
-/** Flag name of each option, for error messages. */
-const FLAG_NAMES: Record<string, string> = {
-  db: '--db',
-  host: '--host',
-  port: '--port',
-  poolSize: '--pool-size',
-  prefix: '--prefix',
-  jwtSecret: 'the JWT secret (BKT_JWT_SECRET or --jwt-secret-file)',
-  jwtAlgorithm: '--jwt-algorithm',
-  serviceToken: 'BKT_SERVICE_TOKEN',
-  logLevel: '--log-level',
-  bodyLimit: '--body-limit',
-  recomputeWaitMs: '--recompute-wait',
-  shutdownTimeoutMs: '--shutdown-timeout',
-};
-
 /**
- * Validate the options; a bad one is a UsageError naming its flag. Secret values are never
+ * Validate the options; a bad one is a UsageError naming its option (the CLI shows its flag). Secret values are never
  * quoted in the message.
  */
 export function parseServeOptions(input: ServeOptions): ResolvedServeOptions {
@@ -82,21 +65,5 @@ export function parseServeOptions(input: ServeOptions): ResolvedServeOptions {
   const value = (input as Record<string, unknown>)[key];
   const shown = secret || value === undefined ? '' : ` "${String(value)}"`;
   const message = key === 'jwtSecret' && value === undefined ? 'is required' : issue.message;
-  throw new UsageError(`${FLAG_NAMES[key] ?? key}${shown} ${message}`, 'See bkt serve --help');
-}
-
-/**
- * The JWT secret from `--jwt-secret-file` (trailing newline dropped) or, without it, from
- * `env.BKT_JWT_SECRET`. Undefined when neither is set. Throws UsageError when the file
- * cannot be read (the message names the file, never its content).
- */
-export function readJwtSecret(file: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (file !== undefined) {
-    try {
-      return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-    } catch (e) {
-      throw new UsageError(`--jwt-secret-file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'cannot be read'}`, 'Give a readable file holding the secret');
-    }
-  }
-  return env.BKT_JWT_SECRET && env.BKT_JWT_SECRET.length > 0 ? env.BKT_JWT_SECRET : undefined;
+  throw new UsageError(`${key ? `\`${key}\`` : 'options'}${shown} ${message}`, 'See bkt serve --help');
 }

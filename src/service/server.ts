@@ -265,9 +265,9 @@ export async function startService(input: ServeOptions): Promise<Service> {
     await app.close().catch(() => undefined);
     await store.close();
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UsageError(`--port ${options.port}: the address ${options.host}:${options.port} is in use`, 'Choose another --port or stop the other server');
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UsageError(`--host ${options.host}: no such local address`, 'Give an address of this machine, e.g. 127.0.0.1 or 0.0.0.0');
-    if (code === 'EACCES') throw new UsageError(`--port ${options.port}: permission denied`, 'Use a port above 1023, or run behind a reverse proxy');
+    if (code === 'EADDRINUSE') throw new UsageError(`\`port\` ${options.port}: the address ${options.host}:${options.port} is in use`, 'Choose another `port` or stop the other server');
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UsageError(`\`host\` ${options.host}: no such local address`, 'Give an address of this machine, e.g. 127.0.0.1 or 0.0.0.0');
+    if (code === 'EACCES') throw new UsageError(`\`port\` ${options.port}: permission denied`, 'Use a port above 1023, or run behind a reverse proxy');
     throw e;
   }
   let closing: Promise<void> | null = null;

@@ -42,7 +42,7 @@ export async function readAttempts(ctx: SqlContext, filter: ReadAttemptsFilter =
   const where: string[] = [];
   if (filter.fromDate) {
     where.push('sa.answered_at >= ?');
-    params.push(toIsoTimestamp(filter.fromDate, '--from-date'));
+    params.push(toIsoTimestamp(filter.fromDate, '`fromDate`'));
   }
   if (filter.toDate) {
     // As the file readers do: a date without a time includes that whole day.
@@ -52,7 +52,7 @@ export async function readAttempts(ctx: SqlContext, filter: ReadAttemptsFilter =
       params.push(new Date(nextMidnight).toISOString());
     } else {
       where.push('sa.answered_at <= ?');
-      params.push(toIsoTimestamp(filter.toDate, '--to-date'));
+      params.push(toIsoTimestamp(filter.toDate, '`toDate`'));
     }
   }
   const wanted = filter.conceptIds?.length ? new Set(filter.conceptIds.map(toUuid)) : null;

@@ -164,7 +164,7 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
     lockState: async (userId, conceptId) => {
       const { rows, missingUsers } = await lockWith([{ userId, conceptId }], STATES);
       const u = requireUuid(userId, 'user id');
-      if (missingUsers.size) throw new NotFoundError(`user ${u}: not in the users table of ${ctx.display}`, 'Import the user first (bkt import) or check --user');
+      if (missingUsers.size) throw new NotFoundError(`user ${u}: not in the users table of ${ctx.display}`, 'Import the user first (bkt import) or check `userId`');
       return rows.get(stateKeyOf(u, toUuid(conceptId))) ?? null;
     },
     lockStates: (keys) => lockWith(keys, LOCKED_STATES),

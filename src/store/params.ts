@@ -59,8 +59,8 @@ export async function saveParams(ctx: SqlContext, input: SaveParamsInput, option
   for (const name of ['p_L0', 'p_T', 'p_S', 'p_G'] as const) {
     if (!Number.isFinite(input.params[name])) throw new UsageError(`concept ${conceptId}: ${name} = ${input.params[name]} is not a number`);
   }
-  const dataFrom = options.dataFrom ? toIsoTimestamp(options.dataFrom, '--from-date') : null;
-  const dataTo = options.dataTo ? toIsoTimestamp(options.dataTo, '--to-date') : null;
+  const dataFrom = options.dataFrom ? toIsoTimestamp(options.dataFrom, '`dataFrom`') : null;
+  const dataTo = options.dataTo ? toIsoTimestamp(options.dataTo, '`dataTo`') : null;
   return ctx.driver.transaction(async (tx) => {
     const versionId = options.algoVersionId ?? (await requireAlgoVersion(ctx, tx)).algo_version_id;
     const now = new Date().toISOString();

@@ -41,6 +41,29 @@ describe('bkt fit --fix-from and --concept-pattern', () => {
   });
 });
 
+describe('bkt fit --fix-from -', () => {
+  it('reads the fixed values from stdin, in any form a file may have, with the errors a file gives', () => {
+    const csv = bkt(['fit', '--input', 'fixtures/sample.csv', '--concept-id', '10', '--fix-from', '-', '--restarts', '1', '--json'], { input: 'concept_id,p_G\n10,0.2\n' });
+    expect(csv.status, csv.describe).toBe(0);
+    expect((csv.json().concepts as Concept[])[0].params!.p_G).toBe(0.2);
+    const json = bkt(['fit', '--input', 'fixtures/sample.csv', '--concept-id', '10', '--fix-from', '-', '--restarts', '1', '--json'], { input: '[{"skill_name":"10","slips":0.15}]' });
+    expect(json.status, json.describe).toBe(0);
+    expect((json.json().concepts as Concept[])[0].params!.p_S).toBe(0.15);
+    const bad = bkt(['fit', '--input', 'fixtures/sample.csv', '--fix-from', '-'], { input: 'concept_id,p_G\n10,2\n' });
+    expect(bad.status, bad.describe).toBe(3);
+    expect(bad.stderr).toBe('Error: stdin line 2: column "p_G" is "2"; expected a probability in [0, 1] or empty. Fix the value, or leave it empty to fit that parameter\n');
+  });
+
+  it('refuses stdin for both the fixed values and the attempts (exit 2), and names the flag of an unreadable file', () => {
+    const both = bkt(['fit', '--input', '-', '--fix-from', '-'], { input: 'concept_id,p_G\n10,0.2\n' });
+    expect(both.status, both.describe).toBe(2);
+    expect(both.stderr).toBe('Error: --fix-from - and --input - both read stdin. Give one of them as a file\n');
+    const missing = bkt(['fit', '--input', 'fixtures/sample.csv', '--fix-from', join(dir, 'missing.csv')]);
+    expect(missing.status, missing.describe).toBe(3);
+    expect(missing.stderr).toMatch(/^Error: cannot read --fix-from file .*missing\.csv: .*Check the --fix-from path\n$/);
+  });
+});
+
 describe('bkt fit --fix-from on the database', () => {
   it('matches the ids of the attempts file to the UUIDs import stored them under', () => {
     const db = join(dir, 'fix.sqlite');

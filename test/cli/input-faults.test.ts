@@ -123,7 +123,7 @@ for (const backend of BACKENDS) {
       expect(await databaseDigest(db.db)).toBe(before);
     });
 
-    it('update --input (Arrow, through the shared readers): invalid UTF-8 in an id is exit 3 naming the row; nothing changes', async () => {
+    it('update --input (Arrow, Parquet, CSV through the shared readers): invalid UTF-8 is exit 3 naming the row with --fail-fast (nothing changes), else a rejected row', async () => {
       const arrow = await import('apache-arrow');
       const table = new arrow.Table({
         user_id: arrow.vectorFromArray(['1', '2'], new arrow.Utf8()),
@@ -132,12 +132,32 @@ for (const backend of BACKENDS) {
       });
       const bytes = Buffer.from(arrow.tableToIPC(table, 'file'));
       bytes[bytes.indexOf('cB') + 1] = 0xfe;
-      const path = write(`bad-${backend.name}.arrow`, bytes);
-      const before = await databaseDigest(db.db);
-      const r = await runCommand(Update, ['--input', path, '--db', db.db, '--untimed', 'new-batch']);
-      expect(r.status, r.stderr).toBe(3);
-      expect(r.stderr).toMatch(/row 2: column "concept_id" is not valid UTF-8/);
-      expect(await databaseDigest(db.db)).toBe(before);
+      const { parquetWriteBuffer } = await import('hyparquet-writer');
+      const parquet = parquetWriteBuffer({
+        columnData: [
+          { name: 'user_id', data: ['1', '2'], type: 'STRING' },
+          { name: 'concept_id', data: [new TextEncoder().encode('cA'), Uint8Array.from([0x63, 0xfe])], type: 'STRING' },
+          { name: 'correct', data: [true, false], type: 'BOOLEAN' },
+        ],
+      });
+      const csv = Buffer.concat([Buffer.from('user_id,concept_id,correct,note\n1,cA,1,x\n2,cB,0,caf'), Buffer.from([0xe9]), Buffer.from('\n')]);
+      for (const [path, where] of [
+        [write(`bad-${backend.name}.arrow`, bytes), /row 2: column "concept_id" is not valid UTF-8/],
+        [write(`bad-${backend.name}.parquet`, Buffer.from(parquet)), /row 2: column "concept_id" is not valid UTF-8/],
+        [write(`bad-${backend.name}.csv`, csv), /line 3: column 4 \("note"\) is not valid UTF-8/],
+      ] as const) {
+        const before = await databaseDigest(db.db);
+        const failFast = await runCommand(Update, ['--input', path, '--db', db.db, '--untimed', 'new-batch', '--fail-fast']);
+        expect(failFast.status, failFast.stderr).toBe(3);
+        expect(failFast.stderr).toMatch(where);
+        expect(await databaseDigest(db.db)).toBe(before);
+        const perRow = await runCommand(Update, ['--input', path, '--db', db.db, '--untimed', 'new-batch', '--json']);
+        expect(perRow.status, perRow.stderr).toBe(0);
+        const summary = JSON.parse(perRow.stdout);
+        expect(summary.rejected).toHaveLength(1);
+        expect(summary.rejected[0].line).toBe(path.endsWith('.csv') ? 3 : 2);
+        expect(summary.rejected[0].reason).toMatch(/is not valid UTF-8/);
+      }
     });
   });
 }

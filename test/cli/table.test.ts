@@ -118,6 +118,23 @@ describe('option paths and suggestions', () => {
     expect(optionPathsToFlags('`fromDate` is after `toDate`; map it with `columns.time`')).toBe('--from-date is after --to-date; map it with --col-time');
   });
 
+  it('maps the option paths whose flag is not their kebab-case, and the nested paths src/ names', () => {
+    expect(flagForOption('fixedByConcept')).toBe('--fix-from');
+    expect(flagForOption('dataFrom')).toBe('--from-date');
+    expect(flagForOption('dataTo')).toBe('--to-date');
+    expect(flagForOption('answeredAt')).toBe('--at');
+    expect(flagForOption('recomputeWaitMs')).toBe('--recompute-wait');
+    expect(flagForOption('shutdownTimeoutMs')).toBe('--shutdown-timeout');
+    expect(flagForOption('jwtSecret')).toBe('the JWT secret (BKT_JWT_SECRET or --jwt-secret-file)');
+    expect(flagForOption('serviceToken')).toBe('BKT_SERVICE_TOKEN');
+    expect(flagForOption('sessionId')).toBe('--session');
+    expect(flagForOption('variants.multiprior')).toBe('--multiprior');
+    expect(flagForOption('persist.force')).toBe('--force');
+    expect(flagForOption('source.conceptPattern')).toBe('--concept-pattern');
+    expect(optionPathsToFlags('cannot read `fixedByConcept` file f.csv: ENOENT. Check the `fixedByConcept` path')).toBe('cannot read --fix-from file f.csv: ENOENT. Check the --fix-from path');
+    expect(optionPathsToFlags('`answeredAt` "x" is not a time; drop `failFast`, or pass `db`')).toBe('--at "x" is not a time; drop --fail-fast, or pass --db');
+  });
+
   it('suggests the closest name only when it is a likely typo', () => {
     expect(closestName('imput', ['input', 'out', 'format'])).toBe('input');
     expect(closestName('fitt', ['fit', 'evaluate', 'db:check'])).toBe('fit');

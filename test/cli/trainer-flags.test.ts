@@ -8,26 +8,26 @@ const appBox: ParamBounds = { ...DEFAULT_BOUNDS, G_max: 0.3 };
 
 describe('trainerOptionsFromFlags', () => {
   it('defaults to the map method on the open unit interval, or on a base box (the algo_params constraints) when given', () => {
-    expect(trainerOptionsFromFlags(flags)).toMatchObject({ method: 'map', bounds: NO_BOUNDS });
-    expect(trainerOptionsFromFlags(flags, appBox)).toMatchObject({ method: 'map', bounds: appBox });
+    expect(trainerOptionsFromFlags(flags, undefined)).toMatchObject({ method: 'map', bounds: NO_BOUNDS });
+    expect(trainerOptionsFromFlags(flags, undefined, appBox)).toMatchObject({ method: 'map', bounds: appBox });
   });
 
   it('an explicit --method or --no-bounds ignores the base box; bound flags apply over any box', () => {
-    expect(trainerOptionsFromFlags({ ...flags, method: 'box' }, appBox).bounds).toEqual(DEFAULT_BOUNDS);
-    expect(trainerOptionsFromFlags({ ...flags, 'no-bounds': true }, appBox)).toMatchObject({ method: 'mle', bounds: NO_BOUNDS });
-    expect(trainerOptionsFromFlags({ ...flags, 'G-max': 0.25 }, appBox).bounds).toEqual({ ...appBox, G_max: 0.25 });
+    expect(trainerOptionsFromFlags({ ...flags, method: 'box' }, undefined, appBox).bounds).toEqual(DEFAULT_BOUNDS);
+    expect(trainerOptionsFromFlags({ ...flags, 'no-bounds': true }, undefined, appBox)).toMatchObject({ method: 'mle', bounds: NO_BOUNDS });
+    expect(trainerOptionsFromFlags({ ...flags, 'G-max': 0.25 }, undefined, appBox).bounds).toEqual({ ...appBox, G_max: 0.25 });
   });
 
   it('--prior-strength scales the map priors, 0 removes them, and other methods refuse it', () => {
-    const doubled = trainerOptionsFromFlags({ ...flags, 'prior-strength': 2 });
+    const doubled = trainerOptionsFromFlags({ ...flags, 'prior-strength': 2 }, undefined);
     expect(doubled.prior).toEqual({
       p_L0: { mean: 0.5, strength: 2 * DEFAULT_PRIOR.p_L0!.strength },
       p_T: { mean: 0.2, strength: 2 * DEFAULT_PRIOR.p_T!.strength },
       p_S: { mean: 0.1, strength: 2 * DEFAULT_PRIOR.p_S!.strength },
       p_G: { mean: 0.2, strength: 2 * DEFAULT_PRIOR.p_G!.strength },
     });
-    expect(trainerOptionsFromFlags({ ...flags, 'prior-strength': 0 }).prior).toBeNull();
-    expect(() => trainerOptionsFromFlags({ ...flags, method: 'box', 'prior-strength': 1 })).toThrow(/--prior-strength needs --method map/);
-    expect(trainerOptionsFromFlags({ ...flags, 'plausibility-margin': 0.1 }).plausibilityMargin).toBe(0.1);
+    expect(trainerOptionsFromFlags({ ...flags, 'prior-strength': 0 }, undefined).prior).toBeNull();
+    expect(() => trainerOptionsFromFlags({ ...flags, method: 'box', 'prior-strength': 1 }, undefined)).toThrow(/--prior-strength needs --method map/);
+    expect(trainerOptionsFromFlags({ ...flags, 'plausibility-margin': 0.1 }, undefined).plausibilityMargin).toBe(0.1);
   });
 });

@@ -78,9 +78,9 @@ describe('class columns through every reader', () => {
   it('names the missing column and the flag when a required one is absent, and skips an optional one', async () => {
     const csv = join(dir, 'b.csv');
     writeFileSync(csv, 'user_id,concept_id,correct\nu1,c,1\n');
-    const missing = readAttempts({ input: csv, classColumns: [{ name: 'item', required: true, flag: '--multigs' }] });
+    const missing = readAttempts({ input: csv, classColumns: [{ name: 'item', required: true, flag: '`variants.multigs`' }] });
     await expect(missing).rejects.toThrow(InputError);
-    await expect(missing).rejects.toThrow(/b\.csv line 1 \(header\): no column "item" \(given with --multigs\); found "user_id", "concept_id", "correct"/);
+    await expect(missing).rejects.toThrow(/b\.csv line 1 \(header\): no column "item" \(given with `variants.multigs`\); found "user_id", "concept_id", "correct"/);
     const { table } = await readAttempts({ input: csv, classColumns: [{ name: 'template_id', required: false }] });
     expect(table.classColumns).toBeUndefined();
   });

@@ -11,6 +11,7 @@ import { parseTimeString } from '../../src/data/parse-values.js';
 import { readAttempts } from '../../src/data/read-attempts.js';
 import type { CsvParserChoice } from '../../src/data/read-csv.js';
 import { InputError } from '../../src/errors.js';
+import { readBatchAttempts } from '../../src/mastery/batch-input.js';
 
 if (process.env.FC_SEED) fc.configureGlobal({ seed: Number(process.env.FC_SEED) });
 
@@ -142,6 +143,21 @@ describe('invalid UTF-8 is refused, never merged', () => {
     expect(!u.ok && u.error).toMatch(/bad-user\.arrow row 3: column "user_id" is not valid UTF-8/);
   });
 
+  it('Arrow, predict passthrough: a column fit does not read is checked too (every column is written out)', async () => {
+    const arrow = await import('apache-arrow');
+    const { openInputRows } = await import('../../src/predict/input-rows.js');
+    const table = arrow.tableFromArrays({ user_id: ['u1', 'u2'], concept_id: ['c1', 'c1'], correct: Int8Array.from([1, 0]), note: ['ok', 'nB'] });
+    const bytes = Buffer.from(arrow.tableToIPC(table, 'file'));
+    bytes[bytes.indexOf('nB') + 1] = 0xff;
+    const path = join(dir, 'note.arrow');
+    writeFileSync(path, bytes);
+    const rows = await openInputRows({ input: path, format: 'arrow' }, path);
+    const read = async () => {
+      for await (const chunk of rows.chunks) void chunk;
+    };
+    await expect(read()).rejects.toThrow(`${path} row 2: column "note" is not valid UTF-8`);
+  });
+
   it('Arrow: a truncated file is one clear line, without JS internals or a --format hint', async () => {
     const arrow = await import('apache-arrow');
     const table = arrow.tableFromArrays({ user_id: ['u1', 'u2'], concept_id: ['c1', 'c1'], correct: Int8Array.from([1, 0]) });
@@ -151,7 +167,7 @@ describe('invalid UTF-8 is refused, never merged', () => {
       writeFileSync(path, bytes.subarray(0, cut));
       const out = await readFile(path);
       expect(!out.ok && out.error).toMatch(/cut-\d+\.arrow is a truncated or damaged Arrow file/);
-      expect(!out.ok && out.error).not.toMatch(/--format|Cannot read|properties|null/);
+      expect(!out.ok && out.error).not.toMatch(/--format|`format`|Cannot read|properties|null/);
     }
   });
 
@@ -171,6 +187,47 @@ describe('invalid UTF-8 is refused, never merged', () => {
     expect(!out.ok && out.error).toMatch(/in\.sqlite \(table "attempts"\) row 3: column "concept_id" is not valid UTF-8/);
   });
 
+  it.each(['auto', 'csv-parse'] as const)('CSV (%s): a column bkt does not read is checked too, whatever the chunk cuts', async (csvParser) => {
+    const body = bin('user_id,concept_id,correct,note\n', 'u1,c1,1,fine\n', 'u1,c1,0,caf', [0xe9], '\n', 'u2,c1,1,ok\n');
+    for (const cuts of [[], [body.indexOf(0xe9)], [body.indexOf(0xe9) + 1], [7, 30, 41]]) {
+      const out = await read(body, { csvParser }, cuts);
+      expect(!out.ok && out.error).toMatch(/^stdin line 3: column 4 \("note"\) is not valid UTF-8/);
+    }
+    // A multi-byte character cut by a chunk border is not a bad byte.
+    const good = bin('user_id,concept_id,correct,note\n', 'u1,c1,1,café €\n');
+    for (let cut = 30; cut < good.length; cut++) expect(await read(good, { csvParser }, [cut])).toMatchObject({ ok: true, rows: 1 });
+  });
+
+  it.each(['STRING', 'BYTE_ARRAY'] as const)('Parquet (%s column): invalid text names the row and column instead of becoming U+FFFD', async (type) => {
+    const { parquetWriteBuffer } = await import('hyparquet-writer');
+    const text = (...values: (string | number[])[]) => values.map((v) => (typeof v === 'string' ? new TextEncoder().encode(v) : Uint8Array.from(v)));
+    const write = (name: string, users: Uint8Array[], concepts: Uint8Array[]) => {
+      const path = join(dir, name);
+      writeFileSync(
+        path,
+        new Uint8Array(
+          parquetWriteBuffer({
+            columnData: [
+              { name: 'user_id', data: users, type },
+              { name: 'concept_id', data: concepts, type },
+              { name: 'correct', data: Int32Array.from(users.map((_, i) => i % 2)), type: 'INT32' },
+            ],
+          }),
+        ),
+      );
+      return path;
+    };
+    const good = write(`good-${type}.parquet`, text('u1', 'u\ufffd', 'ü'), text('c', 'c', 'c'));
+    expect(await readFile(good)).toMatchObject({ ok: true, rows: 3, learners: ['u1', 'u\ufffd', 'ü'] });
+    // Two ids that hyparquet alone would both decode to "u\ufffd".
+    const bad = write(`bad-${type}.parquet`, text('u1', [0x75, 0xff], [0x75, 0xfe]), text('c', 'c', 'c'));
+    const out = await readFile(bad);
+    expect(!out.ok && out.error).toBe(`${bad} row 2: column "user_id" is not valid UTF-8. Re-encode the input as UTF-8 (e.g. with iconv -f latin1 -t utf-8)`);
+    const badConcept = write(`bad-concept-${type}.parquet`, text('u1', 'u2', 'u3'), text('c', 'c', ['c'.charCodeAt(0), 0xc3, 0x28]));
+    const c = await readFile(badConcept);
+    expect(!c.ok && c.error).toMatch(/row 3: column "concept_id" is not valid UTF-8/);
+  });
+
   it('property: firstInvalidUtf8 agrees with node (simdutf) on random bytes; incompleteUtf8Tail keeps only real prefixes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 24 }), (bytes) => {
@@ -181,6 +238,70 @@ describe('invalid UTF-8 is refused, never merged', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('invalid UTF-8 in update --input (rows rejected one by one): a rejected row with its line, the rest read', () => {
+  const reasons = (rejected: { line: number; reason: string }[]) => rejected.map((r) => `${r.line}: ${r.reason}`);
+
+  it.each([
+    ['the fast path', ''],
+    ['csv-parse after a quoted line', '"u0",c0,1,x\n'],
+  ])('CSV, %s: each bad line is rejected, a column bkt does not read included', async (_, quoted) => {
+    const path = join(dir, `batch-${quoted ? 'quoted' : 'fast'}.csv`);
+    const rows = quoted ? 1 : 0;
+    writeFileSync(path, bin('user_id,concept_id,correct,note\n', quoted, 'u1,c1,1,a\n', 'u2,c', [0xff], ',0,b\n', 'u3,c1,1,caf', [0xe9], '\n', 'u4,c1,0,d\n'));
+    const batch = await readBatchAttempts({ input: path });
+    expect(batch.attempts.map((a) => a.line)).toEqual(quoted ? [2, 3, 6] : [2, 5]);
+    expect(reasons(batch.rejected)).toEqual([
+      `${3 + rows}: column 2 ("concept_id") is not valid UTF-8${quoted ? '' : ' (byte 0xFF at byte 5 of the line)'}`,
+      `${4 + rows}: column 4 ("note") is not valid UTF-8${quoted ? '' : ' (byte 0xE9 at byte 12 of the line)'}`,
+    ]);
+    await expect(readBatchAttempts({ input: path, failFast: true })).rejects.toThrow(new RegExp(`line ${3 + rows}: column 2 \\("concept_id"\\) is not valid UTF-8`));
+  });
+
+  it('NDJSON: the bad line is rejected', async () => {
+    const path = join(dir, 'batch.ndjson');
+    writeFileSync(path, bin('{"user_id":"u1","concept_id":"c1","correct":1}\n{"user_id":"u2","concept_id":"c', [0xff], '","correct":0}\n{"user_id":"u3","concept_id":"c1","correct":1,"note":"x', [0xc0], '"}\n'));
+    const batch = await readBatchAttempts({ input: path });
+    expect(batch.attempts.map((a) => a.line)).toEqual([1]);
+    expect(reasons(batch.rejected)).toEqual(['2: field "concept_id" is not valid UTF-8', '3: field "note" is not valid UTF-8']);
+  });
+
+  it('Arrow, Parquet and SQLite: the bad row is rejected', async () => {
+    const arrow = await import('apache-arrow');
+    const table = arrow.tableFromArrays({ user_id: ['u1', 'uB', 'u3'], concept_id: ['c1', 'c1', 'c1'], correct: Int8Array.from([1, 0, 1]) });
+    const bytes = Buffer.from(arrow.tableToIPC(table, 'file'));
+    bytes[bytes.indexOf('uB') + 1] = 0xff;
+    const arrowPath = join(dir, 'batch.arrow');
+    writeFileSync(arrowPath, bytes);
+    const fromArrow = await readBatchAttempts({ input: arrowPath });
+    expect(fromArrow.attempts.map((a) => a.line)).toEqual([1, 3]);
+    expect(reasons(fromArrow.rejected)).toEqual(['2: column "user_id" is not valid UTF-8']);
+
+    const { parquetWriteBuffer } = await import('hyparquet-writer');
+    const parquetPath = join(dir, 'batch.parquet');
+    const users = [new TextEncoder().encode('u1'), Uint8Array.from([0x75, 0xff]), new TextEncoder().encode('u3')];
+    writeFileSync(parquetPath, new Uint8Array(parquetWriteBuffer({ columnData: [
+      { name: 'user_id', data: users, type: 'STRING' },
+      { name: 'concept_id', data: ['c1', 'c1', 'c1'], type: 'STRING' },
+      { name: 'correct', data: [true, false, true], type: 'BOOLEAN' },
+    ] })));
+    const fromParquet = await readBatchAttempts({ input: parquetPath });
+    expect(fromParquet.attempts.map((a) => a.line)).toEqual([1, 3]);
+    expect(reasons(fromParquet.rejected)).toEqual(['2: column "user_id" is not valid UTF-8']);
+
+    const sqlitePath = join(dir, 'batch.sqlite');
+    const db = new Database(sqlitePath);
+    db.exec('CREATE TABLE attempts (user_id TEXT, concept_id TEXT, correct INTEGER, note TEXT)');
+    const insert = db.prepare('INSERT INTO attempts VALUES (?, ?, ?, CAST(? AS TEXT))');
+    insert.run('u1', 'c1', 1, Buffer.from('ok'));
+    insert.run('u2', 'c1', 0, Buffer.from([0x6e, 0xfe]));
+    insert.run('u3', 'c1', 1, Buffer.from('fine \ufffd'));
+    db.close();
+    const fromSqlite = await readBatchAttempts({ input: sqlitePath });
+    expect(fromSqlite.attempts.map((a) => a.line)).toEqual([1, 3]);
+    expect(reasons(fromSqlite.rejected)).toEqual(['2: column "note" is not valid UTF-8']);
   });
 });
 

@@ -98,6 +98,26 @@ describe('readAttempts: Parquet', () => {
   });
 });
 
+describe('predict passthrough: every Parquet column is written out, so every text column is checked', () => {
+  it('a column fit does not read, holding invalid UTF-8, stops the read naming its row and column', async () => {
+    const { openInputRows } = await import('../../src/predict/input-rows.js');
+    const bytes = parquetWriteBuffer({
+      columnData: [
+        { name: 'user_id', data: ['u1', 'u2'], type: 'STRING' },
+        { name: 'concept_id', data: ['c', 'c'], type: 'STRING' },
+        { name: 'correct', data: [true, false], type: 'BOOLEAN' },
+        { name: 'note', data: [new TextEncoder().encode('ok'), Uint8Array.from([0x6e, 0xff])], type: 'BYTE_ARRAY' },
+      ],
+    });
+    const path = file('note.parquet', bytes);
+    const rows = await openInputRows({ input: path, format: 'parquet' }, path);
+    const read = async () => {
+      for await (const chunk of rows.chunks) void chunk;
+    };
+    await expect(read()).rejects.toThrow(`${path} row 2: column "note" is not valid UTF-8`);
+  });
+});
+
 describe('readAttempts: the builder test split as Parquet', () => {
   it('fixtures/builder/test.parquet gives the same table and the same fit as test.csv.gz', async () => {
     const fromCsv = await readAttempts({ input: 'fixtures/builder/test.csv.gz' });

@@ -46,12 +46,12 @@ function failingStream(okWrites: number): Writable {
 describe('openOutput', () => {
   it('a missing folder, a folder as target, a file as folder: UsageError (exit 2) naming the --out path, nothing created', () => {
     const cases: [string, RegExp][] = [
-      [join(dir, 'no-such-folder', 'x.csv'), /^--out .*no-such-folder\/x\.csv: the folder .*no-such-folder does not exist/],
-      [dir, /^--out .* is a folder/],
+      [join(dir, 'no-such-folder', 'x.csv'), /^`out` .*no-such-folder\/x\.csv: the folder .*no-such-folder does not exist/],
+      [dir, /^`out` .* is a folder/],
     ];
     const file = join(dir, 'plain-file');
     writeFileSync(file, 'x');
-    cases.push([join(file, 'x.csv'), /^--out .*plain-file\/x\.csv: a part of the path is a file/]);
+    cases.push([join(file, 'x.csv'), /^`out` .*plain-file\/x\.csv: a part of the path is a file/]);
     for (const [path, message] of cases) {
       let error: unknown = null;
       try {
@@ -70,7 +70,7 @@ describe('openOutput', () => {
     const error = outputError('/data/out.csv', Object.assign(new Error("ENOSPC: no space left on device, write '/data/out.csv.tmp-42'"), { code: 'ENOSPC' }));
     expect(error).toBeInstanceOf(StorageError);
     expect((error as BktError).exitCode).toBe(5);
-    expect((error as StorageError).toLine()).toMatch(/^--out \/data\/out\.csv: writing failed \(ENOSPC/);
+    expect((error as StorageError).toLine()).toMatch(/^`out` \/data\/out\.csv: writing failed \(ENOSPC/);
   });
 
   it('commit renames the whole file into place; abort leaves neither file', async () => {

@@ -151,7 +151,8 @@ export { auc, verdict, entries, result, summary, rows, mastery, next, settings, 
         const path = join(dir, entry.name);
         if (entry.isDirectory()) walk(path);
         else if (entry.name.endsWith('.d.ts')) {
-          for (const m of readFileSync(path, 'utf8').matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\(['"]([^'"]+)['"]\)/gm)) imported.add(m[1] ?? m[2]);
+          // `from` after a space or `}`: a quoted key such as 'fix-from' is not a module specifier.
+          for (const m of readFileSync(path, 'utf8').matchAll(/^\s*(?:import|export)\b[^;]*?[\s}]from\s*['"]([^'"]+)['"]|\bimport\(['"]([^'"]+)['"]\)/gm)) imported.add(m[1] ?? m[2]);
         }
       }
     };

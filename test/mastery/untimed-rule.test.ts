@@ -63,7 +63,7 @@ for (const make of [createSqliteDb, createPostgresDb]) {
       const error = await failure(runUpdate({ db: testDb.db, input: path }));
       expect((error as BktError).exitCode).toBe(2);
       expect(error.toLine()).toContain(`${path}: 2 rows (first at line 2) have no time and no attempt key`);
-      expect(error.toLine()).toMatch(/--untimed growing-log .* --untimed new-batch/);
+      expect(error.toLine()).toMatch(/`untimed` growing-log .* `untimed` new-batch/);
       expect(await ledger()).toBe(before);
     });
 

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { CoalescedLookup } from '../../src/service/coalesced-lookup.js';
-import { parseServeOptions, readJwtSecret } from '../../src/service/options.js';
+import { readJwtSecret } from '../../src/cli/jwt-secret.js';
+import { optionPathsToFlags } from '../../src/cli/option-flags.js';
+import { parseServeOptions } from '../../src/service/options.js';
 import { createSqliteDb } from '../mastery/backends.js';
 import { bkt } from '../support/run-bkt.js';
 import { SECRET } from './support.js';
@@ -33,7 +35,7 @@ describe('parseServeOptions', () => {
     expect(parseServeOptions({ jwtSecret: SECRET, prefix: '/' }).prefix).toBe('');
   });
 
-  it('names the flag of a bad value and never quotes a secret', () => {
+  it('names the option of a bad value (the CLI shows its flag) and never quotes a secret', () => {
     const message = (input: Parameters<typeof parseServeOptions>[0]) => {
       try {
         parseServeOptions(input);
@@ -43,11 +45,14 @@ describe('parseServeOptions', () => {
       }
       throw new Error('no error');
     };
-    expect(message({})).toBe('the JWT secret (BKT_JWT_SECRET or --jwt-secret-file) is required');
-    expect(message({ jwtSecret: 'short-secret' })).toBe('the JWT secret (BKT_JWT_SECRET or --jwt-secret-file) must be at least 32 bytes');
+    expect(message({})).toBe('`jwtSecret` is required');
+    expect(optionPathsToFlags(message({}))).toBe('the JWT secret (BKT_JWT_SECRET or --jwt-secret-file) is required');
+    expect(optionPathsToFlags(message({ jwtSecret: 'short-secret' }))).toBe('the JWT secret (BKT_JWT_SECRET or --jwt-secret-file) must be at least 32 bytes');
     expect(message({ jwtSecret: SECRET, serviceToken: 'tiny-token' })).not.toContain('tiny-token');
-    expect(message({ jwtSecret: SECRET, prefix: 'api' })).toMatch(/^--prefix "api" must be \/ or start with \//);
-    expect(message({ jwtSecret: SECRET, port: 70000 })).toMatch(/^--port "70000" /);
+    expect(optionPathsToFlags(message({ jwtSecret: SECRET, serviceToken: 'tiny-token' }))).toMatch(/^BKT_SERVICE_TOKEN must be/);
+    expect(message({ jwtSecret: SECRET, prefix: 'api' })).toMatch(/^`prefix` "api" must be \/ or start with \//);
+    expect(message({ jwtSecret: SECRET, port: 70000 })).toMatch(/^`port` "70000" /);
+    expect(optionPathsToFlags(message({ jwtSecret: SECRET, recomputeWaitMs: -1 }))).toMatch(/^--recompute-wait "-1" /);
   });
 });
 

@@ -38,12 +38,12 @@ export function checkVariantSpec(spec: VariantSpec): void {
   const transitionVariants = (['multilearn', 'multiprior', 'multipair'] as const).filter((name) => spec[name] !== undefined);
   if (transitionVariants.length > 1) {
     throw new UsageError(
-      `--${transitionVariants[0]} and --${transitionVariants[1]} cannot be combined`,
-      'Use at most one of --multilearn, --multiprior and --multipair (each may go with --multigs)',
+      `\`variants.${transitionVariants[0]}\` and \`variants.${transitionVariants[1]}\` cannot be combined`,
+      'Use at most one of `variants.multilearn`, `variants.multiprior` and `variants.multipair` (each may go with `variants.multigs`)',
     );
   }
   if (spec.multiprior !== undefined && (typeof spec.multiprior !== 'string' || spec.multiprior === '')) {
-    throw new UsageError('--multiprior needs a column', 'Name a learner attribute column, e.g. --multiprior cohort');
+    throw new UsageError('`variants.multiprior` needs a column', 'Name a learner attribute column, e.g. `variants.multiprior` cohort');
   }
 }
 
@@ -53,7 +53,7 @@ export function classColumnRequests(spec: VariantSpec): { name: string; required
   for (const name of VARIANT_NAMES) {
     const value = spec[name];
     if (value === undefined) continue;
-    out.push(value === true ? { name: DEFAULT_CLASS_COLUMN, required: false, flag: `--${name}` } : { name: value, required: true, flag: `--${name}` });
+    out.push(value === true ? { name: DEFAULT_CLASS_COLUMN, required: false, flag: `\`variants.${name}\`` } : { name: value, required: true, flag: `\`variants.${name}\`` });
   }
   return out;
 }
@@ -92,8 +92,8 @@ function sourceFor(table: AttemptsTable, flag: VariantName, value: string | true
     const carried = classColumn(table, DEFAULT_CLASS_COLUMN);
     if (carried) return { column: carried.name, ids: carried.ids, values: carried.values };
     throw new UsageError(
-      `--${flag}: the input has no question column and no "${DEFAULT_CLASS_COLUMN}" column`,
-      `Name the item column: --${flag} COLUMN`,
+      `\`variants.${flag}\`: the input has no question column and no "${DEFAULT_CLASS_COLUMN}" column`,
+      `Name the item column: \`variants.${flag}\` COLUMN`,
     );
   }
   if (roles.question === value && table.question !== null) {
@@ -101,7 +101,7 @@ function sourceFor(table: AttemptsTable, flag: VariantName, value: string | true
   }
   const carried = classColumn(table, value);
   if (!carried) {
-    throw new UsageError(`--${flag} ${value}: the input has no column "${value}"`, `Pass the exact column name with --${flag}`);
+    throw new UsageError(`\`variants.${flag}\` ${value}: the input has no column "${value}"`, `Pass the exact column name with \`variants.${flag}\``);
   }
   return { column: carried.name, ids: carried.ids, values: carried.values };
 }
@@ -128,8 +128,8 @@ export function resolveVariants(table: AttemptsTable, spec: VariantSpec, roles: 
     for (const [role, why] of perAttempt) {
       if (role && role === name) {
         throw new UsageError(
-          `--multiprior ${name}: "${name}" is ${why}; a prior class must be a learner attribute`,
-          'Pass a column that is constant per learner, e.g. --multiprior cohort, or the learner column itself',
+          `\`variants.multiprior\` ${name}: "${name}" is ${why}; a prior class must be a learner attribute`,
+          'Pass a column that is constant per learner, e.g. `variants.multiprior` cohort, or the learner column itself',
         );
       }
     }
@@ -162,7 +162,7 @@ function assertLearnerAttribute(table: AttemptsTable, source: ClassSource): void
     else if (before !== value) {
       const show = (v: number) => (v < 0 ? 'empty' : JSON.stringify(source.ids[v]));
       throw new InputError(
-        `--multiprior ${source.column}: learner ${table.learnerIds[learner]} has both ${show(before)} and ${show(value)} in column "${source.column}", so it is a per-attempt column, not a learner attribute`,
+        `\`variants.multiprior\` ${source.column}: learner ${table.learnerIds[learner]} has both ${show(before)} and ${show(value)} in column "${source.column}", so it is a per-attempt column, not a learner attribute`,
         'Pass a column that is constant per learner (a cohort, a pre-test band, the learner id)',
       );
     }

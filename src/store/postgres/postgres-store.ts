@@ -272,7 +272,7 @@ export async function openPostgresStore(target: DbTarget, options: OpenStoreOpti
   try {
     pool = new pg.Pool({ connectionString, max: options.poolSize ?? 4, connectionTimeoutMillis: 10_000 }) as unknown as PgPool;
   } catch (e) {
-    throw new StorageError(`cannot use postgres URL ${target.display}: ${(e as Error).message}`, 'Check --db or DATABASE_URL', e);
+    throw new StorageError(`cannot use postgres URL ${target.display}: ${(e as Error).message}`, 'Check `db` or DATABASE_URL', e);
   }
   pool.on('error', () => {
     // An idle client lost its server; the next query reports it.
@@ -283,7 +283,7 @@ export async function openPostgresStore(target: DbTarget, options: OpenStoreOpti
     await pool.end().catch(() => undefined);
     throw new StorageError(
       `cannot connect to postgres at ${where} (password hidden): ${(e as Error).message}`,
-      'Check --db or DATABASE_URL and that the server is running',
+      'Check `db` or DATABASE_URL and that the server is running',
       e,
     );
   }

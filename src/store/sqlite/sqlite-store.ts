@@ -261,7 +261,7 @@ export async function openSqliteStore(target: DbTarget, options: OpenStoreOption
   const mode = options.mode ?? 'use';
   const path = target.location;
   if (mode !== 'migrate' && path !== ':memory:' && !existsSync(path)) {
-    throw new StorageError(`no database at ${path}`, `Run "bkt db migrate --db ${path}" to create it, or pass --db`);
+    throw new StorageError(`no database at ${path}`, `Run "bkt db migrate --db ${path}" to create it, or pass \`db\``);
   }
   let db: SqliteDatabase;
   try {
@@ -280,7 +280,7 @@ export async function openSqliteStore(target: DbTarget, options: OpenStoreOption
     // Reading attempts probes two random-key indexes per answer; memory-mapped pages cut ~25%.
     db.pragma('mmap_size = 1073741824');
   } catch (e) {
-    throw new StorageError(`cannot open SQLite database ${path}: ${(e as Error).message}`, 'Check the --db path and its permissions', e);
+    throw new StorageError(`cannot open SQLite database ${path}: ${(e as Error).message}`, 'Check the `db` path and its permissions', e);
   }
   const driver = new SqliteDriver(db, path, path === ':memory:' ? `:memory:${Math.random()}` : resolve(path));
   if (mode === 'use') {
