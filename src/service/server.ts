@@ -89,7 +89,10 @@ export async function buildService(
     bodyLimit: options.bodyLimit,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    return503OnClosing: true,
+    // A request already on its way when the close began is served (answered with Connection: close,
+    // so a connection carries at most one more); Fastify's 503 would lose it. New connections stop
+    // when the listener closes, after acceptBacklog.
+    return503OnClosing: false,
     // Idle keep-alive connections are closed by drainConnections, which leaves those with a request on the way alone.
     forceCloseConnections: false,
   }).withTypeProvider<ZodTypeProvider>();
@@ -201,8 +204,12 @@ const CONNECTIONS = Symbol('bkt.connections');
 const DRAIN_SWEEP_MS = 50;
 /** Connections accepted so far, per server (acceptBacklog watches it grow). */
 const connectionCount = new WeakMap<Server, number>();
-/** Longest acceptBacklog waits for clients that keep connecting. */
-const ACCEPT_BACKLOG_MAX_MS = 1000;
+/**
+ * Longest acceptBacklog waits for clients that keep connecting. Generous because a starved process
+ * accepts slowly: on a 2-core machine at load 20, 60 connections already queued took a second to
+ * accept, and at a 1 s cap the last seven were reset.
+ */
+const ACCEPT_BACKLOG_MAX_MS = 5000;
 
 /**
  * Before the listener closes: a connection the kernel has accepted but Node has not yet taken
