@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
+    // Migrated and sample databases made once per run and copied per test (test/support/templates.ts).
+    globalSetup: ['test/global-setup.ts'],
     // oclif writes through console.log; without this @oclif/test captures nothing.
     disableConsoleIntercept: true,
     testTimeout: 60_000,

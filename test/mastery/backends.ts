@@ -1,13 +1,13 @@
 /**
  * Both backends for the mastery tests: a migrated SQLite temp file, and a fresh PostgreSQL
- * database per run (CREATE DATABASE bkt_test_<random>, dropped afterwards). PostgreSQL tests
- * run when a server answers at 127.0.0.1:5432; without one they fail under CI=true and are
- * skipped with a visible notice otherwise.
+ * database per run (CREATE DATABASE bkt_test_<random> from a migrated template, dropped
+ * afterwards). PostgreSQL tests run when a server answers at 127.0.0.1:5432; without one they
+ * fail under CI=true and are skipped with a visible notice otherwise.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPostgresDatabase } from '../support/postgres.js';
+import { cloneDatabase } from '../support/templates.js';
 import { openStore } from '../../src/store/open-store.js';
 import { type Store } from '../../src/store/store.js';
 import { sqlDriverOf } from '../../src/store/sql-store.js';
@@ -30,11 +30,13 @@ export async function createSqliteDb(): Promise<TestDb> {
   return { name: 'sqlite', db, drop: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** A migrated PostgreSQL database: a copy of the run's migrated template (support/templates.ts). */
 export async function createPostgresDb(): Promise<TestDb> {
-  const { db, drop } = await createPostgresDatabase();
-  const store = await openStore(db, { mode: 'migrate' });
-  await store.migrate();
-  await store.close();
+  const { db, drop } = await cloneDatabase('postgres', 'migrated', async (template) => {
+    const store = await openStore(template, { mode: 'migrate' });
+    await store.migrate();
+    await store.close();
+  });
   return { name: 'postgres', db, drop };
 }
 

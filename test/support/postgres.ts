@@ -28,13 +28,16 @@ export function postgresAvailable(): Promise<boolean> {
   return answer;
 }
 
-/** A new empty database: its --db URL and how to drop it. */
-export async function createPostgresDatabase(): Promise<{ db: string; drop: () => Promise<void> }> {
+/** A new database, empty or a copy of `template`: its --db URL and how to drop it. */
+export async function createPostgresDatabase(template?: string): Promise<{ db: string; drop: () => Promise<void> }> {
   const name = `bkt_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  try {
+    await admin.query(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
   return {
     db: PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`),
     drop: async () => {

@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Backend, EmptyDb } from '../store/backends.js';
+import { cloneDatabase } from './templates.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
@@ -70,12 +71,15 @@ export function bktAsync(
   });
 }
 
-/** A fresh database of `backend`, migrated and holding fixtures/sample.csv, made with the CLI. */
+/**
+ * A fresh database of `backend`, migrated and holding fixtures/sample.csv, made with the CLI: once
+ * per test run, then copied for each caller (support/templates.ts).
+ */
 export async function cliSampleDatabase(backend: Backend): Promise<EmptyDb> {
-  const empty = await backend.create();
-  for (const args of [['db', 'migrate'], ['import', '--input', 'fixtures/sample.csv']]) {
-    const r = bkt([...args, '--db', empty.db]);
-    if (r.status !== 0) throw new Error(r.describe);
-  }
-  return empty;
+  return cloneDatabase(backend.name, 'cli-sample', async (db) => {
+    for (const args of [['db', 'migrate'], ['import', '--input', 'fixtures/sample.csv']]) {
+      const r = bkt([...args, '--db', db]);
+      if (r.status !== 0) throw new Error(r.describe);
+    }
+  });
 }

@@ -1,12 +1,14 @@
 /**
  * The whole database path end to end on each backend: migrate, import the builder train data,
  * recompute with activation, list, roll back; and after each failing command (bad flag, bad
- * file, database down, invalid fit) the store is unchanged.
+ * file, database down, invalid fit) the store is unchanged. One test file per backend
+ * (recompute-flow-sqlite.test.ts, recompute-flow-postgres.test.ts): each imports the builder
+ * train data, the longest set-up of the suite, so the two run side by side.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integerToUuid } from '../../src/store/ids.js';
 import { withStore } from '../../src/jobs/db-admin.js';
-import { BACKENDS, postgresAvailable, tableCounts, type EmptyDb } from '../store/backends.js';
+import { postgresAvailable, tableCounts, type Backend, type EmptyDb } from '../store/backends.js';
 import { bkt } from '../support/run-bkt.js';
 
 const pgOk = await postgresAvailable();
@@ -16,7 +18,8 @@ const SKILL_7 = integerToUuid(7);
 const counts = (db: string) => withStore(db, 'use', tableCounts);
 const run = (db: string, id: string) => withStore(db, 'use', (store) => store.getRun(id));
 
-for (const backend of BACKENDS) {
+/** The database path on `backend`, as one describe block of the calling test file. */
+export function describeDatabasePath(backend: Backend): void {
   describe.skipIf(backend.name === 'postgres' && !pgOk)(`database path on ${backend.name}`, () => {
     let empty: EmptyDb;
     beforeAll(async () => {

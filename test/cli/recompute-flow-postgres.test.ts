@@ -1,0 +1,4 @@
+import { postgresBackend } from '../store/backends.js';
+import { describeDatabasePath } from './recompute-flow.js';
+
+describeDatabasePath(postgresBackend);

@@ -1,0 +1,4 @@
+import { sqliteBackend } from '../store/backends.js';
+import { describeDatabasePath } from './recompute-flow.js';
+
+describeDatabasePath(sqliteBackend);
