@@ -92,6 +92,17 @@ export class RecomputeRuns {
     return this.finished.get(runId) ?? null;
   }
 
+  /**
+   * The final response of a run whose row is already closed: a job of this process that has
+   * committed its last row may still be settling, so wait for it (never long: only its response
+   * is left to build). Null when another process ran it, or it failed.
+   */
+  async settledResult(runId: string): Promise<RecomputeResponse | null> {
+    const active = this.active.get(runId);
+    if (active) await active.done.catch(() => undefined);
+    return this.result(runId);
+  }
+
   get running(): number {
     return this.active.size;
   }

@@ -200,7 +200,9 @@ export function apiRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
           input_summary: row.input_summary_json,
           output_summary: row.output_summary_json,
           error_message: row.error_message,
-          result: runs.result(row.id),
+          // A finished row may be read in the moment between the job's last commit and its
+          // response being kept: wait for that response rather than answer SUCCESS without it.
+          result: row.status === 'RUNNING' ? runs.result(row.id) : await runs.settledResult(row.id),
         };
       },
     });
