@@ -103,15 +103,11 @@ function paramsUsed(conceptId: string, r: ResolvedParams): ParamsUsed {
   };
 }
 
-/** An attempt checked and keyed, ready to apply (ids canonical, time in epoch ms or null = stamp when applied). */
-export interface PreparedAttempt {
-  userId: string;
-  conceptId: string;
-  questionId: string | null;
-  correct: boolean;
-  answeredAt: number | null;
-  attemptKey: string;
-}
+/**
+ * An attempt checked and keyed, ready to apply (ids canonical, time in epoch ms or null = stamp
+ * when applied): a batch's attempt without its place in an input file.
+ */
+export type PreparedAttempt = Omit<BatchAttempt, 'line' | 'positional'>;
 
 /**
  * The checks of `applyAttempt` that need no database: the attempt's fields, the caller's scope,
