@@ -60,6 +60,21 @@ function simulate(g: Generator): AttemptsTable {
   return AttemptsTableBuilder.fromArrays({ learner, concept, correct, classes: { item, cohort } });
 }
 
+/** Learners whose items differ in guess, slip and learn and whose cohorts differ in prior: every variant has classes to tell apart. */
+function classVaryingTable(learners: number, attempts: number, seed: number) {
+  return simulate({
+    learners,
+    attempts,
+    items: ['a', 'b', 'c'],
+    prior: (u) => (u % 3 === 0 ? 0.6 : 0.2),
+    cohort: (u) => `k${u % 3}`,
+    guess: (i) => (i === 'a' ? 0.1 : 0.3),
+    slip: (i) => (i === 'b' ? 0.2 : 0.05),
+    learn: (i) => (i === 'c' ? 0.3 : 0.1),
+    seed,
+  });
+}
+
 describe('fitVariantConcepts', () => {
   it('recovers per-item guess and slip (multigs) from 3,000 learners x 20 attempts', async () => {
     const guess: Record<string, number> = { a: 0.05, b: 0.2, c: 0.35 };
@@ -112,17 +127,7 @@ describe('fitVariantConcepts', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 1000 }), fc.constantFrom(...combos), fc.boolean(), fc.boolean(), (seed, spec, bounded, forgets) => {
         // Arrange
-        const table = simulate({
-          learners: 60,
-          attempts: 10,
-          items: ['a', 'b', 'c'],
-          prior: (u) => (u % 3 === 0 ? 0.6 : 0.2),
-          cohort: (u) => `k${u % 3}`,
-          guess: (i) => (i === 'a' ? 0.1 : 0.3),
-          slip: (i) => (i === 'b' ? 0.2 : 0.05),
-          learn: (i) => (i === 'c' ? 0.3 : 0.1),
-          seed,
-        });
+        const table = classVaryingTable(60, 10, seed);
         const variants = resolveVariants(table, spec);
         const layout = buildVariantLayout(table, variants);
         const problem = problemOf(table, layout, 0);
@@ -150,17 +155,7 @@ describe('fitVariantConcepts', () => {
     const combos = [{ multigs: 'item' }, { multilearn: 'item' }, { multigs: 'item', multipair: 'item' }, { multigs: 'item', multiprior: 'cohort' }] as const;
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 1000 }), fc.constantFrom(...combos), fc.boolean(), (seed, spec, forgets) => {
-        const table = simulate({
-          learners: 40,
-          attempts: 8,
-          items: ['a', 'b', 'c'],
-          prior: (u) => (u % 3 === 0 ? 0.6 : 0.2),
-          cohort: (u) => `k${u % 3}`,
-          guess: (i) => (i === 'a' ? 0.1 : 0.3),
-          slip: (i) => (i === 'b' ? 0.2 : 0.05),
-          learn: (i) => (i === 'c' ? 0.3 : 0.1),
-          seed,
-        });
+        const table = classVaryingTable(40, 8, seed);
         const layout = buildVariantLayout(table, resolveVariants(table, spec));
         const problem = problemOf(table, layout, 0);
         const shape = thetaLayout(problem.priorClasses, problem.learnClasses, problem.gsClasses);
