@@ -323,6 +323,8 @@ export interface LockedStates {
   rows: Map<string, LockedStateRow>;
   /** Users (lower-case) that are not in the users table: their states were not locked. */
   missingUsers: Set<string>;
+  /** Of the attempt keys passed to lockStates, those the ledger holds for the locked states, as appliedAttemptKeys answers. */
+  appliedKeys: Set<string>;
 }
 
 /** One bkt_attempt_ledger row to write with `StoreTransaction.recordAttempts`. */
@@ -391,15 +393,21 @@ export interface StoreTransaction {
    * multi-row inserts, then one SELECT of every state in (user, concept) order (FOR UPDATE on
    * PostgreSQL). States of users missing from users are not locked and their users are listed
    * (no error). Pass the keys in (user, concept) order across transactions to avoid deadlocks.
+   * With `attemptKeys`, also answers appliedAttemptKeys for the locked states (`appliedKeys`),
+   * read after the locks in the same round trip as them on PostgreSQL.
    */
-  lockStates(keys: readonly StateKey[]): Promise<LockedStates>;
+  lockStates(keys: readonly StateKey[], attemptKeys?: readonly string[]): Promise<LockedStates>;
   /**
    * Which of `attemptKeys` the ledger already holds for the locked states `keys`, as
    * `stateKeyOf(user, concept) + '|' + attempt_key`. With the states locked, the answer holds
    * until commit, so `recordAttempts` may then write the others without a conflict check.
    */
   appliedAttemptKeys(keys: readonly StateKey[], attemptKeys: readonly string[]): Promise<Set<string>>;
-  /** Write new ledger rows in bulk (PostgreSQL COPY). Each key must be new: see appliedAttemptKeys. */
+  /**
+   * Write new ledger rows in bulk: up to a few hundred in one insert that goes with the commit
+   * (TransactionExecutor.deferUntilCommit), more with PostgreSQL's COPY. Each key must be new: see
+   * appliedAttemptKeys.
+   */
   recordAttempts(rows: readonly LedgerInput[]): Promise<void>;
   /**
    * Record that `attemptKey` was applied to (user, concept), with the attempt's outcome (stored in

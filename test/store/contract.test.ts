@@ -554,6 +554,36 @@ for (const backend of BACKENDS) {
         expect(await tableCounts(store)).toEqual(before);
       });
 
+      it('writes deferred until commit go with it: their values stored exactly, a failing one rolls the whole transaction back', async () => {
+        const store = await freshStore();
+        const driver = driverOfSync(store);
+        await exec(store, 'INSERT INTO users (id) VALUES (?)', [U1]);
+        // Inlined on PostgreSQL: quotes, backslashes and a literal-looking text must arrive as given.
+        const awkward = "it's \\ a ''key'' $1 ? E'x' \\x00";
+        const batches = await driver.transaction(async (tx) => {
+          tx.deferUntilCommit('INSERT INTO bkt_attempt_ledger (user_id, concept_id, attempt_key, applied_at, correct) VALUES (?, ?, ?, ?, ?)', [U1, C1, awkward, '2026-01-01T00:00:00.000Z', store.backend === 'sqlite' ? 1 : true]);
+          return tx.queryBatch([
+            { sql: 'SELECT count(*) AS n FROM bkt_attempt_ledger WHERE attempt_key = ?', params: [awkward] },
+            { sql: 'SELECT id FROM users WHERE id = ?', params: [U1] },
+          ]);
+        });
+        // The deferred insert ran after the batch, at commit.
+        expect(batches.map((rows) => rows.length)).toEqual([1, 1]);
+        expect(Number(batches[0][0].n)).toBe(0);
+        const rows = await driver.query<{ attempt_key: string }>('SELECT attempt_key FROM bkt_attempt_ledger WHERE user_id = ?', [U1]);
+        expect(rows.map((r) => r.attempt_key)).toEqual([awkward]);
+
+        const before = await tableCounts(store);
+        await expect(
+          driver.transaction(async (tx) => {
+            await tx.run('INSERT INTO users (id) VALUES (?)', [U2]);
+            // The same ledger key again: the unique key fails it, at commit.
+            tx.deferUntilCommit('INSERT INTO bkt_attempt_ledger (user_id, concept_id, attempt_key, applied_at) VALUES (?, ?, ?, ?)', [U1, C1, awkward, '2026-01-01T00:00:00.000Z']);
+          }),
+        ).rejects.toBeInstanceOf(StorageError);
+        expect(await tableCounts(store)).toEqual(before);
+      });
+
       it('locks, records attempts once, upserts and streams states', async () => {
         const store = await freshStore();
         await exec(store, 'INSERT INTO users (id) VALUES (?), (?)', [U1, U2]);

@@ -106,3 +106,32 @@ function literal(v: SqlValue): string {
 export function inlineParameters(sql: string, params: readonly SqlValue[]): string {
   return toNumberedPlaceholders(sql).replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
 }
+
+/**
+ * A parameter as the literal of the text `pg` binds for it (numbers and booleans as quoted text,
+ * arrays in PostgreSQL's array syntax), so an inlined statement is typed exactly as the bound one:
+ * both are literals of unknown type that the server resolves from context. An escape string
+ * (E'...') whatever standard_conforming_strings says. Null for a value bound in binary (a Buffer),
+ * which has no such literal.
+ */
+function boundLiteral(v: SqlValue | undefined): string | null {
+  if (v === null || v === undefined) return 'NULL';
+  if (Buffer.isBuffer(v)) return null;
+  const text = Array.isArray(v) ? `{${v.map((x) => (x === null ? 'NULL' : `"${String(x).replace(/["\\]/g, '\\$&')}"`)).join(',')}}` : String(v);
+  return `E'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/**
+ * The statement with its `?` parameters replaced by literals of the text `pg` would bind (see
+ * boundLiteral), for a simple-protocol query that carries several statements in one round trip;
+ * null when a parameter has no such literal.
+ */
+export function inlineBoundParameters(sql: string, params: readonly SqlValue[]): string | null {
+  const literals: string[] = [];
+  for (const p of params) {
+    const l = boundLiteral(p);
+    if (l === null) return null;
+    literals.push(l);
+  }
+  return toNumberedPlaceholders(sql).replace(/\$(\d+)/g, (_, n: string) => literals[Number(n) - 1]);
+}
