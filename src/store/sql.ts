@@ -73,9 +73,10 @@ export interface TransactionExecutor extends SqlExecutor {
   /**
    * Queue a write whose result the transaction never reads, to run after every other statement of
    * the transaction, just before COMMIT; when it fails, the transaction fails and rolls back.
-   * PostgreSQL sends the queued writes and COMMIT in one round trip (with its parameters inlined
-   * as the literals `pg` would have bound); SQLite runs them before its COMMIT. Only for writes no
-   * later statement of the same transaction depends on.
+   * PostgreSQL sends the queued writes and COMMIT in one round trip (their parameters inlined as
+   * literals of the text `pg` would have bound; a Buffer or text with a NUL character is bound
+   * instead, each write then a round trip of its own); SQLite runs them before its COMMIT. Only
+   * for writes no later statement of the same transaction depends on.
    */
   deferUntilCommit(sql: string, params?: readonly SqlValue[]): void;
   /**

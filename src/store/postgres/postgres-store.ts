@@ -4,7 +4,7 @@ import { BktError, StorageError, redactConnectionString } from '../../errors.js'
 import { TABLES, type EnumDef, type LiveTable, type TableDef } from '../schema.js';
 import { CopyBinaryDecoder } from './copy-binary.js';
 import { CopyOutQuery } from './copy-out.js';
-import { CopyTextLines, copyText, inlineBoundParameters, inlineParameters, toNumberedPlaceholders } from './copy-text.js';
+import { CopyTextLines, copyText, inlineBoundParameters, inlineParameters, toNumberedPlaceholders, type PgLiteralTools } from './copy-text.js';
 import type { BulkReadOptions, ReservedConnection, Row, SqlDriver, SqlExecutor, SqlValue, TransactionExecutor } from '../sql.js';
 import { SqlStore } from '../sql-store.js';
 import type { DbTarget, OpenStoreOptions, Store } from '../store.js';
@@ -78,25 +78,32 @@ class PgExecutor implements SqlExecutor {
  * One transaction on its client, in fewer round trips: each costs more than the statement itself
  * on a busy machine (the service, the server and the clients share the cores, so every wait for
  * an answer is a trip through the scheduler). BEGIN goes in one simple-protocol query with the
- * first statement, and the deferred writes go in one with COMMIT, their parameters inlined as the
- * literals `pg` would have bound (inlineBoundParameters). Statements of one simple query run in
- * order, each with its own snapshot as if sent alone, and the first that fails skips the rest.
+ * first statement, and the deferred writes go in one with COMMIT, their parameters inlined as
+ * literals of the text `pg` would have bound (inlineBoundParameters, with pg's own prepareValue
+ * and escapeLiteral); a statement with a parameter that has no such literal is bound and sent
+ * alone instead. Statements of one simple query run in order, each with its own snapshot as if
+ * sent alone, and the first that fails skips the rest.
  */
 class PgTransaction extends PgExecutor implements TransactionExecutor {
   /** Whether BEGIN was sent: from then on, a failure needs a ROLLBACK. */
   begun = false;
-  private readonly deferred: string[] = [];
+  private readonly deferred: { sql: string; params: readonly SqlValue[] }[] = [];
 
   constructor(
     private readonly client: PgClient,
     display: string,
+    private readonly literals: PgLiteralTools,
   ) {
     super(client, display);
   }
 
+  private inline(sql: string, params: readonly SqlValue[]): string | null {
+    return inlineBoundParameters(sql, params, this.literals);
+  }
+
   /** The first statement with BEGIN in one round trip, its result; null when its parameters cannot be inlined (BEGIN was sent alone). */
   private async beginWith(sql: string, params: readonly SqlValue[]): Promise<{ rows: unknown[]; rowCount: number | null } | null> {
-    const inlined = inlineBoundParameters(sql, params);
+    const inlined = this.inline(sql, params);
     this.begun = true;
     try {
       if (inlined === null) {
@@ -147,7 +154,7 @@ class PgTransaction extends PgExecutor implements TransactionExecutor {
   }
 
   async queryBatch(statements: readonly { sql: string; params: readonly SqlValue[] }[]): Promise<Row[][]> {
-    const inlined = statements.map((s) => inlineBoundParameters(s.sql, s.params));
+    const inlined = statements.map((s) => this.inline(s.sql, s.params));
     if (statements.length < 2 || inlined.includes(null)) {
       const results: Row[][] = [];
       for (const s of statements) results.push(await this.query(s.sql, s.params));
@@ -164,17 +171,24 @@ class PgTransaction extends PgExecutor implements TransactionExecutor {
   }
 
   deferUntilCommit(sql: string, params: readonly SqlValue[] = []): void {
-    const inlined = inlineBoundParameters(sql, params);
-    if (inlined === null) throw new TypeError('deferUntilCommit: a binary parameter (Buffer) cannot be inlined; run the statement instead');
-    this.deferred.push(inlined);
+    this.deferred.push({ sql, params });
   }
 
-  /** The deferred writes and COMMIT (and BEGIN, when no statement ran yet) in one round trip; nothing when the transaction ran nothing. */
+  /**
+   * The deferred writes and COMMIT (and BEGIN, when no statement ran yet) in one round trip;
+   * nothing when the transaction ran nothing. When a deferred write cannot be inlined, each is
+   * bound and run in turn, then COMMIT.
+   */
   async commit(): Promise<void> {
     if (!this.begun && this.deferred.length === 0) return;
-    const statements = [...(this.begun ? [] : [postgresDialect.beginWrite]), ...this.deferred, 'COMMIT'];
+    const deferred = this.deferred.splice(0);
+    const inlined = deferred.map((s) => this.inline(s.sql, s.params));
+    if (inlined.includes(null)) {
+      for (const s of deferred) await this.run(s.sql, s.params);
+      inlined.length = 0;
+    }
+    const statements = [...(this.begun ? [] : [postgresDialect.beginWrite]), ...inlined, 'COMMIT'];
     this.begun = true;
-    this.deferred.length = 0;
     try {
       await this.client.query(statements.join(';\n'));
     } catch (e) {
@@ -190,6 +204,7 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
   constructor(
     private readonly pool: PgPool,
     display: string,
+    private readonly literals: PgLiteralTools,
   ) {
     super(pool, display);
   }
@@ -202,7 +217,7 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
       this.wrap(e);
     }
     let broken = false;
-    const tx = new PgTransaction(client, this.display);
+    const tx = new PgTransaction(client, this.display, this.literals);
     try {
       const result = await fn(tx);
       await tx.commit();
@@ -396,7 +411,8 @@ export async function openPostgresStore(target: DbTarget, options: OpenStoreOpti
       e,
     );
   }
-  const driver = new PostgresDriver(pool, target.display);
+  const pgUtils = (pg as unknown as { utils: Pick<PgLiteralTools, 'prepareValue'> }).utils;
+  const driver = new PostgresDriver(pool, target.display, { prepareValue: (v) => pgUtils.prepareValue(v), escapeLiteral: (t) => pg.escapeLiteral(t) });
   if ((options.mode ?? 'use') === 'use') {
     const present = await pool.query(
       'SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ANY($1)',
