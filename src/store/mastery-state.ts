@@ -12,7 +12,7 @@
 import { NotFoundError } from '../errors.js';
 import { isUuid, newUuid, toUuid } from './ids.js';
 import type { JoinedLabels } from './labels.js';
-import { resolveParamsIn, resolveParamsManyIn } from './params.js';
+import { resolveParamsIn, resolveParamsManyIn, resolveParamsManyReads } from './params.js';
 import { requireUuid, rowCodec, toIsoTimestamp, whereClause, type RowCodec } from './row-codec.js';
 import type { SqlContext, SqlValue, TransactionExecutor } from './sql.js';
 import {
@@ -84,6 +84,23 @@ function transactionOver(ctx: SqlContext, ex: TransactionExecutor): { tx: StoreT
   const timeText = (value: string | null): string | null => (value === null ? null : CANONICAL_TIME.test(value) ? value : toIsoTimestamp(value));
 
   /**
+   * Whether each user (lower-case) is in users, as this transaction read it: lockWith checks a
+   * user once, and resolveParamsAndUsers reads it ahead in the same round trip as the parameters.
+   */
+  const usersChecked = new Map<string, boolean>();
+  const usersCheck = (userIds: readonly string[]) => {
+    const usersIn = d.inList('id', userIds);
+    return {
+      sql: `SELECT id FROM users WHERE ${usersIn.sql}`,
+      params: usersIn.params,
+      record: (rows: readonly Record<string, unknown>[]) => {
+        const known = new Set(rows.map((r) => String(r.id).toLowerCase()));
+        for (const u of userIds) usersChecked.set(u, known.has(u));
+      },
+    };
+  };
+
+  /**
    * Ledger lookups of `attemptKeys` for the states `keys`: a superset (users x concepts), the
    * caller looks up exact keys (ledgerKeysOf).
    */
@@ -123,10 +140,13 @@ function transactionOver(ctx: SqlContext, ex: TransactionExecutor): { tx: StoreT
     const missingUsers = new Set<string>();
     if (wanted.size === 0) return { rows, missingUsers, appliedKeys: new Set() };
     const userIds = [...new Set([...wanted.values()].map((k) => k.u))];
-    const usersIn = d.inList('id', userIds);
-    const known = new Set((await ex.query<{ id: unknown }>(`SELECT id FROM users WHERE ${usersIn.sql}`, usersIn.params)).map((r) => String(r.id).toLowerCase()));
-    for (const u of userIds) if (!known.has(u)) missingUsers.add(u);
-    const live = [...wanted.entries()].filter(([, k]) => known.has(k.u));
+    const unchecked = userIds.filter((u) => !usersChecked.has(u));
+    if (unchecked.length) {
+      const check = usersCheck(unchecked);
+      check.record(await ex.query(check.sql, check.params));
+    }
+    for (const u of userIds) if (!usersChecked.get(u)) missingUsers.add(u);
+    const live = [...wanted.entries()].filter(([, k]) => usersChecked.get(k.u));
     if (live.length === 0) return { rows, missingUsers, appliedKeys: new Set() };
     for (const [key] of live) locked.add(key);
 
@@ -257,8 +277,33 @@ function transactionOver(ctx: SqlContext, ex: TransactionExecutor): { tx: StoreT
       ]);
       return id;
     },
+    insertSnapshots: async (snapshots) => {
+      const now = new Date().toISOString();
+      const rows = snapshots.map((s): SqlValue[] => [
+        newUuid(),
+        requireUuid(s.user_id, 'user id'),
+        toUuid(s.concept_id),
+        s.p_mastery,
+        s.n_attempts,
+        s.algo_version_id,
+        s.created_at ? toIsoTimestamp(s.created_at) : now,
+      ]);
+      // Nothing later in the transaction reads them back: they go with COMMIT (one round trip on PostgreSQL).
+      for (const part of chunks(rows, ROWS_PER_STATEMENT)) {
+        ex.deferUntilCommit(`INSERT INTO mastery_snapshot (${SNAPSHOTS.select}) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`, part.flat());
+      }
+      return rows.map((r) => String(r[0]));
+    },
     resolveParams: (conceptId) => resolveParamsIn(ctx, ex, toUuid(conceptId)),
     resolveParamsMany: (conceptIds) => resolveParamsManyIn(ctx, ex, conceptIds.map(toUuid)),
+    resolveParamsAndUsers: async (conceptIds, userIds) => {
+      const reads = resolveParamsManyReads(ctx, conceptIds.map(toUuid));
+      const users = [...new Set(userIds.map((u) => requireUuid(u, 'user id')))];
+      const check = users.length ? usersCheck(users) : null;
+      const results = await ex.queryBatch(check ? [...reads.statements, check] : reads.statements);
+      check?.record(results[reads.statements.length]);
+      return { params: reads.decode(results), missingUsers: new Set(users.filter((u) => !usersChecked.get(u))) };
+    },
   };
 
   const finish = () => {

@@ -424,6 +424,12 @@ export interface StoreTransaction {
   upsertStates(states: readonly StateInput[]): Promise<void>;
   /** Append one mastery_snapshot row; returns its id. */
   insertSnapshot(snapshot: SnapshotInput): Promise<string>;
+  /**
+   * Append mastery_snapshot rows, in multi-row inserts that go with the commit
+   * (TransactionExecutor.deferUntilCommit: nothing in the transaction reads them back); returns
+   * their ids in order.
+   */
+  insertSnapshots(snapshots: readonly SnapshotInput[]): Promise<string[]>;
   /** schema.md parameter resolution, read inside the transaction. */
   resolveParams(conceptId: string): Promise<ResolvedParams>;
   /**
@@ -431,6 +437,12 @@ export interface StoreTransaction {
    * keyed by the concept's canonical id (a UUID lower-cased, as `bkt import` maps other ids).
    */
   resolveParamsMany(conceptIds: readonly string[]): Promise<Map<string, ResolvedParams>>;
+  /**
+   * resolveParamsMany, and which of `userIds` are not in users (lower-case), read together: one
+   * round trip on PostgreSQL, with BEGIN when it is the transaction's first. A later lockStates
+   * of these users takes this answer instead of checking them again.
+   */
+  resolveParamsAndUsers(conceptIds: readonly string[], userIds: readonly string[]): Promise<{ params: Map<string, ResolvedParams>; missingUsers: Set<string> }>;
 }
 
 /** bkt's domain operations on one database (see the module comment for the guarantees); get one with `openStore`. */

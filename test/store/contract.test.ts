@@ -554,6 +554,42 @@ for (const backend of BACKENDS) {
         expect(await tableCounts(store)).toEqual(before);
       });
 
+      it("a group's parameters and users read together, and its snapshots in one insert with the commit", async () => {
+        const store = await freshStore();
+        await exec(store, 'INSERT INTO users (id) VALUES (?)', [U1]);
+        const fitted = await store.saveParams({ concept_id: C2, params: P }, { activate: true, constraints: {}, metrics: {} });
+        const ids = await store.withWriteTransaction(async (tx) => {
+          const { params, missingUsers } = await tx.resolveParamsAndUsers([C1, C2, C1], [U1, U2.toUpperCase(), U1]);
+          expect(params).toEqual(await tx.resolveParamsMany([C1, C2]));
+          expect(params.get(C2)).toMatchObject({ source: 'fitted', params_id: fitted.id });
+          expect([...missingUsers]).toEqual([U2]);
+          // lockStates takes the users as read above: U2's state is not locked, U1's is.
+          const locked = await tx.lockStates([{ userId: U1, conceptId: C1 }, { userId: U2, conceptId: C1 }]);
+          expect([...locked.missingUsers]).toEqual([U2]);
+          return tx.insertSnapshots([
+            { user_id: U1, concept_id: C1, p_mastery: 0.25, n_attempts: 1, algo_version_id: null },
+            { user_id: U1, concept_id: C2, p_mastery: 0.75, n_attempts: 2, algo_version_id: null, created_at: '2026-01-02T00:00:00Z' },
+          ]);
+        });
+        const rows = await driverOfSync(store).query<{ id: string; concept_id: string; p_mastery: unknown; created_at: unknown }>('SELECT id, concept_id, p_mastery, created_at FROM mastery_snapshot ORDER BY p_mastery');
+        expect(rows.map((r) => [String(r.id).toLowerCase(), String(r.concept_id).toLowerCase(), Number(r.p_mastery)])).toEqual([
+          [ids[0], C1, 0.25],
+          [ids[1], C2, 0.75],
+        ]);
+        expect(new Date(rows[1].created_at as string).toISOString()).toBe('2026-01-02T00:00:00.000Z');
+        // The placeholder of the state locked and never written is gone.
+        expect(await store.countRows('bkt_user_skill_state')).toBe(0);
+
+        const before = await tableCounts(store);
+        await expect(
+          store.withWriteTransaction(async (tx) => {
+            await tx.insertSnapshots([{ user_id: U1, concept_id: C1, p_mastery: 0.5, n_attempts: 1, algo_version_id: null }]);
+            throw new Error('boom');
+          }),
+        ).rejects.toThrow('boom');
+        expect(await tableCounts(store)).toEqual(before);
+      });
+
       it('writes deferred until commit go with it: their values stored exactly, a failing one rolls the whole transaction back', async () => {
         const store = await freshStore();
         const driver = driverOfSync(store);
