@@ -48,7 +48,12 @@ export async function applySlices(
 ): Promise<SliceCounts> {
   const counts: SliceCounts = { applied: 0, duplicate: 0, stale: 0 };
   if (slices.length === 0) return counts;
-  const { rows, missingUsers } = await tx.lockStates(slices);
+  // The ledger lookup of every attempt key goes with the locks (one round trip on PostgreSQL);
+  // keys of users missing from users are looked up for nothing, and answer nothing.
+  const { rows, missingUsers, appliedKeys: existing } = await tx.lockStates(
+    slices,
+    slices.flatMap((s) => s.attempts.map((a) => a.attemptKey)),
+  );
   const live = slices.filter((s) => {
     if (!missingUsers.has(s.userId)) return true;
     if (failFast) {
@@ -63,7 +68,6 @@ export async function applySlices(
     const key = stateKeyOf(s.userId, s.conceptId);
     if (!states.has(key)) states.set(key, coreStateOf(rows.get(key)));
   }
-  const existing = await tx.appliedAttemptKeys(live, live.flatMap((s) => s.attempts.map((a) => a.attemptKey)));
 
   // The pure core per state; then one ledger insert and the upserts for the whole transaction.
   const ledger: LedgerInput[] = [];

@@ -3,7 +3,7 @@
  *
  * `applyAttempt` runs one transaction per attempt, and a transaction's fixed costs (BEGIN and
  * COMMIT, the lock, the parameter lookup, a ledger insert and an upsert: about ten round trips on
- * PostgreSQL, a WAL write on SQLite) dominate a service's update. The committer keeps at most
+ * PostgreSQL, a WAL write on SQLite; a group takes three round trips) dominate a service's update. The committer keeps at most
  * `maxInFlight` transactions in flight (default one): the attempts that arrive while they run wait
  * and then go together, through the set-based batch path (batch-apply.ts: a fixed number of
  * statements whatever the group's size). An attempt that arrives while a slot is free starts a
@@ -22,7 +22,7 @@
  * Other writers (the CLI, another service process) still meet the database's locks as before.
  */
 import { NotFoundError } from '../errors.js';
-import { stateKeyOf, type ResolvedParams, type Store, type StoreTransaction } from '../store/store.js';
+import { stateKeyOf, type ResolvedParams, type SnapshotInput, type Store, type StoreTransaction } from '../store/store.js';
 import type { CoreStep } from './apply-core.js';
 import { applySlices } from './batch-apply.js';
 import type { BatchAttempt, Rejection } from './batch-input.js';
@@ -175,7 +175,11 @@ export class UpdateCommitter {
       slice.attempts.push(attempt);
     });
     const ordered = [...slices.values()].sort(lockOrder);
-    const params = await tx.resolveParamsMany(ordered.map((s) => s.conceptId));
+    // With BEGIN, in one round trip on PostgreSQL; applySlices's lockStates then checks no user again.
+    const { params } = await tx.resolveParamsAndUsers(
+      ordered.map((s) => s.conceptId),
+      ordered.map((s) => s.userId),
+    );
     const paramsOf = (conceptId: string): ResolvedParams => params.get(conceptId)!;
     const steps: (CoreStep | undefined)[] = new Array(group.length);
     const rejected: Rejection[] = [];
@@ -185,6 +189,7 @@ export class UpdateCommitter {
     const missing = new Set(rejected.map((r) => r.line));
 
     const settled: Settled[] = [];
+    const snapshots: SnapshotInput[] = [];
     for (let i = 0; i < group.length; i++) {
       const { attempt: a, options } = group[i];
       if (missing.has(i)) {
@@ -197,11 +202,13 @@ export class UpdateCommitter {
       let snapshotCreated = false;
       if (options.snapshot && step.outcome === 'applied') {
         // The state as this attempt left it, as applyAttempt's snapshot after it would be.
-        await tx.insertSnapshot({ user_id: a.userId, concept_id: a.conceptId, p_mastery: step.pNew, n_attempts: step.nAttempts, algo_version_id: resolved.algo_version_id });
+        snapshots.push({ user_id: a.userId, concept_id: a.conceptId, p_mastery: step.pNew, n_attempts: step.nAttempts, algo_version_id: resolved.algo_version_id });
         snapshotCreated = true;
       }
       settled.push({ ok: true, result: updateResultOf(a, step, resolved, options, snapshotCreated) });
     }
+    // All of them in one insert that goes with COMMIT.
+    if (snapshots.length) await tx.insertSnapshots(snapshots);
     return settled;
   }
 }

@@ -12,9 +12,9 @@
 import { NotFoundError } from '../errors.js';
 import { isUuid, newUuid, toUuid } from './ids.js';
 import type { JoinedLabels } from './labels.js';
-import { resolveParamsIn, resolveParamsManyIn } from './params.js';
+import { resolveParamsIn, resolveParamsManyIn, resolveParamsManyReads } from './params.js';
 import { requireUuid, rowCodec, toIsoTimestamp, whereClause, type RowCodec } from './row-codec.js';
-import type { SqlContext, SqlExecutor, SqlValue } from './sql.js';
+import type { SqlContext, SqlValue, TransactionExecutor } from './sql.js';
 import {
   stateKeyOf,
   type LedgerInput,
@@ -68,8 +68,8 @@ export function sortLedger(rows: LedgerRow[]): LedgerRow[] {
   );
 }
 
-/** One write transaction's StoreTransaction over `ex`; `finish` must run before commit (it removes unused placeholders). */
-function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransaction; finish(): Promise<void> } {
+/** One write transaction's StoreTransaction over `ex`; `finish` must run last (it queues the removal of unused placeholders for the commit). */
+function transactionOver(ctx: SqlContext, ex: TransactionExecutor): { tx: StoreTransaction; finish(): void } {
   const d = ctx.dialect;
   /** Placeholder rows this transaction inserted and has not written a state to, by stateKeyOf. */
   const placeholders = new Set<string>();
@@ -83,8 +83,53 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
     locked.has(stateKeyOf(userId, conceptId)) ? [userId, conceptId] : [requireUuid(userId, 'user id'), toUuid(conceptId)];
   const timeText = (value: string | null): string | null => (value === null ? null : CANONICAL_TIME.test(value) ? value : toIsoTimestamp(value));
 
-  /** The lock protocol; `codec` picks the columns read back (a batch skips the timestamps it never uses). */
-  const lockWith = async <Row extends StateInput>(keys: readonly StateKey[], codec: RowCodec<Row>): Promise<{ rows: Map<string, Row>; missingUsers: Set<string> }> => {
+  /**
+   * Whether each user (lower-case) is in users, as this transaction read it: lockWith checks a
+   * user once, and resolveParamsAndUsers reads it ahead in the same round trip as the parameters.
+   */
+  const usersChecked = new Map<string, boolean>();
+  const usersCheck = (userIds: readonly string[]) => {
+    const usersIn = d.inList('id', userIds);
+    return {
+      sql: `SELECT id FROM users WHERE ${usersIn.sql}`,
+      params: usersIn.params,
+      record: (rows: readonly Record<string, unknown>[]) => {
+        const known = new Set(rows.map((r) => String(r.id).toLowerCase()));
+        for (const u of userIds) usersChecked.set(u, known.has(u));
+      },
+    };
+  };
+
+  /**
+   * Ledger lookups of `attemptKeys` for the states `keys`: a superset (users x concepts), the
+   * caller looks up exact keys (ledgerKeysOf).
+   */
+  const ledgerLookups = (keys: readonly StateKey[], attemptKeys: readonly string[]): { sql: string; params: SqlValue[] }[] => {
+    if (keys.length === 0 || attemptKeys.length === 0) return [];
+    const u = d.inList('user_id', [...new Set(keys.map((k) => requireUuid(k.userId, 'user id')))]);
+    const c = d.inList('concept_id', [...new Set(keys.map((k) => toUuid(k.conceptId)))]);
+    return chunks([...new Set(attemptKeys)], KEYS_PER_LOOKUP).map((part) => {
+      const k = d.inList('attempt_key', part);
+      return { sql: `SELECT user_id, concept_id, attempt_key FROM bkt_attempt_ledger WHERE ${u.sql} AND ${c.sql} AND ${k.sql}`, params: [...u.params, ...c.params, ...k.params] };
+    });
+  };
+  const ledgerKeysOf = (results: readonly Record<string, unknown>[][]): Set<string> => {
+    const found = new Set<string>();
+    for (const rows of results) for (const r of rows) found.add(`${stateKeyOf(String(r.user_id).toLowerCase(), String(r.concept_id).toLowerCase())}|${String(r.attempt_key)}`);
+    return found;
+  };
+
+  /**
+   * The lock protocol; `codec` picks the columns read back (a batch skips the timestamps it never
+   * uses). After the users check, the placeholders, the locking selects and the ledger lookup of
+   * `attemptKeys` (if any) go in one batch (one round trip on PostgreSQL), in that order: the
+   * lookup runs once the states are locked, so its answer holds until commit.
+   */
+  const lockWith = async <Row extends StateInput>(
+    keys: readonly StateKey[],
+    codec: RowCodec<Row>,
+    attemptKeys: readonly string[] = [],
+  ): Promise<{ rows: Map<string, Row>; missingUsers: Set<string>; appliedKeys: Set<string> }> => {
     const wanted = new Map<string, { u: string; c: string }>();
     for (const k of keys) {
       const u = requireUuid(k.userId, 'user id');
@@ -93,51 +138,64 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
     }
     const rows = new Map<string, Row>();
     const missingUsers = new Set<string>();
-    if (wanted.size === 0) return { rows, missingUsers };
+    if (wanted.size === 0) return { rows, missingUsers, appliedKeys: new Set() };
     const userIds = [...new Set([...wanted.values()].map((k) => k.u))];
-    const usersIn = d.inList('id', userIds);
-    const known = new Set((await ex.query<{ id: unknown }>(`SELECT id FROM users WHERE ${usersIn.sql}`, usersIn.params)).map((r) => String(r.id).toLowerCase()));
-    for (const u of userIds) if (!known.has(u)) missingUsers.add(u);
-    const live = [...wanted.entries()].filter(([, k]) => known.has(k.u));
-    if (live.length === 0) return { rows, missingUsers };
+    const unchecked = userIds.filter((u) => !usersChecked.has(u));
+    if (unchecked.length) {
+      const check = usersCheck(unchecked);
+      check.record(await ex.query(check.sql, check.params));
+    }
+    for (const u of userIds) if (!usersChecked.get(u)) missingUsers.add(u);
+    const live = [...wanted.entries()].filter(([, k]) => usersChecked.get(k.u));
+    if (live.length === 0) return { rows, missingUsers, appliedKeys: new Set() };
     for (const [key] of live) locked.add(key);
+
+    const placeholderInserts: { sql: string; params: SqlValue[] }[] = [];
     if (d.placeholderLocks) {
       const now = new Date().toISOString();
       for (const part of chunks(live, ROWS_PER_STATEMENT)) {
-        const inserted = await ex.query<{ user_id: unknown; concept_id: unknown }>(
-          `INSERT INTO bkt_user_skill_state (user_id, concept_id, p_mastery, n_attempts, created_at, updated_at) VALUES ${part.map(() => '(?, ?, 0, 0, ?, ?)').join(', ')}
+        placeholderInserts.push({
+          sql: `INSERT INTO bkt_user_skill_state (user_id, concept_id, p_mastery, n_attempts, created_at, updated_at) VALUES ${part.map(() => '(?, ?, 0, 0, ?, ?)').join(', ')}
            ON CONFLICT (user_id, concept_id) DO NOTHING RETURNING user_id, concept_id`,
-          part.flatMap(([, k]) => [k.u, k.c, now, now]),
-        );
-        for (const r of inserted) placeholders.add(stateKeyOf(String(r.user_id).toLowerCase(), String(r.concept_id).toLowerCase()));
+          params: part.flatMap(([, k]) => [k.u, k.c, now, now]),
+        });
       }
     }
     const users = [...new Set(live.map(([, k]) => k.u))];
     const concepts = [...new Set(live.map(([, k]) => k.c))];
-    let selected: Record<string, unknown>[];
+    const selects: { sql: string; params: SqlValue[] }[] = [];
     if (users.length * concepts.length <= CROSS_PRODUCT_SLACK * live.length) {
       // One select locks them all, in (user, concept) order; it may return more rows than asked
       // (the cross product of the users and concepts), which are locked too and harmless.
       const u = d.inList('user_id', users);
       const c = d.inList('concept_id', concepts);
-      selected = await ex.query(`SELECT ${codec.select} FROM bkt_user_skill_state WHERE ${u.sql} AND ${c.sql} ORDER BY user_id, concept_id${d.forUpdate}`, [...u.params, ...c.params]);
+      selects.push({ sql: `SELECT ${codec.select} FROM bkt_user_skill_state WHERE ${u.sql} AND ${c.sql} ORDER BY user_id, concept_id${d.forUpdate}`, params: [...u.params, ...c.params] });
     } else {
       // Scattered states (many users, each with few of many concepts: a service's group of
       // updates): the cross product would read, and on PostgreSQL lock (a tuple write each), many
       // times the states asked for. Select the exact pairs, in chunks in (user, concept) order.
-      selected = [];
       const pairs = live.map(([, k]) => [k.u, k.c] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0));
       for (const part of chunks(pairs, ROWS_PER_STATEMENT)) {
         const p = d.uuidPairIn('user_id', 'concept_id', part);
-        selected.push(...(await ex.query(`SELECT ${codec.select} FROM bkt_user_skill_state WHERE ${p.sql} ORDER BY user_id, concept_id${d.forUpdate}`, p.params)));
+        selects.push({ sql: `SELECT ${codec.select} FROM bkt_user_skill_state WHERE ${p.sql} ORDER BY user_id, concept_id${d.forUpdate}`, params: p.params });
       }
     }
-    for (const r of selected) {
-      const state = codec.decode(r);
-      const key = stateKeyOf(state.user_id, state.concept_id);
-      if (wanted.has(key) && !placeholders.has(key)) rows.set(key, state);
+    const lookups = ledgerLookups(
+      live.map(([, k]) => ({ userId: k.u, conceptId: k.c })),
+      attemptKeys,
+    );
+    const results = await ex.queryBatch([...placeholderInserts, ...selects, ...lookups]);
+    for (const inserted of results.slice(0, placeholderInserts.length)) {
+      for (const r of inserted) placeholders.add(stateKeyOf(String(r.user_id).toLowerCase(), String(r.concept_id).toLowerCase()));
     }
-    return { rows, missingUsers };
+    for (const selected of results.slice(placeholderInserts.length, placeholderInserts.length + selects.length)) {
+      for (const r of selected) {
+        const state = codec.decode(r);
+        const key = stateKeyOf(state.user_id, state.concept_id);
+        if (wanted.has(key) && !placeholders.has(key)) rows.set(key, state);
+      }
+    }
+    return { rows, missingUsers, appliedKeys: ledgerKeysOf(results.slice(placeholderInserts.length + selects.length)) };
   };
 
   const upsertStates = async (states: readonly StateInput[]): Promise<void> => {
@@ -147,8 +205,9 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
       const [u, c] = idsOf(s.user_id, s.concept_id);
       byKey.set(stateKeyOf(u, c), [u, c, s.p_mastery, s.n_attempts, timeText(s.last_attempt_at || null), s.last_seen_question_id, s.algo_version_id, now, now]);
     }
+    // Nothing later in the transaction reads them back: they go with COMMIT (one round trip on PostgreSQL).
     for (const part of chunks([...byKey.values()], ROWS_PER_STATEMENT)) {
-      await ex.run(
+      ex.deferUntilCommit(
         `INSERT INTO bkt_user_skill_state (user_id, concept_id, p_mastery, n_attempts, last_attempt_at, last_seen_question_id, algo_version_id, created_at, updated_at)
          VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
          ON CONFLICT (user_id, concept_id) DO UPDATE SET p_mastery = excluded.p_mastery, n_attempts = excluded.n_attempts,
@@ -167,34 +226,21 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
       if (missingUsers.size) throw new NotFoundError(`user ${u}: not in the users table of ${ctx.display}`, 'Import the user first (bkt import) or check `userId`');
       return rows.get(stateKeyOf(u, toUuid(conceptId))) ?? null;
     },
-    lockStates: (keys) => lockWith(keys, LOCKED_STATES),
-    appliedAttemptKeys: async (keys, attemptKeys) => {
-      const found = new Set<string>();
-      if (keys.length === 0 || attemptKeys.length === 0) return found;
-      const u = d.inList('user_id', [...new Set(keys.map((k) => requireUuid(k.userId, 'user id')))]);
-      const c = d.inList('concept_id', [...new Set(keys.map((k) => toUuid(k.conceptId)))]);
-      // A superset (users x concepts); the caller looks up exact keys.
-      for (const part of chunks([...new Set(attemptKeys)], KEYS_PER_LOOKUP)) {
-        const k = d.inList('attempt_key', part);
-        const rows = await ex.query<{ user_id: unknown; concept_id: unknown; attempt_key: unknown }>(
-          `SELECT user_id, concept_id, attempt_key FROM bkt_attempt_ledger WHERE ${u.sql} AND ${c.sql} AND ${k.sql}`,
-          [...u.params, ...c.params, ...k.params],
-        );
-        for (const r of rows) found.add(`${stateKeyOf(String(r.user_id).toLowerCase(), String(r.concept_id).toLowerCase())}|${String(r.attempt_key)}`);
-      }
-      return found;
-    },
+    lockStates: (keys, attemptKeys) => lockWith(keys, LOCKED_STATES, attemptKeys),
+    appliedAttemptKeys: async (keys, attemptKeys) => ledgerKeysOf(await ex.queryBatch(ledgerLookups(keys, attemptKeys))),
     recordAttempts: async (rows: readonly LedgerInput[]) => {
       if (rows.length === 0) return;
       const appliedAt = new Date().toISOString();
-      await ex.bulkInsert(
-        'bkt_attempt_ledger',
-        LEDGER_COLUMNS,
-        rows.map((r) => {
-          const [u, c] = idsOf(r.user_id, r.concept_id);
-          return [u, c, r.attempt_key, timeText(r.answered_at), appliedAt, d.bool(r.correct), r.question_id ? toUuid(r.question_id) : null];
-        }),
-      );
+      const values = rows.map((r): SqlValue[] => {
+        const [u, c] = idsOf(r.user_id, r.concept_id);
+        return [u, c, r.attempt_key, timeText(r.answered_at), appliedAt, d.bool(r.correct), r.question_id ? toUuid(r.question_id) : null];
+      });
+      if (values.length > ROWS_PER_STATEMENT) {
+        await ex.bulkInsert('bkt_attempt_ledger', LEDGER_COLUMNS, values);
+        return;
+      }
+      // A service's group: one insert that goes with COMMIT, where COPY would cost two round trips of its own.
+      ex.deferUntilCommit(`INSERT INTO bkt_attempt_ledger (${LEDGER_COLUMNS.join(', ')}) VALUES ${values.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`, values.flat());
     },
     recordAttempt: async (userId, conceptId, attemptKey, answeredAt, outcome) => {
       const n = await ex.run(
@@ -231,14 +277,39 @@ function transactionOver(ctx: SqlContext, ex: SqlExecutor): { tx: StoreTransacti
       ]);
       return id;
     },
+    insertSnapshots: async (snapshots) => {
+      const now = new Date().toISOString();
+      const rows = snapshots.map((s): SqlValue[] => [
+        newUuid(),
+        requireUuid(s.user_id, 'user id'),
+        toUuid(s.concept_id),
+        s.p_mastery,
+        s.n_attempts,
+        s.algo_version_id,
+        s.created_at ? toIsoTimestamp(s.created_at) : now,
+      ]);
+      // Nothing later in the transaction reads them back: they go with COMMIT (one round trip on PostgreSQL).
+      for (const part of chunks(rows, ROWS_PER_STATEMENT)) {
+        ex.deferUntilCommit(`INSERT INTO mastery_snapshot (${SNAPSHOTS.select}) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`, part.flat());
+      }
+      return rows.map((r) => String(r[0]));
+    },
     resolveParams: (conceptId) => resolveParamsIn(ctx, ex, toUuid(conceptId)),
     resolveParamsMany: (conceptIds) => resolveParamsManyIn(ctx, ex, conceptIds.map(toUuid)),
+    resolveParamsAndUsers: async (conceptIds, userIds) => {
+      const reads = resolveParamsManyReads(ctx, conceptIds.map(toUuid));
+      const users = [...new Set(userIds.map((u) => requireUuid(u, 'user id')))];
+      const check = users.length ? usersCheck(users) : null;
+      const results = await ex.queryBatch(check ? [...reads.statements, check] : reads.statements);
+      check?.record(results[reads.statements.length]);
+      return { params: reads.decode(results), missingUsers: new Set(users.filter((u) => !usersChecked.get(u))) };
+    },
   };
 
-  const finish = async () => {
+  const finish = () => {
     for (const part of chunks([...placeholders], ROWS_PER_STATEMENT)) {
       const pairs = part.map((k) => k.split('|'));
-      await ex.run(
+      ex.deferUntilCommit(
         `DELETE FROM bkt_user_skill_state WHERE n_attempts = 0 AND (${pairs.map(() => '(user_id = ? AND concept_id = ?)').join(' OR ')})`,
         pairs.flat(),
       );
@@ -254,7 +325,7 @@ export function withWriteTransaction<T>(ctx: SqlContext, fn: (tx: StoreTransacti
     const { tx, finish } = transactionOver(ctx, ex);
     const result = await fn(tx);
     // A locked state the callback never wrote (e.g. a duplicate attempt) must not stay as a placeholder.
-    await finish();
+    finish();
     return result;
   });
 }

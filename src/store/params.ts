@@ -186,16 +186,20 @@ function fittedParams(active: SkillParamsRow): ResolvedParams {
 }
 
 /**
- * The parameters of a concept without an active fit: bkt v1's active algo_params defaults, else
- * the built-in ones. One query: the LEFT JOIN yields either the version's active algo_params rows
- * or one row without them, so the NULL ordering of the two databases never matters.
+ * The read of the parameters of a concept without an active fit: bkt v1's active algo_params
+ * defaults, else the built-in ones (defaultsOf). One query: the LEFT JOIN yields either the
+ * version's active algo_params rows or one row without them, so the NULL ordering of the two
+ * databases never matters.
  */
-async function defaultParamsIn(ctx: SqlContext, ex: SqlExecutor): Promise<ResolvedParams> {
-  const rows = await ex.query(
-    `SELECT v.id AS version_id, p.params_json FROM algo_versions v LEFT JOIN algo_params p ON p.algo_version_id = v.id AND p.is_active = ?
+function defaultsRead(ctx: SqlContext): { sql: string; params: SqlValue[] } {
+  return {
+    sql: `SELECT v.id AS version_id, p.params_json FROM algo_versions v LEFT JOIN algo_params p ON p.algo_version_id = v.id AND p.is_active = ?
      WHERE v.algo_key = ? AND v.version = ? ORDER BY p.created_at DESC, p.id LIMIT 1`,
-    [ctx.dialect.bool(true), BKT_ALGO_KEY, BKT_ALGO_VERSION],
-  );
+    params: [ctx.dialect.bool(true), BKT_ALGO_KEY, BKT_ALGO_VERSION],
+  };
+}
+
+function defaultsOf(rows: readonly Record<string, unknown>[]): ResolvedParams {
   if (rows.length && rows[0].params_json !== null && rows[0].params_json !== undefined) {
     const j = decodeJson(rows[0].params_json);
     const pick = (key: string, fallback: number) => (typeof j[key] === 'number' && Number.isFinite(j[key] as number) ? (j[key] as number) : fallback);
@@ -211,10 +215,35 @@ async function defaultParamsIn(ctx: SqlContext, ex: SqlExecutor): Promise<Resolv
   return { params: { ...BUILTIN_DEFAULT_PARAMS }, params_id: null, algo_version_id: null, is_default: true, source: 'builtin' };
 }
 
+async function defaultParamsIn(ctx: SqlContext, ex: SqlExecutor): Promise<ResolvedParams> {
+  const q = defaultsRead(ctx);
+  return defaultsOf(await ex.query(q.sql, q.params));
+}
+
 /** schema.md "Parameters when none are fitted", read through `ex` (a transaction or the driver). */
 export async function resolveParamsIn(ctx: SqlContext, ex: SqlExecutor, conceptId: string): Promise<ResolvedParams> {
   const active = await activeParamsIn(ctx, ex, conceptId);
   return active ? fittedParams(active) : defaultParamsIn(ctx, ex);
+}
+
+/** Every concept's active rows in one select, in activeParamsIn's order per concept. */
+function activeManyRead(ctx: SqlContext, conceptIds: readonly string[]): { sql: string; params: SqlValue[] } {
+  const list = ctx.dialect.inList('concept_id', conceptIds);
+  return {
+    sql: `SELECT ${PARAMS.select} FROM bkt_skill_params WHERE ${list.sql} AND is_active = ? ORDER BY concept_id, fitted_at DESC, created_at DESC, id`,
+    params: [...list.params, ctx.dialect.bool(true)],
+  };
+}
+
+/** The first active row per concept (activeManyRead's rows) as its parameters, the others from `defaults`. */
+function paramsByConcept(conceptIds: readonly string[], activeRows: readonly Record<string, unknown>[], defaults: () => ResolvedParams): Map<string, ResolvedParams> {
+  const out = new Map<string, ResolvedParams>();
+  for (const r of activeRows) {
+    const active = PARAMS.decode(r);
+    if (!out.has(active.concept_id)) out.set(active.concept_id, fittedParams(active));
+  }
+  for (const c of conceptIds) if (!out.has(c)) out.set(c, defaults());
+  return out;
 }
 
 /**
@@ -223,22 +252,30 @@ export async function resolveParamsIn(ctx: SqlContext, ex: SqlExecutor, conceptI
  * the defaults once if any concept has no fit. Keyed by concept id.
  */
 export async function resolveParamsManyIn(ctx: SqlContext, ex: SqlExecutor, conceptIds: readonly string[]): Promise<Map<string, ResolvedParams>> {
-  const out = new Map<string, ResolvedParams>();
   const wanted = [...new Set(conceptIds)];
-  if (wanted.length === 0) return out;
-  const list = ctx.dialect.inList('concept_id', wanted);
-  const rows = await ex.query(
-    `SELECT ${PARAMS.select} FROM bkt_skill_params WHERE ${list.sql} AND is_active = ? ORDER BY concept_id, fitted_at DESC, created_at DESC, id`,
-    [...list.params, ctx.dialect.bool(true)],
-  );
-  for (const r of rows) {
-    const active = PARAMS.decode(r);
-    if (!out.has(active.concept_id)) out.set(active.concept_id, fittedParams(active));
-  }
-  const unfitted = wanted.filter((c) => !out.has(c));
-  if (unfitted.length) {
-    const defaults = await defaultParamsIn(ctx, ex);
-    for (const c of unfitted) out.set(c, defaults);
-  }
-  return out;
+  if (wanted.length === 0) return new Map();
+  const active = activeManyRead(ctx, wanted);
+  const rows = await ex.query(active.sql, active.params);
+  const fitted = new Set(rows.map((r) => PARAMS.decode(r).concept_id));
+  const defaults = wanted.every((c) => fitted.has(c)) ? null : await defaultParamsIn(ctx, ex);
+  return paramsByConcept(wanted, rows, () => defaults!);
+}
+
+/**
+ * resolveParamsManyIn as statements to send in one batch with others (both reads, the defaults
+ * whether needed or not: a statement costs less than a round trip), and how to read their rows.
+ */
+export function resolveParamsManyReads(
+  ctx: SqlContext,
+  conceptIds: readonly string[],
+): { statements: { sql: string; params: SqlValue[] }[]; decode(results: readonly (readonly Record<string, unknown>[])[]): Map<string, ResolvedParams> } {
+  const wanted = [...new Set(conceptIds)];
+  if (wanted.length === 0) return { statements: [], decode: () => new Map() };
+  return {
+    statements: [activeManyRead(ctx, wanted), defaultsRead(ctx)],
+    decode: ([activeRows, defaultRows]) => {
+      let defaults: ResolvedParams | undefined;
+      return paramsByConcept(wanted, activeRows, () => (defaults ??= defaultsOf(defaultRows)));
+    },
+  };
 }

@@ -68,6 +68,25 @@ export interface SqlExecutor {
   bulkInsert(table: string, columns: readonly string[], rows: Iterable<readonly SqlValue[]>): Promise<number>;
 }
 
+/** The statements of one transaction (SqlDriver.transaction). */
+export interface TransactionExecutor extends SqlExecutor {
+  /**
+   * Queue a write whose result the transaction never reads, to run after every other statement of
+   * the transaction, just before COMMIT; when it fails, the transaction fails and rolls back.
+   * PostgreSQL sends the queued writes and COMMIT in one round trip (their parameters inlined as
+   * literals of the text `pg` would have bound; a Buffer or text with a NUL character is bound
+   * instead, each write then a round trip of its own); SQLite runs them before its COMMIT. Only
+   * for writes no later statement of the same transaction depends on.
+   */
+  deferUntilCommit(sql: string, params?: readonly SqlValue[]): void;
+  /**
+   * Several statements in order, the rows of each. PostgreSQL sends them in one round trip (their
+   * parameters inlined as in deferUntilCommit), each with its own snapshot as if sent alone; the
+   * first that fails skips the rest and fails the call. SQLite runs them one by one.
+   */
+  queryBatch(statements: readonly { sql: string; params: readonly SqlValue[] }[]): Promise<Row[][]>;
+}
+
 /** A connection of its own, held outside transactions until released (see SqlDriver.reserveConnection). */
 export interface ReservedConnection extends SqlExecutor {
   release(): Promise<void>;
@@ -77,9 +96,10 @@ export interface SqlDriver extends SqlExecutor {
   readonly dialect: Dialect;
   /**
    * Run `fn` in one transaction begun with `dialect.beginWrite`; commit when it resolves, roll
-   * back and rethrow when it throws. Transactions of one driver never interleave.
+   * back and rethrow when it throws. Transactions of one driver never interleave. PostgreSQL
+   * sends BEGIN in the round trip of the transaction's first statement.
    */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: TransactionExecutor) => Promise<T>): Promise<T>;
   /** Stream rows in constant memory. The caller must finish or break the loop. */
   iterate<T = Row>(sql: string, params?: readonly SqlValue[]): AsyncIterable<T>;
   /** Like iterate, rows as arrays in select-list order. */

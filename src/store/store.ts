@@ -323,6 +323,8 @@ export interface LockedStates {
   rows: Map<string, LockedStateRow>;
   /** Users (lower-case) that are not in the users table: their states were not locked. */
   missingUsers: Set<string>;
+  /** Of the attempt keys passed to lockStates, those the ledger holds for the locked states, as appliedAttemptKeys answers. */
+  appliedKeys: Set<string>;
 }
 
 /** One bkt_attempt_ledger row to write with `StoreTransaction.recordAttempts`. */
@@ -391,15 +393,21 @@ export interface StoreTransaction {
    * multi-row inserts, then one SELECT of every state in (user, concept) order (FOR UPDATE on
    * PostgreSQL). States of users missing from users are not locked and their users are listed
    * (no error). Pass the keys in (user, concept) order across transactions to avoid deadlocks.
+   * With `attemptKeys`, also answers appliedAttemptKeys for the locked states (`appliedKeys`),
+   * read after the locks in the same round trip as them on PostgreSQL.
    */
-  lockStates(keys: readonly StateKey[]): Promise<LockedStates>;
+  lockStates(keys: readonly StateKey[], attemptKeys?: readonly string[]): Promise<LockedStates>;
   /**
    * Which of `attemptKeys` the ledger already holds for the locked states `keys`, as
    * `stateKeyOf(user, concept) + '|' + attempt_key`. With the states locked, the answer holds
    * until commit, so `recordAttempts` may then write the others without a conflict check.
    */
   appliedAttemptKeys(keys: readonly StateKey[], attemptKeys: readonly string[]): Promise<Set<string>>;
-  /** Write new ledger rows in bulk (PostgreSQL COPY). Each key must be new: see appliedAttemptKeys. */
+  /**
+   * Write new ledger rows in bulk: up to a few hundred in one insert that goes with the commit
+   * (TransactionExecutor.deferUntilCommit), more with PostgreSQL's COPY. Each key must be new: see
+   * appliedAttemptKeys.
+   */
   recordAttempts(rows: readonly LedgerInput[]): Promise<void>;
   /**
    * Record that `attemptKey` was applied to (user, concept), with the attempt's outcome (stored in
@@ -416,6 +424,12 @@ export interface StoreTransaction {
   upsertStates(states: readonly StateInput[]): Promise<void>;
   /** Append one mastery_snapshot row; returns its id. */
   insertSnapshot(snapshot: SnapshotInput): Promise<string>;
+  /**
+   * Append mastery_snapshot rows, in multi-row inserts that go with the commit
+   * (TransactionExecutor.deferUntilCommit: nothing in the transaction reads them back); returns
+   * their ids in order.
+   */
+  insertSnapshots(snapshots: readonly SnapshotInput[]): Promise<string[]>;
   /** schema.md parameter resolution, read inside the transaction. */
   resolveParams(conceptId: string): Promise<ResolvedParams>;
   /**
@@ -423,6 +437,12 @@ export interface StoreTransaction {
    * keyed by the concept's canonical id (a UUID lower-cased, as `bkt import` maps other ids).
    */
   resolveParamsMany(conceptIds: readonly string[]): Promise<Map<string, ResolvedParams>>;
+  /**
+   * resolveParamsMany, and which of `userIds` are not in users (lower-case), read together: one
+   * round trip on PostgreSQL, with BEGIN when it is the transaction's first. A later lockStates
+   * of these users takes this answer instead of checking them again.
+   */
+  resolveParamsAndUsers(conceptIds: readonly string[], userIds: readonly string[]): Promise<{ params: Map<string, ResolvedParams>; missingUsers: Set<string> }>;
 }
 
 /** bkt's domain operations on one database (see the module comment for the guarantees); get one with `openStore`. */

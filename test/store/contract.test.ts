@@ -554,6 +554,72 @@ for (const backend of BACKENDS) {
         expect(await tableCounts(store)).toEqual(before);
       });
 
+      it("a group's parameters and users read together, and its snapshots in one insert with the commit", async () => {
+        const store = await freshStore();
+        await exec(store, 'INSERT INTO users (id) VALUES (?)', [U1]);
+        const fitted = await store.saveParams({ concept_id: C2, params: P }, { activate: true, constraints: {}, metrics: {} });
+        const ids = await store.withWriteTransaction(async (tx) => {
+          const { params, missingUsers } = await tx.resolveParamsAndUsers([C1, C2, C1], [U1, U2.toUpperCase(), U1]);
+          expect(params).toEqual(await tx.resolveParamsMany([C1, C2]));
+          expect(params.get(C2)).toMatchObject({ source: 'fitted', params_id: fitted.id });
+          expect([...missingUsers]).toEqual([U2]);
+          // lockStates takes the users as read above: U2's state is not locked, U1's is.
+          const locked = await tx.lockStates([{ userId: U1, conceptId: C1 }, { userId: U2, conceptId: C1 }]);
+          expect([...locked.missingUsers]).toEqual([U2]);
+          return tx.insertSnapshots([
+            { user_id: U1, concept_id: C1, p_mastery: 0.25, n_attempts: 1, algo_version_id: null },
+            { user_id: U1, concept_id: C2, p_mastery: 0.75, n_attempts: 2, algo_version_id: null, created_at: '2026-01-02T00:00:00Z' },
+          ]);
+        });
+        const rows = await driverOfSync(store).query<{ id: string; concept_id: string; p_mastery: unknown; created_at: unknown }>('SELECT id, concept_id, p_mastery, created_at FROM mastery_snapshot ORDER BY p_mastery');
+        expect(rows.map((r) => [String(r.id).toLowerCase(), String(r.concept_id).toLowerCase(), Number(r.p_mastery)])).toEqual([
+          [ids[0], C1, 0.25],
+          [ids[1], C2, 0.75],
+        ]);
+        expect(new Date(rows[1].created_at as string).toISOString()).toBe('2026-01-02T00:00:00.000Z');
+        // The placeholder of the state locked and never written is gone.
+        expect(await store.countRows('bkt_user_skill_state')).toBe(0);
+
+        const before = await tableCounts(store);
+        await expect(
+          store.withWriteTransaction(async (tx) => {
+            await tx.insertSnapshots([{ user_id: U1, concept_id: C1, p_mastery: 0.5, n_attempts: 1, algo_version_id: null }]);
+            throw new Error('boom');
+          }),
+        ).rejects.toThrow('boom');
+        expect(await tableCounts(store)).toEqual(before);
+      });
+
+      it('writes deferred until commit go with it: their values stored exactly, a failing one rolls the whole transaction back', async () => {
+        const store = await freshStore();
+        const driver = driverOfSync(store);
+        await exec(store, 'INSERT INTO users (id) VALUES (?)', [U1]);
+        // Inlined on PostgreSQL: quotes, backslashes and a literal-looking text must arrive as given.
+        const awkward = "it's \\ a ''key'' $1 ? E'x' \\x00";
+        const batches = await driver.transaction(async (tx) => {
+          tx.deferUntilCommit('INSERT INTO bkt_attempt_ledger (user_id, concept_id, attempt_key, applied_at, correct) VALUES (?, ?, ?, ?, ?)', [U1, C1, awkward, '2026-01-01T00:00:00.000Z', store.backend === 'sqlite' ? 1 : true]);
+          return tx.queryBatch([
+            { sql: 'SELECT count(*) AS n FROM bkt_attempt_ledger WHERE attempt_key = ?', params: [awkward] },
+            { sql: 'SELECT id FROM users WHERE id = ?', params: [U1] },
+          ]);
+        });
+        // The deferred insert ran after the batch, at commit.
+        expect(batches.map((rows) => rows.length)).toEqual([1, 1]);
+        expect(Number(batches[0][0].n)).toBe(0);
+        const rows = await driver.query<{ attempt_key: string }>('SELECT attempt_key FROM bkt_attempt_ledger WHERE user_id = ?', [U1]);
+        expect(rows.map((r) => r.attempt_key)).toEqual([awkward]);
+
+        const before = await tableCounts(store);
+        await expect(
+          driver.transaction(async (tx) => {
+            await tx.run('INSERT INTO users (id) VALUES (?)', [U2]);
+            // The same ledger key again: the unique key fails it, at commit.
+            tx.deferUntilCommit('INSERT INTO bkt_attempt_ledger (user_id, concept_id, attempt_key, applied_at) VALUES (?, ?, ?, ?)', [U1, C1, awkward, '2026-01-01T00:00:00.000Z']);
+          }),
+        ).rejects.toBeInstanceOf(StorageError);
+        expect(await tableCounts(store)).toEqual(before);
+      });
+
       it('locks, records attempts once, upserts and streams states', async () => {
         const store = await freshStore();
         await exec(store, 'INSERT INTO users (id) VALUES (?), (?)', [U1, U2]);

@@ -6,8 +6,11 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { SqlValue } from '../sql.js';
 
-/** `?` placeholders to `$1..$n`, leaving quoted strings, identifiers and dollar-quoted bodies alone. */
-export function toNumberedPlaceholders(sql: string): string {
+/**
+ * Each `?` placeholder replaced by `replacement(i)` (i from 0), leaving quoted strings, identifiers
+ * and dollar-quoted bodies alone.
+ */
+function replacePlaceholders(sql: string, replacement: (index: number) => string): string {
   let out = '';
   let n = 0;
   let i = 0;
@@ -24,7 +27,7 @@ export function toNumberedPlaceholders(sql: string): string {
       out += sql.slice(i, stop);
       i = stop;
     } else if (ch === '?') {
-      out += `$${++n}`;
+      out += replacement(n++);
       i++;
     } else {
       out += ch;
@@ -32,6 +35,11 @@ export function toNumberedPlaceholders(sql: string): string {
     }
   }
   return out;
+}
+
+/** `?` placeholders to `$1..$n`, leaving quoted strings, identifiers and dollar-quoted bodies alone. */
+export function toNumberedPlaceholders(sql: string): string {
+  return replacePlaceholders(sql, (i) => `$${i + 1}`);
 }
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
@@ -104,5 +112,49 @@ function literal(v: SqlValue): string {
 
 /** Replace `?` placeholders by literals, outside quotes (see toNumberedPlaceholders). */
 export function inlineParameters(sql: string, params: readonly SqlValue[]): string {
-  return toNumberedPlaceholders(sql).replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
+  return replacePlaceholders(sql, (i) => literal(params[i]));
+}
+
+/** `pg`'s own conversion of a parameter to the text it binds, and its quoting of a string literal. */
+export interface PgLiteralTools {
+  /** pg.utils.prepareValue: the text `pg` sends for a bound value, null for NULL, a Buffer for a binary one. */
+  prepareValue(value: unknown): unknown;
+  /** pg.escapeLiteral: quotes doubled, backslashes doubled in an E'...' string when there are any. */
+  escapeLiteral(text: string): string;
+}
+
+/**
+ * A parameter as the literal of the very text `pg` binds for it (its own prepareValue, so numbers
+ * incl. NaN and Infinity, booleans, Dates and arrays become what the bound statement receives),
+ * quoted by its own escapeLiteral: both are values of unknown type that the server resolves from
+ * context, so the inlined statement is typed and valued as the bound one. Null when the value has
+ * no such literal: a Buffer (bound in binary) and text with a NUL character (a simple query is a
+ * NUL-terminated string; bound, the server rejects it with its own error).
+ */
+export function boundLiteral(value: unknown, pg: PgLiteralTools): string | null {
+  const text = pg.prepareValue(value);
+  if (text === null || text === undefined) return 'NULL';
+  if (typeof text !== 'string' || text.includes('\0')) return null;
+  return pg.escapeLiteral(text);
+}
+
+/**
+ * The statement with its `?` parameters replaced by boundLiteral, for a simple-protocol query
+ * that carries several statements in one round trip; null when a parameter has no such literal
+ * or as many placeholders as parameters (the caller binds it instead).
+ */
+export function inlineBoundParameters(sql: string, params: readonly SqlValue[], pg: PgLiteralTools): string | null {
+  const literals: string[] = [];
+  for (const p of params) {
+    const l = boundLiteral(p, pg);
+    if (l === null) return null;
+    literals.push(l);
+  }
+  let placeholders = 0;
+  const inlined = replacePlaceholders(sql, (i) => {
+    placeholders++;
+    return literals[i] ?? '';
+  });
+  // Bound, a count that differs is the server's error: leave it to the bound statement.
+  return placeholders === literals.length ? inlined : null;
 }

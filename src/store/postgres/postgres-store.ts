@@ -4,8 +4,8 @@ import { BktError, StorageError, redactConnectionString } from '../../errors.js'
 import { TABLES, type EnumDef, type LiveTable, type TableDef } from '../schema.js';
 import { CopyBinaryDecoder } from './copy-binary.js';
 import { CopyOutQuery } from './copy-out.js';
-import { CopyTextLines, copyText, inlineParameters, toNumberedPlaceholders } from './copy-text.js';
-import type { BulkReadOptions, ReservedConnection, Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
+import { CopyTextLines, copyText, inlineBoundParameters, inlineParameters, toNumberedPlaceholders, type PgLiteralTools } from './copy-text.js';
+import type { BulkReadOptions, ReservedConnection, Row, SqlDriver, SqlExecutor, SqlValue, TransactionExecutor } from '../sql.js';
 import { SqlStore } from '../sql-store.js';
 import type { DbTarget, OpenStoreOptions, Store } from '../store.js';
 import { postgresDialect } from './postgres-dialect.js';
@@ -74,6 +74,129 @@ class PgExecutor implements SqlExecutor {
   }
 }
 
+/**
+ * One transaction on its client, in fewer round trips: each costs more than the statement itself
+ * on a busy machine (the service, the server and the clients share the cores, so every wait for
+ * an answer is a trip through the scheduler). BEGIN goes in one simple-protocol query with the
+ * first statement, and the deferred writes go in one with COMMIT, their parameters inlined as
+ * literals of the text `pg` would have bound (inlineBoundParameters, with pg's own prepareValue
+ * and escapeLiteral); a statement with a parameter that has no such literal is bound and sent
+ * alone instead. Statements of one simple query run in order, each with its own snapshot as if
+ * sent alone, and the first that fails skips the rest.
+ */
+class PgTransaction extends PgExecutor implements TransactionExecutor {
+  /** Whether BEGIN was sent: from then on, a failure needs a ROLLBACK. */
+  begun = false;
+  private readonly deferred: { sql: string; params: readonly SqlValue[] }[] = [];
+
+  constructor(
+    private readonly client: PgClient,
+    display: string,
+    private readonly literals: PgLiteralTools,
+  ) {
+    super(client, display);
+  }
+
+  private inline(sql: string, params: readonly SqlValue[]): string | null {
+    return inlineBoundParameters(sql, params, this.literals);
+  }
+
+  /** The first statement with BEGIN in one round trip, its result; null when its parameters cannot be inlined (BEGIN was sent alone). */
+  private async beginWith(sql: string, params: readonly SqlValue[]): Promise<{ rows: unknown[]; rowCount: number | null } | null> {
+    const inlined = this.inline(sql, params);
+    this.begun = true;
+    try {
+      if (inlined === null) {
+        await this.client.query(postgresDialect.beginWrite);
+        return null;
+      }
+      const results = await this.client.query(`${postgresDialect.beginWrite};\n${inlined}`);
+      return results[1];
+    } catch (e) {
+      this.wrap(e);
+    }
+  }
+
+  private async begin(): Promise<void> {
+    if (this.begun) return;
+    this.begun = true;
+    try {
+      await this.client.query(postgresDialect.beginWrite);
+    } catch (e) {
+      this.wrap(e);
+    }
+  }
+
+  override async query<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    if (!this.begun) {
+      const first = await this.beginWith(sql, params);
+      if (first) return first.rows as T[];
+    }
+    return super.query(sql, params);
+  }
+
+  override async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    if (!this.begun) {
+      const first = await this.beginWith(sql, params);
+      if (first) return first.rowCount ?? 0;
+    }
+    return super.run(sql, params);
+  }
+
+  override async queryArrays(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    await this.begin();
+    return super.queryArrays(sql, params);
+  }
+
+  override async bulkInsert(table: string, columns: readonly string[], rows: Iterable<readonly SqlValue[]>): Promise<number> {
+    await this.begin();
+    return super.bulkInsert(table, columns, rows);
+  }
+
+  async queryBatch(statements: readonly { sql: string; params: readonly SqlValue[] }[]): Promise<Row[][]> {
+    const inlined = statements.map((s) => this.inline(s.sql, s.params));
+    if (statements.length < 2 || inlined.includes(null)) {
+      const results: Row[][] = [];
+      for (const s of statements) results.push(await this.query(s.sql, s.params));
+      return results;
+    }
+    const prefix = this.begun ? [] : [postgresDialect.beginWrite];
+    this.begun = true;
+    try {
+      const results = (await this.client.query([...prefix, ...inlined].join(';\n'))) as { rows: Row[] }[];
+      return results.slice(prefix.length).map((r) => r.rows);
+    } catch (e) {
+      this.wrap(e);
+    }
+  }
+
+  deferUntilCommit(sql: string, params: readonly SqlValue[] = []): void {
+    this.deferred.push({ sql, params });
+  }
+
+  /**
+   * The deferred writes and COMMIT (and BEGIN, when no statement ran yet) in one round trip;
+   * nothing when the transaction ran nothing. When a deferred write cannot be inlined, each is
+   * bound and run in turn, then COMMIT.
+   */
+  async commit(): Promise<void> {
+    if (!this.begun && this.deferred.length === 0) return;
+    const deferred = this.deferred.splice(0);
+    const inlined = deferred.map((s) => this.inline(s.sql, s.params));
+    if (inlined.includes(null)) {
+      for (const s of deferred) await this.run(s.sql, s.params);
+      inlined.length = 0;
+    }
+    const statements = [...(this.begun ? [] : [postgresDialect.beginWrite]), ...inlined, 'COMMIT'];
+    this.begun = true;
+    try {
+      await this.client.query(statements.join(';\n'));
+    } catch (e) {
+      this.wrap(e);
+    }
+  }
+}
+
 /** PostgreSQL driver over a `pg` pool; a transaction holds one client from BEGIN to COMMIT. */
 export class PostgresDriver extends PgExecutor implements SqlDriver {
   readonly dialect = postgresDialect;
@@ -81,11 +204,12 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
   constructor(
     private readonly pool: PgPool,
     display: string,
+    private readonly literals: PgLiteralTools,
   ) {
     super(pool, display);
   }
 
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: TransactionExecutor) => Promise<T>): Promise<T> {
     let client: PgClient;
     try {
       client = await this.pool.connect();
@@ -93,14 +217,14 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
       this.wrap(e);
     }
     let broken = false;
+    const tx = new PgTransaction(client, this.display, this.literals);
     try {
-      await client.query(this.dialect.beginWrite);
-      const result = await fn(new PgExecutor(client, this.display));
-      await client.query('COMMIT');
+      const result = await fn(tx);
+      await tx.commit();
       return result;
     } catch (e) {
       try {
-        await client.query('ROLLBACK');
+        if (tx.begun) await client.query('ROLLBACK');
       } catch {
         broken = true;
       }
@@ -287,7 +411,8 @@ export async function openPostgresStore(target: DbTarget, options: OpenStoreOpti
       e,
     );
   }
-  const driver = new PostgresDriver(pool, target.display);
+  const pgUtils = (pg as unknown as { utils: Pick<PgLiteralTools, 'prepareValue'> }).utils;
+  const driver = new PostgresDriver(pool, target.display, { prepareValue: (v) => pgUtils.prepareValue(v), escapeLiteral: (t) => pg.escapeLiteral(t) });
   if ((options.mode ?? 'use') === 'use') {
     const present = await pool.query(
       'SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ANY($1)',

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BktError, StorageError } from '../../errors.js';
 import { TABLES, quoteIdent, type EnumDef, type LiveTable, type TableDef } from '../schema.js';
-import type { BulkReadOptions, ReservedConnection, Row, SqlDriver, SqlExecutor, SqlValue } from '../sql.js';
+import type { BulkReadOptions, ReservedConnection, Row, SqlDriver, SqlExecutor, SqlValue, TransactionExecutor } from '../sql.js';
 import { SqlStore } from '../sql-store.js';
 import type { DbTarget, OpenStoreOptions, Store } from '../store.js';
 import { chooseChunkWorkers, readChunksShared } from './chunked-read.js';
@@ -104,15 +104,29 @@ export class SqliteDriver implements SqlDriver {
     }
   }
 
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: TransactionExecutor) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
       try {
         this.db.exec(this.dialect.beginWrite);
       } catch (e) {
         this.wrap(e);
       }
+      const deferred: [string, readonly SqlValue[]][] = [];
+      const tx: TransactionExecutor = {
+        query: (sql, params) => this.query(sql, params),
+        queryArrays: (sql, params) => this.queryArrays(sql, params),
+        run: (sql, params) => this.run(sql, params),
+        bulkInsert: (table, columns, rows) => this.bulkInsert(table, columns, rows),
+        deferUntilCommit: (sql, params = []) => void deferred.push([sql, params]),
+        queryBatch: async (statements) => {
+          const results: Row[][] = [];
+          for (const s of statements) results.push(await this.query(s.sql, s.params));
+          return results;
+        },
+      };
       try {
-        const result = await fn(this);
+        const result = await fn(tx);
+        for (const [sql, params] of deferred) await this.run(sql, params);
         this.db.exec('COMMIT');
         return result;
       } catch (e) {
