@@ -20,7 +20,8 @@ export interface CliResult {
   json<T = any>(): T;
 }
 
-function result(args: string[], cwd: string, status: number | null, stdout: string, stderr: string): CliResult {
+/** The result of one run; shared with the in-process runner (support/in-process.ts). */
+export function cliResult(args: string[], cwd: string, status: number | null, stdout: string, stderr: string): CliResult {
   const describe = `bkt ${args.join(' ')}\n  cwd: ${cwd}\n  status: ${status}\n  stdout: ${stdout.slice(0, 2000)}\n  stderr: ${stderr.slice(0, 2000)}`;
   return {
     status,
@@ -37,17 +38,36 @@ function result(args: string[], cwd: string, status: number | null, stdout: stri
   };
 }
 
-/** Run bkt synchronously. */
-export function bkt(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): CliResult {
+/** How a run is made: its working directory, environment additions and stdin text. */
+export interface BktOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string | Buffer;
+}
+
+/**
+ * The environment every run adds to the test's: no colour, no DATABASE_URL picked up from the
+ * machine, CI passed on (empty when unset, so `!process.env.CI` holds either way).
+ */
+export function runEnv(options: BktOptions): NodeJS.ProcessEnv {
+  return { CI: process.env.CI ?? '', FORCE_COLOR: '0', DATABASE_URL: '', ...options.env };
+}
+
+/**
+ * Run bkt synchronously in a new process. Tests about anything but the process itself (signals,
+ * pipes, concurrency between processes, memory, the terminal) use bktIn (support/in-process.ts),
+ * which gives the same result without a process start.
+ */
+export function bkt(args: string[], options: BktOptions = {}): CliResult {
   const cwd = options.cwd ?? ROOT;
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd,
     input: options.input,
     encoding: 'utf8',
-    env: { ...process.env, CI: process.env.CI ?? '', FORCE_COLOR: '0', DATABASE_URL: '', ...options.env },
+    env: { ...process.env, ...runEnv(options) },
     maxBuffer: 256 * 1024 * 1024,
   });
-  return result(args, cwd, r.status, r.stdout, r.stderr);
+  return cliResult(args, cwd, r.status, r.stdout, r.stderr);
 }
 
 /** Run bkt asynchronously (concurrent runs); `onStart` receives the child, e.g. to send SIGINT. */
@@ -67,7 +87,7 @@ export function bktAsync(
       stderr += d;
       options.onStderr?.(stderr, child);
     });
-    child.on('close', (status) => resolvePromise(result(args, cwd, status, stdout, stderr)));
+    child.on('close', (status) => resolvePromise(cliResult(args, cwd, status, stdout, stderr)));
   });
 }
 
