@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
 import { BACKENDS, exec, postgresAvailable, type EmptyDb } from '../store/backends.js';
 import { bkt } from '../support/run-bkt.js';
+import { bktIn } from '../support/in-process.js';
 
 const pgOk = await postgresAvailable();
 const created: EmptyDb[] = [];
@@ -20,21 +21,21 @@ for (const backend of BACKENDS) {
       const first = bkt(['db', 'migrate', '--db', empty.db, '--json']);
       expect(first.status, first.describe).toBe(0);
       expect(first.json().created).toContain('table algo_runs');
-      const again = bkt(['db', 'migrate', '--db', empty.db, '--json']);
+      const again = await bktIn(['db', 'migrate', '--db', empty.db, '--json']);
       expect(again.json().created, again.describe).toEqual([]);
 
-      const check = bkt(['db', 'check', '--db', empty.db]);
+      const check = await bktIn(['db', 'check', '--db', empty.db]);
       expect(check.status, check.describe).toBe(0);
       expect(check.stdout).toMatch(/matches the schema/);
 
       const store = await openStore(empty.db);
       await exec(store, 'DROP INDEX idx_mastery_snapshot_concept');
       await store.close();
-      const bad = bkt(['db', 'check', '--db', empty.db]);
+      const bad = await bktIn(['db', 'check', '--db', empty.db]);
       expect(bad.status, bad.describe).toBe(5);
       expect(bad.stdout.trim()).toBe('mastery_snapshot.idx_mastery_snapshot_concept: index is missing (expected INDEX (concept_id))');
       expect(bad.stderr.trim().split('\n')).toHaveLength(1);
-      const badJson = bkt(['db', 'check', '--db', empty.db, '--json']);
+      const badJson = await bktIn(['db', 'check', '--db', empty.db, '--json']);
       expect(badJson.status).toBe(5);
       expect(badJson.json()).toMatchObject({ ok: false, differences: [{ table: 'mastery_snapshot', kind: 'missing_index' }] });
     });
@@ -42,16 +43,16 @@ for (const backend of BACKENDS) {
 }
 
 describe('bkt db errors', () => {
-  it('a database that is down is exit 5 with one line and the password hidden', () => {
-    const r = bkt(['db', 'migrate', '--db', 'postgres://postgres:s3cret@127.0.0.1:1/x']);
+  it('a database that is down is exit 5 with one line and the password hidden', async () => {
+    const r = await bktIn(['db', 'migrate', '--db', 'postgres://postgres:s3cret@127.0.0.1:1/x']);
     expect(r.status, r.describe).toBe(5);
     expect(r.stderr).toMatch(/^Error: cannot connect to postgres at 127\.0\.0\.1:1\/x \(password hidden\)/);
     expect(r.stderr).not.toContain('s3cret');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('DATABASE_URL is used when --db is absent', () => {
-    const r = bkt(['db', 'check'], { env: { DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:1/y' } });
+  it('DATABASE_URL is used when --db is absent', async () => {
+    const r = await bktIn(['db', 'check'], { env: { DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:1/y' } });
     expect(r.status, r.describe).toBe(5);
     expect(r.stderr).toMatch(/127\.0\.0\.1:1\/y/);
     expect(r.stderr).not.toContain('hunter2');
@@ -60,7 +61,7 @@ describe('bkt db errors', () => {
   it('check on a missing SQLite file is exit 5 and does not create the file', async () => {
     const empty = await BACKENDS[0].create();
     created.push(empty);
-    const r = bkt(['db', 'check', '--db', empty.db]);
+    const r = await bktIn(['db', 'check', '--db', empty.db]);
     expect(r.status, r.describe).toBe(5);
     expect(r.stderr).toMatch(/no database at .*bkt db migrate/);
     expect(existsSync(empty.db)).toBe(false);

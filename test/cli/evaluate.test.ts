@@ -2,6 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bkt, reference, tempDir, writePybktParamsFile } from './quality-fixtures.js';
+import { bktIn } from '../support/in-process.js';
 
 const dir = tempDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,9 +29,9 @@ describe('bkt evaluate --params', () => {
     },
   );
 
-  it('takes baseline means from --baseline-input and says so', () => {
+  it('takes baseline means from --baseline-input and says so', async () => {
     const params = writePybktParamsFile(dir, 'num_fits_5_seed_42');
-    const r = bkt(['evaluate', '--input', 'fixtures/builder/test.csv.gz', '--params', params, '--baseline-input', 'fixtures/builder/train.csv.gz', '--json']);
+    const r = await bktIn(['evaluate', '--input', 'fixtures/builder/test.csv.gz', '--params', params, '--baseline-input', 'fixtures/builder/train.csv.gz', '--json']);
     expect(r.status, r.describe).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.baseline_source).toBe('training_data');
@@ -38,9 +39,9 @@ describe('bkt evaluate --params', () => {
     expect(out.overall.baseline_overall_mean.rmse).toBeGreaterThan(0.4631);
   });
 
-  it('prints a human table with the baselines and the rows left unscored', () => {
+  it('prints a human table with the baselines and the rows left unscored', async () => {
     const params = writePybktParamsFile(dir, 'num_fits_5_seed_42');
-    const r = bkt(['evaluate', '--input', 'fixtures/builder/test.csv.gz', '--params', params]);
+    const r = await bktIn(['evaluate', '--input', 'fixtures/builder/test.csv.gz', '--params', params]);
     expect(r.status, r.describe).toBe(0);
     expect(r.stdout).toMatch(/baseline: per-concept mean/);
     expect(r.stdout).toMatch(/1 concept\(s\) without parameters, 1 rows not scored: 64/);
@@ -48,9 +49,9 @@ describe('bkt evaluate --params', () => {
 });
 
 describe('bkt evaluate --folds', () => {
-  it('cross-validates by learner with the trainer flags, deterministic for a seed', () => {
+  it('cross-validates by learner with the trainer flags, deterministic for a seed', async () => {
     const args = ['evaluate', '--input', 'fixtures/sample.csv', '--folds', '3', '--seed', '7', '--restarts', '2', '--json'];
-    const a = bkt(args);
+    const a = await bktIn(args);
     expect(a.status, a.describe).toBe(0);
     const out = JSON.parse(a.stdout);
     expect(out.mode).toBe('cross_validation');
@@ -58,27 +59,27 @@ describe('bkt evaluate --folds', () => {
     expect(out.per_fold).toHaveLength(3);
     expect(out.per_fold.reduce((s: number, f: { test_learners: number }) => s + f.test_learners, 0)).toBe(23);
     expect(out.cv_auc_mean).toBeGreaterThan(0.5);
-    const b = bkt(args);
+    const b = await bktIn(args);
     expect(JSON.parse(b.stdout).per_fold).toEqual(out.per_fold);
   });
 });
 
 describe('bkt evaluate errors', () => {
-  it('exits 2 when both --params and --folds are given', () => {
-    const r = bkt(['evaluate', '--input', 'fixtures/sample.csv', '--params', 'x.json', '--folds', '3']);
+  it('exits 2 when both --params and --folds are given', async () => {
+    const r = await bktIn(['evaluate', '--input', 'fixtures/sample.csv', '--params', 'x.json', '--folds', '3']);
     expect(r.status, r.describe).toBe(2);
   });
 
-  it('exits 2 when neither params nor folds are given, naming the choice', () => {
-    const r = bkt(['evaluate', '--input', 'fixtures/sample.csv']);
+  it('exits 2 when neither params nor folds are given, naming the choice', async () => {
+    const r = await bktIn(['evaluate', '--input', 'fixtures/sample.csv']);
     expect(r.status, r.describe).toBe(2);
     expect(r.stderr).toMatch(/--params FILE, --db URL or --folds K/);
   });
 
-  it('exits 3 naming a params file that holds no parameters', () => {
+  it('exits 3 naming a params file that holds no parameters', async () => {
     const file = join(dir, 'empty.json');
     writeFileSync(file, '[]');
-    const r = bkt(['evaluate', '--input', 'fixtures/sample.csv', '--params', file]);
+    const r = await bktIn(['evaluate', '--input', 'fixtures/sample.csv', '--params', file]);
     expect(r.status, r.describe).toBe(3);
     expect(r.stderr).toContain('empty.json');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

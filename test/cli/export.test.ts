@@ -7,6 +7,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { readParamsFile } from '../../src/params-file.js';
 import { addUsers, createSqliteDb, type TestDb } from '../mastery/backends.js';
 import { bkt } from '../support/run-bkt.js';
+import { bktIn } from '../support/in-process.js';
 
 const U1 = '11111111-1111-4111-8111-111111111111';
 const C1 = 'cccccccc-0000-4000-8000-000000000001';
@@ -28,7 +29,7 @@ describe('bkt export (SQLite)', () => {
     }
     await store.close();
     dir = mkdtempSync(join(tmpdir(), 'bkt-cli-export-'));
-    const r = bkt(['update', '--db', testDb.db, '--user', U1, '--concept', C1, '--correct', 'true', '--at', '2026-01-21T12:00:00Z']);
+    const r = await bktIn(['update', '--db', testDb.db, '--user', U1, '--concept', C1, '--correct', 'true', '--at', '2026-01-21T12:00:00Z']);
     expect(r.status, r.describe).toBe(0);
   });
   afterAll(async () => {
@@ -38,23 +39,23 @@ describe('bkt export (SQLite)', () => {
 
   it.each(['csv', 'json', 'ndjson'] as const)('exports params as %s that the params-file reader reads back exactly', async (format) => {
     const out = join(dir, `params.${format}`);
-    const r = bkt(['export', 'params', '--db', testDb.db, '--format', format, '--out', out]);
+    const r = await bktIn(['export', 'params', '--db', testDb.db, '--format', format, '--out', out]);
     expect(r.status, r.describe).toBe(0);
     const entries = await readParamsFile(out);
     expect(entries.map((e) => e.concept_id).sort()).toEqual([C1, C2]);
     for (const e of entries) expect(e.params).toEqual({ ...FITTED[e.concept_id as keyof typeof FITTED], p_F: 0 });
   });
 
-  it('uses the fitted parameters for an update (params_id set, is_default false)', () => {
-    const r = bkt(['update', '--db', testDb.db, '--user', U1, '--concept', C2, '--correct', 'false', '--json']);
+  it('uses the fitted parameters for an update (params_id set, is_default false)', async () => {
+    const r = await bktIn(['update', '--db', testDb.db, '--user', U1, '--concept', C2, '--correct', 'false', '--json']);
     const out = JSON.parse(r.stdout);
     expect(out.params_used).toMatchObject({ ...FITTED[C2], is_default: false });
     expect(out.params_used.params_id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('exports mastery as Arrow with pyarrow-compatible types that reads back', () => {
+  it('exports mastery as Arrow with pyarrow-compatible types that reads back', async () => {
     const out = join(dir, 'mastery.arrow');
-    const r = bkt(['export', 'mastery', '--db', testDb.db, '--format', 'arrow', '--out', out]);
+    const r = await bktIn(['export', 'mastery', '--db', testDb.db, '--format', 'arrow', '--out', out]);
     expect(r.status, r.describe).toBe(0);
     const table = tableFromIPC(readFileSync(out));
     expect(table.numRows).toBe(2);
@@ -67,7 +68,7 @@ describe('bkt export (SQLite)', () => {
 
   it('exports mastery as Parquet with the same columns and values as the Arrow export', async () => {
     const out = join(dir, 'mastery.parquet');
-    const r = bkt(['export', 'mastery', '--db', testDb.db, '--format', 'parquet', '--out', out]);
+    const r = await bktIn(['export', 'mastery', '--db', testDb.db, '--format', 'parquet', '--out', out]);
     expect(r.status, r.describe).toBe(0);
     const { parquetReadObjects } = await import('hyparquet');
     const bytes = readFileSync(out);
@@ -80,17 +81,17 @@ describe('bkt export (SQLite)', () => {
     expect({ p: c1.p_mastery, n: c1.n_attempts, m: c1.is_mastered }).toEqual({ p: a1.p_mastery, n: a1.n_attempts, m: a1.is_mastered });
   });
 
-  it('streams snapshots as NDJSON to stdout and refuses an empty --user (exit 2, no file left)', () => {
-    bkt(['snapshot', '--db', testDb.db]);
+  it('streams snapshots as NDJSON to stdout and refuses an empty --user (exit 2, no file left)', async () => {
+    await bktIn(['snapshot', '--db', testDb.db]);
     const r = bkt(['export', 'snapshots', '--db', testDb.db, '--format', 'ndjson', '--out', '-']);
     expect(r.status, r.describe).toBe(0);
     expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).user_id)).toEqual([U1, U1]);
-    const bad = bkt(['export', 'mastery', '--db', testDb.db, '--format', 'csv', '--out', join(dir, 'x.csv'), '--user', '']);
+    const bad = await bktIn(['export', 'mastery', '--db', testDb.db, '--format', 'csv', '--out', join(dir, 'x.csv'), '--user', '']);
     expect(bad.status, bad.describe).toBe(2);
     expect(bad.stderr).toContain('--user "" is empty');
     expect(existsSync(join(dir, 'x.csv'))).toBe(false);
     // Any other id is mapped as bkt import maps it; nobody imported "bob", so nothing matches and the count says why.
-    const none = bkt(['export', 'mastery', '--db', testDb.db, '--format', 'csv', '--out', join(dir, 'none.csv'), '--user', 'bob']);
+    const none = await bktIn(['export', 'mastery', '--db', testDb.db, '--format', 'csv', '--out', join(dir, 'none.csv'), '--user', 'bob']);
     expect(none.status, none.describe).toBe(0);
     expect(none.stderr).toMatch(/^exported 0 mastery rows to .*none\.csv \(nothing matched the filters/);
   });

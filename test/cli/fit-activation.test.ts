@@ -3,6 +3,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { integerToUuid } from '../../src/store/ids.js';
 import { type TestDb, createSqliteDb } from '../mastery/backends.js';
 import { bkt } from '../support/run-bkt.js';
+import { bktIn } from '../support/in-process.js';
 
 /**
  * Activation only when better, warm starts, the algo_params box and honest outcomes, end to end on
@@ -22,8 +23,8 @@ async function withDb<T>(db: string, fn: (store: Awaited<ReturnType<typeof openS
 }
 
 describe('bkt fit --concept-id without attempts', () => {
-  it('exits 4 naming the concept, after fitting and printing the others', () => {
-    const r = bkt(['fit', '--input', SAMPLE, '--concept-id', 'nonexistent', '--concept-id', '7', '--json']);
+  it('exits 4 naming the concept, after fitting and printing the others', async () => {
+    const r = await bktIn(['fit', '--input', SAMPLE, '--concept-id', 'nonexistent', '--concept-id', '7', '--json']);
     expect(r.status, r.describe).toBe(4);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/no attempts for concept\(s\) nonexistent/);
@@ -39,13 +40,13 @@ describe('fit --activate against the active set (SQLite)', () => {
   let testDb: TestDb;
   beforeAll(async () => {
     testDb = await createSqliteDb();
-    const r = bkt(['import', '--input', SAMPLE, '--db', testDb.db]);
+    const r = await bktIn(['import', '--input', SAMPLE, '--db', testDb.db]);
     expect(r.status, r.describe).toBe(0);
   });
   afterAll(async () => testDb?.drop());
 
   it('a first fit from the database activates, uses the algo_params box and records it in constraints_applied', async () => {
-    const r = bkt(['fit', '--db', testDb.db, '--concept-id', '123', '--activate', '--json']);
+    const r = await bktIn(['fit', '--db', testDb.db, '--concept-id', '123', '--activate', '--json']);
     expect(r.status, r.describe).toBe(0);
     const out = r.json();
     expect(out.persisted.status).toBe('SUCCESS');
@@ -60,7 +61,7 @@ describe('fit --activate against the active set (SQLite)', () => {
   it('keeps the active set when the new fit is worse on held-out learners, writing it inactive with both sides', async () => {
     const before = await withDb(testDb.db, (store) => store.getActiveParams(BIG));
     // S held at 0.3 fits concept 123 clearly worse (measured: held-out RMSE 0.522 vs 0.505).
-    const r = bkt(['fit', '--db', testDb.db, '--concept-id', '123', '--activate', '--fix', 'p_S=0.3', '--json']);
+    const r = await bktIn(['fit', '--db', testDb.db, '--concept-id', '123', '--activate', '--fix', 'p_S=0.3', '--json']);
     expect(r.status, r.describe).toBe(0);
     const out = r.json();
     expect(Object.keys(out.persisted.kept_active)).toEqual([BIG]);
@@ -77,7 +78,7 @@ describe('fit --activate against the active set (SQLite)', () => {
       expect(run).toMatchObject({ status: 'SUCCESS', output_summary_json: { kept_active_count: 1, comparisons: { [BIG]: { decision: 'keep_active' } } } });
     });
     // --force activates it anyway, and says so.
-    const forced = bkt(['fit', '--db', testDb.db, '--concept-id', '123', '--activate', '--force', '--fix', 'p_S=0.3', '--json']);
+    const forced = await bktIn(['fit', '--db', testDb.db, '--concept-id', '123', '--activate', '--force', '--fix', 'p_S=0.3', '--json']);
     expect(forced.status, forced.describe).toBe(0);
     expect(forced.json().persisted.comparisons[BIG].decision).toBe('force');
     expect(forced.json().persisted.persisted[0].is_active).toBe(true);
@@ -85,7 +86,7 @@ describe('fit --activate against the active set (SQLite)', () => {
 
   it('--warm-start active adds a restart from the active parameters, reported in the JSON', async () => {
     const active = await withDb(testDb.db, (store) => store.getActiveParams(BIG));
-    const r = bkt(['fit', '--db', testDb.db, '--concept-id', '123', '--warm-start', 'active', '--restarts', '1', '--json']);
+    const r = await bktIn(['fit', '--db', testDb.db, '--concept-id', '123', '--warm-start', 'active', '--restarts', '1', '--json']);
     expect(r.status, r.describe).toBe(0);
     const [concept] = r.json().concepts;
     expect(concept.warm_start).toMatchObject({ p_L0: active!.p_L0, p_S: active!.p_S });
@@ -93,13 +94,13 @@ describe('fit --activate against the active set (SQLite)', () => {
       [0, false],
       [1, true],
     ]);
-    const noDb = bkt(['fit', '--input', SAMPLE, '--warm-start', 'active']);
+    const noDb = await bktIn(['fit', '--input', SAMPLE, '--warm-start', 'active']);
     expect(noDb.status, noDb.describe).toBe(2);
     expect(noDb.stderr).toMatch(/--warm-start active needs/);
   });
 
   it('recompute --activate --trigger nightly: skips are skips, the run row and the exit code agree', async () => {
-    const r = bkt(['recompute', '--db', testDb.db, '--activate', '--trigger', 'nightly', '--json']);
+    const r = await bktIn(['recompute', '--db', testDb.db, '--activate', '--trigger', 'nightly', '--json']);
     const out = r.json();
     expect(r.status, r.describe).toBe(out.outcome.exit_code);
     expect(out.outcome).toEqual({ status: 'SUCCESS', exit_code: 0, message: null });
@@ -109,7 +110,7 @@ describe('fit --activate against the active set (SQLite)', () => {
     expect(run).toMatchObject({ status: 'SUCCESS', trigger: 'nightly', error_message: null, output_summary_json: { errors_count: 0, refused_count: 0 } });
     expect((run!.output_summary_json as { skipped_count: number }).skipped_count).toBe(Object.keys(out.summary.skipped_concepts).length);
 
-    const missing = bkt(['recompute', '--db', testDb.db, '--concept-id', 'nonexistent', '--json']);
+    const missing = await bktIn(['recompute', '--db', testDb.db, '--concept-id', 'nonexistent', '--json']);
     expect(missing.status, missing.describe).toBe(4);
     expect(missing.stderr).toMatch(/no attempts for concept\(s\) nonexistent \(/);
     const failed = await withDb(testDb.db, (store) => store.getRun(missing.json().run_id));

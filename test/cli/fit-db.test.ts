@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
 import { type TestDb, createPostgresDb, createSqliteDb, postgresAvailable } from '../mastery/backends.js';
 import { bkt } from '../support/run-bkt.js';
+import { bktIn } from '../support/in-process.js';
 
 /** `bkt fit` against each backend: from the app's tables, from a file into the store, and the quality gate. */
 const backends: [string, () => Promise<TestDb | null>][] = [
@@ -27,7 +28,7 @@ describe.each(backends)('bkt fit --db on %s', (_name, create) => {
   beforeAll(async () => {
     testDb = await create();
     if (testDb) {
-      const r = bkt(['import', '--input', 'fixtures/sample.csv', '--db', testDb.db]);
+      const r = await bktIn(['import', '--input', 'fixtures/sample.csv', '--db', testDb.db]);
       expect(r.status, r.describe).toBe(0);
     }
   });
@@ -35,7 +36,7 @@ describe.each(backends)('bkt fit --db on %s', (_name, create) => {
 
   it('fits every concept from the app\'s tables and activates one row per fitted concept', async (context) => {
     if (!testDb) return context.skip();
-    const r = bkt(['fit', '--db', testDb.db, '--activate', '--json']);
+    const r = await bktIn(['fit', '--db', testDb.db, '--activate', '--json']);
     expect(r.status, r.describe).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.persisted.persisted.length).toBe(out.summary.fitted);
@@ -43,7 +44,7 @@ describe.each(backends)('bkt fit --db on %s', (_name, create) => {
     expect(after.active).toBe(out.summary.fitted);
     expect(after.runs).toBe(1);
     // Fitting again and activating leaves still exactly one active row per concept.
-    const second = bkt(['fit', '--db', testDb.db, '--activate', '--seed', '7']);
+    const second = await bktIn(['fit', '--db', testDb.db, '--activate', '--seed', '7']);
     expect(second.status, second.describe).toBe(0);
     const again = await counts(testDb.db);
     expect(again.active).toBe(out.summary.fitted);
@@ -52,8 +53,8 @@ describe.each(backends)('bkt fit --db on %s', (_name, create) => {
 
   it('fits the same attempts from the database as from the file (ids mapped as bkt import maps them)', async (context) => {
     if (!testDb) return context.skip();
-    const fromDb = JSON.parse(bkt(['fit', '--db', testDb.db, '--restarts', '1', '--json']).stdout);
-    const fromFile = JSON.parse(bkt(['fit', '--input', 'fixtures/sample.csv', '--restarts', '1', '--json']).stdout);
+    const fromDb = JSON.parse((await bktIn(['fit', '--db', testDb.db, '--restarts', '1', '--json'])).stdout);
+    const fromFile = JSON.parse((await bktIn(['fit', '--input', 'fixtures/sample.csv', '--restarts', '1', '--json'])).stdout);
     const shape = (concepts: { concept_id: string; n_attempts: number; n_users: number; status: string }[]) =>
       concepts
         .map((c) => [c.concept_id.replace(/^0{8}-0{4}-0{4}-0{4}-/, '').replace(/^0+/, ''), c.n_attempts, c.n_users, c.status].join(':'))
@@ -67,7 +68,7 @@ describe.each(backends)('bkt fit --db on %s', (_name, create) => {
     if (!testDb) return context.skip();
     const before = await counts(testDb.db);
     const concept = '00000000-0000-0000-0000-000000000007';
-    const r = bkt(['fit', '--db', testDb.db, '--concept-id', concept, '--activate', '--fix', 'p_G=0.6', '--fix', 'p_S=0.35']);
+    const r = await bktIn(['fit', '--db', testDb.db, '--concept-id', concept, '--activate', '--fix', 'p_G=0.6', '--fix', 'p_S=0.35']);
     expect(r.status, r.describe).toBe(6);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/not activated.*--force/);
@@ -79,7 +80,7 @@ describe.each(backends)('bkt fit --db on %s', (_name, create) => {
   it('fits a file into the store with --input and --db', async (context) => {
     if (!testDb) return context.skip();
     const before = await counts(testDb.db);
-    const r = bkt(['fit', '--input', 'fixtures/sample.csv', '--db', testDb.db, '--concept-id', '7', '--json']);
+    const r = await bktIn(['fit', '--input', 'fixtures/sample.csv', '--db', testDb.db, '--concept-id', '7', '--json']);
     expect(r.status, r.describe).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.persisted.persisted).toHaveLength(1);
@@ -90,7 +91,7 @@ describe.each(backends)('bkt fit --db on %s', (_name, create) => {
 
   it('stores --cv fold metrics in the persisted parameters\' metrics', async (context) => {
     if (!testDb) return context.skip();
-    const r = bkt(['fit', '--input', 'fixtures/sample.csv', '--db', testDb.db, '--concept-id', '7', '--cv', '3', '--json']);
+    const r = await bktIn(['fit', '--input', 'fixtures/sample.csv', '--db', testDb.db, '--concept-id', '7', '--cv', '3', '--json']);
     expect(r.status, r.describe).toBe(0);
     const id = JSON.parse(r.stdout).persisted.params_ids[0];
     const store = await openStore(testDb.db);
@@ -107,8 +108,8 @@ describe.each(backends)('bkt fit --db on %s', (_name, create) => {
 });
 
 describe('bkt fit with a database that is down', () => {
-  it('exits 5 with one line and no password', () => {
-    const r = bkt(['fit', '--db', 'postgres://ops:s3cret@127.0.0.1:1/app', '--activate']);
+  it('exits 5 with one line and no password', async () => {
+    const r = await bktIn(['fit', '--db', 'postgres://ops:s3cret@127.0.0.1:1/app', '--activate']);
     expect(r.status, r.describe).toBe(5);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toContain('s3cret');

@@ -7,6 +7,7 @@ import { toUuid } from '../../src/store/ids.js';
 import { openStore } from '../../src/store/open-store.js';
 import { tableCounts } from '../store/backends.js';
 import { bkt } from '../support/run-bkt.js';
+import { bktIn } from '../support/in-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bkt-import-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,7 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('bkt import', () => {
   it('maps columns with --col-* flags, keeps times and question ids, and maps ids to UUIDs', async () => {
     const db = join(dir, 'cols.sqlite');
-    expect(bkt(['db', 'migrate', '--db', db]).status).toBe(0);
+    expect((await bktIn(['db', 'migrate', '--db', db])).status).toBe(0);
     const csv = join(dir, 'log.csv');
     writeFileSync(
       csv,
@@ -43,13 +44,13 @@ describe('bkt import', () => {
 
   it('a malformed file is exit 3 naming file, line and column, and writes nothing', async () => {
     const db = join(dir, 'bad.sqlite');
-    expect(bkt(['db', 'migrate', '--db', db]).status).toBe(0);
+    expect((await bktIn(['db', 'migrate', '--db', db])).status).toBe(0);
     const csv = join(dir, 'bad.csv');
     writeFileSync(csv, 'user_id,concept_id,correct\nu1,c1,1\nu2,c1,yes\n');
     const store = await openStore(db);
     const before = await tableCounts(store);
     await store.close();
-    const r = bkt(['import', '--db', db, '--input', csv]);
+    const r = await bktIn(['import', '--db', db, '--input', csv]);
     expect(r.status, r.describe).toBe(3);
     expect(r.stderr).toMatch(/bad\.csv.*line 3.*correct/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -58,9 +59,9 @@ describe('bkt import', () => {
     await after.close();
   });
 
-  it('needs a migrated database: exit 5 naming bkt db migrate, and no file is created', () => {
+  it('needs a migrated database: exit 5 naming bkt db migrate, and no file is created', async () => {
     const db = join(dir, 'none.sqlite');
-    const r = bkt(['import', '--db', db, '--input', 'fixtures/sample.csv']);
+    const r = await bktIn(['import', '--db', db, '--input', 'fixtures/sample.csv']);
     expect(r.status, r.describe).toBe(5);
     expect(r.stderr).toMatch(/no database at .*bkt db migrate/);
     expect(existsSync(db)).toBe(false);

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integerToUuid, toUuid } from '../../src/store/ids.js';
 import { type TestDb, createPostgresDb, createSqliteDb, postgresAvailable } from '../mastery/backends.js';
 import { bkt } from '../support/run-bkt.js';
+import { bktIn } from '../support/in-process.js';
 
 const backends: [string, () => Promise<TestDb | null>][] = [
   ['sqlite', createSqliteDb],
@@ -63,7 +64,7 @@ describe.each(backends)('labels in the outputs on %s', (name, create) => {
     files = writeNamedFiles();
     if (!testDb) return;
     for (const input of ['fixtures/sample.csv', files.named]) {
-      const r = bkt(['import', '--db', testDb.db, '--input', input]);
+      const r = await bktIn(['import', '--db', testDb.db, '--input', input]);
       expect(r.status, r.describe).toBe(0);
     }
   });
@@ -71,7 +72,7 @@ describe.each(backends)('labels in the outputs on %s', (name, create) => {
 
   it('fit --db and recompute give each concept its label', async (context) => {
     if (!testDb) return context.skip();
-    const fit = bkt(['fit', '--db', testDb.db, '--activate', '--force', '--restarts', '1', '--json']);
+    const fit = await bktIn(['fit', '--db', testDb.db, '--activate', '--force', '--restarts', '1', '--json']);
     expect(fit.status, fit.describe).toBe(0);
     const concepts = fit.json().concepts as { concept_id: string; concept_label: string | null }[];
     expect(concepts.length).toBeGreaterThan(60);
@@ -81,16 +82,16 @@ describe.each(backends)('labels in the outputs on %s', (name, create) => {
     }
     expect(concepts.find((c) => c.concept_id === division)?.concept_label).toBe('Long division');
 
-    const recompute = bkt(['recompute', '--db', testDb.db, '--dry-run', '--concept-id', 'Long division', '--concept-id', '7', '--concept-id', 'nowhere', '--json']);
+    const recompute = await bktIn(['recompute', '--db', testDb.db, '--dry-run', '--concept-id', 'Long division', '--concept-id', '7', '--concept-id', 'nowhere', '--json']);
     expect(recompute.status, recompute.describe).toBe(4);
     expect(recompute.json().concept_labels).toEqual({ [division]: 'Long division', [integerToUuid(7)]: '7', [toUuid('nowhere')]: null });
     if (name === 'sqlite') {
       // The table names the concepts it lists: here, ones without attempts in the window.
-      const table = bkt(['recompute', '--db', testDb.db, '--dry-run', '--concept-id', 'Long division', '--concept-id', 'nowhere', '--from-date', '2099-01-01']);
+      const table = await bktIn(['recompute', '--db', testDb.db, '--dry-run', '--concept-id', 'Long division', '--concept-id', 'nowhere', '--from-date', '2099-01-01']);
       expect(table.status, table.describe).toBe(4);
       expect(table.stdout).toMatch(/concept_id\s+concept_label\s+outcome/);
       expect(table.stdout).toMatch(new RegExp(`${division}\\s+Long division\\s+error`));
-      const text = bkt(['fit', '--db', testDb.db, '--concept-id', 'Long division', '--concept-id', 'Fractions', '--restarts', '1']);
+      const text = await bktIn(['fit', '--db', testDb.db, '--concept-id', 'Long division', '--concept-id', 'Fractions', '--restarts', '1']);
       expect(text.status, text.describe).toBe(0);
       expect(text.stdout).toMatch(new RegExp(`${division}\\s+Long division\\s+fitted`));
     }
@@ -98,18 +99,18 @@ describe.each(backends)('labels in the outputs on %s', (name, create) => {
 
   it('update names the learner and the concept; export carries the labels in every format', async (context) => {
     if (!testDb) return context.skip();
-    const update = bkt(['update', '--db', testDb.db, '--user', 'alice', '--concept', 'Long division', '--correct', 'true', '--snapshot', '--json']);
+    const update = await bktIn(['update', '--db', testDb.db, '--user', 'alice', '--concept', 'Long division', '--correct', 'true', '--snapshot', '--json']);
     expect(update.status, update.describe).toBe(0);
     const u = update.json();
     expect(u).toMatchObject({ user_id: alice, user_label: 'alice', concept_id: division, concept_label: 'Long division' });
     expect(Object.keys(u).indexOf('user_label')).toBe(Object.keys(u).indexOf('user_id') + 1);
-    const line = bkt(['update', '--db', testDb.db, '--user', 'alice', '--concept', 'Fractions', '--correct', 'false']);
+    const line = await bktIn(['update', '--db', testDb.db, '--user', 'alice', '--concept', 'Fractions', '--correct', 'false']);
     expect(line.status, line.describe).toBe(0);
     expect(line.stdout).toContain(`user ${alice} (alice) concept ${toUuid('Fractions')} (Fractions)`);
-    const numbered = bkt(['update', '--db', testDb.db, '--user', '1', '--concept', '7', '--correct', 'true', '--json']);
+    const numbered = await bktIn(['update', '--db', testDb.db, '--user', '1', '--concept', '7', '--correct', 'true', '--json']);
     expect(numbered.json()).toMatchObject({ user_label: '1', concept_label: '7' });
 
-    const ndjson = bkt(['export', 'mastery', '--db', testDb.db, '--format', 'ndjson', '--out', '-']);
+    const ndjson = await bktIn(['export', 'mastery', '--db', testDb.db, '--format', 'ndjson', '--out', '-']);
     expect(ndjson.status, ndjson.describe).toBe(0);
     const states = ndjson.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(states).toHaveLength(3);
@@ -117,23 +118,23 @@ describe.each(backends)('labels in the outputs on %s', (name, create) => {
       expect(Object.keys(s).slice(0, 4)).toEqual(['user_id', 'user_label', 'concept_id', 'concept_label']);
       expect([s.user_label, s.concept_label]).toEqual([expectedLabel(s.user_id), expectedLabel(s.concept_id)]);
     }
-    const snapshots = bkt(['export', 'snapshots', '--db', testDb.db, '--format', 'json', '--out', '-']);
+    const snapshots = await bktIn(['export', 'snapshots', '--db', testDb.db, '--format', 'json', '--out', '-']);
     expect(snapshots.json()).toEqual([expect.objectContaining({ user_id: alice, user_label: 'alice', concept_id: division, concept_label: 'Long division' })]);
 
-    const csv = bkt(['export', 'params', '--db', testDb.db, '--format', 'csv', '--out', '-', '--concept-id', 'Long division']);
+    const csv = await bktIn(['export', 'params', '--db', testDb.db, '--format', 'csv', '--out', '-', '--concept-id', 'Long division']);
     expect(csv.status, csv.describe).toBe(0);
     const [header, row] = csv.stdout.trim().split('\n');
     expect(header.split(',').slice(0, 3)).toEqual(['concept_id', 'concept_label', 'p_L0']);
     expect(row.split(',').slice(0, 2)).toEqual([division, 'Long division']);
 
     const arrowFile = join(dir, `${name}-mastery.arrow`);
-    expect(bkt(['export', 'mastery', '--db', testDb.db, '--format', 'arrow', '--out', arrowFile, '--user', 'alice']).status).toBe(0);
+    expect((await bktIn(['export', 'mastery', '--db', testDb.db, '--format', 'arrow', '--out', arrowFile, '--user', 'alice'])).status).toBe(0);
     const arrow = tableFromIPC(readFileSync(arrowFile));
     expect(String(arrow.schema.fields.find((f) => f.name === 'concept_label')?.type)).toBe('Utf8');
     expect(arrow.toArray().map((r) => `${r.user_label}|${r.concept_label}`).sort()).toEqual(['alice|Fractions', 'alice|Long division']);
 
     const parquetFile = join(dir, `${name}-mastery.parquet`);
-    expect(bkt(['export', 'mastery', '--db', testDb.db, '--format', 'parquet', '--out', parquetFile, '--concept-id', '7']).status).toBe(0);
+    expect((await bktIn(['export', 'mastery', '--db', testDb.db, '--format', 'parquet', '--out', parquetFile, '--concept-id', '7'])).status).toBe(0);
     const { parquetReadObjects } = await import('hyparquet');
     const bytes = readFileSync(parquetFile);
     const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer });
@@ -142,19 +143,19 @@ describe.each(backends)('labels in the outputs on %s', (name, create) => {
 
   it('validate, evaluate and report on the database name the concepts', async (context) => {
     if (!testDb) return context.skip();
-    const validate = bkt(['validate', '--db', testDb.db, '--concept-id', 'Long division', '--concept-id', '7', '--json']);
+    const validate = await bktIn(['validate', '--db', testDb.db, '--concept-id', 'Long division', '--concept-id', '7', '--json']);
     expect([0, 6], validate.describe).toContain(validate.status);
     const checked = validate.json().concepts as { concept_id: string; concept_label: string | null }[];
     expect(checked.map((c) => [c.concept_id, c.concept_label]).sort()).toEqual([[integerToUuid(7), '7'], [division, 'Long division']].sort());
 
     // Attempts whose ids are UUIDs: only the database knows their names.
-    const evaluate = bkt(['evaluate', '--db', testDb.db, '--input', files.uuids, '--json']);
+    const evaluate = await bktIn(['evaluate', '--db', testDb.db, '--input', files.uuids, '--json']);
     expect(evaluate.status, evaluate.describe).toBe(0);
     const scored = evaluate.json().concepts as { concept_id: string; concept_label: string | null }[];
     expect(scored.map((c) => `${c.concept_id}|${c.concept_label}`).sort()).toEqual(CONCEPTS.map((c) => `${toUuid(c)}|${c}`).sort());
 
     const html = join(dir, `${name}-report.html`);
-    const report = bkt(['report', '--db', testDb.db, '--input', files.uuids, '--out', html]);
+    const report = await bktIn(['report', '--db', testDb.db, '--input', files.uuids, '--out', html]);
     expect(report.status, report.describe).toBe(0);
     const page = readFileSync(html, 'utf8');
     expect(page).toContain(`<h3>Long division <span class="badge`);

@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bkt } from '../support/run-bkt.js';
+import { bktIn } from '../support/in-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bkt-predict-variants-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,7 +17,7 @@ const reference = JSON.parse(gunzipSync(readFileSync('fixtures/pybkt-variants/re
 const mean = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0) / Object.keys(values).length;
 
 describe('bkt predict with a variant model', () => {
-  it('gives the fixed-E-step pyBKT build\'s correct_predictions for its multigs + multilearn params (gs family, 1e-9)', () => {
+  it('gives the fixed-E-step pyBKT build\'s correct_predictions for its multigs + multilearn params (gs family, 1e-9)', async () => {
     // pyBKT's params() per skill: guesses/slips and learns/forgets keyed by template id.
     const params = Object.entries(reference.families.gs.configs.multigs_multilearn.params).map(([skill, p]) => ({
       concept_id: skill,
@@ -31,7 +32,7 @@ describe('bkt predict with a variant model', () => {
     const file = join(dir, 'params.json');
     writeFileSync(file, JSON.stringify(params));
     const out = join(dir, 'pred.csv');
-    const r = bkt(['predict', '--input', 'fixtures/pybkt-variants/gs/test.csv.gz', '--params', file, '--out', out, '--json']);
+    const r = await bktIn(['predict', '--input', 'fixtures/pybkt-variants/gs/test.csv.gz', '--params', file, '--out', out, '--json']);
     expect(r.status, r.describe).toBe(0);
     const expected = new Map(
       (parse(gunzipSync(readFileSync('fixtures/pybkt-variants/gs/test_predictions_patched_multigs_multilearn.csv.gz')).toString(), { columns: true }) as Record<string, string>[]).map(
@@ -46,7 +47,7 @@ describe('bkt predict with a variant model', () => {
     expect(worst).toBeLessThan(1e-9);
   });
 
-  it('predicts an item no fit has seen with the concept-level values instead of failing', () => {
+  it('predicts an item no fit has seen with the concept-level values instead of failing', async () => {
     const file = join(dir, 'one.json');
     writeFileSync(
       file,
@@ -57,7 +58,7 @@ describe('bkt predict with a variant model', () => {
     const input = join(dir, 'two.csv');
     writeFileSync(input, 'user_id,skill_name,template_id,correct\nu1,skill_1,999,1\nu2,skill_1,101,1\n');
     const out = join(dir, 'two-pred.csv');
-    const r = bkt(['predict', '--input', input, '--params', file, '--out', out]);
+    const r = await bktIn(['predict', '--input', input, '--params', file, '--out', out]);
     expect(r.status, r.describe).toBe(0);
     const [unseen, seen] = parse(readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
     expect(Number(unseen.correct_predictions)).toBeCloseTo(0.3 * 0.9 + 0.7 * 0.2, 15);

@@ -8,6 +8,7 @@ import { parquetReadObjects, parquetMetadata, parquetSchema } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { BIN, bkt } from '../support/run-bkt.js';
+import { bktIn } from '../support/in-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bkt-predict-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,10 +26,10 @@ describe("bkt predict against pyBKT's predict()", () => {
   const byOrder = new Map(reference.map((r) => [r.order_id, r]));
   const input = csvRows(gunzipSync(readFileSync(`${REF}/test.csv.gz`)).toString());
 
-  it.each(['standard', 'forgets'])('gives pyBKT 1.4.2\'s correct_predictions for its %s params (1e-9), every row in input order', (config) => {
+  it.each(['standard', 'forgets'])('gives pyBKT 1.4.2\'s correct_predictions for its %s params (1e-9), every row in input order', async (config) => {
     const params = JSON.parse(readFileSync(`${REF}/params-${config}.json`, 'utf8')) as Record<string, number | string>[];
     const out = join(dir, `pred-${config}.csv`);
-    const r = bkt(['predict', '--input', `${REF}/test.csv.gz`, '--params', `${REF}/params-${config}.json`, '--out', out, '--json']);
+    const r = await bktIn(['predict', '--input', `${REF}/test.csv.gz`, '--params', `${REF}/params-${config}.json`, '--out', out, '--json']);
     expect(r.status, r.describe).toBe(0);
     expect(r.json()).toMatchObject({ rows: 39_394, rows_predicted: 39_394, concepts_predicted: 4, format: 'csv' });
     const rows = csvRows(readFileSync(out, 'utf8'));
@@ -49,18 +50,18 @@ describe("bkt predict against pyBKT's predict()", () => {
 
 describe('bkt predict: formats, selection and errors', () => {
   let params: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     params = join(dir, 'builder-params.json');
-    const r = bkt(['fit', '--input', 'fixtures/builder/test.parquet', '--concept-pattern', '1[0-9]', '--restarts', '2', '--out', params, '--json']);
+    const r = await bktIn(['fit', '--input', 'fixtures/builder/test.parquet', '--concept-pattern', '1[0-9]', '--restarts', '2', '--out', params, '--json']);
     expect(r.status, r.describe).toBe(0);
   });
 
   it('reads Parquet and writes Parquet with the input columns typed as they were, equal to the CSV output', async () => {
     const pq = join(dir, 'pred.parquet');
-    const r1 = bkt(['predict', '--input', 'fixtures/builder/test.parquet', '--params', params, '--out', pq]);
+    const r1 = await bktIn(['predict', '--input', 'fixtures/builder/test.parquet', '--params', params, '--out', pq]);
     expect(r1.status, r1.describe).toBe(0);
     expect(r1.stdout).toMatch(/^117567 rows written to .*pred\.parquet \(parquet\); \d+ predicted in 10 concepts; 110 concepts without parameters left empty/);
-    const r2 = bkt(['predict', '--input', 'fixtures/builder/test.csv.gz', '--params', params, '--out', join(dir, 'pred.csv')]);
+    const r2 = await bktIn(['predict', '--input', 'fixtures/builder/test.csv.gz', '--params', params, '--out', join(dir, 'pred.csv')]);
     expect(r2.status, r2.describe).toBe(0);
     const file = fileBuffer(pq);
     const types = Object.fromEntries(parquetSchema(parquetMetadata(file)).children.map((c) => [c.element.name, c.element.type]));
@@ -78,9 +79,9 @@ describe('bkt predict: formats, selection and errors', () => {
     expect(new Set(predicted.map((x) => x.skill_name))).toEqual(new Set(['10', '11', '12', '13', '14', '15', '16', '17', '18', '19']));
   });
 
-  it('streams NDJSON to stdout, takes stdin, and predicts only --concept-pattern concepts', () => {
+  it('streams NDJSON to stdout, takes stdin, and predicts only --concept-pattern concepts', async () => {
     const input = readFileSync('fixtures/sample.csv', 'utf8');
-    const r = bkt(['predict', '--input', '-', '--params', params, '--format', 'ndjson', '--concept-pattern', '1[0-2]'], { input });
+    const r = await bktIn(['predict', '--input', '-', '--params', params, '--format', 'ndjson', '--concept-pattern', '1[0-2]'], { input });
     expect(r.status, r.describe).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(input.trim().split('\n').length - 1);
@@ -103,11 +104,11 @@ describe('bkt predict: formats, selection and errors', () => {
     expect(new Set(rows.filter((x) => x.correct_predictions !== '').map((x) => x.skill_name))).toEqual(new Set(['10', '12']));
   });
 
-  it('writes JSON and Arrow with the same values', () => {
+  it('writes JSON and Arrow with the same values', async () => {
     const json = join(dir, 'pred.json');
     const arrow = join(dir, 'pred.arrow');
-    expect(bkt(['predict', '--input', 'fixtures/sample.csv', '--params', params, '--out', json]).status).toBe(0);
-    expect(bkt(['predict', '--input', 'fixtures/sample.csv', '--params', params, '--out', arrow]).status).toBe(0);
+    expect((await bktIn(['predict', '--input', 'fixtures/sample.csv', '--params', params, '--out', json])).status).toBe(0);
+    expect((await bktIn(['predict', '--input', 'fixtures/sample.csv', '--params', params, '--out', arrow])).status).toBe(0);
     const rows = JSON.parse(readFileSync(json, 'utf8'));
     const table = tableFromIPC(readFileSync(arrow));
     expect(table.numRows).toBe(rows.length);
@@ -128,9 +129,9 @@ describe('bkt predict: formats, selection and errors', () => {
     db.close();
     const ndjson = join(dir, 'attempts.ndjson');
     writeFileSync(ndjson, lines.map(([u, s, c]) => JSON.stringify({ user_id: Number(u), skill_name: s, correct: c === '1' })).join('\n') + '\n');
-    const fromCsv = bkt(['predict', '--input', 'fixtures/sample.csv', '--params', params, '--format', 'ndjson']);
-    const fromSqlite = bkt(['predict', '--input', sqlite, '--params', params, '--format', 'ndjson']);
-    const fromNdjson = bkt(['predict', '--input', ndjson, '--params', params, '--format', 'ndjson']);
+    const fromCsv = await bktIn(['predict', '--input', 'fixtures/sample.csv', '--params', params, '--format', 'ndjson']);
+    const fromSqlite = await bktIn(['predict', '--input', sqlite, '--params', params, '--format', 'ndjson']);
+    const fromNdjson = await bktIn(['predict', '--input', ndjson, '--params', params, '--format', 'ndjson']);
     for (const r of [fromCsv, fromSqlite, fromNdjson]) expect(r.status, r.describe).toBe(0);
     const parse = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l));
     const [a, b, c] = [parse(fromCsv.stdout), parse(fromSqlite.stdout), parse(fromNdjson.stdout)];
@@ -140,13 +141,13 @@ describe('bkt predict: formats, selection and errors', () => {
     expect([a[0].user_id, b[0].user_id, c[0].user_id, c[0].correct]).toEqual(['1', 1, 1, true]);
   });
 
-  it('uses the active parameters of --db as --params does', () => {
+  it('uses the active parameters of --db as --params does', async () => {
     const db = join(dir, 'p.sqlite');
-    expect(bkt(['db', 'migrate', '--db', db]).status).toBe(0);
-    const fit = bkt(['fit', '--input', 'fixtures/sample.csv', '--concept-id', '10', '--concept-id', '11', '--db', db, '--activate', '--force', '--out', join(dir, 'p.json')]);
+    expect((await bktIn(['db', 'migrate', '--db', db])).status).toBe(0);
+    const fit = await bktIn(['fit', '--input', 'fixtures/sample.csv', '--concept-id', '10', '--concept-id', '11', '--db', db, '--activate', '--force', '--out', join(dir, 'p.json')]);
     expect(fit.status, fit.describe).toBe(0);
-    const a = bkt(['predict', '--input', 'fixtures/sample.csv', '--db', db]);
-    const b = bkt(['predict', '--input', 'fixtures/sample.csv', '--params', join(dir, 'p.json')]);
+    const a = await bktIn(['predict', '--input', 'fixtures/sample.csv', '--db', db]);
+    const b = await bktIn(['predict', '--input', 'fixtures/sample.csv', '--params', join(dir, 'p.json')]);
     expect(a.status, a.describe).toBe(0);
     expect(a.stdout).toBe(b.stdout);
     const rows = csvRows(a.stdout);
@@ -154,20 +155,20 @@ describe('bkt predict: formats, selection and errors', () => {
     expect(rows.filter((x) => x.correct_predictions !== '').length).toBeGreaterThan(0);
   });
 
-  it('refuses --json on stdout, no parameters, a column it would overwrite, and a pattern matching nothing', () => {
-    const r1 = bkt(['predict', '--input', 'fixtures/sample.csv', '--params', params, '--json']);
+  it('refuses --json on stdout, no parameters, a column it would overwrite, and a pattern matching nothing', async () => {
+    const r1 = await bktIn(['predict', '--input', 'fixtures/sample.csv', '--params', params, '--json']);
     expect(r1.status, r1.describe).toBe(2);
     expect(r1.stderr).toMatch(/--json with --out -/);
-    const r2 = bkt(['predict', '--input', 'fixtures/sample.csv']);
+    const r2 = await bktIn(['predict', '--input', 'fixtures/sample.csv']);
     expect(r2.status, r2.describe).toBe(2);
     expect(r2.stderr).toMatch(/exactly one of --params FILE or --db URL/);
     const clash = join(dir, 'clash.csv');
     writeFileSync(clash, 'user_id,skill_name,correct,state_posterior\nu,10,1,x\n');
-    const r3 = bkt(['predict', '--input', clash, '--params', params, '--out', join(dir, 'never.csv')]);
+    const r3 = await bktIn(['predict', '--input', clash, '--params', params, '--out', join(dir, 'never.csv')]);
     expect(r3.status, r3.describe).toBe(2);
     expect(r3.stderr).toMatch(/already has a column "state_posterior"/);
     expect(() => readFileSync(join(dir, 'never.csv'))).toThrow();
-    const r4 = bkt(['predict', '--input', 'fixtures/sample.csv', '--params', params, '--concept-pattern', 'nothing']);
+    const r4 = await bktIn(['predict', '--input', 'fixtures/sample.csv', '--params', params, '--concept-pattern', 'nothing']);
     expect(r4.status, r4.describe).toBe(4);
     expect(r4.stderr.trim().split('\n')).toHaveLength(1);
   });

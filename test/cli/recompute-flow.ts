@@ -10,6 +10,7 @@ import { integerToUuid } from '../../src/store/ids.js';
 import { withStore } from '../../src/jobs/db-admin.js';
 import { postgresAvailable, tableCounts, type Backend, type EmptyDb } from '../store/backends.js';
 import { bkt } from '../support/run-bkt.js';
+import { bktIn } from '../support/in-process.js';
 
 const pgOk = await postgresAvailable();
 const TRAIN = 'fixtures/builder/train.csv.gz';
@@ -24,18 +25,18 @@ export function describeDatabasePath(backend: Backend): void {
     let empty: EmptyDb;
     beforeAll(async () => {
       empty = await backend.create();
-      const m = bkt(['db', 'migrate', '--db', empty.db, '--json']);
+      const m = await bktIn(['db', 'migrate', '--db', empty.db, '--json']);
       expect(m.status, m.describe).toBe(0);
     });
     afterAll(async () => empty?.drop());
 
     it('imports the builder train data once: users, sessions, answers; a second import writes nothing', async () => {
-      const r = bkt(['import', '--input', TRAIN, '--db', empty.db, '--json']);
+      const r = await bktIn(['import', '--input', TRAIN, '--db', empty.db, '--json']);
       expect(r.status, r.describe).toBe(0);
       expect(r.json()).toMatchObject({ already_imported: false, users: 533, answers: 407_967, rows: 407_967 });
       const after = await counts(empty.db);
       expect(after).toMatchObject({ users: 533, session_answers: 407_967, session_questions: 407_967 });
-      const again = bkt(['import', '--input', TRAIN, '--db', empty.db, '--json']);
+      const again = await bktIn(['import', '--input', TRAIN, '--db', empty.db, '--json']);
       expect(again.json(), again.describe).toMatchObject({ already_imported: true, answers: 0 });
       expect(await counts(empty.db)).toEqual(after);
     }, 300_000);
@@ -60,7 +61,7 @@ export function describeDatabasePath(backend: Backend): void {
         input_summary_json: { from_date: null, to_date: null, min_attempts: 10, concept_count: 123, activate: true },
         output_summary_json: { concepts_processed: 123, params_fitted: out.summary.params_fitted, errors_count: Object.keys(out.summary.errors).length },
       });
-      const list = bkt(['params', 'list', '--db', empty.db, '--json']);
+      const list = await bktIn(['params', 'list', '--db', empty.db, '--json']);
       expect(list.json().params, list.describe).toHaveLength(out.summary.params_fitted);
       const skill7 = list.json().params.find((p: { concept_id: string }) => p.concept_id === SKILL_7);
       expect(skill7).toMatchObject({ is_active: true, constraints_applied: { L0_min: 0.001, G_max: 0.4 }, metrics: { training_samples: expect.any(Number) } });
@@ -68,7 +69,7 @@ export function describeDatabasePath(backend: Backend): void {
 
     it('--dry-run fits and reports but writes no parameter rows', async () => {
       const before = await counts(empty.db);
-      const r = bkt(['recompute', '--db', empty.db, '--concept-id', '7', '--dry-run', '--json', '--trigger', 'nightly']);
+      const r = await bktIn(['recompute', '--db', empty.db, '--concept-id', '7', '--dry-run', '--json', '--trigger', 'nightly']);
       expect(r.status, r.describe).toBe(0);
       expect(r.json()).toMatchObject({ ok: true, dry_run: true, params_ids: [], summary: { concepts_processed: 1, params_fitted: 0 } });
       expect(await counts(empty.db)).toEqual({ ...before, algo_runs: before.algo_runs + 1 });
@@ -76,15 +77,15 @@ export function describeDatabasePath(backend: Backend): void {
     }, 120_000);
 
     it('params activate rolls a concept back to an earlier set', async () => {
-      const first = bkt(['params', 'list', '--db', empty.db, '--concept-id', '7', '--json']).json().params[0];
-      const refit = bkt(['recompute', '--db', empty.db, '--concept-id', SKILL_7, '--activate', '--seed', '7', '--json']);
+      const first = (await bktIn(['params', 'list', '--db', empty.db, '--concept-id', '7', '--json'])).json().params[0];
+      const refit = await bktIn(['recompute', '--db', empty.db, '--concept-id', SKILL_7, '--activate', '--seed', '7', '--json']);
       expect(refit.status, refit.describe).toBe(0);
       const newer = refit.json().params_ids[0];
-      expect(bkt(['params', 'list', '--db', empty.db, '--concept-id', '7', '--json']).json().params.map((p: { id: string }) => p.id)).toEqual([newer]);
+      expect((await bktIn(['params', 'list', '--db', empty.db, '--concept-id', '7', '--json'])).json().params.map((p: { id: string }) => p.id)).toEqual([newer]);
       const back = bkt(['params', 'activate', first.id, '--db', empty.db, '--json']);
       expect(back.status, back.describe).toBe(0);
       expect(back.json()).toMatchObject({ params: { id: first.id, is_active: true }, previous_active: [newer] });
-      const all = bkt(['params', 'list', '--db', empty.db, '--concept-id', '7', '--all', '--json']).json().params;
+      const all = (await bktIn(['params', 'list', '--db', empty.db, '--concept-id', '7', '--all', '--json'])).json().params;
       expect(all.filter((p: { is_active: boolean }) => p.is_active).map((p: { id: string }) => p.id)).toEqual([first.id]);
       expect(all).toHaveLength(2);
     }, 120_000);
@@ -100,7 +101,7 @@ export function describeDatabasePath(backend: Backend): void {
         [['recompute', '--db', 'postgres://postgres:pw@127.0.0.1:1/x'], 5, /cannot connect to postgres/],
       ];
       for (const [args, status, message] of cases) {
-        const r = bkt(args);
+        const r = await bktIn(args);
         expect(r.status, r.describe).toBe(status);
         expect(r.stderr, r.describe).toMatch(message);
       }
@@ -111,7 +112,7 @@ export function describeDatabasePath(backend: Backend): void {
       const before = await counts(empty.db);
       // Bounds that force (1 - S) - G below 0.1: degenerate by schema.md.
       const args = ['recompute', '--db', empty.db, '--concept-id', '7', '--activate', '--S-min', '0.46', '--S-max', '0.5', '--G-min', '0.46', '--G-max', '0.5', '--json'];
-      const r = bkt(args);
+      const r = await bktIn(args);
       expect(r.status, r.describe).toBe(6);
       expect(r.stderr).toMatch(/concept 00000000-0000-0000-0000-000000000007: not activated \(degenerate/);
       expect(r.json().summary).toMatchObject({ params_fitted: 0, refused: [SKILL_7] });
@@ -123,7 +124,7 @@ export function describeDatabasePath(backend: Backend): void {
         output_summary_json: { params_fitted: 0, refused_count: 1, errors_count: 0, refused: { [SKILL_7]: expect.stringMatching(/^not activated \(degenerate/) } },
         error_message: expect.stringMatching(/quality gate refused activation of 1 concept/),
       });
-      const forced = bkt([...args, '--force']);
+      const forced = await bktIn([...args, '--force']);
       expect(forced.status, forced.describe).toBe(0);
       expect((await counts(empty.db)).bkt_skill_params).toBe(before.bkt_skill_params + 1);
     }, 120_000);

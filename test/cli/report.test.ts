@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, screenshot } from '../support/chromium.js';
 import { bkt, tempDir, writePybktParamsFile } from './quality-fixtures.js';
+import { bktIn } from '../support/in-process.js';
 
 const dir = tempDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,24 +24,24 @@ describe('bkt report', () => {
     expect(html).toContain('aria-label="guess versus slip"');
   });
 
-  it('fits first when no params are given, and says the metrics are in-sample', () => {
+  it('fits first when no params are given, and says the metrics are in-sample', async () => {
     const out = join(dir, 'fitted.html');
-    const r = bkt(['report', '--input', 'fixtures/sample.csv', '--out', out, '--restarts', '2']);
+    const r = await bktIn(['report', '--input', 'fixtures/sample.csv', '--out', out, '--restarts', '2']);
     expect(r.status, r.describe).toBe(0);
     expect(r.stdout).toMatch(/^Wrote .*fitted\.html .*parameters fitted on fixtures\/sample\.csv/);
     expect(readFileSync(out, 'utf8')).toContain('metrics are in-sample');
   });
 
-  it('exits 3 naming --out when it cannot be written', () => {
-    const r = bkt(['report', '--input', 'fixtures/sample.csv', '--params', writePybktParamsFile(dir, 'num_fits_5_seed_42'), '--out', join(dir, 'no-such-dir', 'r.html')]);
+  it('exits 3 naming --out when it cannot be written', async () => {
+    const r = await bktIn(['report', '--input', 'fixtures/sample.csv', '--params', writePybktParamsFile(dir, 'num_fits_5_seed_42'), '--out', join(dir, 'no-such-dir', 'r.html')]);
     expect(r.status, r.describe).toBe(3);
     expect(r.stderr).toMatch(/^Error: --out .*no-such-dir.*cannot write/);
   });
 
-  it.skipIf(!CHROMIUM)('renders the 120-concept report in headless Chromium to a non-empty screenshot', () => {
+  it.skipIf(!CHROMIUM)('renders the 120-concept report in headless Chromium to a non-empty screenshot', async () => {
     const params = writePybktParamsFile(dir, 'num_fits_5_seed_42_forgets');
     const out = join(dir, 'forgets.html');
-    const r = bkt(['report', '--input', 'fixtures/builder/test.csv.gz', '--params', params, '--out', out]);
+    const r = await bktIn(['report', '--input', 'fixtures/builder/test.csv.gz', '--params', params, '--out', out]);
     expect(r.status, r.describe).toBe(0);
     expect(screenshot(out, join(dir, 'forgets.png'), dir)).toBeGreaterThan(10_000);
   });

@@ -11,6 +11,7 @@ import { sqlDriverOf } from '../../src/store/sql-store.js';
 import { updateMastery } from '../../src/model/online-update.js';
 import { addUsers, createPostgresDb, createSqliteDb, postgresAvailable, type TestDb } from '../mastery/backends.js';
 import { bkt } from '../support/run-bkt.js';
+import { bktIn } from '../support/in-process.js';
 
 const U1 = '11111111-1111-4111-8111-111111111111';
 const U2 = '22222222-2222-4222-8222-222222222222';
@@ -52,11 +53,11 @@ describe.each(BACKENDS)('bkt update --rebuild on $name', ({ create }) => {
       file,
       ['user_id,concept_id,correct,answered_at,question_id', `${U1},${C1},0,2026-03-01T10:02:00Z,`, `${U1},${C1},1,2026-03-01T10:01:00Z,${Q1}`, `${U2},${C1},1,2026-03-01T10:00:00Z,`, `${U2},${C1},1,2026-03-01T10:03:00Z,`].join('\n'),
     );
-    const batch = bkt(['update', '--db', testDb.db, '--input', file, '--json']);
+    const batch = await bktIn(['update', '--db', testDb.db, '--input', file, '--json']);
     expect(batch.status, batch.describe).toBe(0);
     expect(JSON.parse(batch.stdout)).toMatchObject({ applied: 4, rejected: [] });
     for (const args of [['--correct', 'true', '--at', '2026-03-01T10:05:00Z', '--question', Q1], ['--correct', 'false']]) {
-      const one = bkt(['update', '--db', testDb.db, '--user', U1, '--concept', C1, ...args]);
+      const one = await bktIn(['update', '--db', testDb.db, '--user', U1, '--concept', C1, ...args]);
       expect(one.status, one.describe).toBe(0);
     }
     const u1Before = await stateOf(U1, C1);
@@ -73,7 +74,7 @@ describe.each(BACKENDS)('bkt update --rebuild on $name', ({ create }) => {
     }
     const replay = (outcomes: boolean[]) => outcomes.reduce((p, c) => updateMastery(p, c, { ...NEW, p_F: 0 }), NEW.p_L0);
 
-    const r = bkt(['update', '--db', testDb.db, '--rebuild', '--json']);
+    const r = await bktIn(['update', '--db', testDb.db, '--rebuild', '--json']);
     expect(r.status, r.describe).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ mode: 'rebuild', states_rebuilt: 2, attempts_replayed: 6, states_kept: [] });
     const u1 = await stateOf(U1, C1);
@@ -83,7 +84,7 @@ describe.each(BACKENDS)('bkt update --rebuild on $name', ({ create }) => {
     expect(u2.p_mastery).toBe(replay([true, true]));
     expect(u2.n_attempts).toBe(u2Before.n_attempts);
 
-    const twice = bkt(['update', '--db', testDb.db, '--rebuild', '--user', U1, '--concept', C1]);
+    const twice = await bktIn(['update', '--db', testDb.db, '--rebuild', '--user', U1, '--concept', C1]);
     expect(twice.status, twice.describe).toBe(0);
     expect(twice.stdout.trim()).toBe('rebuilt 1 states from 4 attempts');
     expect((await stateOf(U1, C1)).p_mastery).toBe(u1.p_mastery);
@@ -110,15 +111,15 @@ describe.each(BACKENDS)('bkt update --rebuild on $name', ({ create }) => {
     } finally {
       await store.close();
     }
-    const check = bkt(['db', 'check', '--db', testDb.db]);
+    const check = await bktIn(['db', 'check', '--db', testDb.db]);
     expect(check.status, check.describe).toBe(5);
     expect(check.stdout).toContain('bkt_attempt_ledger.correct: column is missing');
-    const migrate = bkt(['db', 'migrate', '--db', testDb.db, '--json']);
+    const migrate = await bktIn(['db', 'migrate', '--db', testDb.db, '--json']);
     expect(migrate.status, migrate.describe).toBe(0);
     expect(JSON.parse(migrate.stdout).created).toEqual(['column bkt_attempt_ledger.correct', 'column bkt_attempt_ledger.question_id']);
-    expect(bkt(['db', 'check', '--db', testDb.db]).status).toBe(0);
+    expect((await bktIn(['db', 'check', '--db', testDb.db])).status).toBe(0);
     const before = await stateOf(U2, C2);
-    const r = bkt(['update', '--db', testDb.db, '--rebuild', '--user', U2]);
+    const r = await bktIn(['update', '--db', testDb.db, '--rebuild', '--user', U2]);
     expect(r.status, r.describe).toBe(0);
     // U2/C1's ledger rows went with the dropped table: fewer ledger rows than n_attempts, kept too.
     expect(r.stdout).toContain(`user ${U2} concept ${C2}: 1 of 1 ledger rows have no outcome`);

@@ -7,6 +7,7 @@ import { updateMastery } from '../../src/model/online-update.js';
 import { seededRandom } from '../../src/model/random.js';
 import { addUsers, createSqliteDb, type TestDb } from '../mastery/backends.js';
 import { bkt } from '../support/run-bkt.js';
+import { bktIn } from '../support/in-process.js';
 
 const U1 = '11111111-1111-4111-8111-111111111111';
 const U2 = '22222222-2222-4222-8222-222222222222';
@@ -46,7 +47,7 @@ describe('a multigs fit in the database drives the online update per question', 
   });
 
   it('stores the class parameters under metrics.model, and each answer updates with its question\'s guess and slip', async () => {
-    const fit = bkt(['fit', '--input', file, '--multigs', '--restarts', '2', '--db', testDb.db, '--activate', '--force', '--json']);
+    const fit = await bktIn(['fit', '--input', file, '--multigs', '--restarts', '2', '--db', testDb.db, '--activate', '--force', '--json']);
     expect(fit.status, fit.describe).toBe(0);
     const [concept] = fit.json().concepts;
     const store = await openStore(testDb.db);
@@ -63,21 +64,21 @@ describe('a multigs fit in the database drives the online update per question', 
     expect(q2.p_G).toBeGreaterThan(0.3);
 
     const base = concept.params;
-    const update = (question: string, at: string) => bkt(['update', '--db', testDb.db, '--user', U1, '--concept', C1, '--question', question, '--correct', 'true', '--at', at, '--json']);
-    const first = update(Q1, '2026-01-21T12:00:00Z');
+    const update = (question: string, at: string) => bktIn(['update', '--db', testDb.db, '--user', U1, '--concept', C1, '--question', question, '--correct', 'true', '--at', at, '--json']);
+    const first = await update(Q1, '2026-01-21T12:00:00Z');
     expect(first.status, first.describe).toBe(0);
     const r1 = first.json();
     expect(r1.p_mastery_new).toBeCloseTo(updateMastery(base.p_L0, true, { ...base, p_G: q1.p_G, p_S: q1.p_S }), 12);
-    const second = update(Q2, '2026-01-21T12:01:00Z').json();
+    const second = (await update(Q2, '2026-01-21T12:01:00Z')).json();
     expect(second.p_mastery_new).toBeCloseTo(updateMastery(r1.p_mastery_new, true, { ...base, p_G: q2.p_G, p_S: q2.p_S }), 12);
     // A question the fit never saw: the concept-level values.
-    const third = update(Q_NEW, '2026-01-21T12:02:00Z').json();
+    const third = (await update(Q_NEW, '2026-01-21T12:02:00Z')).json();
     expect(third.p_mastery_new).toBeCloseTo(updateMastery(second.p_mastery_new, true, base), 12);
 
     // The batch path (update --input) applies the same per-question parameters.
     const batch = join(dir, 'answers.csv');
     writeFileSync(batch, `user_id,concept_id,question_id,correct,answered_at\n${U2},${C1},${Q1},1,2026-01-21T12:00:00Z\n${U2},${C1},${Q2},1,2026-01-21T12:01:00Z\n${U2},${C1},${Q_NEW},1,2026-01-21T12:02:00Z\n`);
-    const applied = bkt(['update', '--db', testDb.db, '--input', batch, '--json']);
+    const applied = await bktIn(['update', '--db', testDb.db, '--input', batch, '--json']);
     expect(applied.status, applied.describe).toBe(0);
     const after = await openStore(testDb.db);
     const state = await after.getState(U2, C1);

@@ -7,6 +7,7 @@ import { toUuid } from '../../src/store/ids.js';
 import { openStore } from '../../src/store/open-store.js';
 import { addUsers, createSqliteDb, type TestDb } from '../mastery/backends.js';
 import { bkt } from '../support/run-bkt.js';
+import { bktIn } from '../support/in-process.js';
 
 const U1 = '11111111-1111-4111-8111-111111111111';
 const U2 = '22222222-2222-4222-8222-222222222222';
@@ -50,26 +51,26 @@ describe('bkt update, mastery and snapshot (SQLite)', () => {
     expect(out.params_used).toMatchObject({ p_L0: 0.1, p_T: 0.2, p_S: 0.1, p_G: 0.2, is_default: true, params_id: null });
   });
 
-  it('reports the same timed attempt again as a duplicate, with exit 0', () => {
-    const r = bkt(['update', '--db', testDb.db, '--user', U1, '--concept', C1, '--correct', 'true', '--at', '2026-01-21T12:00:00Z']);
+  it('reports the same timed attempt again as a duplicate, with exit 0', async () => {
+    const r = await bktIn(['update', '--db', testDb.db, '--user', U1, '--concept', C1, '--correct', 'true', '--at', '2026-01-21T12:00:00Z']);
     expect(r.status, r.describe).toBe(0);
     expect(r.stdout).toMatch(/^duplicate: attempt h:[0-9a-f]{32} not applied/);
   });
 
   it('refuses an empty or malformed id with exit 2 naming the flag, maps other ids as bkt import does, and changes nothing', async () => {
     const before = await counts();
-    const r = bkt(['update', '--db', testDb.db, '--user', '', '--concept-id', C1, '--correct', 'true']);
+    const r = await bktIn(['update', '--db', testDb.db, '--user', '', '--concept-id', C1, '--correct', 'true']);
     expect(r.status, r.describe).toBe(2);
     expect(r.stderr.trim()).toBe('Error: --user "" is empty. See bkt update --help');
-    const session = bkt(['update', '--db', testDb.db, '--session', 'not-a-uuid']);
+    const session = await bktIn(['update', '--db', testDb.db, '--session', 'not-a-uuid']);
     expect(session.status, session.describe).toBe(2);
     expect(session.stderr.trim()).toBe('Error: --session "not-a-uuid" is not a UUID. See bkt update --help');
     // A non-UUID learner id is the learner "bkt import" stored under toUuid(id): here there is none.
-    const mapped = bkt(['update', '--db', testDb.db, '--user', 'not-a-uuid', '--concept', C1, '--correct', 'true']);
+    const mapped = await bktIn(['update', '--db', testDb.db, '--user', 'not-a-uuid', '--concept', C1, '--correct', 'true']);
     expect(mapped.status, mapped.describe).toBe(4);
     expect(mapped.stderr).toContain(`user ${toUuid('not-a-uuid')}: not in the users table`);
     expect(mapped.stderr.trim().split('\n')).toHaveLength(1);
-    const m = bkt(['mastery', '--db', testDb.db, '--concept', 'xyz']);
+    const m = await bktIn(['mastery', '--db', testDb.db, '--concept', 'xyz']);
     expect(m.status, m.describe).toBe(0);
     expect(m.stdout.trim()).toBe('no mastery states match --concept-id, --mastered or --below');
     expect(await counts()).toEqual(before);
@@ -77,11 +78,11 @@ describe('bkt update, mastery and snapshot (SQLite)', () => {
 
   it('refuses another user in a learner scope (--as-user) with one line, and changes nothing', async () => {
     const before = await counts();
-    const r = bkt(['update', '--db', testDb.db, '--as-user', U2, '--user', U1, '--concept', C1, '--correct', 'false']);
+    const r = await bktIn(['update', '--db', testDb.db, '--as-user', U2, '--user', U1, '--concept', C1, '--correct', 'false']);
     expect(r.status, r.describe).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('cannot update mastery for other users');
-    const m = bkt(['mastery', '--db', testDb.db, '--as-user', U2, '--user', U1]);
+    const m = await bktIn(['mastery', '--db', testDb.db, '--as-user', U2, '--user', U1]);
     expect(m.status, m.describe).toBe(2);
     expect(m.stderr).toContain('cannot query mastery for other users');
     expect(await counts()).toEqual(before);
@@ -89,7 +90,7 @@ describe('bkt update, mastery and snapshot (SQLite)', () => {
 
   it('says which user is missing (exit 4) and leaves the store unchanged', async () => {
     const before = await counts();
-    const r = bkt(['update', '--db', testDb.db, '--user', '99999999-9999-4999-8999-999999999999', '--concept', C1, '--correct', 'true']);
+    const r = await bktIn(['update', '--db', testDb.db, '--user', '99999999-9999-4999-8999-999999999999', '--concept', C1, '--correct', 'true']);
     expect(r.status, r.describe).toBe(4);
     expect(r.stderr).toContain('99999999-9999-4999-8999-999999999999');
     expect(await counts()).toEqual(before);
@@ -98,16 +99,16 @@ describe('bkt update, mastery and snapshot (SQLite)', () => {
   it('applies a batch from stdin, lists rejected rows by line, and applies nothing with --fail-fast on a bad file', async () => {
     const csv = ['user_id,concept_id,correct,answered_at', `${U2},${C1},1,2026-01-21T12:00:00Z`, `${U2},${C1},maybe,2026-01-21T12:01:00Z`, `${U2},${C1},0,2026-01-21T12:02:00Z`].join('\n');
     const before = await counts();
-    const ff = bkt(['update', '--db', testDb.db, '--input', '-', '--fail-fast'], { input: csv });
+    const ff = await bktIn(['update', '--db', testDb.db, '--input', '-', '--fail-fast'], { input: csv });
     expect(ff.status, ff.describe).toBe(3);
     expect(ff.stderr).toContain('stdin line 3: column "correct" is "maybe"');
     expect(await counts()).toEqual(before);
-    const r = bkt(['update', '--db', testDb.db, '--input', '-', '--json'], { input: csv });
+    const r = await bktIn(['update', '--db', testDb.db, '--input', '-', '--json'], { input: csv });
     expect(r.status, r.describe).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ applied: 2, duplicate: 0, stale: 0, rejected: [{ line: 3 }] });
     const file = join(dir, 'a.csv');
     writeFileSync(file, csv);
-    const again = bkt(['update', '--db', testDb.db, '--input', file]);
+    const again = await bktIn(['update', '--db', testDb.db, '--input', file]);
     expect(again.status, again.describe).toBe(0);
     expect(again.stdout).toContain('applied 0, duplicate 2, stale 0, rejected 1');
     expect(again.stdout).toContain('line 3: column "correct" is "maybe"');
@@ -122,7 +123,7 @@ describe('bkt update, mastery and snapshot (SQLite)', () => {
     try {
       const gz = join(dir, 'batch.csv.gz');
       writeFileSync(gz, gzipSync(['user_id,concept_id,correct,answered_at', `${U2},${C2},1,2026-02-01T00:00:00Z`].join('\n')));
-      const ok = bkt(['update', '--db', own.db, '--input', gz, '--json']);
+      const ok = await bktIn(['update', '--db', own.db, '--input', gz, '--json']);
       expect(ok.status, ok.describe).toBe(0);
       expect(JSON.parse(ok.stdout)).toMatchObject({ applied: 1, rejected: [] });
 
@@ -133,8 +134,8 @@ describe('bkt update, mastery and snapshot (SQLite)', () => {
       mkdirSync(folder, { recursive: true });
       // A directory without an extension is a usage error (exit 2: no format); the others exit 3.
       for (const [input, status] of [[join(dir, 'missing.csv'), 3], [folder, 3], [dir, 2], [headerOnly, 3]] as const) {
-        const fit = bkt(['fit', '--input', input]);
-        const update = bkt(['update', '--db', own.db, '--input', input]);
+        const fit = await bktIn(['fit', '--input', input]);
+        const update = await bktIn(['update', '--db', own.db, '--input', input]);
         expect(fit.status, fit.describe).toBe(status);
         expect(update.status, update.describe).toBe(fit.status);
         expect(update.stderr.trim().split('\n')).toHaveLength(1);
@@ -146,21 +147,21 @@ describe('bkt update, mastery and snapshot (SQLite)', () => {
     }
   });
 
-  it('names a missing column (exit 3)', () => {
-    const r = bkt(['update', '--db', testDb.db, '--input', '-'], { input: 'learner,skill,correct\n1,2,1\n' });
+  it('names a missing column (exit 3)', async () => {
+    const r = await bktIn(['update', '--db', testDb.db, '--input', '-'], { input: 'learner,skill,correct\n1,2,1\n' });
     expect(r.status, r.describe).toBe(3);
     expect(r.stderr).toContain('no user column');
   });
 
-  it('lists mastery as CSV, a per-concept summary, and writes snapshots', () => {
+  it('lists mastery as CSV, a per-concept summary, and writes snapshots', async () => {
     const m = bkt(['mastery', '--db', testDb.db, '--user', U1, '--csv']);
     expect(m.status, m.describe).toBe(0);
     const [header, row] = m.stdout.trim().split('\n');
     expect(header).toBe('user_id,concept_id,p_mastery,n_attempts,last_attempt_at,last_seen_question_id,is_mastered,updated_at');
     expect(row.startsWith(`${U1},${C1},0.4666666`)).toBe(true);
-    const s = bkt(['mastery', '--db', testDb.db, '--json']);
+    const s = await bktIn(['mastery', '--db', testDb.db, '--json']);
     expect(JSON.parse(s.stdout)).toMatchObject({ concepts: [{ concept_id: C1, learners: 2, mastered: 0, share_mastered: 0 }], total: 1 });
-    const snap = bkt(['snapshot', '--db', testDb.db, '--json']);
+    const snap = await bktIn(['snapshot', '--db', testDb.db, '--json']);
     expect(JSON.parse(snap.stdout)).toEqual({ snapshots: 2 });
   });
 });

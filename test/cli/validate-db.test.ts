@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toUuid } from '../../src/store/ids.js';
 import { openStore } from '../../src/store/open-store.js';
 import { bkt, createTestDb, postgresAvailable, pybktParams, reference, tempDir } from './quality-fixtures.js';
+import { bktIn } from '../support/in-process.js';
 
 /**
  * evaluate, validate and report on a store's active parameters, for both backends: pyBKT's
@@ -44,12 +45,12 @@ describe.each([
     if (available) await drop();
   });
 
-  it.skipIf(!available)('validate exits 6 naming the degenerate pyBKT fits, warns on disagreeing restarts, and writes JUnit', () => {
+  it.skipIf(!available)('validate exits 6 naming the degenerate pyBKT fits, warns on disagreeing restarts, and writes JUnit', async () => {
     const junit = join(dir, `${backend}.xml`);
     // These tests pin the other checks on pyBKT's unconstrained fits; the instant-mastery rule
     // (one correct answer must not master) is tested on its own cases in validate.test.ts and
     // would fail many of them, so it is relaxed to N = 1 here.
-    const r = bkt(['validate', '--db', db, '--junit', junit, '--min-answers-to-master', '1', '--json']);
+    const r = await bktIn(['validate', '--db', db, '--junit', junit, '--min-answers-to-master', '1', '--json']);
     expect(r.status, r.describe).toBe(6);
     const out = JSON.parse(r.stdout);
     expect(out.summary.concepts_checked).toBe(123);
@@ -63,19 +64,19 @@ describe.each([
     expect(readFileSync(junit, 'utf8')).toMatch(/<testsuite name="bkt validate" tests="\d+" failures="8"/);
     // With the default rule (two correct answers at least), 38 of pyBKT's 123 unconstrained fits
     // master a concept in one answer or less.
-    const strict = bkt(['validate', '--db', db, '--json']);
+    const strict = await bktIn(['validate', '--db', db, '--json']);
     expect(strict.status, strict.describe).toBe(6);
     expect(JSON.parse(strict.stdout).summary.failures.filter((f: { check: string }) => f.check === 'instant_mastery')).toHaveLength(38);
   });
 
-  it.skipIf(!available)('validate --concept-id checks only the named concept and passes it', () => {
-    const r = bkt(['validate', '--db', db, '--concept-id', toUuid('56'), '--min-answers-to-master', '1', '--json']);
+  it.skipIf(!available)('validate --concept-id checks only the named concept and passes it', async () => {
+    const r = await bktIn(['validate', '--db', db, '--concept-id', toUuid('56'), '--min-answers-to-master', '1', '--json']);
     expect(r.status, r.describe).toBe(0);
     expect(JSON.parse(r.stdout).concepts).toHaveLength(1);
   });
 
-  it.skipIf(!available)("evaluate --db matches pyBKT's test metrics, file skill ids matched to stored UUIDs", () => {
-    const r = bkt(['evaluate', '--input', 'fixtures/builder/test.csv.gz', '--db', db, '--json']);
+  it.skipIf(!available)("evaluate --db matches pyBKT's test metrics, file skill ids matched to stored UUIDs", async () => {
+    const r = await bktIn(['evaluate', '--input', 'fixtures/builder/test.csv.gz', '--db', db, '--json']);
     expect(r.status, r.describe).toBe(0);
     const out = JSON.parse(r.stdout);
     const expected = reference.fits.num_fits_5_seed_42.test_metrics;
@@ -84,9 +85,9 @@ describe.each([
     expect(out.params_source).not.toMatch(/:[^:@/]+@/);
   });
 
-  it.skipIf(!available)('report --db writes the page', () => {
+  it.skipIf(!available)('report --db writes the page', async () => {
     const out = join(dir, `${backend}.html`);
-    const r = bkt(['report', '--input', 'fixtures/builder/test.csv.gz', '--db', db, '--out', out, '--json']);
+    const r = await bktIn(['report', '--input', 'fixtures/builder/test.csv.gz', '--db', db, '--out', out, '--json']);
     expect(r.status, r.describe).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ concepts: 120, no_params: 1, in_sample: false });
   });
