@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { Config, execute } from '@oclif/core';
+import { Config, execute, settings } from '@oclif/core';
 import { Exit } from '@oclif/core/handle';
 import { vi } from 'vitest';
 import { redactingLogger } from '../../src/cli/redacting-logger.js';
@@ -149,9 +149,14 @@ export async function bktIn(args: string[], options: BktOptions = {}): Promise<C
     const exit = vi.spyOn(Exit, 'exit').mockImplementation(((code = 0) => {
       exitedWith ??= code;
     }) as typeof Exit.exit);
+    // The commands run are dist/'s compiled JavaScript: under NODE_ENV=test oclif would look for
+    // their TypeScript sources (and register tsx in this process) unless told not to.
+    const autoTranspile = settings.enableAutoTranspile;
+    settings.enableAutoTranspile = false;
     try {
       await execute({ args, loadOptions: binLoadOptions() });
     } finally {
+      settings.enableAutoTranspile = autoTranspile;
       exit.mockRestore();
     }
   });
