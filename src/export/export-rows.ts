@@ -35,13 +35,9 @@ export type ExportOptions = z.input<typeof exportOptionsSchema>;
 export function exportSource(store: Store, o: z.output<typeof exportOptionsSchema>): AsyncIterable<Row> {
   switch (o.kind) {
     case 'params':
-      return mapRows(store.streamParams({ conceptIds: o.conceptIds, all: o.all, labels: true }), (r) => ({
-        ...r,
-        params_id: r.id,
-        p_F: pForget(r.metrics),
-      }));
+      return mapRows(store.streamParams({ conceptIds: o.conceptIds, all: o.all, labels: true }), (r) => Object.assign(r, { params_id: r.id, p_F: pForget(r.metrics) }));
     case 'mastery':
-      return mapRows(store.streamStates({ userId: o.userId, conceptIds: o.conceptIds, labels: true }), (r) => ({ ...r, is_mastered: r.p_mastery >= o.threshold }));
+      return mapRows(store.streamStates({ userId: o.userId, conceptIds: o.conceptIds, labels: true }), (r) => Object.assign(r, { is_mastered: r.p_mastery >= o.threshold }));
     case 'snapshots':
       return store.streamSnapshots({ userId: o.userId, conceptIds: o.conceptIds, labels: true }) as AsyncIterable<Row>;
     case 'runs':
@@ -55,8 +51,9 @@ function pForget(metrics: Record<string, unknown>): number {
   return typeof f === 'number' ? f : 0;
 }
 
-async function* mapRows<T>(rows: AsyncIterable<T>, fn: (row: T) => Row): AsyncIterable<Row> {
-  for await (const r of rows) yield fn(r);
+/** Each streamed row extended by `fn`, which may change the row in place: the stream made it for this reader alone, and a copy per row of a million-row export costs more than its labels. */
+async function* mapRows<T extends object>(rows: AsyncIterable<T>, fn: (row: T) => object): AsyncIterable<Row> {
+  for await (const r of rows) yield fn(r) as Row;
 }
 
 /**

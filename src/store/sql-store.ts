@@ -15,7 +15,7 @@ import { UsageError } from '../errors.js';
 import { importAttempts } from './attempts-import.js';
 import { readAttempts, readSession, sessionJoinIndexed } from './attempts-read.js';
 import { isUuid, toUuid } from './ids.js';
-import { decodeLabel, labelJoin, readLabels } from './labels.js';
+import { labelJoin, readLabels, withLabelsOf } from './labels.js';
 import { SNAPSHOTS, STATES, getState, listTrackedStates, snapshotsQuery, statesQuery, withWriteTransaction } from './mastery-state.js';
 import { check, migrate } from './migrate.js';
 import { PARAMS, activeAlgoParamsIn, activateParams, activeParamsIn, algoVersionIn, getParams, listParams, paramsQuery, resolveParamsIn, saveParams, type AlgoVersion } from './params.js';
@@ -207,19 +207,19 @@ export class SqlStore implements Store, SqlContext {
   async *streamParams(filter: ListParamsFilter & LabelOption = {}): AsyncIterable<SkillParamsRow & RowLabels> {
     const labels = filter.labels ? await labelJoin(this, { alias: 't', concept: 'concept_id' }) : undefined;
     const q = paramsQuery(this, filter, labels);
-    for await (const r of this.driver.iterate(q.sql, q.params)) yield labels ? { ...PARAMS.decode(r), concept_label: decodeLabel(r.concept_label) } : PARAMS.decode(r);
+    for await (const r of this.driver.iterate(q.sql, q.params)) yield labels ? withLabelsOf(PARAMS.decode(r), r, labels, false) : PARAMS.decode(r);
   }
 
   async *streamStates(filter: StateFilter & LabelOption = {}): AsyncIterable<UserSkillStateRow & RowLabels> {
     const labels = filter.labels ? await labelJoin(this, { alias: 't', concept: 'concept_id', user: 'user_id' }) : undefined;
     const q = statesQuery(this, filter, labels);
-    for await (const r of this.driver.iterate(q.sql, q.params)) yield labels ? withRowLabels(STATES.decode(r), r) : STATES.decode(r);
+    for await (const r of this.driver.iterate(q.sql, q.params)) yield labels ? withLabelsOf(STATES.decode(r), r, labels, true) : STATES.decode(r);
   }
 
   async *streamSnapshots(filter: SnapshotFilter & LabelOption = {}): AsyncIterable<SnapshotRow & RowLabels> {
     const labels = filter.labels ? await labelJoin(this, { alias: 't', concept: 'concept_id', user: 'user_id' }) : undefined;
     const q = snapshotsQuery(this, filter, labels);
-    for await (const r of this.driver.iterate(q.sql, q.params)) yield labels ? withRowLabels(SNAPSHOTS.decode(r), r) : SNAPSHOTS.decode(r);
+    for await (const r of this.driver.iterate(q.sql, q.params)) yield labels ? withLabelsOf(SNAPSHOTS.decode(r), r, labels, true) : SNAPSHOTS.decode(r);
   }
 
   streamRuns(filter?: RunFilter): AsyncIterable<RunRow> {
@@ -236,11 +236,6 @@ export class SqlStore implements Store, SqlContext {
     await this.runs.close();
     await this.driver.close();
   }
-}
-
-/** A decoded row with the two labels of its raw row (a user's and a concept's). */
-function withRowLabels<T extends object>(row: T, raw: Row): T & RowLabels {
-  return Object.assign(row, { concept_label: decodeLabel(raw.concept_label), user_label: decodeLabel(raw.user_label) });
 }
 
 /**

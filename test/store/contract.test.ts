@@ -11,6 +11,8 @@ import { integerToUuid, toUuid } from '../../src/store/ids.js';
 import { openStore } from '../../src/store/open-store.js';
 import { type Store } from '../../src/store/store.js';
 import type { SqlStore } from '../../src/store/sql-store.js';
+import { labelJoin, withLabelsOf } from '../../src/store/labels.js';
+import { statesQuery } from '../../src/store/mastery-state.js';
 import { BACKENDS, driverOf as driverOfSync, exec, migratedStore, postgresAvailable, tableCounts, type EmptyDb } from './backends.js';
 
 const pgOk = await postgresAvailable();
@@ -265,6 +267,18 @@ for (const backend of BACKENDS) {
         expect(Object.keys(one)).toEqual([...Object.keys((await store.listStates({ userId: alice }))[0]), 'concept_label', 'user_label']);
         // Without the option the rows are the table's columns only.
         expect((await collect(store.streamStates({})))[0]).not.toHaveProperty('concept_label');
+        // Past the lookup limit the labels are joined in the statement instead: the same rows.
+        const sqlStore = store as SqlStore;
+        const joined = await labelJoin(sqlStore, { alias: 't', concept: 'concept_id', user: 'user_id' }, 0);
+        expect(joined.lookups).toEqual({});
+        expect(joined.joins).toMatch(/LEFT JOIN bkt_labels l_concept .* LEFT JOIN bkt_labels l_user/);
+        const looked = await labelJoin(sqlStore, { alias: 't', concept: 'concept_id', user: 'user_id' });
+        expect([looked.joins, Object.keys(looked.lookups).sort()]).toEqual(['', ['concept', 'user']]);
+        for (const labels of [joined, looked]) {
+          const q = statesQuery(sqlStore, {}, labels);
+          const rows = (await sqlStore.driver.query(q.sql, q.params)).map((raw) => withLabelsOf({ user_id: String(raw.user_id), concept_id: String(raw.concept_id) }, raw, labels, true));
+          expect(labelsOf(rows)).toEqual(expected);
+        }
         // A database migrated before labels: the labels read as null, nothing fails.
         await exec(store, 'DROP TABLE bkt_labels');
         expect(labelsOf(await collect(store.streamStates({ labels: true })))).toEqual(expected.map((x) => x.split('|').slice(0, 2).join('|') + '||'));
