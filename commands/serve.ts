@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BktCommand } from '../src/cli/base-command.js';
 import { dbFlag } from '../src/cli/flags.js';
+import { MAX_TIMER_SECONDS } from '../src/service/options.js';
 
 export default class Serve extends BktCommand {
   static override summary = 'Serve mastery updates, queries and recomputes over HTTP, with the app\u2019s tokens and roles.';
@@ -30,8 +31,9 @@ docs/service.md.`;
     'jwt-algorithm': Flags.string({ summary: 'JWT signature algorithm.', options: ['HS256', 'HS384', 'HS512'], default: 'HS256' }),
     'log-level': Flags.string({ summary: 'Access-log level.', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     'body-limit': Flags.integer({ summary: 'Largest request body in bytes (larger: 413).', default: 65_536, min: 1024 }),
-    'recompute-wait': Flags.integer({ summary: 'Seconds POST recompute waits for its run before answering 202 with the run id.', default: 20, min: 0 }),
-    'shutdown-timeout': Flags.integer({ summary: 'Seconds a shutdown waits for requests in flight before exiting anyway.', default: 30, min: 0 }),
+    // Checked here, in seconds: past this point they are milliseconds, which a message would show.
+    'recompute-wait': Flags.integer({ summary: 'Seconds POST recompute waits for its run before answering 202 with the run id (at most 2147483, about 24 days).', default: 20, min: 0, max: MAX_TIMER_SECONDS }),
+    'shutdown-timeout': Flags.integer({ summary: 'Seconds a shutdown waits for requests in flight before exiting anyway (at most 2147483).', default: 30, min: 0, max: MAX_TIMER_SECONDS }),
   };
 
   async run(): Promise<void> {

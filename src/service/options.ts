@@ -17,6 +17,14 @@ export const DEFAULT_PREFIX = '/api/v1/learning/bkt';
 /** Shortest secret accepted: HS256 wants at least as many bytes as its output (RFC 7518 §3.2). */
 const MIN_SECRET_BYTES = 32;
 
+/**
+ * Longest wait a timer can hold: Node fires a setTimeout of more than 2^31 - 1 ms at once (with a
+ * warning), so a longer recompute wait or shutdown timeout would mean no wait at all.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** MAX_TIMER_MS in whole seconds, the unit of `bkt serve`'s --recompute-wait and --shutdown-timeout. */
+export const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+
 export const serveOptionsSchema = z.object({
   /** SQLite file or postgres:// URL (default: $DATABASE_URL, else ./bkt.sqlite). */
   db: z.string().optional(),
@@ -42,9 +50,9 @@ export const serveOptionsSchema = z.object({
   /** Largest request body in bytes (default 65536); larger bodies get 413. */
   bodyLimit: z.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
   /** Milliseconds POST /recompute waits for its run before answering 202 with the run id (default 20000). */
-  recomputeWaitMs: z.number().int().min(0).default(20_000),
+  recomputeWaitMs: z.number().int().min(0).max(MAX_TIMER_MS).default(20_000),
   /** Milliseconds a graceful shutdown waits for requests in flight before closing anyway (default 30000). */
-  shutdownTimeoutMs: z.number().int().min(0).default(30_000),
+  shutdownTimeoutMs: z.number().int().min(0).max(MAX_TIMER_MS).default(30_000),
 });
 /** What callers pass; a missing secret is reported as such by parseServeOptions. */
 export type ServeOptions = Omit<z.input<typeof serveOptionsSchema>, 'jwtSecret'> & { jwtSecret?: string };

@@ -12,7 +12,7 @@ import { UsageError } from '../../src/errors.js';
 import { CoalescedLookup } from '../../src/service/coalesced-lookup.js';
 import { readJwtSecret } from '../../src/cli/jwt-secret.js';
 import { optionPathsToFlags } from '../../src/cli/option-flags.js';
-import { parseServeOptions } from '../../src/service/options.js';
+import { MAX_TIMER_MS, MAX_TIMER_SECONDS, parseServeOptions } from '../../src/service/options.js';
 import { createSqliteDb } from '../mastery/backends.js';
 import { bkt } from '../support/run-bkt.js';
 import { SECRET } from './support.js';
@@ -53,6 +53,9 @@ describe('parseServeOptions', () => {
     expect(message({ jwtSecret: SECRET, prefix: 'api' })).toMatch(/^`prefix` "api" must be \/ or start with \//);
     expect(message({ jwtSecret: SECRET, port: 70000 })).toMatch(/^`port` "70000" /);
     expect(optionPathsToFlags(message({ jwtSecret: SECRET, recomputeWaitMs: -1 }))).toMatch(/^--recompute-wait "-1" /);
+    // A timer longer than 2^31 - 1 ms would fire at once: refused, not turned into no wait.
+    expect(message({ jwtSecret: SECRET, shutdownTimeoutMs: MAX_TIMER_MS + 1 })).toMatch(/^`shutdownTimeoutMs` "2147483648" /);
+    expect(parseServeOptions({ jwtSecret: SECRET, recomputeWaitMs: MAX_TIMER_MS }).recomputeWaitMs).toBe(MAX_TIMER_MS);
   });
 });
 
@@ -99,7 +102,7 @@ describe('CoalescedLookup', () => {
 });
 
 describe('bkt serve start-up errors', () => {
-  it('exits 2 with one line naming the secret, or the port in use', async () => {
+  it('exits 2 with one line naming the secret, the port in use, or a duration past a timer\'s reach in seconds', async () => {
     const testDb = await createSqliteDb();
     try {
       const noSecret = bkt(['serve', '--db', testDb.db], { env: { BKT_JWT_SECRET: '' } });
@@ -116,6 +119,14 @@ describe('bkt serve start-up errors', () => {
       expect(busy.stderr + busy.stdout).not.toContain(SECRET);
       const noDb = bkt(['serve', '--db', join(dir, 'none.sqlite')], { env: { BKT_JWT_SECRET: SECRET } });
       expect(noDb.status, noDb.describe).toBe(5);
+      // The durations are seconds on the command line: a bad one is named in seconds, as given.
+      for (const flag of ['--recompute-wait', '--shutdown-timeout']) {
+        const tooLong = bkt(['serve', '--db', testDb.db, flag, String(MAX_TIMER_SECONDS + 1)], { env: { BKT_JWT_SECRET: SECRET } });
+        expect(tooLong.status, tooLong.describe).toBe(2);
+        expect(tooLong.stderr.trim().split('\n')).toHaveLength(1);
+        expect(tooLong.stderr).toContain(`${flag}; Expected an integer less than or equal to ${MAX_TIMER_SECONDS} but received: ${MAX_TIMER_SECONDS + 1}`);
+        expect(tooLong.stderr).not.toContain(`${(MAX_TIMER_SECONDS + 1) * 1000}`);
+      }
     } finally {
       await testDb.drop();
     }
