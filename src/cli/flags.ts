@@ -206,18 +206,28 @@ export interface FixFrom {
   fixedByConcept: Record<string, Partial<BktParams>>;
 }
 
+/** Flags that read stdin when given `-`, in the order a conflict names them (the one added to a reading command first). */
+const STDIN_FLAGS = ['fix-from', 'warm-start', 'params', 'input'] as const;
+
+/**
+ * Stdin can be read once: two of --fix-from, --warm-start, --params and --input given as `-` is a
+ * UsageError naming both, before anything is read.
+ */
+export function refuseSharedStdin(flags: Partial<Record<(typeof STDIN_FLAGS)[number], string>>): void {
+  const readers = STDIN_FLAGS.filter((flag) => flags[flag] === '-');
+  if (readers.length > 1) throw new UsageError(`--${readers[0]} - and --${readers[1]} - both read stdin`, 'Give one of them as a file');
+}
+
 /**
  * Read `--fix-from FILE` (`-` = stdin) as parameter files are read; undefined without the flag.
  * Read once per command, before the trainer options (which a database fit builds more than once).
- * @throws UsageError when stdin is also the attempts (`--input -`) or the parameters (`--params -`).
+ * @throws UsageError when two flags read stdin (refuseSharedStdin): --fix-from, --warm-start,
+ * --params or --input; every command with --fix-from calls this first, so all of them check.
  */
-export async function readFixFrom(flags: { 'fix-from'?: string; input?: string; params?: string }): Promise<FixFrom | undefined> {
+export async function readFixFrom(flags: { 'fix-from'?: string; 'warm-start'?: string; input?: string; params?: string }): Promise<FixFrom | undefined> {
+  refuseSharedStdin(flags);
   const path = flags['fix-from'];
   if (path === undefined) return undefined;
-  if (path === '-') {
-    const other = flags.input === '-' ? '--input' : flags.params === '-' ? '--params' : null;
-    if (other) throw new UsageError(`--fix-from - and ${other} - both read stdin`, 'Give one of them as a file');
-  }
   const { readFixedParamsFile } = await import('../fit/fixed-params.js');
   return { path, fixedByConcept: await readFixedParamsFile(path) };
 }

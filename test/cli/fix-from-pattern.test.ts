@@ -59,6 +59,13 @@ describe('bkt fit --fix-from -', () => {
     const both = await bktIn(['fit', '--input', '-', '--fix-from', '-'], { input: 'concept_id,p_G\n10,0.2\n' });
     expect(both.status, both.describe).toBe(2);
     expect(both.stderr).toBe('Error: --fix-from - and --input - both read stdin. Give one of them as a file\n');
+    // --warm-start takes a params file, - too: with the attempts on stdin it is the same conflict.
+    const warm = await bktIn(['fit', '--input', '-', '--warm-start', '-'], { input: 'user_id,skill_name,correct\n1,10,1\n' });
+    expect(warm.status, warm.describe).toBe(2);
+    expect(warm.stderr).toBe('Error: --warm-start - and --input - both read stdin. Give one of them as a file\n');
+    const recompute = await bktIn(['recompute', '--db', join(dir, 'never-opened.sqlite'), '--warm-start', '-', '--fix-from', '-']);
+    expect(recompute.status, recompute.describe).toBe(2);
+    expect(recompute.stderr).toBe('Error: --fix-from - and --warm-start - both read stdin. Give one of them as a file\n');
     const missing = await bktIn(['fit', '--input', 'fixtures/sample.csv', '--fix-from', join(dir, 'missing.csv')]);
     expect(missing.status, missing.describe).toBe(3);
     expect(missing.stderr).toMatch(/^Error: cannot read --fix-from file .*missing\.csv: .*Check the --fix-from path\n$/);
