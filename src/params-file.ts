@@ -21,6 +21,11 @@ import { type VariantModel, parseVariantModel } from './model/variants/variant-m
  * `prior` [{id, p_L0, n_sequences}]); `params` then holds the concept-level values unseen classes
  * fall back to. CSV and NDJSON rows carry it as a `model` column of JSON text; a database
  * export carries it inside `metrics.model`.
+ * A fit from the database (`bkt fit --db --out`) names each concept as `bkt import` did:
+ * `concept_label` right after `concept_id` in each JSON concept and as the CSV's second column
+ * (null or empty where the id had no label); a fit of a file has no such column, its ids being
+ * the file's own. The reader keeps it as the entry's `concept_label`, as it does the column
+ * `bkt export params` writes.
  * The reader also takes what `bkt export params` writes (CSV, JSON array, NDJSON rows with
  * concept_id and the p_* columns; when several rows name one concept, the active one, else the
  * latest fitted_at, wins), and a plain JSON array of {concept_id, p_L0, ...} or {concept_id, params}.
@@ -41,6 +46,8 @@ export interface ParamsFileEntry {
   model?: VariantModel;
   /** The file's trainer settings (bounds, method...), when it is a `bkt fit --out` JSON file. */
   settings?: Record<string, unknown>;
+  /** The name `bkt import` kept for the concept, when the file carries labels (null: none); absent otherwise. */
+  concept_label?: string | null;
 }
 
 /** Columns of the CSV params file, in order. */
@@ -50,12 +57,21 @@ export const PARAMS_CSV_COLUMNS = [
 ] as const;
 
 
-/** The CSV form of a fit report (header + one row per concept, skipped ones with empty params). */
-export function fitReportToCsv(report: FitReport): string {
-  const lines = [PARAMS_CSV_COLUMNS.join(',')];
+/** A fit report whose concepts may carry their labels (a fit from the database). */
+export type LabelledFitReport = Omit<FitReport, 'concepts'> & { concepts: Array<FitReport['concepts'][number] & { concept_label?: string | null }> };
+
+/**
+ * The CSV form of a fit report (header + one row per concept, skipped ones with empty params);
+ * `concept_label` is the second column when the concepts carry labels.
+ */
+export function fitReportToCsv(report: LabelledFitReport): string {
+  const labelled = report.concepts.some((c) => 'concept_label' in c);
+  const columns: string[] = labelled ? ['concept_id', 'concept_label', ...PARAMS_CSV_COLUMNS.slice(1)] : [...PARAMS_CSV_COLUMNS];
+  const lines = [columns.join(',')];
   for (const c of report.concepts) {
-    const row: Record<(typeof PARAMS_CSV_COLUMNS)[number], unknown> = {
+    const row: Record<string, unknown> = {
       concept_id: c.concept_id,
+      concept_label: c.concept_label,
       status: c.status,
       reason: c.reason,
       p_L0: c.params?.p_L0,
@@ -77,13 +93,13 @@ export function fitReportToCsv(report: FitReport): string {
       violations: c.violations.map((v) => `${v.kind}: ${v.message}`).join('; '),
       model: c.model ? JSON.stringify(c.model) : null,
     };
-    lines.push(PARAMS_CSV_COLUMNS.map((k) => csvField(row[k] === null || row[k] === undefined ? '' : String(row[k]))).join(','));
+    lines.push(columns.map((k) => csvField(row[k] === null || row[k] === undefined ? '' : String(row[k]))).join(','));
   }
   return `${lines.join('\n')}\n`;
 }
 
 /** The JSON form of a fit report. */
-export function fitReportToJson(report: FitReport): string {
+export function fitReportToJson(report: LabelledFitReport): string {
   return `${JSON.stringify(
     {
       format: PARAMS_FILE_FORMAT,
@@ -99,7 +115,7 @@ export function fitReportToJson(report: FitReport): string {
 }
 
 /** Write a fit report to `path`, CSV when it ends in .csv, else JSON. */
-export async function writeParamsFile(path: string, report: FitReport): Promise<void> {
+export async function writeParamsFile(path: string, report: LabelledFitReport): Promise<void> {
   const text = extname(path).toLowerCase() === '.csv' ? fitReportToCsv(report) : fitReportToJson(report);
   await writeFile(path, text);
 }
@@ -143,9 +159,12 @@ function entryFromRecord(record: Record<string, unknown>, file: string, where: s
   const model = modelOf(record, file, where);
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) {
-    if (k !== 'params' && k !== 'restarts' && k !== 'concept_id' && !(PARAM_KEYS as readonly string[]).includes(k)) extra[k] = v;
+    if (k !== 'params' && k !== 'restarts' && k !== 'concept_id' && k !== 'concept_label' && !(PARAM_KEYS as readonly string[]).includes(k)) extra[k] = v;
   }
-  return { concept_id: String(conceptId), params, restarts, extra, ...(model ? { model } : {}) };
+  // An empty CSV field and JSON null both mean "no label"; any other value is the label's text.
+  const label = record.concept_label;
+  const labelled = 'concept_label' in record ? { concept_label: label === null || label === undefined || label === '' ? null : String(label) } : {};
+  return { concept_id: String(conceptId), ...labelled, params, restarts, extra, ...(model ? { model } : {}) };
 }
 
 /** A record's variant model: `model` (an object, or JSON text in CSV), else `metrics.model`. */

@@ -220,11 +220,12 @@ export async function fitAttempts(options: FitAttemptsOptions): Promise<FitAttem
     if (cvByConcept) {
       for (const concept of report.concepts) if (concept.status === 'fitted') concept.cv = cvByConcept(concept.concept_id);
     }
-    if (options.out) await writeParamsFile(options.out, report);
-    // The app's tables key concepts by UUID: name them as the imported file did.
+    // The app's tables key concepts by UUID: name them as the imported file did, here and in the params file.
     const { withLabels } = await import('../store/label-rows.js');
+    const concepts = fromDatabase ? await withLabels(store!, report.concepts) : report.concepts;
+    if (options.out) await writeParamsFile(options.out, { ...report, concepts });
     return {
-      concepts: fromDatabase ? await withLabels(store!, report.concepts) : report.concepts,
+      concepts,
       summary: { ...report.summary, read: readSummary, ...(crossValidation ? { cross_validation: crossValidation } : {}) },
       settings: report.settings,
       out: options.out ?? null,
