@@ -69,8 +69,12 @@ export async function renderEvaluate(result: EvaluateCommandResult, view: TableV
     `${result.rows_scored} of ${result.rows_total} rows scored with parameters from ${result.params_source}; baselines from ${result.baseline_source === 'evaluated_data' ? 'the evaluated rows themselves' : 'the training rows'}.`,
   ];
   if (result.concepts_no_params.length) {
+    const named = (id: string) => {
+      const label = result.concepts_no_params_labels?.[id];
+      return label && label !== id && !/^\d+$/.test(label) ? `${id} (${label})` : id;
+    };
     lines.push(
-      `${result.concepts_no_params.length} concept(s) without parameters, ${result.rows_no_params} rows not scored: ${result.concepts_no_params.slice(0, 10).join(', ')}${result.concepts_no_params.length > 10 ? ', ...' : ''}`,
+      `${result.concepts_no_params.length} concept(s) without parameters, ${result.rows_no_params} rows not scored: ${result.concepts_no_params.slice(0, 10).map(named).join(', ')}${result.concepts_no_params.length > 10 ? ', ...' : ''}`,
     );
   }
   return [...tables, ...lines.map((line) => wrapText(line, view.width))].join('\n');

@@ -24,8 +24,9 @@ export interface LoadedParams {
   /** True when read from a store: concept ids there are UUIDs (see alignParamsToTable). */
   fromStore: boolean;
   /**
-   * From a store: the labels `bkt import` kept for its concepts, by lower-case UUID (look an id up
-   * with withConceptLabels); null for a params file, whose ids are already its own names.
+   * The labels `bkt import` kept for the concepts, by lower-case UUID (look an id up with
+   * withConceptLabels): from a store, or from a params file that carries `concept_label` (one
+   * written from a database); null for any other file, whose ids are already its own names.
    */
   labels: ReadonlyMap<string, string> | null;
 }
@@ -71,6 +72,11 @@ export async function loadParams(source: ParamsSource): Promise<LoadedParams> {
       ...(e.model ? { model: e.model } : {}),
     }));
     description = source.params === '-' ? 'stdin' : source.params;
+    // A file written from a database (`bkt fit --db --out`, `bkt export params`) names its UUIDs.
+    if (read.some((e) => e.concept_label !== undefined)) {
+      const { toUuid } = await import('../store/ids.js');
+      labels = new Map(read.flatMap((e) => (e.concept_label ? [[toUuid(e.concept_id), e.concept_label] as [string, string]] : [])));
+    }
   } else {
     const { openStore } = await import('../store/open-store.js');
     const store = await openStore(source.db);
@@ -113,6 +119,22 @@ export async function loadParams(source: ParamsSource): Promise<LoadedParams> {
     entries = entries.filter((e) => keep.has(e.concept_id));
   }
   return { entries, source: description, fromStore, labels };
+}
+
+/**
+ * The labels `bkt import` kept for `ids` (any spelling it maps) in the store at `db`, by
+ * lower-case UUID: for concepts a caller names that have no parameters, whose labels loadParams
+ * did not read. Opens and closes the store.
+ */
+export async function readConceptLabels(db: string, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const { openStore } = await import('../store/open-store.js');
+  const store = await openStore(db);
+  try {
+    return await store.labels('concept', ids);
+  } finally {
+    await store.close();
+  }
 }
 
 /**

@@ -33,11 +33,13 @@ export type EvaluateCommandOptions = z.input<typeof EvaluateCommandOptionsSchema
 
 /**
  * `bkt evaluate`'s result. Scoring the parameters of `db`, each concept also carries
- * `concept_label` (the name `bkt import` kept, null when none) right after `concept_id`.
+ * `concept_label` (the name `bkt import` kept, null when none) right after `concept_id`, and
+ * `concepts_no_params_labels` maps each id of `concepts_no_params` to its label.
  */
 export type EvaluateCommandResult =
   | ({ mode: 'evaluate'; input: ReadSummary; params_source: string } & Omit<EvaluationReport, 'concepts'> & {
         concepts: Array<EvaluationReport['concepts'][number] & { concept_label?: string | null }>;
+        concepts_no_params_labels?: Record<string, string | null>;
       })
   | ({ mode: 'cross_validation'; input: ReadSummary; trainer: Partial<TrainerOptions> } & CrossValidationResult);
 
@@ -72,6 +74,19 @@ export async function runEvaluate(
   const entries = loaded.fromStore ? await alignParamsToTable(table, loaded.entries) : loaded.entries;
   const baselineTable = options.baselineRead ? (await readAttempts(options.baselineRead)).table : undefined;
   const { report } = evaluateParams(table, entries, { baselineTable, columns: summary.columns });
-  const concepts = loaded.labels ? withConceptLabels(report.concepts, loaded.labels) : report.concepts;
-  return { mode: 'evaluate', input: summary, params_source: loaded.source, ...report, concepts };
+  if (!loaded.labels) return { mode: 'evaluate', input: summary, params_source: loaded.source, ...report };
+  // A store's concepts without parameters were not among the rows whose labels loadParams read.
+  const { readConceptLabels } = await import('./load-params.js');
+  const { toUuid } = await import('../store/ids.js');
+  const labels = loaded.fromStore ? new Map([...loaded.labels, ...(await readConceptLabels(options.db!, report.concepts_no_params))]) : loaded.labels;
+  const { concepts_no_params, ...rest } = report;
+  return {
+    mode: 'evaluate',
+    input: summary,
+    params_source: loaded.source,
+    ...rest,
+    concepts: withConceptLabels(report.concepts, labels),
+    concepts_no_params,
+    concepts_no_params_labels: Object.fromEntries(concepts_no_params.map((id) => [id, labels.get(toUuid(id)) ?? null])),
+  };
 }

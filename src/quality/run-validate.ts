@@ -78,9 +78,10 @@ export async function runValidate(raw: ValidateCommandOptions): Promise<Validate
   }
   const { validateParams, failureLines } = await import('./validate.js');
   const report = validateParams(entries, thresholds.data, heldOut);
+  const concepts = loaded.labels ? withConceptLabels(report.concepts, loaded.labels) : report.concepts;
   if (options.junit) {
     try {
-      await writeFile(options.junit, validationToJUnit(report));
+      await writeFile(options.junit, validationToJUnit({ ...report, concepts }));
     } catch (error) {
       throw new InputError(`\`junit\` ${options.junit}: cannot write (${(error as Error).message})`, 'Check that the folder exists and is writable', error);
     }
@@ -95,6 +96,6 @@ export async function runValidate(raw: ValidateCommandOptions): Promise<Validate
     input,
     junit: options.junit ?? null,
     ...report,
-    concepts: loaded.labels ? withConceptLabels(report.concepts, loaded.labels) : report.concepts,
+    concepts,
   };
 }

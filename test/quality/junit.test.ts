@@ -29,6 +29,17 @@ describe('validationToJUnit', () => {
     expect(xml).toContain('<failure message="S + G = 1.1000 is not &lt; 1; 1 - S = 0.4000 is not &gt; G = 0.5000" type="validity">');
   });
 
+  it('gives each test case of a labelled concept the label as a property, escaped, the classname keeping the id', () => {
+    const labelled = validationToJUnit({ ...report, concepts: [{ ...report.concepts[0], concept_label: 'Ch. 3 <fractions> & "more"' }, { ...report.concepts[1], concept_label: null }] });
+    expect(() => assertWellFormedXml(labelled)).not.toThrow();
+    const property = '<property name="concept_label" value="Ch. 3 &lt;fractions&gt; &amp; &quot;more&quot;"/>';
+    expect(labelled.split(property).length - 1).toBe(report.concepts[0].checks.length);
+    expect(labelled).toContain(`<testcase classname="concept.good" name="validity" time="0">\n      <properties>\n        ${property}\n      </properties>\n    </testcase>`);
+    // The concept without a label, and the report without labels, have no properties at all.
+    expect(labelled.match(/<properties>/g)).toHaveLength(report.concepts[0].checks.length);
+    expect(xml).not.toContain('<properties>');
+  });
+
   it('the checker itself rejects broken XML', () => {
     expect(() => assertWellFormedXml('<a><b></a></b>')).toThrow();
     expect(() => assertWellFormedXml('<a>x & y</a>')).toThrow();
