@@ -9,7 +9,7 @@ const FORMATS = ['csv', 'json', 'ndjson', 'arrow', 'parquet'] as const;
 export default class Export extends BktCommand {
   static override summary = 'Stream parameters, mastery states, snapshots or runs to a file or stdout.';
 
-  static override description = `Constant memory whatever the row count. Arrow is the IPC file format (pyarrow.ipc.open_file, pyarrow.feather.read_table): uuids as Utf8, floats Float64, counts Int32, flags Bool, times Timestamp(ms, UTC), JSON columns as Utf8 JSON text. Parquet has the same columns (STRING, DOUBLE, INT32, BOOLEAN, TIMESTAMP_MILLIS), one row group per 8192 rows. Exported params (csv or json) are a params file other commands read back. Params, mastery and snapshot rows carry concept_label after concept_id and user_label after user_id: the names bkt import kept for ids that were not UUIDs (empty otherwise).`;
+  static override description = `Constant memory whatever the row count. Arrow is the IPC file format (pyarrow.ipc.open_file, pyarrow.feather.read_table): uuids as Utf8, floats Float64, counts Int32, flags Bool, times Timestamp(ms, UTC), JSON columns as Utf8 JSON text. Parquet has the same columns (STRING, DOUBLE, INT32, BOOLEAN, TIMESTAMP_MILLIS), one row group per 8192 rows. Exported params (csv or json) are a params file other commands read back. Params, mastery and snapshot rows carry concept_label after concept_id and user_label after user_id: the names bkt import kept for ids that were not UUIDs (empty otherwise); runs carry user_label, and concept_labels, the labelled concepts their summaries name (JSON, id to label).`;
 
   static override usage = ['export params|mastery|snapshots|runs --format csv|json|ndjson|arrow|parquet --out FILE [FLAGS]'];
 

@@ -93,11 +93,17 @@ export const SNAPSHOT_COLUMNS: readonly ColumnSpec[] = [
   col('created_at', 'timestamp'),
 ];
 
+/**
+ * Runs: the algo_runs row with its learner's label, and `concept_labels`, a JSON object from each
+ * concept the run's summaries name (as a key, e.g. of `refused`, or a value, e.g. in
+ * `concept_ids`) that has a label to that label: a run names its concepts only inside them.
+ */
 export const RUN_COLUMNS: readonly ColumnSpec[] = [
   col('id', 'uuid'),
   col('algo_version_id', 'uuid'),
   col('params_id', 'uuid'),
   col('user_id', 'uuid', true),
+  col('user_label', 'text', true),
   col('session_id', 'uuid', true),
   col('trigger', 'text'),
   col('status', 'text'),
@@ -105,6 +111,7 @@ export const RUN_COLUMNS: readonly ColumnSpec[] = [
   col('completed_at', 'timestamp', true),
   col('input_summary_json', 'json'),
   col('output_summary_json', 'json'),
+  col('concept_labels', 'json'),
   col('error_message', 'text', true),
 ];
 

@@ -6,7 +6,7 @@ import { parseOptions } from '../mastery/run-update.js';
 import { toUuid } from '../store/ids.js';
 import { openStore } from '../store/open-store.js';
 import { DEFAULT_MASTERY_THRESHOLD } from '../model/params.js';
-import type { RunStatus, Store } from '../store/store.js';
+import type { RunRow, RunStatus, Store } from '../store/store.js';
 import { EXPORT_COLUMNS, EXPORT_FORMATS, EXPORT_KINDS, type ExportFormat, type ExportKind } from './columns.js';
 import { openOutput } from './output.js';
 import { writeRows, type Row } from './writers.js';
@@ -41,7 +41,49 @@ export function exportSource(store: Store, o: z.output<typeof exportOptionsSchem
     case 'snapshots':
       return store.streamSnapshots({ userId: o.userId, conceptIds: o.conceptIds, labels: true }) as AsyncIterable<Row>;
     case 'runs':
-      return store.streamRuns({ status: o.status as RunStatus | undefined }) as AsyncIterable<Row>;
+      return runsWithLabels(store, store.streamRuns({ status: o.status as RunStatus | undefined }));
+  }
+}
+
+/** Runs whose learners' labels are read per this many rows: a few statements, bounded memory. */
+const RUN_LABEL_BATCH = 500;
+
+/**
+ * Each run with `user_label` and `concept_labels` (RUN_COLUMNS). Concepts are few beside runs
+ * and learners: their labels are read once; learners' per batch of runs.
+ */
+async function* runsWithLabels(store: Store, runs: AsyncIterable<RunRow>): AsyncIterable<Row> {
+  const concepts = await store.labels('concept');
+  let batch: RunRow[] = [];
+  const flush = async function* (): AsyncIterable<Row> {
+    const userIds = [...new Set(batch.map((r) => r.user_id).filter((id): id is string => id !== null))];
+    const users = userIds.length ? await store.labels('user', userIds) : new Map<string, string>();
+    for (const run of batch) {
+      const named: Record<string, string> = {};
+      if (concepts.size) for (const summary of [run.input_summary_json, run.output_summary_json]) conceptsNamed(summary, concepts, named);
+      yield { ...run, user_label: run.user_id === null ? null : users.get(run.user_id.toLowerCase()) ?? null, concept_labels: named };
+    }
+    batch = [];
+  };
+  for await (const run of runs) {
+    batch.push(run);
+    if (batch.length >= RUN_LABEL_BATCH) yield* flush();
+  }
+  yield* flush();
+}
+
+/** Add to `named` every labelled concept `value` names, as an object key or a string, at any depth. */
+function conceptsNamed(value: unknown, labels: ReadonlyMap<string, string>, named: Record<string, string>): void {
+  if (typeof value === 'string') {
+    const label = labels.get(value.toLowerCase());
+    if (label !== undefined) named[value] = label;
+  } else if (Array.isArray(value)) {
+    for (const item of value) conceptsNamed(item, labels, named);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      conceptsNamed(key, labels, named);
+      conceptsNamed(item, labels, named);
+    }
   }
 }
 
