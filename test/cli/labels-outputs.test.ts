@@ -1,7 +1,8 @@
 /**
  * Every output that lists concepts or learners of the database names them as the imported file
- * did: fit --db, recompute, update, export (every format), validate, evaluate and report, on
- * both backends. The data: fixtures/sample.csv (integer ids, whose labels are the numbers) and a
+ * did: fit --db (and its params file, read back by evaluate and validate), recompute, update,
+ * export (every format and kind, runs too), validate (and its JUnit report), evaluate (its
+ * concepts without parameters too) and report, on both backends. The data: fixtures/sample.csv (integer ids, whose labels are the numbers) and a
  * small file of named learners and concepts.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integerToUuid, toUuid } from '../../src/store/ids.js';
+import { openStore } from '../../src/store/open-store.js';
 import { type TestDb, createPostgresDb, createSqliteDb, postgresAvailable } from '../mastery/backends.js';
 import { bkt } from '../support/run-bkt.js';
 import { bktIn } from '../support/in-process.js';
@@ -72,7 +74,8 @@ describe.each(backends)('labels in the outputs on %s', (name, create) => {
 
   it('fit --db and recompute give each concept its label', async (context) => {
     if (!testDb) return context.skip();
-    const fit = await bktIn(['fit', '--db', testDb.db, '--activate', '--force', '--restarts', '1', '--json']);
+    const paramsJson = join(dir, `${name}-fit.json`);
+    const fit = await bktIn(['fit', '--db', testDb.db, '--activate', '--force', '--restarts', '1', '--json', '--out', paramsJson]);
     expect(fit.status, fit.describe).toBe(0);
     const concepts = fit.json().concepts as { concept_id: string; concept_label: string | null }[];
     expect(concepts.length).toBeGreaterThan(60);
@@ -81,6 +84,26 @@ describe.each(backends)('labels in the outputs on %s', (name, create) => {
       expect(c.concept_label).toBe(expectedLabel(c.concept_id));
     }
     expect(concepts.find((c) => c.concept_id === division)?.concept_label).toBe('Long division');
+    // The params file names the concepts as the JSON does, and what reads it back shows the names.
+    const written = JSON.parse(readFileSync(paramsJson, 'utf8')).concepts as { concept_id: string; concept_label: string | null }[];
+    expect(written.map((c) => [c.concept_id, c.concept_label])).toEqual(concepts.map((c) => [c.concept_id, c.concept_label]));
+    expect(Object.keys(written[0]).slice(0, 2)).toEqual(['concept_id', 'concept_label']);
+    const fromJson = await bktIn(['evaluate', '--params', paramsJson, '--input', files.uuids, '--json']);
+    expect(fromJson.status, fromJson.describe).toBe(0);
+    expect((fromJson.json().concepts as { concept_id: string; concept_label: string }[]).map((c) => `${c.concept_id}|${c.concept_label}`).sort()).toEqual(
+      CONCEPTS.map((c) => `${toUuid(c)}|${c}`).sort(),
+    );
+    const paramsCsv = join(dir, `${name}-fit.csv`);
+    const csvFit = await bktIn(['fit', '--db', testDb.db, '--concept-id', 'Long division', '--concept-id', '7', '--restarts', '1', '--out', paramsCsv]);
+    expect(csvFit.status, csvFit.describe).toBe(0);
+    const [csvHeader, ...csvRows] = readFileSync(paramsCsv, 'utf8').trim().split('\n');
+    expect(csvHeader.split(',').slice(0, 3)).toEqual(['concept_id', 'concept_label', 'status']);
+    expect(csvRows.map((r) => r.split(',').slice(0, 2).join('|')).sort()).toEqual([`${division}|Long division`, `${integerToUuid(7)}|7`].sort());
+    const fromCsv = await bktIn(['validate', '--params', paramsCsv, '--json']);
+    expect([0, 6], fromCsv.describe).toContain(fromCsv.status);
+    expect((fromCsv.json().concepts as { concept_id: string; concept_label: string }[]).map((c) => `${c.concept_id}|${c.concept_label}`).sort()).toEqual(
+      [`${division}|Long division`, `${integerToUuid(7)}|7`].sort(),
+    );
 
     const recompute = await bktIn(['recompute', '--db', testDb.db, '--dry-run', '--concept-id', 'Long division', '--concept-id', '7', '--concept-id', 'nowhere', '--json']);
     expect(recompute.status, recompute.describe).toBe(4);
@@ -118,6 +141,24 @@ describe.each(backends)('labels in the outputs on %s', (name, create) => {
       expect(Object.keys(s).slice(0, 4)).toEqual(['user_id', 'user_label', 'concept_id', 'concept_label']);
       expect([s.user_label, s.concept_label]).toEqual([expectedLabel(s.user_id), expectedLabel(s.concept_id)]);
     }
+    // A run names its concepts inside its summaries (the recompute above asked for these three) and may name a learner.
+    const store = await openStore(testDb.db);
+    try {
+      await store.startRun({ trigger: 'manual', user_id: alice, input_summary: { concept_ids: [toUuid('Fractions')] } });
+    } finally {
+      await store.close();
+    }
+    const runs = await bktIn(['export', 'runs', '--db', testDb.db, '--format', 'ndjson', '--out', '-']);
+    expect(runs.status, runs.describe).toBe(0);
+    const runRows = runs.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    for (const run of runRows) expect(Object.keys(run).indexOf('user_label')).toBe(Object.keys(run).indexOf('user_id') + 1);
+    const asked = runRows.find((r) => (r.input_summary_json.concept_ids ?? []).includes(division) && r.input_summary_json.concept_ids.length === 3);
+    expect(asked?.concept_labels).toEqual({ [division]: 'Long division', [integerToUuid(7)]: '7' });
+    expect(runRows.find((r) => r.user_id === alice)).toMatchObject({ user_label: 'alice', concept_labels: { [toUuid('Fractions')]: 'Fractions' } });
+    const runsCsv = await bktIn(['export', 'runs', '--db', testDb.db, '--format', 'csv', '--out', '-']);
+    expect(runsCsv.stdout.split('\n')[0]).toContain('user_id,user_label,session_id');
+    expect(runsCsv.stdout).toContain(`${alice},alice,`);
+
     const snapshots = await bktIn(['export', 'snapshots', '--db', testDb.db, '--format', 'json', '--out', '-']);
     expect(snapshots.json()).toEqual([expect.objectContaining({ user_id: alice, user_label: 'alice', concept_id: division, concept_label: 'Long division' })]);
 
@@ -153,6 +194,32 @@ describe.each(backends)('labels in the outputs on %s', (name, create) => {
     expect(evaluate.status, evaluate.describe).toBe(0);
     const scored = evaluate.json().concepts as { concept_id: string; concept_label: string | null }[];
     expect(scored.map((c) => `${c.concept_id}|${c.concept_label}`).sort()).toEqual(CONCEPTS.map((c) => `${toUuid(c)}|${c}`).sort());
+
+    // A concept imported but never fitted: listed without parameters, by its name too.
+    const geometry = toUuid('Geometry');
+    const withGeometry = join(dir, `${name}-geometry.csv`);
+    writeFileSync(withGeometry, `${readFileSync(files.uuids, 'utf8')}${alice},${geometry},1\n${alice},${geometry},0\n`);
+    writeFileSync(join(dir, `${name}-geometry-named.csv`), 'user_id,skill_name,correct\nalice,Geometry,1\n');
+    expect((await bktIn(['import', '--db', testDb.db, '--input', join(dir, `${name}-geometry-named.csv`)])).status).toBe(0);
+    const unfitted = await bktIn(['evaluate', '--db', testDb.db, '--input', withGeometry, '--json']);
+    expect(unfitted.status, unfitted.describe).toBe(0);
+    const u = unfitted.json();
+    expect(u.concepts_no_params).toEqual([geometry]);
+    expect(u.concepts_no_params_labels).toEqual({ [geometry]: 'Geometry' });
+    expect(u.concepts.find((c: { concept_id: string }) => c.concept_id === geometry)).toMatchObject({ concept_label: 'Geometry', status: 'no_params' });
+    const unfittedText = await bktIn(['evaluate', '--db', testDb.db, '--input', withGeometry]);
+    expect(unfittedText.stdout.replace(/\s+/g, ' ')).toContain(`1 concept(s) without parameters, 2 rows not scored: ${geometry} (Geometry)`);
+
+    const junit = join(dir, `${name}-validate.xml`);
+    const gate = await bktIn(['validate', '--db', testDb.db, '--concept-id', 'Long division', '--concept-id', '7', '--junit', junit]);
+    expect([0, 6], gate.describe).toContain(gate.status);
+    const xml = readFileSync(junit, 'utf8');
+    const cases = xml.split('<testcase ').slice(1);
+    expect(cases.length).toBeGreaterThan(2);
+    for (const c of cases) {
+      const id = /^classname="concept\.([^"]+)"/.exec(c)![1];
+      expect(c).toContain(`<property name="concept_label" value="${expectedLabel(id)}"/>`);
+    }
 
     const html = join(dir, `${name}-report.html`);
     const report = await bktIn(['report', '--db', testDb.db, '--input', files.uuids, '--out', html]);
