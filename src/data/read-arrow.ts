@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { tableFromIpc } from './arrow-ipc.js';
 import { UTF8_HINT, isUtf8Bytes } from './input-limits.js';
 import type { RowSink } from './row-sink.js';
 import type { SinkFactory } from './read-csv.js';
@@ -14,7 +15,7 @@ export async function readArrow(bytes: Uint8Array, source: string, makeSink: Sin
   const arrow = await import('apache-arrow');
   let table: import('apache-arrow').Table;
   try {
-    table = arrow.tableFromIPC(bytes);
+    table = await tableFromIpc(arrow, bytes);
   } catch (error) {
     throw unreadableArrowError(bytes, source, error);
   }

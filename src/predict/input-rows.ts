@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { tableFromIpc } from '../data/arrow-ipc.js';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { readAllBytes, openInputChunks } from '../data/input-stream.js';
 import type { ReadFormat } from '../data/formats.js';
@@ -202,7 +203,7 @@ async function arrowRows(bytes: Uint8Array, source: string): Promise<InputRows> 
   const arrow = await import('apache-arrow');
   let table: import('apache-arrow').Table;
   try {
-    table = arrow.tableFromIPC(bytes);
+    table = await tableFromIpc(arrow, bytes);
   } catch (error) {
     throw new InputError(`${source}: not an Arrow IPC file or stream (${(error as Error).message})`, 'Pass `format` to name the real format');
   }
