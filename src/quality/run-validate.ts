@@ -91,7 +91,7 @@ export async function runValidate(raw: ValidateCommandOptions): Promise<Validate
     passed,
     failure: passed
       ? null
-      : new QualityGateError(`quality gate failed: ${report.summary.failures.length} failing check(s) in ${report.summary.failed} concept(s)`, undefined, failureLines(report)),
+      : new QualityGateError(`quality gate failed: ${report.summary.failures.length} failing check(s) in ${report.summary.failed} concept(s)`, undefined, failureLines(report, loaded.labels ?? undefined)),
     params_source: loaded.source,
     input,
     junit: options.junit ?? null,

@@ -1,3 +1,4 @@
+import { toUuid } from '../store/ids.js';
 import { z } from 'zod';
 import { clampProbability, updateMastery } from '../model/online-update.js';
 import { DEFAULT_BOUNDS, DEFAULT_MASTERY_THRESHOLD, PARAM_NAMES, type BktParams } from '../model/params.js';
@@ -374,7 +375,13 @@ export function variantClassesCheck(params: BktParams, model: VariantModel, thre
 /** The pseudo concept id under which overall held-out checks are reported. */
 export const OVERALL_ID = '(overall)';
 
-/** One line per failure, as `bkt validate` prints them on stderr. */
-export function failureLines(report: ValidationReport): string[] {
-  return report.summary.failures.map((f) => `concept ${f.concept_id}: ${f.check} failed: ${f.message}; see docs/validation.md`);
+/**
+ * One line per failure, as `bkt validate` prints them on stderr; a concept with an imported name
+ * (`labels`, by UUID as Store.labels gives them) is written `<id> (<name>)`.
+ */
+export function failureLines(report: ValidationReport, labels?: ReadonlyMap<string, string>): string[] {
+  return report.summary.failures.map((f) => {
+    const label = f.concept_id === OVERALL_ID ? undefined : labels?.get(toUuid(f.concept_id));
+    return `concept ${f.concept_id}${label ? ` (${label})` : ''}: ${f.check} failed: ${f.message}; see docs/validation.md`;
+  });
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BktParams } from '../../src/model/params.js';
+import { toUuid } from '../../src/store/ids.js';
 import type { EvaluationReport, MetricSet } from '../../src/quality/evaluation-types.js';
 import {
   failureLines,
@@ -54,6 +55,19 @@ describe('validateParams on hand-worked parameters', () => {
       'mastery_reachable',
     ]);
     expect(failureLines(report)[0]).toMatch(/^concept bad: validity failed: S \+ G = 1\.1000 is not < 1/);
+  });
+
+  it('names a failing concept by its imported label in the stderr line, when it has one', () => {
+    const report = validateParams([
+      { concept_id: 'Long division', params: p(0.3, 0.1, 0.5, 0.6) },
+      { concept_id: 'unnamed', params: p(0.3, 0.1, 0.5, 0.6) },
+    ]);
+    const labels = new Map([[toUuid('Long division'), 'Long division (grade 5)']]);
+    const lines = failureLines(report, labels).filter((l) => l.includes('validity failed'));
+    expect(lines).toEqual([
+      expect.stringMatching(/^concept Long division \(Long division \(grade 5\)\): validity failed: /),
+      expect.stringMatching(/^concept unnamed: validity failed: /),
+    ]);
   });
 
   it('fails learning gain and reachability when answers barely move mastery (L0 0.001, T 0.001, S 0.35, G 0.35)', () => {
