@@ -32,6 +32,12 @@ export function coreStateOf(row: LockedStateRow | null | undefined): CoreState |
 }
 
 /**
+ * The parameters of each concept: known ahead (a function), or read with the locks into the given
+ * map (one round trip fewer on PostgreSQL), which the caller reads once applySlices has resolved.
+ */
+export type ParamsSource = ((conceptId: string) => ResolvedParams) | { readWithLocks: Map<string, ResolvedParams> };
+
+/**
  * Apply `slices` (in lock order) inside the open transaction `tx`. Slices of users missing from
  * `users` are not applied: their rows are appended to `rejected` (failFast: NotFoundError).
  * `onSteps` is given each applied slice with one step per attempt, in the slice's order (the
@@ -40,7 +46,7 @@ export function coreStateOf(row: LockedStateRow | null | undefined): CoreState |
 export async function applySlices(
   tx: StoreTransaction,
   slices: readonly StateSlice[],
-  paramsOf: (conceptId: string) => ResolvedParams,
+  paramsSource: ParamsSource,
   now: number,
   rejected: Rejection[],
   failFast = false,
@@ -50,10 +56,14 @@ export async function applySlices(
   if (slices.length === 0) return counts;
   // The ledger lookup of every attempt key goes with the locks (one round trip on PostgreSQL);
   // keys of users missing from users are looked up for nothing, and answer nothing.
-  const { rows, missingUsers, appliedKeys: existing } = await tx.lockStates(
+  const into = typeof paramsSource === 'function' ? null : paramsSource.readWithLocks;
+  const { rows, missingUsers, appliedKeys: existing, params: read } = await tx.lockStates(
     slices,
     slices.flatMap((s) => s.attempts.map((a) => a.attemptKey)),
+    into ? slices.map((s) => s.conceptId) : undefined,
   );
+  if (into) for (const [conceptId, p] of read) into.set(conceptId, p);
+  const paramsOf = typeof paramsSource === 'function' ? paramsSource : (conceptId: string) => read.get(conceptId)!;
   const live = slices.filter((s) => {
     if (!missingUsers.has(s.userId)) return true;
     if (failFast) {

@@ -3,7 +3,7 @@
  *
  * `applyAttempt` runs one transaction per attempt, and a transaction's fixed costs (BEGIN and
  * COMMIT, the lock, the parameter lookup, a ledger insert and an upsert: about ten round trips on
- * PostgreSQL, a WAL write on SQLite; a group takes three round trips) dominate a service's update. The committer keeps at most
+ * PostgreSQL, a WAL write on SQLite; a group takes two round trips) dominate a service's update. The committer keeps at most
  * `maxInFlight` transactions in flight (default one): the attempts that arrive while they run wait
  * and then go together, through the set-based batch path (batch-apply.ts: a fixed number of
  * statements whatever the group's size). An attempt that arrives while a slot is free starts a
@@ -175,15 +175,12 @@ export class UpdateCommitter {
       slice.attempts.push(attempt);
     });
     const ordered = [...slices.values()].sort(lockOrder);
-    // With BEGIN, in one round trip on PostgreSQL; applySlices's lockStates then checks no user again.
-    const { params } = await tx.resolveParamsAndUsers(
-      ordered.map((s) => s.conceptId),
-      ordered.map((s) => s.userId),
-    );
+    // The parameters are read with the locks: with BEGIN, in one round trip on PostgreSQL.
+    const params = new Map<string, ResolvedParams>();
     const paramsOf = (conceptId: string): ResolvedParams => params.get(conceptId)!;
     const steps: (CoreStep | undefined)[] = new Array(group.length);
     const rejected: Rejection[] = [];
-    await applySlices(tx, ordered, paramsOf, Date.now(), rejected, false, (slice, sliceSteps) => {
+    await applySlices(tx, ordered, { readWithLocks: params }, Date.now(), rejected, false, (slice, sliceSteps) => {
       slice.attempts.forEach((a, k) => (steps[a.line] = sliceSteps[k]));
     });
     const missing = new Set(rejected.map((r) => r.line));

@@ -20,6 +20,7 @@ import {
   type LedgerInput,
   type LedgerRow,
   type LockedStateRow,
+  type ResolvedParams,
   type SnapshotFilter,
   type SnapshotInput,
   type SnapshotRow,
@@ -121,50 +122,69 @@ function transactionOver(ctx: SqlContext, ex: TransactionExecutor): { tx: StoreT
 
   /**
    * The lock protocol; `codec` picks the columns read back (a batch skips the timestamps it never
-   * uses). After the users check, the placeholders, the locking selects and the ledger lookup of
-   * `attemptKeys` (if any) go in one batch (one round trip on PostgreSQL), in that order: the
-   * lookup runs once the states are locked, so its answer holds until commit.
+   * uses). One batch (one round trip on PostgreSQL, with BEGIN when it is the transaction's
+   * first), in this order: the parameters of `paramsConcepts` (if any), the users check with the
+   * placeholders, the locking selects, and the ledger lookup of `attemptKeys` (if any). The lookup
+   * runs once the states are locked, so its answer holds until commit. Where the dialect needs
+   * placeholders, each chunk's users check and placeholder insert are one statement (a
+   * data-modifying WITH, one snapshot): placeholders go only to users it finds, so a missing user
+   * fails nothing but its own states, and it answers which users exist.
    */
   const lockWith = async <Row extends StateInput>(
     keys: readonly StateKey[],
     codec: RowCodec<Row>,
     attemptKeys: readonly string[] = [],
-  ): Promise<{ rows: Map<string, Row>; missingUsers: Set<string>; appliedKeys: Set<string> }> => {
+    paramsConcepts: readonly string[] = [],
+  ): Promise<{ rows: Map<string, Row>; missingUsers: Set<string>; appliedKeys: Set<string>; params: Map<string, ResolvedParams> }> => {
     const wanted = new Map<string, { u: string; c: string }>();
     for (const k of keys) {
       const u = requireUuid(k.userId, 'user id');
       const c = toUuid(k.conceptId);
       wanted.set(stateKeyOf(u, c), { u, c });
     }
+    const reads = resolveParamsManyReads(ctx, paramsConcepts.map(toUuid));
     const rows = new Map<string, Row>();
     const missingUsers = new Set<string>();
-    if (wanted.size === 0) return { rows, missingUsers, appliedKeys: new Set() };
-    const userIds = [...new Set([...wanted.values()].map((k) => k.u))];
-    const unchecked = userIds.filter((u) => !usersChecked.has(u));
-    if (unchecked.length) {
-      const check = usersCheck(unchecked);
-      check.record(await ex.query(check.sql, check.params));
+    if (wanted.size === 0) return { rows, missingUsers, appliedKeys: new Set(), params: reads.decode(await ex.queryBatch(reads.statements)) };
+    // Users this transaction already found missing are not locked again.
+    const candidates = [...wanted.values()].filter((k) => usersChecked.get(k.u) !== false);
+    if (candidates.length === 0) {
+      for (const k of wanted.values()) missingUsers.add(k.u);
+      return { rows, missingUsers, appliedKeys: new Set(), params: reads.decode(await ex.queryBatch(reads.statements)) };
     }
-    for (const u of userIds) if (!usersChecked.get(u)) missingUsers.add(u);
-    const live = [...wanted.entries()].filter(([, k]) => usersChecked.get(k.u));
-    if (live.length === 0) return { rows, missingUsers, appliedKeys: new Set() };
-    for (const [key] of live) locked.add(key);
-
-    const placeholderInserts: { sql: string; params: SqlValue[] }[] = [];
+    const userStatements: { sql: string; params: SqlValue[]; record(rows: readonly Record<string, unknown>[]): void }[] = [];
     if (d.placeholderLocks) {
       const now = new Date().toISOString();
-      for (const part of chunks(live, ROWS_PER_STATEMENT)) {
-        placeholderInserts.push({
-          sql: `INSERT INTO bkt_user_skill_state (user_id, concept_id, p_mastery, n_attempts, created_at, updated_at) VALUES ${part.map(() => '(?, ?, 0, 0, ?, ?)').join(', ')}
-           ON CONFLICT (user_id, concept_id) DO NOTHING RETURNING user_id, concept_id`,
-          params: part.flatMap(([, k]) => [k.u, k.c, now, now]),
+      for (const part of chunks(candidates, ROWS_PER_STATEMENT)) {
+        const partUsers = [...new Set(part.map((k) => k.u))];
+        userStatements.push({
+          sql: `WITH known AS (SELECT id FROM users WHERE id = ANY(?::uuid[])),
+           placed AS (INSERT INTO bkt_user_skill_state (user_id, concept_id, p_mastery, n_attempts, created_at, updated_at)
+             SELECT w.user_id, w.concept_id, 0, 0, ?::timestamptz, ?::timestamptz FROM unnest(?::uuid[], ?::uuid[]) AS w(user_id, concept_id)
+             JOIN known ON known.id = w.user_id ORDER BY w.user_id, w.concept_id
+             ON CONFLICT (user_id, concept_id) DO NOTHING RETURNING user_id, concept_id)
+           SELECT id AS user_id, NULL::uuid AS concept_id FROM known UNION ALL SELECT user_id, concept_id FROM placed`,
+          params: [partUsers, now, now, part.map((k) => k.u), part.map((k) => k.c)],
+          record: (found) => {
+            const known = new Set<string>();
+            for (const r of found) {
+              const u = String(r.user_id).toLowerCase();
+              if (r.concept_id === null) known.add(u);
+              else placeholders.add(stateKeyOf(u, String(r.concept_id).toLowerCase()));
+            }
+            for (const u of partUsers) usersChecked.set(u, known.has(u));
+          },
         });
       }
+    } else {
+      const unchecked = [...new Set(candidates.map((k) => k.u))].filter((u) => !usersChecked.has(u));
+      if (unchecked.length) userStatements.push(usersCheck(unchecked));
     }
-    const users = [...new Set(live.map(([, k]) => k.u))];
-    const concepts = [...new Set(live.map(([, k]) => k.c))];
+    // Locked in (user, concept) order; the states of a user found missing have no rows to lock.
+    const users = [...new Set(candidates.map((k) => k.u))];
+    const concepts = [...new Set(candidates.map((k) => k.c))];
     const selects: { sql: string; params: SqlValue[] }[] = [];
-    if (users.length * concepts.length <= CROSS_PRODUCT_SLACK * live.length) {
+    if (users.length * concepts.length <= CROSS_PRODUCT_SLACK * candidates.length) {
       // One select locks them all, in (user, concept) order; it may return more rows than asked
       // (the cross product of the users and concepts), which are locked too and harmless.
       const u = d.inList('user_id', users);
@@ -174,28 +194,32 @@ function transactionOver(ctx: SqlContext, ex: TransactionExecutor): { tx: StoreT
       // Scattered states (many users, each with few of many concepts: a service's group of
       // updates): the cross product would read, and on PostgreSQL lock (a tuple write each), many
       // times the states asked for. Select the exact pairs, in chunks in (user, concept) order.
-      const pairs = live.map(([, k]) => [k.u, k.c] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0));
+      const pairs = candidates.map((k) => [k.u, k.c] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0));
       for (const part of chunks(pairs, ROWS_PER_STATEMENT)) {
         const p = d.uuidPairIn('user_id', 'concept_id', part);
         selects.push({ sql: `SELECT ${codec.select} FROM bkt_user_skill_state WHERE ${p.sql} ORDER BY user_id, concept_id${d.forUpdate}`, params: p.params });
       }
     }
     const lookups = ledgerLookups(
-      live.map(([, k]) => ({ userId: k.u, conceptId: k.c })),
+      candidates.map((k) => ({ userId: k.u, conceptId: k.c })),
       attemptKeys,
     );
-    const results = await ex.queryBatch([...placeholderInserts, ...selects, ...lookups]);
-    for (const inserted of results.slice(0, placeholderInserts.length)) {
-      for (const r of inserted) placeholders.add(stateKeyOf(String(r.user_id).toLowerCase(), String(r.concept_id).toLowerCase()));
+    const results = await ex.queryBatch([...reads.statements, ...userStatements, ...selects, ...lookups]);
+    let at = reads.statements.length;
+    const params = reads.decode(results.slice(0, at));
+    for (const s of userStatements) s.record(results[at++]);
+    for (const [key, k] of wanted) {
+      if (usersChecked.get(k.u)) locked.add(key);
+      else missingUsers.add(k.u);
     }
-    for (const selected of results.slice(placeholderInserts.length, placeholderInserts.length + selects.length)) {
+    for (const selected of results.slice(at, at + selects.length)) {
       for (const r of selected) {
         const state = codec.decode(r);
         const key = stateKeyOf(state.user_id, state.concept_id);
-        if (wanted.has(key) && !placeholders.has(key)) rows.set(key, state);
+        if (wanted.has(key) && !placeholders.has(key) && usersChecked.get(state.user_id)) rows.set(key, state);
       }
     }
-    return { rows, missingUsers, appliedKeys: ledgerKeysOf(results.slice(placeholderInserts.length + selects.length)) };
+    return { rows, missingUsers, appliedKeys: ledgerKeysOf(results.slice(at + selects.length)), params };
   };
 
   const upsertStates = async (states: readonly StateInput[]): Promise<void> => {
@@ -226,7 +250,7 @@ function transactionOver(ctx: SqlContext, ex: TransactionExecutor): { tx: StoreT
       if (missingUsers.size) throw new NotFoundError(`user ${u}: not in the users table of ${ctx.display}`, 'Import the user first (bkt import) or check `userId`');
       return rows.get(stateKeyOf(u, toUuid(conceptId))) ?? null;
     },
-    lockStates: (keys, attemptKeys) => lockWith(keys, LOCKED_STATES, attemptKeys),
+    lockStates: (keys, attemptKeys, paramsConcepts) => lockWith(keys, LOCKED_STATES, attemptKeys, paramsConcepts),
     appliedAttemptKeys: async (keys, attemptKeys) => ledgerKeysOf(await ex.queryBatch(ledgerLookups(keys, attemptKeys))),
     recordAttempts: async (rows: readonly LedgerInput[]) => {
       if (rows.length === 0) return;

@@ -325,6 +325,8 @@ export interface LockedStates {
   missingUsers: Set<string>;
   /** Of the attempt keys passed to lockStates, those the ledger holds for the locked states, as appliedAttemptKeys answers. */
   appliedKeys: Set<string>;
+  /** resolveParamsMany of the `paramsConcepts` passed to lockStates (empty without them). */
+  params: Map<string, ResolvedParams>;
 }
 
 /** One bkt_attempt_ledger row to write with `StoreTransaction.recordAttempts`. */
@@ -394,9 +396,10 @@ export interface StoreTransaction {
    * PostgreSQL). States of users missing from users are not locked and their users are listed
    * (no error). Pass the keys in (user, concept) order across transactions to avoid deadlocks.
    * With `attemptKeys`, also answers appliedAttemptKeys for the locked states (`appliedKeys`),
-   * read after the locks in the same round trip as them on PostgreSQL.
+   * read after the locks in the same round trip as them on PostgreSQL. With `paramsConcepts`,
+   * also resolveParamsMany of them (`params`), read in that round trip too, before the locks.
    */
-  lockStates(keys: readonly StateKey[], attemptKeys?: readonly string[]): Promise<LockedStates>;
+  lockStates(keys: readonly StateKey[], attemptKeys?: readonly string[], paramsConcepts?: readonly string[]): Promise<LockedStates>;
   /**
    * Which of `attemptKeys` the ledger already holds for the locked states `keys`, as
    * `stateKeyOf(user, concept) + '|' + attempt_key`. With the states locked, the answer holds
