@@ -5,6 +5,7 @@
  * attempt of a missing user, a bad attempt, or one that fails its whole group's transaction
  * fails alone.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, ScopeError, UsageError } from '../../src/errors.js';
 import { UpdateCommitter } from '../../src/mastery/update-committer.js';
@@ -257,5 +258,47 @@ describe.each(BACKENDS)('UpdateCommitter on $name', ({ create }) => {
       [results[0].p_mastery_new, 1],
       [results[2].p_mastery_new, 3],
     ]);
+  });
+});
+
+describe.runIf(pgUp)('UpdateCommitter on postgres: round trips of a group', () => {
+  it('commits a group of new and existing states, with a missing user among them, in two round trips: the missing user fails alone and leaves no row', async () => {
+    // Arrange: one state exists, the rest are new (placeholders), and a user is missing.
+    const db = await createPostgresDb();
+    const store = await openStore(db.db);
+    try {
+      await addUsers(store, ...USERS);
+      const committer = new UpdateCommitter(store);
+      await committer.apply(ADMIN_SCOPE, { userId: USERS[0], conceptId: CONCEPTS[0], correct: true, attemptKey: 'before' });
+      const attempts = USERS.map((userId, i) => ({ userId, conceptId: CONCEPTS[i % CONCEPTS.length], correct: i % 2 === 0, attemptKey: `g${i}` }));
+      const queries = pg.Client.prototype.query;
+      let sent = 0;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        sent += 1;
+        return (queries as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof queries;
+
+      // Act: all in one turn of the event loop, so one group.
+      let settled: PromiseSettledResult<UpdateResult>[];
+      try {
+        settled = await Promise.allSettled([
+          committer.apply(ADMIN_SCOPE, { userId: GHOST, conceptId: CONCEPTS[1], correct: true, attemptKey: 'ghost' }),
+          ...attempts.map((a) => committer.apply(ADMIN_SCOPE, a)),
+        ]);
+      } finally {
+        pg.Client.prototype.query = queries;
+      }
+
+      // Assert
+      expect(sent).toBe(2);
+      expect(settled[0].status === 'rejected' && settled[0].reason).toBeInstanceOf(NotFoundError);
+      expect(settled.slice(1).map((s) => s.status === 'fulfilled' && s.value.outcome)).toEqual(attempts.map(() => 'applied'));
+      expect((await store.getState(USERS[0], CONCEPTS[0]))?.n_attempts).toBe(2);
+      expect(await store.countRows('bkt_user_skill_state')).toBe(USERS.length);
+      expect(await store.countRows('bkt_attempt_ledger')).toBe(USERS.length + 1);
+    } finally {
+      await store.close();
+      await db.drop();
+    }
   });
 });
