@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/errors.js';
-import { boundLiteral, inlineBoundParameters, type PgLiteralTools } from '../../src/store/postgres/copy-text.js';
+import { boundLiteral, inlineBoundParameters, toNumberedPlaceholders, type PgLiteralTools } from '../../src/store/postgres/copy-text.js';
 import type { SqlDriver, SqlValue } from '../../src/store/sql.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -37,6 +37,9 @@ describe('inlineBoundParameters', () => {
 
   it('replaces only placeholders outside quotes, and never the text of an inlined value', () => {
     expect(inlineBoundParameters(`SELECT '?', "a?", $$?$$, '$1', ?, ?`, ['$2', '?'], tools)).toBe(`SELECT '?', "a?", $$?$$, '$1', '$2', '?'`);
+    expect(inlineBoundParameters(`??$$ ? $$ ?'it''s ?'?`, [1, 2, 3, 4], tools)).toBe(`'1''2'$$ ? $$ '3''it''s ?''4'`);
+    expect(inlineBoundParameters(`SELECT ? WHERE x = 'open ?`, ['a'], tools)).toBe(`SELECT 'a' WHERE x = 'open ?`);
+    expect(toNumberedPlaceholders(`VALUES (?, ?), ("?", ?) $$?`)).toBe(`VALUES ($1, $2), ("?", $3) $$?`);
   });
 });
 
