@@ -95,26 +95,6 @@ export class CopyTextLines {
   }
 }
 
-/** A bound value as a SQL literal (for COPY, which takes no parameters). */
-function literal(v: SqlValue): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
-  if (typeof v === 'number' || typeof v === 'bigint') {
-    if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`cannot inline ${v}`);
-    return String(v);
-  }
-  if (Array.isArray(v)) {
-    const inner = `{${v.map((x) => `"${String(x).replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
-    return `'${inner.replace(/'/g, "''")}'`;
-  }
-  return `'${String(v).replace(/'/g, "''")}'`;
-}
-
-/** Replace `?` placeholders by literals, outside quotes (see toNumberedPlaceholders). */
-export function inlineParameters(sql: string, params: readonly SqlValue[]): string {
-  return replacePlaceholders(sql, (i) => literal(params[i]));
-}
-
 /** `pg`'s own conversion of a parameter to the text it binds, and its quoting of a string literal. */
 export interface PgLiteralTools {
   /** pg.utils.prepareValue: the text `pg` sends for a bound value, null for NULL, a Buffer for a binary one. */

@@ -4,7 +4,7 @@ import { BktError, StorageError, redactConnectionString } from '../../errors.js'
 import { TABLES, type EnumDef, type LiveTable, type TableDef } from '../schema.js';
 import { CopyBinaryDecoder } from './copy-binary.js';
 import { CopyOutQuery } from './copy-out.js';
-import { CopyTextLines, copyText, inlineBoundParameters, inlineParameters, toNumberedPlaceholders, type PgLiteralTools } from './copy-text.js';
+import { CopyTextLines, copyText, inlineBoundParameters, toNumberedPlaceholders, type PgLiteralTools } from './copy-text.js';
 import type { BulkReadOptions, ReservedConnection, Row, SqlDriver, SqlExecutor, SqlValue, TransactionExecutor } from '../sql.js';
 import { SqlStore } from '../sql-store.js';
 import type { DbTarget, OpenStoreOptions, Store } from '../store.js';
@@ -274,6 +274,9 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
   async *streamRows(sql: string, params: readonly SqlValue[], options: BulkReadOptions, onRow: (row: unknown[]) => void): AsyncIterable<number> {
     const memory = options.joinMemory;
     if (memory !== undefined && !/^\d+(kB|MB|GB)$/.test(memory)) throw new Error(`joinMemory "${memory}" is not a PostgreSQL memory size`);
+    // COPY takes no parameters: they are inlined as the literals of what `pg` would have bound.
+    const inlined = inlineBoundParameters(sql, params, this.literals);
+    if (inlined === null) throw new Error('a COPY read cannot take a binary parameter or text with a NUL character');
     let client: PgClient;
     try {
       client = await this.pool.connect();
@@ -297,7 +300,7 @@ export class PostgresDriver extends PgExecutor implements SqlDriver {
     const binary = options.binaryTypes ? new CopyBinaryDecoder(options.binaryTypes) : null;
     if (binary) binary.onRow = onRow;
     const text = binary ? null : new CopyTextLines(onRow);
-    const query = new CopyOutQuery(`COPY (${inlineParameters(sql, params)}) TO STDOUT${binary ? ' (FORMAT binary)' : ''}`, binary ?? text!);
+    const query = new CopyOutQuery(`COPY (${inlined}) TO STDOUT${binary ? ' (FORMAT binary)' : ''}`, binary ?? text!);
     let completed = false;
     try {
       client.query(query);
